@@ -1,0 +1,45 @@
+// The CUDA runtime side of longconv: device discovery, the cuFFT loader and the caching
+// device allocator. Implemented in cuda/cuda_backend.cu (CUDA builds) or cuda/cuda_stub.cc
+// (CPU-only builds), so the binding compiles the same either way.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace lc {
+
+struct CudaInfo {
+  bool available = false;
+  std::string reason;           // why not available, in words (empty when available)
+  std::string device;           // device name
+  int ccMajor = 0, ccMinor = 0; // compute capability
+  size_t memoryBytes = 0;       // total device memory
+  int cufftVersion = 0;         // cufftGetVersion()
+  std::string cufftPath;        // the library that was loaded
+};
+
+// Probed once, on first use: driver, device, then cuFFT (dlopen). Never throws.
+const CudaInfo& cuda_info();
+// Throws lc::Error with cuda_info().reason when CUDA is not available.
+void cuda_require();
+
+// Caching allocator: freed blocks are kept for reuse (no cudaMalloc/cudaFree per op).
+// cuda_alloc throws lc::OutOfMemory when the device is full even after the cache is released.
+void* cuda_alloc(size_t bytes);
+void cuda_free(void* ptr);
+struct CudaMemoryStats {
+  size_t allocatedBytes = 0;  // handed out and not yet freed
+  size_t reservedBytes = 0;   // held from the driver (allocated + cached)
+  int64_t allocations = 0;    // live blocks handed out
+};
+CudaMemoryStats cuda_memory_stats();
+void cuda_empty_cache();
+
+// Copies (synchronous with respect to the host). Throw lc::Error on failure.
+void cuda_copy_to_device(void* dst, const void* src, size_t bytes);
+void cuda_copy_to_host(void* dst, const void* src, size_t bytes);
+void cuda_copy_device(void* dst, const void* src, size_t bytes);
+void cuda_zero(void* dst, size_t bytes);
+void cuda_synchronize();
+
+}  // namespace lc

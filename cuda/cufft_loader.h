@@ -1,0 +1,56 @@
+// cuFFT at run time: the library is found with dlopen (it is not linked, so the addon loads on
+// machines without CUDA libraries), and batched real transforms run through a cache of plans.
+// Only the few cuFFT entry points longconv uses are declared here, with cuFFT's ABI; cufft.h is
+// never included.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace lc {
+
+using cufftHandle = int;
+using cufftResult = int;  // 0 is CUFFT_SUCCESS
+enum cufftType : int { CUFFT_R2C = 0x2a, CUFFT_C2R = 0x2c };
+
+struct CufftApi {
+  cufftResult (*getVersion)(int* version);
+  cufftResult (*create)(cufftHandle* plan);
+  cufftResult (*destroy)(cufftHandle plan);
+  cufftResult (*setAutoAllocation)(cufftHandle plan, int autoAllocate);
+  cufftResult (*setWorkArea)(cufftHandle plan, void* workArea);
+  cufftResult (*makePlanMany64)(cufftHandle plan, int rank, long long* n, long long* inembed,
+                                long long istride, long long idist, long long* onembed,
+                                long long ostride, long long odist, cufftType type,
+                                long long batch, size_t* workSize);
+  // The data arguments are cufftReal* / cufftComplex* in cufft.h: plain device pointers.
+  cufftResult (*execR2C)(cufftHandle plan, void* idata, void* odata);
+  cufftResult (*execC2R)(cufftHandle plan, void* idata, void* odata);
+};
+
+struct CufftLibrary {
+  const CufftApi* api = nullptr;  // null when no candidate loaded
+  std::string path;               // the file that was loaded
+  std::string tried;              // every candidate, for the "not found" message
+};
+
+// Searched once (thread-safe), in this order: $LONGCONV_CUFFT_PATH (a file, or a directory
+// searched for the sonames below), the sonames of CUDA 13, 12 and 11 (libcufft.so.12, .11, .10)
+// and libcufft.so through the dynamic loader, then the same names in $CUDA_PATH/lib64,
+// $CUDA_PATH/lib, $CUDA_HOME/lib64, $CUDA_HOME/lib and /usr/local/cuda/lib64. Never throws.
+const CufftLibrary& cufft_library();
+
+// "CUFFT_ALLOC_FAILED" and so on.
+std::string cufft_result_name(cufftResult result);
+
+// Batched in-place real transforms of length n over `batch` rows laid out as
+//   [batch][n/2 + 1] complex  ==  [batch][2 * (n/2 + 1)] floats,
+// the real signal occupying the first n floats of each row (cuFFT's padded in-place layout).
+// Forward is unnormalized R2C; inverse is unnormalized C2R (so inverse(forward(x)) = n * x).
+// Plans are cached per (n, batch, direction); their work area comes from cuda_alloc. Work is
+// queued on the legacy default stream. Throw lc::Error (lc::OutOfMemory when cuFFT cannot
+// allocate even after the allocator's cache is released).
+void cufft_forward_real_inplace(float* rows, int64_t n, int64_t batch);
+void cufft_inverse_real_inplace(float* rows, int64_t n, int64_t batch);
+
+}  // namespace lc

@@ -1,0 +1,153 @@
+// A tape-based reverse-mode autograd, small enough to read in one sitting.
+// Each op records a GradNode on its output: the inputs, the buffers its backward needs, and
+// the backward function itself (declared beside the forward, in the op's own file).
+import { fmtShape } from './errors';
+import { native, Storage } from './native';
+import { keep, ones, Tensor } from './tensor';
+
+let gradEnabled = true;
+
+/** Whether ops record the graph (false inside noGrad). */
+export function isGradEnabled(): boolean {
+  return gradEnabled;
+}
+
+/** Runs fn without recording the graph: for evaluation and parameter updates. */
+export function noGrad<T>(fn: () => T): T {
+  const previous = gradEnabled;
+  gradEnabled = false;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = previous;
+  }
+}
+
+/** The gradient of each input (null where an input needs none). Receives the output's gradient. */
+export type BackwardFn = (gradOutput: Tensor) => (Tensor | null)[];
+
+export class GradNode {
+  private released = false;
+
+  constructor(
+    readonly op: string,
+    readonly inputs: (Tensor | null)[],
+    readonly backwardFn: BackwardFn,
+    private readonly saved: Storage[],
+  ) {}
+
+  /** Frees the buffers saved for backward. Called after backward and when the output is disposed. */
+  release(): void {
+    for (const s of this.saved) s.dispose();
+    this.released = true;
+  }
+
+  run(gradOutput: Tensor): (Tensor | null)[] {
+    if (this.released && this.saved.length > 0) {
+      throw new Error(`backward: the buffers saved by '${this.op}' were already freed (backward ran through it once, or its output was disposed)`);
+    }
+    return this.backwardFn(gradOutput);
+  }
+}
+
+/** Whether an op over these inputs must record a node. */
+export function needsGrad(...inputs: (Tensor | null | undefined)[]): boolean {
+  return gradEnabled && inputs.some((t) => t?.requiresGrad);
+}
+
+/**
+ * Attaches a node to `output` when grad is enabled and an input requires grad; otherwise
+ * frees `saved` at once. Returns output for chaining.
+ */
+export function record(output: Tensor, op: string, inputs: (Tensor | null)[], backwardFn: BackwardFn, saved: Storage[] = []): Tensor {
+  if (!needsGrad(...inputs)) {
+    saved.forEach((s) => s.dispose());
+    return output;
+  }
+  output.requiresGrad = true;
+  output.gradNode = new GradNode(op, inputs, backwardFn, saved);
+  return output;
+}
+
+// a + b into a new tensor of the same shape (gradient accumulation; outside the graph).
+function sum(a: Tensor, b: Tensor): Tensor {
+  const out = new Tensor(native.alloc(a.device, a.size, false), a.shape);
+  native.add(a.storage, b.storage, out.storage, a.size);
+  return out;
+}
+
+function topologicalOrder(root: Tensor): Tensor[] {
+  const order: Tensor[] = [];
+  const visited = new Set<Tensor>();
+  // Iterative DFS: graphs of long models are deep enough to overflow a recursive one.
+  const stack: [Tensor, boolean][] = [[root, false]];
+  while (stack.length) {
+    const [t, expanded] = stack.pop()!;
+    if (expanded) {
+      order.push(t);
+      continue;
+    }
+    if (visited.has(t)) continue;
+    visited.add(t);
+    stack.push([t, true]);
+    for (const input of t.gradNode?.inputs ?? []) {
+      if (input && input.requiresGrad && !visited.has(input)) stack.push([input, false]);
+    }
+  }
+  return order.reverse();
+}
+
+/**
+ * Backpropagates from `root`: leaves that require grad accumulate into `.grad`; the graph's
+ * saved buffers are freed as it goes. Gradient tensors are not owned by any tidy scope.
+ */
+export function backward(root: Tensor, grad?: Tensor): void {
+  if (!root.requiresGrad) throw new Error('backward: the tensor does not require grad (no input of its graph has requiresGrad)');
+  let seed: Tensor;
+  if (grad === undefined) {
+    if (root.size !== 1) throw new RangeError(`backward: grad must be given for a tensor of shape ${fmtShape(root.shape)} (only one-element tensors default to 1)`);
+    seed = keep(ones(root.shape, { device: root.device }));
+  } else {
+    if (grad.shape.length !== root.shape.length || grad.shape.some((d, i) => d !== root.shape[i])) {
+      throw new RangeError(`grad: expected shape ${fmtShape(root.shape)} (the tensor's), got ${fmtShape(grad.shape)}`);
+    }
+    if (grad.device !== root.device) throw new TypeError(`grad: expected device '${root.device}', got '${grad.device}'`);
+    seed = keep(new Tensor(native.copyTo(grad.storage, grad.device), grad.shape)); // ours to free
+  }
+
+  const grads = new Map<Tensor, Tensor>([[root, seed]]);
+  const accumulate = (t: Tensor, g: Tensor) => {
+    const previous = grads.get(t);
+    if (!previous) return grads.set(t, g);
+    grads.set(t, keep(sum(previous, g)));
+    previous.dispose();
+    g.dispose();
+  };
+
+  for (const t of topologicalOrder(root)) {
+    const g = grads.get(t);
+    if (!g) continue;
+    grads.delete(t);
+    const node = t.gradNode;
+    if (!node) {
+      // A leaf: accumulate into .grad.
+      if (t.grad) {
+        const total = keep(sum(t.grad, g));
+        t.grad.dispose();
+        g.dispose();
+        t.grad = total;
+      } else t.grad = g;
+      continue;
+    }
+    const inputGrads = node.run(g);
+    g.dispose();
+    node.release();
+    node.inputs.forEach((input, i) => {
+      const ig = inputGrads[i];
+      if (!ig) return;
+      keep(ig);
+      if (input && input.requiresGrad) accumulate(input, ig);
+      else ig.dispose();
+    });
+  }
+}

@@ -1,0 +1,38 @@
+// What the native backends can do here, and the CPU thread count.
+import { checkPositiveInt } from './errors';
+import { native } from './native';
+
+export interface BackendInfo {
+  cpu: { threads: number };
+  cuda: {
+    /** True when a CUDA device, a recent enough driver and cuFFT were all found. */
+    available: boolean;
+    /** Why CUDA is unavailable, in words (no driver, driver too old, no device, cuFFT not found, CPU-only build). */
+    reason?: string;
+    device?: string;
+    computeCapability?: string;
+    memoryBytes?: number;
+    cufftVersion?: number;
+    cufftPath?: string;
+  };
+}
+
+/** Reports the CPU thread count and whether (and why not) CUDA can be used. */
+export function backendInfo(): BackendInfo {
+  return native.backendInfo();
+}
+
+/** Sets the number of CPU threads used by the kernels (default: $LONGCONV_NUM_THREADS or all cores). */
+export function setNumThreads(n: number): void {
+  native.setNumThreads(checkPositiveInt(n, 'n'));
+}
+
+/** The number of CPU threads the kernels use. */
+export function getNumThreads(): number {
+  return native.numThreads();
+}
+
+/** Returns the blocks that the CPU and CUDA caching allocators keep for reuse to the system. */
+export function emptyCache(): void {
+  native.emptyCache();
+}

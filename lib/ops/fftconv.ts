@@ -1,0 +1,60 @@
+// fftConv (SPEC §1.1): long convolution by real FFTs, with its backward.
+// Kernels: native/fftconv_cpu.cc and cuda/fftconv.cu, both behind native/fftconv.h.
+import { isGradEnabled, record } from '../autograd';
+import { checkRank, checkSameDevice, checkShape, checkTensor } from '../errors';
+import { native } from '../native';
+import { Tensor, wrap } from '../tensor';
+import { checkOptions } from './options';
+
+export interface FftConvOptions {
+  /** Skip connection D: [H] when k is [H,L], [C,H] when k is [C,H,L]. */
+  D?: Tensor;
+  /** Anti-causal kernel (bidirectional), same shape as k: y[t] += sum_s kRev[s-1] u[t+s]. */
+  kRev?: Tensor;
+}
+
+/**
+ * Long convolution y = k * u (causal) [+ kRev ⋆ u (anti-causal)] [+ D u], computed with real
+ * FFTs of length n >= 2L (linear, not circular). Differentiable in u, k, kRev and D.
+ *
+ * @param u input [B,H,L]
+ * @param k kernel [H,L] (output [B,H,L]) or [C,H,L] (output [B,C,H,L])
+ * @throws TypeError for a non-tensor, disposed tensor, unknown option or mixed devices;
+ *   RangeError for wrong ranks or mismatched H, L or C.
+ */
+export function fftConv(u: Tensor, k: Tensor, options?: FftConvOptions): Tensor {
+  checkTensor(u, 'u', Tensor);
+  checkTensor(k, 'k', Tensor);
+  const opts = checkOptions<FftConvOptions>(options, 'fftConv options', ['D', 'kRev']);
+  const kRev = opts.kRev === undefined ? null : checkTensor(opts.kRev, 'kRev', Tensor);
+  const D = opts.D === undefined ? null : checkTensor(opts.D, 'D', Tensor);
+  checkRank(u, 'u', ['B,H,L']);
+  checkRank(k, 'k', ['H,L', 'C,H,L']);
+  const [B, H, L] = u.shape;
+  const k3 = k.shape.length === 3;
+  const C = k3 ? k.shape[0] : 1;
+  const kShape = k3 ? [C, H, L] : [H, L];
+  checkShape(k, 'k', kShape, `${k3 ? '[C,H,L]' : '[H,L]'} with H and L of u ${JSON.stringify(u.shape)}`);
+  if (L < 1 || H < 1 || B < 1 || C < 1) throw new RangeError(`u: every dimension must be >= 1, got [${u.shape}] and k [${k.shape}]`);
+  if (kRev) checkShape(kRev, 'kRev', kShape, "the shape of k");
+  if (D) checkShape(D, 'D', kShape.slice(0, -1), k3 ? '[C,H] for k of shape [C,H,L]' : '[H] for k of shape [H,L]');
+  checkSameDevice([['u', u], ['k', k], ['kRev', kRev], ['D', D]]);
+
+  const Kf = native.fftconvKernelSpectrum(k.storage, kRev?.storage ?? null, D?.storage ?? null, C, H, L);
+  const kernelGrad = isGradEnabled() && [k, kRev, D].some((t) => t?.requiresGrad);
+  const [yStorage, Uf] = native.fftconvForward(u.storage, Kf, B, C, H, L, kernelGrad);
+  const y = wrap(yStorage, k3 ? [B, C, H, L] : [B, H, L]);
+
+  return record(y, 'fftConv', [u, k, kRev, D], (dy) => {
+    const [du, dk, dkRev, dD] = native.fftconvBackward(
+      dy.storage, Kf, Uf, B, C, H, L,
+      u.requiresGrad, k.requiresGrad, !!kRev?.requiresGrad, !!D?.requiresGrad,
+    );
+    return [
+      du && wrap(du, u.shape),
+      dk && wrap(dk, k.shape),
+      dkRev && wrap(dkRev, kShape),
+      dD && wrap(dD, kShape.slice(0, -1)),
+    ];
+  }, Uf ? [Kf, Uf] : [Kf]);
+}

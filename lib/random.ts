@@ -1,0 +1,44 @@
+// Seeded normal samples, drawn on the host so a seed gives the same values on every device.
+
+let globalState = (Math.random() * 2 ** 32) >>> 0;
+
+/** Seeds the generator used by randn calls that pass no seed. */
+export function seed(s: number): void {
+  globalState = s >>> 0;
+}
+
+// mulberry32: a small, fast 32-bit generator with a full period, plenty for initialisation.
+function mulberry32(state: { s: number }): () => number {
+  return () => {
+    let t = (state.s = (state.s + 0x6d2b79f5) >>> 0);
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Uniform samples in [0, 1) from a seed (or the global generator). */
+export function uniformGenerator(seedValue?: number): () => number {
+  if (seedValue !== undefined) return mulberry32({ s: seedValue >>> 0 });
+  const state = { s: globalState };
+  const next = mulberry32(state);
+  return () => {
+    const r = next();
+    globalState = state.s;
+    return r;
+  };
+}
+
+/** n normal samples by Box-Muller. */
+export function normalSamples(n: number, seedValue: number | undefined, mean: number, std: number): Float32Array {
+  const uniform = uniformGenerator(seedValue);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i += 2) {
+    const u1 = 1 - uniform(); // (0, 1]: log stays finite
+    const u2 = uniform();
+    const r = Math.sqrt(-2 * Math.log(u1));
+    out[i] = mean + std * r * Math.cos(2 * Math.PI * u2);
+    if (i + 1 < n) out[i + 1] = mean + std * r * Math.sin(2 * Math.PI * u2);
+  }
+  return out;
+}

@@ -1,0 +1,244 @@
+// float32 tensors on the CPU or a CUDA device, their creation functions, and the memory
+// scopes (tidy/dispose) that keep long training loops from growing.
+import { backward as runBackward, GradNode } from './autograd';
+import { checkTensor, describe, fmtShape } from './errors';
+import { native, Storage } from './native';
+import { normalSamples } from './random';
+
+export type Device = 'cpu' | 'cuda';
+
+export interface TensorOptions {
+  device?: Device | 'auto';
+  requiresGrad?: boolean;
+}
+
+const liveTensors: Record<Device, number> = { cpu: 0, cuda: 0 };
+const scopes: Set<Tensor>[] = [];
+
+export function resolveDevice(device: unknown, name = 'device'): Device {
+  if (device === undefined || device === 'cpu') return 'cpu';
+  if (device === 'cuda') {
+    const info = native.backendInfo().cuda;
+    if (!info.available) throw new Error(`${name}: CUDA is not available (${info.reason})`);
+    return 'cuda';
+  }
+  if (device === 'auto') return native.backendInfo().cuda.available ? 'cuda' : 'cpu';
+  throw new TypeError(`${name}: expected 'cpu', 'cuda' or 'auto', got ${describe(device)}`);
+}
+
+function checkShapeArg(shape: unknown): number[] {
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
+    throw new TypeError(`shape: expected an array of non-negative integers, got ${describe(shape)}`);
+  }
+  return [...shape];
+}
+
+export function numelOf(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+export class Tensor {
+  readonly shape: readonly number[];
+  readonly device: Device;
+  /** Whether gradients flow to this tensor. Leaves keep theirs in `.grad`. */
+  requiresGrad: boolean;
+  /** Accumulated gradient of a leaf tensor after backward(). */
+  grad: Tensor | null = null;
+  /** The op that produced this tensor, when it is part of a graph. */
+  gradNode: GradNode | null = null;
+  private storageRef: Storage | null;
+
+  /** @internal Wraps a native storage; use lc.tensor / lc.zeros / lc.randn instead. */
+  constructor(storage: Storage, shape: readonly number[], requiresGrad = false) {
+    this.storageRef = storage;
+    this.shape = Object.freeze([...shape]);
+    this.device = storage.device;
+    this.requiresGrad = requiresGrad;
+    liveTensors[this.device]++;
+    scopes[scopes.length - 1]?.add(this);
+  }
+
+  /** Number of elements. */
+  get size(): number {
+    return numelOf(this.shape);
+  }
+
+  get isDisposed(): boolean {
+    return this.storageRef === null;
+  }
+
+  /** @internal The native buffer; throws if the tensor was disposed. */
+  get storage(): Storage {
+    if (!this.storageRef) throw new TypeError(`tensor: the tensor was disposed (shape ${fmtShape(this.shape)})`);
+    return this.storageRef;
+  }
+
+  /** Copies the data to a new host Float32Array (row-major). */
+  toFloat32Array(): Float32Array {
+    return native.toArray(this.storage, this.size);
+  }
+
+  /** This tensor on `device`: itself when already there, otherwise a copy (outside the graph). */
+  to(device: Device | 'auto'): Tensor {
+    const target = resolveDevice(device);
+    checkTensor(this, 'tensor', Tensor);
+    if (target === this.device) return this;
+    return new Tensor(native.copyTo(this.storage, target), this.shape, this.requiresGrad);
+  }
+
+  /** Backpropagates from this tensor. `grad` defaults to 1 for a one-element tensor. */
+  backward(grad?: Tensor): void {
+    runBackward(this, grad);
+  }
+
+  /** Frees the data now (and any buffers the graph saved for this tensor's op). Idempotent. */
+  dispose(): void {
+    if (!this.storageRef) return;
+    this.storageRef.dispose();
+    this.storageRef = null;
+    liveTensors[this.device]--;
+    this.gradNode?.release();
+    this.gradNode = null;
+    for (const scope of scopes) scope.delete(this);
+  }
+
+  toString(): string {
+    return `Tensor(shape=${fmtShape(this.shape)}, device='${this.device}'${this.requiresGrad ? ', requiresGrad' : ''})`;
+  }
+}
+
+function fromHost(data: Float32Array, shape: number[], opts: TensorOptions): Tensor {
+  const device = resolveDevice(opts.device, 'options.device');
+  return new Tensor(native.fromArray(device, data), shape, opts.requiresGrad ?? false);
+}
+
+function flatten(data: unknown, out: number[]): void {
+  if (Array.isArray(data)) for (const d of data) flatten(d, out);
+  else if (typeof data === 'number') out.push(data);
+  else throw new TypeError(`data: expected numbers, got ${describe(data)}`);
+}
+
+/**
+ * A tensor from host data.
+ * @param data Float32Array, or a (nested) array of numbers, in row-major order.
+ * @param shape Dimensions; their product must equal the number of values.
+ * @throws TypeError for non-numeric data, RangeError when the sizes disagree.
+ */
+export function tensor(data: Float32Array | ArrayLike<number> | unknown[], shape: readonly number[], opts: TensorOptions = {}): Tensor {
+  const dims = checkShapeArg(shape);
+  let values: Float32Array;
+  if (data instanceof Float32Array) values = data;
+  else if (ArrayBuffer.isView(data)) values = Float32Array.from(data as unknown as ArrayLike<number>);
+  else if (Array.isArray(data)) {
+    const flat: number[] = [];
+    flatten(data, flat);
+    values = Float32Array.from(flat);
+  } else throw new TypeError(`data: expected a Float32Array or an array of numbers, got ${describe(data)}`);
+  if (values.length !== numelOf(dims)) {
+    throw new RangeError(`data: shape ${fmtShape(dims)} needs ${numelOf(dims)} values, got ${values.length}`);
+  }
+  return fromHost(values, dims, opts);
+}
+
+/** A tensor of zeros. */
+export function zeros(shape: readonly number[], opts: TensorOptions = {}): Tensor {
+  const dims = checkShapeArg(shape);
+  const device = resolveDevice(opts.device, 'options.device');
+  return new Tensor(native.alloc(device, numelOf(dims), true), dims, opts.requiresGrad ?? false);
+}
+
+/** A tensor filled with `value`. */
+export function full(shape: readonly number[], value: number, opts: TensorOptions = {}): Tensor {
+  const dims = checkShapeArg(shape);
+  return fromHost(new Float32Array(numelOf(dims)).fill(value), dims, opts);
+}
+
+/** A tensor of ones. */
+export function ones(shape: readonly number[], opts: TensorOptions = {}): Tensor {
+  return full(shape, 1, opts);
+}
+
+export interface RandnOptions extends TensorOptions {
+  /** Seed for a reproducible draw; the same seed gives the same values on every device. */
+  seed?: number;
+  mean?: number;
+  std?: number;
+}
+
+/** Normal samples (mean 0, std 1 unless given). */
+export function randn(shape: readonly number[], opts: RandnOptions = {}): Tensor {
+  const dims = checkShapeArg(shape);
+  const values = normalSamples(numelOf(dims), opts.seed, opts.mean ?? 0, opts.std ?? 1);
+  return fromHost(values, dims, opts);
+}
+
+/** @internal Wraps a storage produced by an op. */
+export function wrap(storage: Storage, shape: readonly number[]): Tensor {
+  return new Tensor(storage, shape);
+}
+
+/** A tensor, or arrays and objects holding tensors (other values are ignored). */
+export type TensorContainer = Tensor | TensorContainer[] | { [key: string]: unknown } | null | undefined;
+
+function collect(result: unknown, into: Set<Tensor>): void {
+  if (result instanceof Tensor) into.add(result);
+  else if (Array.isArray(result)) result.forEach((r) => collect(r, into));
+  else if (result && typeof result === 'object' && !ArrayBuffer.isView(result)) {
+    Object.values(result).forEach((r) => collect(r, into));
+  }
+}
+
+/**
+ * Runs fn and disposes every tensor it created except those it returns (in a tensor, array or
+ * object) and those passed to `keep`. Nested scopes hand their results to the enclosing one.
+ */
+export function tidy<T>(fn: () => T): T {
+  const scope = new Set<Tensor>();
+  scopes.push(scope);
+  let result: T;
+  try {
+    result = fn();
+    if (result instanceof Promise) throw new TypeError('tidy: fn must be synchronous (it returned a Promise)');
+  } finally {
+    scopes.pop();
+  }
+  const kept = new Set<Tensor>();
+  collect(result, kept);
+  for (const t of scope) {
+    if (kept.has(t)) scopes[scopes.length - 1]?.add(t);
+    else t.dispose();
+  }
+  return result;
+}
+
+/** Exempts a tensor from disposal by the enclosing tidy scopes. */
+export function keep<T extends Tensor>(t: T): T {
+  for (const scope of scopes) scope.delete(t);
+  return t;
+}
+
+/** Disposes tensors (a tensor, or arrays/objects of them). */
+export function dispose(x: TensorContainer): void {
+  const all = new Set<Tensor>();
+  collect(x, all);
+  all.forEach((t) => t.dispose());
+}
+
+export interface DeviceMemory {
+  /** Live (not disposed) tensors. */
+  tensors: number;
+  /** Bytes held by live native buffers: tensors and what the autograd graph saved. */
+  bytes: number;
+}
+
+/**
+ * Live tensors and bytes per device. `reservedBytes` adds the freed blocks that the caching
+ * allocators keep for reuse (released by lc.emptyCache()).
+ */
+export function memory(): { cpu: DeviceMemory & { reservedBytes: number }; cuda: DeviceMemory & { reservedBytes: number } } {
+  const stats = native.memoryStats();
+  return {
+    cpu: { tensors: liveTensors.cpu, bytes: stats.cpu.bytes, reservedBytes: stats.cpu.reservedBytes },
+    cuda: { tensors: liveTensors.cuda, bytes: stats.cuda.bytes, reservedBytes: stats.cuda.reservedBytes },
+  };
+}

@@ -1,0 +1,222 @@
+// The addon's entry point: Storage, device transfers, backend queries, and the registry that
+// every op's *_binding.cc file adds its functions to.
+#include "binding.h"
+
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+#include "cuda_backend.h"
+#include "thread_pool.h"
+
+namespace lc {
+
+struct AddonData {
+  Napi::FunctionReference storage_ctor;
+};
+
+namespace {
+
+std::vector<std::pair<const char*, BindingFn>>& registry() {
+  static std::vector<std::pair<const char*, BindingFn>> fns;
+  return fns;
+}
+
+}  // namespace
+
+BindingRegistrar::BindingRegistrar(const char* name, BindingFn fn) { registry().emplace_back(name, fn); }
+
+Napi::Object new_storage(Napi::Env env, Device device, int64_t numel) {
+  Napi::Object obj = env.GetInstanceData<AddonData>()->storage_ctor.New({});
+  Storage* s = Storage::Unwrap(obj);
+  s->data = device_alloc(device, numel);
+  s->device = device;
+  s->numel = numel;
+  return obj;
+}
+
+Device parse_device(const Napi::Value& v) {
+  std::string name = v.ToString();
+  if (name == "cpu") return Device::CPU;
+  if (name == "cuda") return Device::CUDA;
+  throw Error("unknown device '" + name + "'");
+}
+
+Storage* get_storage(const Napi::Value& v, const char* name) {
+  if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(
+                           v.Env().GetInstanceData<AddonData>()->storage_ctor.Value()))
+    throw Error(std::string(name) + ": expected a storage");
+  Storage* s = Storage::Unwrap(v.As<Napi::Object>());
+  if (!s->data) throw Error(std::string(name) + ": storage was disposed");
+  return s;
+}
+
+float* arg_buffer(const Napi::Value& v, const char* name, Device device, int64_t numel,
+                  bool optional) {
+  if (optional && (v.IsNull() || v.IsUndefined())) return nullptr;
+  Storage* s = get_storage(v, name);
+  if (s->device != device) throw Error(std::string(name) + ": on the wrong device");
+  if (s->numel < numel)
+    throw Error(std::string(name) + ": holds " + std::to_string(s->numel) + " floats, needs " +
+                std::to_string(numel));
+  return s->data;
+}
+
+double arg_number(const Napi::Value& v, const char* name) {
+  if (!v.IsNumber()) throw Error(std::string(name) + ": expected a number");
+  return v.As<Napi::Number>().DoubleValue();
+}
+
+int64_t arg_int(const Napi::Value& v, const char* name) {
+  double d = arg_number(v, name);
+  if (!(d >= 0) || d != double(int64_t(d)) || d > 9.0e15)
+    throw Error(std::string(name) + ": expected a non-negative integer");
+  return int64_t(d);
+}
+
+Napi::Value guarded(const Napi::CallbackInfo& info,
+                    const std::function<Napi::Value(Napi::Env)>& body) {
+  Napi::Env env = info.Env();
+  try {
+    return body(env);
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const OutOfMemory& e) {
+    Napi::Error err = Napi::Error::New(env, e.what());
+    err.Set("code", Napi::String::New(env, "ERR_LONGCONV_OUT_OF_MEMORY"));
+    throw err;
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, std::string("longconv native: ") + e.what());
+  }
+}
+
+// ---- storage ----
+
+LC_BINDING(alloc) {  // (device, numel, zero) -> Storage
+  Device d = parse_device(info[0]);
+  int64_t n = arg_int(info[1], "numel");
+  Napi::Object s = new_storage(env, d, n);
+  if (info[2].ToBoolean()) device_zero(d, data_of(s), n);
+  return s;
+}
+
+LC_BINDING(fromArray) {  // (device, Float32Array) -> Storage
+  Device d = parse_device(info[0]);
+  if (!info[1].IsTypedArray() ||
+      info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+    throw Error("data: expected a Float32Array");
+  Napi::Float32Array arr = info[1].As<Napi::Float32Array>();
+  int64_t n = int64_t(arr.ElementLength());
+  Napi::Object obj = new_storage(env, d, n);
+  if (n > 0) {
+    if (d == Device::CUDA)
+      cuda_copy_to_device(data_of(obj), arr.Data(), size_t(n) * sizeof(float));
+    else
+      std::copy(arr.Data(), arr.Data() + n, data_of(obj));
+  }
+  return obj;
+}
+
+LC_BINDING(toArray) {  // (storage, numel) -> Float32Array (a host copy)
+  Storage* s = get_storage(info[0], "storage");
+  int64_t n = arg_int(info[1], "numel");
+  if (n > s->numel) throw Error("toArray: numel exceeds the storage");
+  Napi::Float32Array out = Napi::Float32Array::New(env, size_t(n));
+  if (n > 0) {
+    if (s->device == Device::CUDA)
+      cuda_copy_to_host(out.Data(), s->data, size_t(n) * sizeof(float));
+    else
+      std::copy(s->data, s->data + n, out.Data());
+  }
+  return out;
+}
+
+LC_BINDING(copyTo) {  // (storage, device) -> a copy on that device
+  Storage* s = get_storage(info[0], "storage");
+  Device d = parse_device(info[1]);
+  Napi::Object obj = new_storage(env, d, s->numel);
+  float* dst = data_of(obj);
+  size_t bytes = size_t(s->numel) * sizeof(float);
+  if (bytes == 0) return obj;
+  if (s->device == Device::CPU && d == Device::CPU)
+    std::copy(s->data, s->data + s->numel, dst);
+  else if (s->device == Device::CPU)
+    cuda_copy_to_device(dst, s->data, bytes);
+  else if (d == Device::CPU)
+    cuda_copy_to_host(dst, s->data, bytes);
+  else
+    cuda_copy_device(dst, s->data, bytes);
+  return obj;
+}
+
+// ---- backend ----
+
+LC_BINDING(backendInfo) {
+  Napi::Object cpu = Napi::Object::New(env);
+  cpu.Set("threads", num_threads());
+  Napi::Object cuda = Napi::Object::New(env);
+  const CudaInfo& ci = cuda_info();
+  cuda.Set("available", ci.available);
+  if (!ci.available) {
+    cuda.Set("reason", ci.reason);
+  } else {
+    cuda.Set("device", ci.device);
+    cuda.Set("computeCapability", std::to_string(ci.ccMajor) + "." + std::to_string(ci.ccMinor));
+    cuda.Set("memoryBytes", double(ci.memoryBytes));
+    cuda.Set("cufftVersion", ci.cufftVersion);
+    cuda.Set("cufftPath", ci.cufftPath);
+  }
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("cpu", cpu);
+  out.Set("cuda", cuda);
+  return out;
+}
+
+LC_BINDING(memoryStats) {
+  CpuMemoryStats c = cpu_memory_stats();
+  Napi::Object cpu = Napi::Object::New(env);
+  cpu.Set("bytes", double(c.bytes));
+  cpu.Set("allocations", double(c.allocations));
+  cpu.Set("reservedBytes", double(c.reservedBytes));
+  CudaMemoryStats g = cuda_info().available ? cuda_memory_stats() : CudaMemoryStats{};
+  Napi::Object cuda = Napi::Object::New(env);
+  cuda.Set("bytes", double(g.allocatedBytes));
+  cuda.Set("reservedBytes", double(g.reservedBytes));
+  cuda.Set("allocations", double(g.allocations));
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("cpu", cpu);
+  out.Set("cuda", cuda);
+  return out;
+}
+
+LC_BINDING(emptyCache) {
+  cpu_empty_cache();
+  if (cuda_info().available) cuda_empty_cache();
+  return env.Undefined();
+}
+
+LC_BINDING(setNumThreads) {
+  set_num_threads(int(arg_int(info[0], "n")));
+  return env.Undefined();
+}
+
+LC_BINDING(numThreads) { return Napi::Number::New(env, num_threads()); }
+
+}  // namespace lc
+
+static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  using namespace lc;
+  auto* data = new AddonData();
+  Napi::Function ctor = Storage::Define(env);
+  data->storage_ctor = Napi::Persistent(ctor);
+  env.SetInstanceData<AddonData>(data);
+  exports.Set("Storage", ctor);
+  for (auto& [name, fn] : registry()) {
+    exports.Set(name, Napi::Function::New(env, [fn = fn](const Napi::CallbackInfo& info) {
+                  return guarded(info, [&](Napi::Env env) { return fn(info, env); });
+                }));
+  }
+  return exports;
+}
+
+NODE_API_MODULE(longconv, Init)

@@ -1,0 +1,18 @@
+// Errors thrown by native code. The binding turns them into ordinary JS exceptions,
+// so no native path ever aborts the process.
+#pragma once
+#include <stdexcept>
+#include <string>
+
+namespace lc {
+
+struct Error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// A device (or host) allocation failed even after the allocator released its cache.
+struct OutOfMemory : Error {
+  using Error::Error;
+};
+
+}  // namespace lc

@@ -1,0 +1,127 @@
+#include "fft.h"
+
+#include <cmath>
+#include <map>
+#include <memory>
+#include <mutex>
+
+#include "errors.h"
+#include "fftconv.h"
+
+namespace lc {
+namespace {
+
+// Radix-4 passes first (fewest passes, cheapest butterflies), then the leftover 2, 3s and 5s.
+std::vector<int> factorise(int64_t m) {
+  std::vector<int> radices;
+  while (m % 4 == 0) radices.push_back(4), m /= 4;
+  while (m % 2 == 0) radices.push_back(2), m /= 2;
+  while (m % 3 == 0) radices.push_back(3), m /= 3;
+  while (m % 5 == 0) radices.push_back(5), m /= 5;
+  if (m != 1) throw Error("FFT length is not 5-smooth");
+  return radices;
+}
+
+void push_unit_root(std::vector<float>& table, int64_t num, int64_t den) {
+  // Reduced index keeps the angle small, so double precision twiddles round to exact floats.
+  const double angle = -2.0 * M_PI * static_cast<double>(num % den) / static_cast<double>(den);
+  table.push_back(static_cast<float>(std::cos(angle)));
+  table.push_back(static_cast<float>(std::sin(angle)));
+}
+
+std::unique_ptr<FftPlan> build_plan(int64_t n) {
+  auto plan = std::make_unique<FftPlan>();
+  plan->n = n;
+  plan->m = n / 2;
+  const int64_t m = plan->m;
+  // Decimation in frequency: pass i turns `len`-point transforms (stride of them) into
+  // len/radix-point ones, so len shrinks and stride grows by the radix each pass.
+  int64_t len = m, stride = 1;
+  for (int radix : factorise(m)) {
+    FftPlan::Pass pass{radix, len, stride, static_cast<int64_t>(plan->twiddles.size())};
+    for (int64_t p = 0; p < len / radix; ++p)
+      for (int t = 1; t < radix; ++t) push_unit_root(plan->twiddles, p * t, len);
+    plan->passes.push_back(pass);
+    len /= radix;
+    stride *= radix;
+  }
+  for (int64_t k = 0; k <= m; ++k) {
+    const double angle = -2.0 * M_PI * static_cast<double>(k) / static_cast<double>(n);
+    // -i/2 * w^k = (sin/2, -cos/2)
+    plan->post.push_back(static_cast<float>(0.5 * std::sin(angle)));
+    plan->post.push_back(static_cast<float>(-0.5 * std::cos(angle)));
+    if (k < m) {
+      // i * conj(w^k) = i (cos - i sin) = (sin, cos)
+      plan->pre.push_back(static_cast<float>(std::sin(angle)));
+      plan->pre.push_back(static_cast<float>(std::cos(angle)));
+    }
+  }
+  return plan;
+}
+
+}  // namespace
+
+int64_t fftconv_size(int64_t L) {
+  if (L < 1) throw Error("fftconv_size: L must be positive");
+  // n even and 5-smooth <=> n/2 is 5-smooth, so search the smallest 5-smooth m >= L.
+  int64_t best = INT64_MAX;
+  for (int64_t p2 = 1;; p2 *= 2) {
+    for (int64_t p3 = p2;; p3 *= 3) {
+      int64_t v = p3;
+      while (v < L) v *= 5;
+      if (v < best) best = v;
+      if (p3 >= L) break;
+    }
+    if (p2 >= L) break;
+  }
+  return 2 * best;
+}
+
+const FftPlan& fft_plan(int64_t n) {
+  if (n < 2 || n % 2 != 0) throw Error("FFT length must be even and positive");
+  static std::mutex mu;
+  static std::map<int64_t, std::unique_ptr<FftPlan>> cache;  // never erased: refs stay valid
+  std::lock_guard<std::mutex> lock(mu);
+  auto& slot = cache[n];
+  if (!slot) {
+    try {
+      slot = build_plan(n);
+    } catch (const std::bad_alloc&) {
+      cache.erase(n);
+      throw OutOfMemory("FFT plan: out of memory");
+    } catch (...) {
+      cache.erase(n);
+      throw;
+    }
+  }
+  return *slot;
+}
+
+const FftKernels& fft_kernels() {
+  static const FftKernels& chosen =
+      (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) ? fft_avx2::kernels()
+                                                                         : fft_generic::kernels();
+  return chosen;
+}
+
+int64_t fft_work_floats(int64_t n) { return 2 * (n / 2) * kCxFloats; }
+
+void rfft_rows(const FftPlan& plan, const float* src, int64_t row_stride, int lanes,
+               int64_t count, float* X, float* work) {
+  const FftKernels& k = fft_kernels();
+  float* z = work;
+  float* scratch = work + plan.m * kCxFloats;
+  k.load_rows(src, row_stride, lanes, count, plan.m, z);
+  k.real_post(plan, k.complex_fft(plan, z, scratch, false), X);
+}
+
+void irfft_rows(const FftPlan& plan, const float* X, const float* K, float scale, float* dst,
+                int64_t row_stride, int lanes, int64_t count, float* work) {
+  const FftKernels& k = fft_kernels();
+  float* z = work;
+  float* scratch = work + plan.m * kCxFloats;
+  k.real_pre(plan, X, K, z);
+  k.store_rows(k.complex_fft(plan, z, scratch, true), scale, dst, row_stride, lanes, count);
+}
+
+}  // namespace lc

@@ -1,0 +1,109 @@
+import * as lc from '../lib';
+
+describe('tensors', () => {
+  test('round trip through the native buffer', () => {
+    const x = lc.tensor([[1, 2, 3], [4, 5, 6]], [2, 3]);
+    expect(x.shape).toEqual([2, 3]);
+    expect(x.device).toBe('cpu');
+    expect(Array.from(x.toFloat32Array())).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(x.to('cpu')).toBe(x);
+    x.dispose();
+    expect(x.isDisposed).toBe(true);
+    x.dispose(); // idempotent
+  });
+
+  test('zeros, ones, full', () => {
+    lc.tidy(() => {
+      expect(Array.from(lc.zeros([3]).toFloat32Array())).toEqual([0, 0, 0]);
+      expect(Array.from(lc.ones([2]).toFloat32Array())).toEqual([1, 1]);
+      expect(Array.from(lc.full([2], 2.5).toFloat32Array())).toEqual([2.5, 2.5]);
+    });
+  });
+
+  test('randn is reproducible by seed and roughly standard normal', () => {
+    lc.tidy(() => {
+      const a = lc.randn([10000], { seed: 42 }).toFloat32Array();
+      const b = lc.randn([10000], { seed: 42 }).toFloat32Array();
+      const c = lc.randn([10000], { seed: 43 }).toFloat32Array();
+      expect(a).toEqual(b);
+      expect(a).not.toEqual(c);
+      const mean = a.reduce((s, v) => s + v, 0) / a.length;
+      const variance = a.reduce((s, v) => s + (v - mean) ** 2, 0) / a.length;
+      expect(Math.abs(mean)).toBeLessThan(0.05);
+      expect(Math.abs(variance - 1)).toBeLessThan(0.05);
+    });
+  });
+
+  test('tidy disposes what it created except the result', () => {
+    const before = lc.memory().cpu;
+    const kept = lc.tidy(() => {
+      lc.zeros([100]);
+      const inner = lc.tidy(() => {
+        lc.ones([5]);
+        return lc.ones([7]);
+      });
+      return { inner, list: [lc.zeros([3])] };
+    });
+    expect(lc.memory().cpu.tensors).toBe(before.tensors + 2);
+    lc.dispose(kept);
+    expect(lc.memory().cpu).toEqual(before);
+  });
+
+  test('keep exempts a tensor from tidy', () => {
+    let survivor: lc.Tensor | undefined;
+    lc.tidy(() => {
+      survivor = lc.keep(lc.zeros([4]));
+    });
+    expect(survivor!.isDisposed).toBe(false);
+    survivor!.dispose();
+  });
+
+  test('memory stays flat over repeated forward and backward passes', () => {
+    const u = lc.randn([2, 4, 300], { seed: 1 });
+    const k = lc.randn([4, 300], { seed: 2, requiresGrad: true });
+    const D = lc.randn([4], { seed: 3, requiresGrad: true });
+    const step = () =>
+      lc.tidy(() => {
+        lc.fftConv(u, k, { D }).backward(lc.ones([2, 4, 300]));
+        lc.dispose([k.grad!, D.grad!]);
+        k.grad = null;
+        D.grad = null;
+      });
+    step();
+    const before = lc.memory();
+    for (let i = 0; i < 20; i++) step();
+    expect(lc.memory()).toEqual(before);
+    // A graph that is never backpropagated frees its saved buffers with its output.
+    lc.tidy(() => {
+      lc.fftConv(u, k, { D });
+    });
+    expect(lc.memory()).toEqual(before);
+    lc.dispose([u, k, D]);
+  });
+
+  test('add and its gradient', () => {
+    lc.tidy(() => {
+      const a = lc.tensor([1, 2], [2], { requiresGrad: true });
+      const b = lc.tensor([10, 20], [2], { requiresGrad: true });
+      const c = lc.add(lc.add(a, b), a);
+      expect(Array.from(c.toFloat32Array())).toEqual([12, 24]);
+      c.backward(lc.tensor([1, 1], [2]));
+      expect(Array.from(a.grad!.toFloat32Array())).toEqual([2, 2]);
+      expect(Array.from(b.grad!.toFloat32Array())).toEqual([1, 1]);
+    });
+  });
+
+  test('backendInfo reports threads and why CUDA is (un)available', () => {
+    const info = lc.backendInfo();
+    expect(info.cpu.threads).toBeGreaterThanOrEqual(1);
+    if (info.cuda.available) expect(info.cuda.device).toBeTruthy();
+    else expect(info.cuda.reason).toMatch(/\w+/);
+  });
+
+  test('CUDA requested without a GPU is a clear error', () => {
+    const info = lc.backendInfo();
+    if (info.cuda.available) return;
+    expect(() => lc.zeros([2], { device: 'cuda' })).toThrow(/CUDA is not available/);
+    lc.tidy(() => expect(lc.zeros([1], { device: 'auto' }).device).toBe('cpu'));
+  });
+});

@@ -1,5 +1,5 @@
 // The CUDA runtime side of longconv: device discovery, the cuFFT loader and the caching
-// device allocator. Implemented in cuda/cuda_backend.cu (CUDA builds) or cuda/cuda_stub.cc
+// device allocator. Implemented in cuda/cuda_backend.cu (CUDA builds) or cuda/cuda_backend_stub.cc
 // (CPU-only builds), so the binding compiles the same either way.
 #pragma once
 #include <cstddef>

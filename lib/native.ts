@@ -10,8 +10,12 @@ export interface Storage {
   dispose(): void;
 }
 
-type Maybe<T> = T | null;
+export type Maybe<T> = T | null;
 
+/**
+ * The addon's functions. Each op file adds the typings of its own bindings to this interface
+ * (declaration merging: `declare module '../native' { interface NativeBinding { ... } }`).
+ */
 export interface NativeBinding {
   alloc(device: string, numel: number, zero: boolean): Storage;
   fromArray(device: string, data: Float32Array): Storage;
@@ -36,16 +40,14 @@ export interface NativeBinding {
   emptyCache(): void;
   setNumThreads(n: number): void;
   numThreads(): number;
-  add(a: Storage, b: Storage, out: Storage, n: number): void;
-  fftconvSize(L: number): number;
-  fftconvKernelSpectrum(k: Storage, kRev: Maybe<Storage>, D: Maybe<Storage>, C: number, H: number, L: number): Storage;
-  fftconvForward(u: Storage, Kf: Storage, B: number, C: number, H: number, L: number, saveUf: boolean): [Storage, Maybe<Storage>];
-  fftconvBackward(
-    dy: Storage, Kf: Storage, Uf: Maybe<Storage>, B: number, C: number, H: number, L: number,
-    needDu: boolean, needDk: boolean, needDkRev: boolean, needDD: boolean,
-  ): [Maybe<Storage>, Maybe<Storage>, Maybe<Storage>, Maybe<Storage>];
 }
 
 // The package root holds build/ and prebuilds/; this file runs from lib/ (ts-jest) or dist/.
-// eslint-disable-next-line @typescript-eslint/no-var-requires
-export const native: NativeBinding = require('node-gyp-build')(path.join(__dirname, '..'));
+// LONGCONV_BUILD_DIR points at another cmake-js/node-gyp output folder (development builds).
+function load(): NativeBinding {
+  const dir = process.env.LONGCONV_BUILD_DIR;
+  if (dir) return require(path.resolve(dir, 'Release', 'longconv.node'));
+  return require('node-gyp-build')(path.join(__dirname, '..'));
+}
+
+export const native: NativeBinding = load();

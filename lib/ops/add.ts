@@ -2,8 +2,14 @@
 // Kernels: add_cpu (native/elementwise_cpu.cc) and add_cuda (cuda/elementwise.cu).
 import { record } from '../autograd';
 import { checkSameDevice, checkShape, checkTensor } from '../errors';
-import { native } from '../native';
+import { native, Storage } from '../native';
 import { Tensor, wrap } from '../tensor';
+
+declare module '../native' {
+  interface NativeBinding {
+    add(a: Storage, b: Storage, out: Storage, n: number): void;
+  }
+}
 
 /** a + b for tensors of the same shape and device. */
 export function add(a: Tensor, b: Tensor): Tensor {

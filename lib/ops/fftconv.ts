@@ -2,9 +2,21 @@
 // Kernels: native/fftconv_cpu.cc and cuda/fftconv.cu, both behind native/fftconv.h.
 import { isGradEnabled, record } from '../autograd';
 import { checkRank, checkSameDevice, checkShape, checkTensor } from '../errors';
-import { native } from '../native';
+import { Maybe, native, Storage } from '../native';
 import { Tensor, wrap } from '../tensor';
 import { checkOptions } from './options';
+
+declare module '../native' {
+  interface NativeBinding {
+    fftconvSize(L: number): number;
+    fftconvKernelSpectrum(k: Storage, kRev: Maybe<Storage>, D: Maybe<Storage>, C: number, H: number, L: number): Storage;
+    fftconvForward(u: Storage, Kf: Storage, B: number, C: number, H: number, L: number, saveUf: boolean): [Storage, Maybe<Storage>];
+    fftconvBackward(
+      dy: Storage, Kf: Storage, Uf: Maybe<Storage>, B: number, C: number, H: number, L: number,
+      needDu: boolean, needDk: boolean, needDkRev: boolean, needDD: boolean,
+    ): [Maybe<Storage>, Maybe<Storage>, Maybe<Storage>, Maybe<Storage>];
+  }
+}
 
 export interface FftConvOptions {
   /** Skip connection D: [H] when k is [H,L], [C,H] when k is [C,H,L]. */

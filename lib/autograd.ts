@@ -1,7 +1,7 @@
 // A tape-based reverse-mode autograd, small enough to read in one sitting.
 // Each op records a GradNode on its output: the inputs, the buffers its backward needs, and
 // the backward function itself (declared beside the forward, in the op's own file).
-import { fmtShape } from './errors';
+import { checkTensor, fmtShape } from './errors';
 import { native, Storage } from './native';
 import { keep, ones, Tensor } from './tensor';
 
@@ -29,22 +29,30 @@ export type BackwardFn = (gradOutput: Tensor) => (Tensor | null)[];
 export class GradNode {
   private released = false;
 
+  /** Keeps the inputs' data alive until the node is released (see Tensor.dispose). */
   constructor(
     readonly op: string,
     readonly inputs: (Tensor | null)[],
     readonly backwardFn: BackwardFn,
     private readonly saved: Storage[],
-  ) {}
+  ) {
+    for (const t of inputs) t?.retainForGraph();
+  }
 
-  /** Frees the buffers saved for backward. Called after backward and when the output is disposed. */
+  /**
+   * Frees the buffers saved for backward and lets go of the inputs. Called after backward ran
+   * through the node and when its output is freed. Idempotent.
+   */
   release(): void {
-    for (const s of this.saved) s.dispose();
+    if (this.released) return;
     this.released = true;
+    for (const s of this.saved) s.dispose();
+    for (const t of this.inputs) t?.releaseFromGraph();
   }
 
   run(gradOutput: Tensor): (Tensor | null)[] {
-    if (this.released && this.saved.length > 0) {
-      throw new Error(`backward: the buffers saved by '${this.op}' were already freed (backward ran through it once, or its output was disposed)`);
+    if (this.released) {
+      throw new Error(`backward: the graph through '${this.op}' was already freed (backward ran through it once, or its output was disposed)`);
     }
     return this.backwardFn(gradOutput);
   }
@@ -108,6 +116,7 @@ export function backward(root: Tensor, grad?: Tensor): void {
     if (root.size !== 1) throw new RangeError(`backward: grad must be given for a tensor of shape ${fmtShape(root.shape)} (only one-element tensors default to 1)`);
     seed = keep(ones(root.shape, { device: root.device }));
   } else {
+    checkTensor(grad, 'grad', Tensor);
     if (grad.shape.length !== root.shape.length || grad.shape.some((d, i) => d !== root.shape[i])) {
       throw new RangeError(`grad: expected shape ${fmtShape(root.shape)} (the tensor's), got ${fmtShape(grad.shape)}`);
     }
@@ -124,30 +133,50 @@ export function backward(root: Tensor, grad?: Tensor): void {
     g.dispose();
   };
 
-  for (const t of topologicalOrder(root)) {
-    const g = grads.get(t);
-    if (!g) continue;
-    grads.delete(t);
-    const node = t.gradNode;
-    if (!node) {
-      // A leaf: accumulate into .grad.
-      if (t.grad) {
-        const total = keep(sum(t.grad, g));
-        t.grad.dispose();
-        g.dispose();
-        t.grad = total;
-      } else t.grad = g;
-      continue;
+  // Every tensor on the way is held until its own turn: releasing a node after its backward
+  // must not free an upstream intermediate (and its node) that is still to be processed.
+  const order = topologicalOrder(root);
+  order.forEach((t) => t.retainForGraph());
+  let next = 0;
+  try {
+    for (; next < order.length; next++) {
+      const t = order[next];
+      const g = grads.get(t);
+      grads.delete(t);
+      if (g) backpropagateOne(t, g, accumulate);
+      t.releaseFromGraph();
     }
-    const inputGrads = node.run(g);
-    g.dispose();
-    node.release();
-    node.inputs.forEach((input, i) => {
-      const ig = inputGrads[i];
-      if (!ig) return;
-      keep(ig);
-      if (input && input.requiresGrad) accumulate(input, ig);
-      else ig.dispose();
-    });
+  } finally {
+    for (let i = next; i < order.length; i++) order[i].releaseFromGraph();
+    grads.forEach((g) => g.dispose());
   }
+}
+
+function backpropagateOne(t: Tensor, g: Tensor, accumulate: (t: Tensor, g: Tensor) => void): void {
+  const node = t.gradNode;
+  if (!node) {
+    // A leaf: accumulate into .grad (unless the user has disposed of it).
+    if (t.isDisposed) g.dispose();
+    else if (t.grad) {
+      const total = keep(sum(t.grad, g));
+      t.grad.dispose();
+      g.dispose();
+      t.grad = total;
+    } else t.grad = g;
+    return;
+  }
+  let inputGrads: (Tensor | null)[];
+  try {
+    inputGrads = node.run(g);
+  } finally {
+    g.dispose();
+  }
+  node.release();
+  node.inputs.forEach((input, i) => {
+    const ig = inputGrads[i];
+    if (!ig) return;
+    keep(ig);
+    if (input && input.requiresGrad) accumulate(input, ig);
+    else ig.dispose();
+  });
 }

@@ -47,6 +47,11 @@ export class Tensor {
   /** The op that produced this tensor, when it is part of a graph. */
   gradNode: GradNode | null = null;
   private storageRef: Storage | null;
+  private disposedByUser = false;
+  // Graph nodes that will read this tensor in backward. Disposing the tensor hides it from the
+  // user at once, but its data (and its own node) live on until those nodes are released, so a
+  // composite op may tidy away its intermediates without breaking the graph.
+  private graphRefs = 0;
 
   /** @internal Wraps a native storage; use lc.tensor / lc.zeros / lc.randn instead. */
   constructor(storage: Storage, shape: readonly number[], requiresGrad = false) {
@@ -64,10 +69,10 @@ export class Tensor {
   }
 
   get isDisposed(): boolean {
-    return this.storageRef === null;
+    return this.disposedByUser;
   }
 
-  /** @internal The native buffer; throws if the tensor was disposed. */
+  /** @internal The native buffer (still there for the graph after a dispose that it outlives). */
   get storage(): Storage {
     if (!this.storageRef) throw new TypeError(`tensor: the tensor was disposed (shape ${fmtShape(this.shape)})`);
     return this.storageRef;
@@ -75,6 +80,7 @@ export class Tensor {
 
   /** Copies the data to a new host Float32Array (row-major). */
   toFloat32Array(): Float32Array {
+    checkTensor(this, 'tensor', Tensor);
     return native.toArray(this.storage, this.size);
   }
 
@@ -91,15 +97,35 @@ export class Tensor {
     runBackward(this, grad);
   }
 
-  /** Frees the data now (and any buffers the graph saved for this tensor's op). Idempotent. */
+  /**
+   * Disposes the tensor: frees its data and the buffers its op saved for backward — at once,
+   * unless a graph node still needs them for a backward pass, then when that node is released
+   * (after backward, or when the graph's output is disposed). Idempotent.
+   */
   dispose(): void {
-    if (!this.storageRef) return;
-    this.storageRef.dispose();
-    this.storageRef = null;
+    if (this.disposedByUser) return;
+    this.disposedByUser = true;
     liveTensors[this.device]--;
-    this.gradNode?.release();
-    this.gradNode = null;
     for (const scope of scopes) scope.delete(this);
+    if (this.graphRefs === 0) this.free();
+  }
+
+  /** @internal A graph node will read this tensor in backward. */
+  retainForGraph(): void {
+    this.graphRefs++;
+  }
+
+  /** @internal A graph node no longer needs this tensor. */
+  releaseFromGraph(): void {
+    if (--this.graphRefs === 0 && this.disposedByUser) this.free();
+  }
+
+  private free(): void {
+    this.storageRef?.dispose();
+    this.storageRef = null;
+    const node = this.gradNode;
+    this.gradNode = null;
+    node?.release();
   }
 
   toString(): string {

@@ -81,6 +81,22 @@ describe('tensors', () => {
     lc.dispose([u, k, D]);
   });
 
+  test('a graph outlives the tidy that built it: backward still reaches the leaves', () => {
+    const before = lc.memory();
+    const a = lc.randn([1, 2, 16], { seed: 1, requiresGrad: true });
+    const b = lc.randn([1, 2, 16], { seed: 2 });
+    const k = lc.randn([2, 16], { seed: 3, requiresGrad: true });
+    // The sum a + b is disposed by tidy, but fftConv's node still needs it for dk.
+    const y = lc.tidy(() => lc.fftConv(lc.add(a, b), k));
+    const dy = lc.ones([1, 2, 16]);
+    y.backward(dy);
+    expect(a.grad!.shape).toEqual([1, 2, 16]);
+    expect(k.grad!.shape).toEqual([2, 16]);
+    lc.dispose([a, b, k, y, dy, a.grad!, k.grad!]);
+    expect(lc.memory().cpu.tensors).toBe(before.cpu.tensors);
+    expect(lc.memory().cpu.bytes).toBe(before.cpu.bytes);
+  });
+
   test('add and its gradient', () => {
     lc.tidy(() => {
       const a = lc.tensor([1, 2], [2], { requiresGrad: true });

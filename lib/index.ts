@@ -12,3 +12,6 @@ export type { BackendInfo } from './backend';
 export { add } from './ops/add';
 export { fftConv } from './ops/fftconv';
 export type { FftConvOptions } from './ops/fftconv';
+export * as kernels from './kernels';
+export type { SgconvOptions, SgconvResult } from './kernels/sgconv';
+export * as init from './init';

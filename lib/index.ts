@@ -12,3 +12,6 @@ export type { BackendInfo } from './backend';
 export { add } from './ops/add';
 export { fftConv } from './ops/fftconv';
 export type { FftConvOptions } from './ops/fftconv';
+export { cauchy } from './ops/cauchy';
+export type { CauchyOptions } from './ops/cauchy';
+export { vandermonde } from './ops/vandermonde';

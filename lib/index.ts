@@ -12,7 +12,7 @@ export type { BackendInfo } from './backend';
 export { fftConv } from './ops/fftconv';
 export type { FftConvOptions } from './ops/fftconv';
 export { add, sub, mul, div, neg, exp, log, sqrt, square, scale, addScalar } from './ops/elementwise';
-export { cmul, cdiv, cexp, clog, conj, complex, real, imag } from './ops/complex';
+export { cmul, cdiv, cexp, cexpm1, clog, conj, complex, real, imag } from './ops/complex';
 export { sum, mean } from './ops/reduce';
 export { reshape, permute, transpose, narrow, concat, stack, pad } from './ops/shape';
 export { cauchy } from './ops/cauchy';

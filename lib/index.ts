@@ -12,3 +12,5 @@ export type { BackendInfo } from './backend';
 export { add } from './ops/add';
 export { fftConv } from './ops/fftconv';
 export type { FftConvOptions } from './ops/fftconv';
+export { multiresConv, multiresDepth } from './ops/multires';
+export type { MultiresConvOptions } from './ops/multires';

@@ -21,3 +21,5 @@ export { vandermonde } from './ops/vandermonde';
 export * as kernels from './kernels';
 export type { SgconvOptions, SgconvResult } from './kernels/sgconv';
 export * as init from './init';
+export { multiresConv, multiresDepth } from './ops/multires';
+export type { MultiresConvOptions } from './ops/multires';

@@ -50,6 +50,7 @@ export interface ComplexMatrix {
 }
 
 /**
+ * @internal
  * Eigen-decomposition of a complex Hermitian n×n matrix (row-major re, im; only read) by cyclic
  * Jacobi rotations in float64: M = V diag(values) Vᴴ with V unitary. Each rotation first turns
  * the pivot M[p][q] real by a phase on column q, then applies the real symmetric Jacobi
@@ -135,7 +136,7 @@ export interface HippoLegS {
   V: ComplexMatrix;
 }
 
-/** The HiPPO-LegS matrices in float64: A (N×N, row-major), B and P (length N). */
+/** @internal The HiPPO-LegS matrices in float64: A (N×N, row-major), B and P (length N). */
 export function hippoLegSDense(N: number): { A: Float64Array; B: Float64Array; P: Float64Array } {
   const A = new Float64Array(N * N), B = new Float64Array(N), P = new Float64Array(N);
   for (let n = 0; n < N; n++) {

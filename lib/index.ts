@@ -12,3 +12,4 @@ export type { BackendInfo } from './backend';
 export { add } from './ops/add';
 export { fftConv } from './ops/fftconv';
 export type { FftConvOptions } from './ops/fftconv';
+export { rfft, irfft } from './ops/fft';

@@ -32,7 +32,8 @@ class RealTransform {
 
   int64_t bins() const { return bins_; }
 
-  // Floats of work space that one thread needs for forward and inverse.
+  // Floats of work space that one thread needs for forward and inverse, laid out as
+  // [nb bins][the real FFT's work | two length-n complex buffers, then dft_rows' work].
   int64_t work_floats() const {
     return bins_ * kCxFloats +
            (real_ ? fft_work_floats(n_) : 2 * n_ * kCxFloats + dft_work_floats(*dft_));

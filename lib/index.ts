@@ -23,3 +23,4 @@ export type { SgconvOptions, SgconvResult } from './kernels/sgconv';
 export * as init from './init';
 export { multiresConv, multiresDepth } from './ops/multires';
 export type { MultiresConvOptions } from './ops/multires';
+export { rfft, irfft } from './ops/fft';

@@ -61,20 +61,24 @@ std::unique_ptr<FftPlan> build_plan(int64_t n) {
 
 }  // namespace
 
-int64_t fftconv_size(int64_t L) {
-  if (L < 1) throw Error("fftconv_size: L must be positive");
-  // n even and 5-smooth <=> n/2 is 5-smooth, so search the smallest 5-smooth m >= L.
+int64_t next_5smooth(int64_t v) {
   int64_t best = INT64_MAX;
   for (int64_t p2 = 1;; p2 *= 2) {
     for (int64_t p3 = p2;; p3 *= 3) {
-      int64_t v = p3;
-      while (v < L) v *= 5;
-      if (v < best) best = v;
-      if (p3 >= L) break;
+      int64_t p5 = p3;
+      while (p5 < v) p5 *= 5;
+      if (p5 < best) best = p5;
+      if (p3 >= v) break;
     }
-    if (p2 >= L) break;
+    if (p2 >= v) break;
   }
-  return 2 * best;
+  return best;
+}
+
+int64_t fftconv_size(int64_t L) {
+  if (L < 1) throw Error("fftconv_size: L must be positive");
+  // n even and 5-smooth <=> n/2 is 5-smooth.
+  return 2 * next_5smooth(L);
 }
 
 const FftPlan& fft_plan(int64_t n) {

@@ -33,7 +33,11 @@ struct FftPlan {
 
 // The cached plan for length n; throws lc::Error unless n is even, positive and 5-smooth.
 // Thread-safe; the reference stays valid for the life of the process.
+// fft_plan(2 * m) also serves complex transforms of any 5-smooth length m (its plan.m).
 const FftPlan& fft_plan(int64_t n);
+
+// The smallest 5-smooth (2^a 3^b 5^c) integer >= v (v >= 1).
+int64_t next_5smooth(int64_t v);
 
 // The hot loops, compiled twice (AVX2+FMA and baseline x86-64) from native/fft_kernels.inl.
 // Buffers hold lane-interleaved complex elements; none needs any particular alignment.

@@ -1,0 +1,137 @@
+// Real FFTs of any length on CUDA (contract in native/rfft.h): cuFFT (any n) in its padded
+// in-place layout, rows of 2*(n/2+1) floats, on a scratch copy; small kernels move the user's
+// rows in and out of that layout, truncating or zero-padding, and apply the weights.
+// Everything is queued on the legacy default stream; scratch goes back to the caching
+// allocator in stream order.
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <memory>
+#include <string>
+
+#include "cuda_backend.h"
+#include "cuda_check.h"
+#include "cufft_loader.h"
+#include "rfft.h"
+
+namespace lc {
+namespace {
+
+using DeviceFloats = std::unique_ptr<float, void (*)(void*)>;
+
+DeviceFloats device_floats(int64_t count) {
+  return DeviceFloats(static_cast<float*>(cuda_alloc(static_cast<size_t>(count) * sizeof(float))),
+                      cuda_free);
+}
+
+// Grid-stride loop over the items [0, total) of a launch, 64-bit.
+#define LC_FOR_EACH_ITEM(i, total)                                                   \
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < (total); \
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x)
+
+template <typename... KernelParams, typename... Args>
+void launch(const char* name, void (*kernel)(KernelParams...), int64_t total, Args... args) {
+  if (total == 0) return;
+  kernel<<<grid_for(total), kBlock>>>(args...);
+  check_launch(name);
+}
+
+// DC and (even n) Nyquist: bins that appear once in the full spectrum (weight 1, real).
+__device__ inline bool self_conjugate(int64_t k, int64_t n) { return k == 0 || 2 * k == n; }
+__device__ inline float hermitian_weight(int64_t k, int64_t n) {
+  return self_conjugate(k, n) ? 1.f : 2.f;
+}
+
+// padded[row][t] = x[row][t] for t < count, zeros up to the row's end (for n = 1 this makes
+// the row its own spectrum: the length-1 transform is the identity).
+__global__ void load_signals(const float* __restrict__ x, int64_t rows, int64_t L, int64_t count,
+                             int64_t rowFloats, float* __restrict__ padded) {
+  LC_FOR_EACH_ITEM(i, rows * rowFloats) {
+    const int64_t row = i / rowFloats, t = i % rowFloats;
+    padded[i] = t < count ? x[row * L + t] : 0.f;
+  }
+}
+
+// out[row][k] = w_k * spectrum[row][k] for k < kept, zero for kept <= k < bins (rfft.h).
+__global__ void store_bins(const float* __restrict__ padded, int64_t rows, int64_t n,
+                           int64_t bins, int64_t kept, bool adjoint, float* __restrict__ out) {
+  const int64_t rowFloats = 2 * (n / 2 + 1);
+  LC_FOR_EACH_ITEM(i, rows * bins) {
+    const int64_t row = i / bins, k = i % bins;
+    float re = 0.f, im = 0.f;
+    if (k < kept) {
+      const float w = adjoint ? hermitian_weight(k, n) / static_cast<float>(n) : 1.f;
+      re = padded[row * rowFloats + 2 * k] * w;
+      im = adjoint && self_conjugate(k, n) ? 0.f : padded[row * rowFloats + 2 * k + 1] * w;
+    }
+    out[2 * i] = re;
+    out[2 * i + 1] = im;
+  }
+}
+
+// spectrum[row][k] = v_k * X[row][k] for k < kept, zero up to n/2+1 bins; the DC and Nyquist
+// bins real. C2R then gives sum_k c_k Re(spectrum_k e^{2 pi i jk/n}), so v_k = 1/n for irfft
+// and 1/c_k for the adjoint of rfft (rfft.h).
+__global__ void load_bins(const float* __restrict__ X, int64_t rows, int64_t m, int64_t n,
+                          int64_t kept, bool adjoint, float* __restrict__ padded) {
+  const int64_t bins = n / 2 + 1;
+  LC_FOR_EACH_ITEM(i, rows * bins) {
+    const int64_t row = i / bins, k = i % bins;
+    float re = 0.f, im = 0.f;
+    if (k < kept) {
+      const float v = adjoint ? 1.f / hermitian_weight(k, n) : 1.f / static_cast<float>(n);
+      re = X[2 * (row * m + k)] * v;
+      im = self_conjugate(k, n) ? 0.f : X[2 * (row * m + k) + 1] * v;
+    }
+    padded[2 * i] = re;
+    padded[2 * i + 1] = im;
+  }
+}
+
+// out[row][j] = padded[row][j] for j < count, zero for count <= j < len.
+__global__ void store_signals(const float* __restrict__ padded, int64_t rows, int64_t rowFloats,
+                              int64_t count, int64_t len, float* __restrict__ out) {
+  LC_FOR_EACH_ITEM(i, rows * len) {
+    const int64_t row = i / len, j = i % len;
+    out[i] = j < count ? padded[row * rowFloats + j] : 0.f;
+  }
+}
+
+#undef LC_FOR_EACH_ITEM
+
+void check_sizes(int64_t rows, int64_t in, int64_t n, int64_t out, const char* what) {
+  if (rows < 0 || in < 0 || n < 1 || out < 0) throw Error(std::string(what) + ": bad sizes");
+}
+
+}  // namespace
+
+void rfft_cuda(const float* x, int64_t rows, int64_t L, int64_t n, int64_t bins, bool adjoint,
+               float* out) {
+  cuda_require();
+  check_sizes(rows, L, n, bins, "rfft_cuda");
+  if (rows == 0 || bins == 0) return;
+  const int64_t rowFloats = 2 * (n / 2 + 1);
+  DeviceFloats padded = device_floats(rows * rowFloats);
+  launch("load_signals", load_signals, rows * rowFloats, x, rows, L, std::min(L, n), rowFloats,
+         padded.get());
+  if (n > 1) cufft_forward_real_inplace(padded.get(), n, rows);
+  launch("store_bins", store_bins, rows * bins, padded.get(), rows, n, bins,
+         std::min(bins, n / 2 + 1), adjoint, out);
+}
+
+void irfft_cuda(const float* X, int64_t rows, int64_t m, int64_t n, int64_t len, bool adjoint,
+                float* out) {
+  cuda_require();
+  check_sizes(rows, m, n, len, "irfft_cuda");
+  if (rows == 0 || len == 0) return;
+  const int64_t bins = n / 2 + 1, rowFloats = 2 * bins;
+  // C2R overwrites its input, so it only ever sees this scratch copy.
+  DeviceFloats padded = device_floats(rows * rowFloats);
+  launch("load_bins", load_bins, rows * bins, X, rows, m, n, std::min(m, bins), adjoint,
+         padded.get());
+  if (n > 1) cufft_inverse_real_inplace(padded.get(), n, rows);
+  launch("store_signals", store_signals, rows * len, padded.get(), rows, rowFloats,
+         std::min(len, n), len, out);
+}
+
+}  // namespace lc

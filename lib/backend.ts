@@ -36,3 +36,8 @@ export function getNumThreads(): number {
 export function emptyCache(): void {
   native.emptyCache();
 }
+
+/** Waits until queued CUDA work has finished (for timing; every op is otherwise ordered). */
+export function synchronize(): void {
+  native.synchronize();
+}

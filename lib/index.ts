@@ -7,7 +7,7 @@ export { Tensor, tensor, zeros, ones, full, randn, tidy, keep, dispose, memory }
 export type { Device, TensorOptions, RandnOptions, DeviceMemory, TensorContainer } from './tensor';
 export { noGrad, isGradEnabled } from './autograd';
 export { seed } from './random';
-export { backendInfo, setNumThreads, getNumThreads, emptyCache } from './backend';
+export { backendInfo, setNumThreads, getNumThreads, emptyCache, synchronize } from './backend';
 export type { BackendInfo } from './backend';
 export { add } from './ops/add';
 export { fftConv } from './ops/fftconv';

@@ -38,6 +38,7 @@ export interface NativeBinding {
     cuda: { bytes: number; reservedBytes: number; allocations: number };
   };
   emptyCache(): void;
+  synchronize(): void;
   setNumThreads(n: number): void;
   numThreads(): number;
 }

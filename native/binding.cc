@@ -195,6 +195,11 @@ LC_BINDING(emptyCache) {
   return env.Undefined();
 }
 
+LC_BINDING(synchronize) {
+  if (cuda_info().available) cuda_synchronize();
+  return env.Undefined();
+}
+
 LC_BINDING(setNumThreads) {
   set_num_threads(int(arg_int(info[0], "n")));
   return env.Undefined();

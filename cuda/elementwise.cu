@@ -1,21 +1,117 @@
+// CUDA kernels of native/elementwise.h: grid-stride loops, one thread per element (binary,
+// unary, copy) and one warp per output part (sum_to), with the math of elementwise_ops.h.
+#include <algorithm>
+#include <memory>
+
 #include "cuda_backend.h"
 #include "cuda_check.h"
-#include "elementwise.h"
+#include "elementwise_ops.h"
 
 namespace lc {
 namespace {
-__global__ void add_kernel(const float* a, const float* b, float* out, int64_t n) {
-  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n;
-       i += int64_t(gridDim.x) * blockDim.x)
-    out[i] = a[i] + b[i];
+
+constexpr int kWarp = 32;
+constexpr int kWarpsPerBlock = kBlock / kWarp;
+
+__device__ inline int64_t global_thread() { return blockIdx.x * int64_t(blockDim.x) + threadIdx.x; }
+__device__ inline int64_t grid_threads() { return int64_t(gridDim.x) * blockDim.x; }
+
+template <BinaryOp op>
+__global__ void binary_kernel(const float* a, const float* b, float* out, Loop loop, int64_t n, float alpha) {
+  constexpr int w = is_complex(op) ? 2 : 1;
+  for (int64_t i = global_thread(); i < n; i += grid_threads())
+    apply_binary<op>(a + loop_offset(loop, 0, i, loop.ndim) * w, b + loop_offset(loop, 1, i, loop.ndim) * w,
+                     out + i * w, alpha);
 }
+
+template <UnaryOp op>
+__global__ void unary_kernel(const float* x, float* out, int64_t n, float s, float t) {
+  constexpr int w = is_complex(op) ? 2 : 1;
+  for (int64_t i = global_thread(); i < n; i += grid_threads()) apply_unary<op>(x + i * w, out + i * w, s, t);
+}
+
+__global__ void copy_kernel(const float* in, float* out, Loop loop, int64_t n, int64_t in_offset, int64_t out_offset) {
+  for (int64_t i = global_thread(); i < n; i += grid_threads())
+    out[out_offset + loop_offset(loop, 1, i, loop.ndim)] = in[in_offset + loop_offset(loop, 0, i, loop.ndim)];
+}
+
+// Warp per (output o, part p): sums reduced elements [p * chunk, (p + 1) * chunk) of output o
+// in double, then writes scale * sum to out[o * parts + p]. The order is fixed: deterministic.
+__global__ void sum_kernel(const float* in, float* out, Loop kept, Loop reduced, int64_t outputs, int64_t parts,
+                           int64_t inner, int64_t chunk, float scale) {
+  int lane = threadIdx.x % kWarp;
+  int64_t warps = int64_t(gridDim.x) * kWarpsPerBlock;
+  for (int64_t task = blockIdx.x * int64_t(kWarpsPerBlock) + threadIdx.x / kWarp; task < outputs * parts;
+       task += warps) {
+    int64_t o = task / parts, p = task % parts;
+    int64_t base = loop_offset(kept, 0, o, kept.ndim);
+    int64_t end = (p + 1) * chunk < inner ? (p + 1) * chunk : inner;
+    double acc = 0;
+    for (int64_t j = p * chunk + lane; j < end; j += kWarp) acc += in[base + loop_offset(reduced, 0, j, reduced.ndim)];
+    for (int offset = kWarp / 2; offset > 0; offset /= 2) acc += __shfl_down_sync(0xffffffffu, acc, offset);
+    if (lane == 0) out[task] = float(scale * acc);
+  }
+}
+
+unsigned warp_grid(int64_t tasks) { return grid_for(tasks * kWarp); }
+
 }  // namespace
 
-void add_cuda(const float* a, const float* b, float* out, int64_t n) {
-  if (n <= 0) return;
+void binary_cuda(BinaryOp op, const float* a, const float* b, float* out, const Loop& loop, float alpha) {
+  int64_t n = loop_numel(loop);
+  if (n == 0) return;
   cuda_require();
-  add_kernel<<<grid_for(n), kBlock>>>(a, b, out, n);
-  check_launch("add");
+  with_op(op, [&](auto tag) {
+    binary_kernel<decltype(tag)::value><<<grid_for(n), kBlock>>>(a, b, out, loop, n, alpha);
+  });
+  check_launch("binary");
+}
+
+void unary_cuda(UnaryOp op, const float* x, float* out, int64_t n, float s, float t) {
+  int64_t elements = is_complex(op) ? n / 2 : n;
+  if (elements == 0) return;
+  cuda_require();
+  with_op(op, [&](auto tag) {
+    unary_kernel<decltype(tag)::value><<<grid_for(elements), kBlock>>>(x, out, elements, s, t);
+  });
+  check_launch("unary");
+}
+
+void sum_to_cuda(const float* in, float* out, const Loop& kept, const Loop& reduced, float scale) {
+  int64_t outputs = loop_numel(kept), inner = loop_numel(reduced);
+  if (outputs == 0) return;
+  cuda_require();
+  // Few outputs with long sums: split each into parts (pass 1 into scratch), then add the
+  // parts of each output (pass 2, the same kernel over a contiguous [outputs, parts] block).
+  constexpr int64_t kMinChunk = 4096, kTargetTasks = 8192;
+  int64_t parts = std::min<int64_t>(
+      1024, std::max<int64_t>(1, std::min((inner + kMinChunk - 1) / kMinChunk, kTargetTasks / outputs)));
+  int64_t chunk = std::max<int64_t>(1, (inner + parts - 1) / parts);
+  if (parts == 1) {
+    sum_kernel<<<warp_grid(outputs), kBlock>>>(in, out, kept, reduced, outputs, 1, inner, chunk, scale);
+    check_launch("sum_to");
+    return;
+  }
+  std::unique_ptr<float, void (*)(void*)> scratch(
+      static_cast<float*>(cuda_alloc(size_t(outputs * parts) * sizeof(float))), cuda_free);
+  sum_kernel<<<warp_grid(outputs * parts), kBlock>>>(in, scratch.get(), kept, reduced, outputs, parts, inner, chunk, 1.0f);
+  check_launch("sum_to (parts)");
+  Loop rows, cols;  // scratch as [outputs, parts]: keep rows, reduce the contiguous parts
+  rows.ndim = cols.ndim = 1;
+  rows.size[0] = outputs;
+  rows.stride[0][0] = parts;
+  cols.size[0] = parts;
+  cols.stride[0][0] = 1;
+  sum_kernel<<<warp_grid(outputs), kBlock>>>(scratch.get(), out, rows, cols, outputs, 1, parts, parts, scale);
+  check_launch("sum_to (total)");
+}
+
+void strided_copy_cuda(const float* in, float* out, const Loop& loop, int64_t in_offset, int64_t out_offset) {
+  int64_t n = loop_numel(loop);
+  if (n == 0) return;
+  cuda_require();
+  copy_kernel<<<grid_for(n), kBlock>>>(in, out, loop, n, in_offset, out_offset);
+  check_launch("strided_copy");
 }
 
 }  // namespace lc

@@ -4,6 +4,9 @@
 
 namespace lc {
 
-void add_cuda(const float*, const float*, float*, int64_t) { unavailable(); }
+void binary_cuda(BinaryOp, const float*, const float*, float*, const Loop&, float) { unavailable(); }
+void unary_cuda(UnaryOp, const float*, float*, int64_t, float, float) { unavailable(); }
+void sum_to_cuda(const float*, float*, const Loop&, const Loop&, float) { unavailable(); }
+void strided_copy_cuda(const float*, float*, const Loop&, int64_t, int64_t) { unavailable(); }
 
 }  // namespace lc

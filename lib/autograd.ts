@@ -3,6 +3,7 @@
 // the backward function itself (declared beside the forward, in the op's own file).
 import { checkTensor, fmtShape } from './errors';
 import { native, Storage } from './native';
+import { BinaryOp } from './ops/kernels';
 import { keep, ones, Tensor } from './tensor';
 
 let gradEnabled = true;
@@ -80,7 +81,7 @@ export function record(output: Tensor, op: string, inputs: (Tensor | null)[], ba
 // a + b into a new tensor of the same shape (gradient accumulation; outside the graph).
 function sum(a: Tensor, b: Tensor): Tensor {
   const out = new Tensor(native.alloc(a.device, a.size, false), a.shape);
-  native.add(a.storage, b.storage, out.storage, a.size);
+  native.binary(BinaryOp.add, a.storage, b.storage, out.storage, [a.size], [a.size], [a.size], 1);
   return out;
 }
 

@@ -1,11 +1,49 @@
-// Elementwise kernels, same signature on both backends. out may alias a or b.
+// The four general kernels behind the elementwise, complex, reduction and shape ops, with the
+// same signature on both backends. Each walks a Loop: an iteration space of up to kMaxDims
+// dimensions with per-operand strides, built by the binding with size-1 dims dropped and
+// dims that are contiguous for every operand merged (so most calls run over 1 to 3 dims).
 #pragma once
 #include <cstdint>
 
 namespace lc {
 
-// out[i] = a[i] + b[i]
-void add_cpu(const float* a, const float* b, float* out, int64_t n);
-void add_cuda(const float* a, const float* b, float* out, int64_t n);
+constexpr int kMaxDims = 8;
+
+struct Loop {
+  int ndim = 0;                  // 0: a single element
+  int64_t size[kMaxDims] = {};
+  int64_t stride[2][kMaxDims] = {};  // strides of two operands, in elements
+};
+
+inline int64_t loop_numel(const Loop& loop) {
+  int64_t n = 1;
+  for (int d = 0; d < loop.ndim; ++d) n *= loop.size[d];
+  return n;
+}
+
+// Complex ops treat a (re, im) pair of floats as one element; their strides count pairs.
+enum class BinaryOp : int { Add, Sub, Mul, Div, CMul, CDiv, CMulConj, CDivConj };
+enum class UnaryOp : int { Affine, Exp, Log, Sqrt, Square, CExp, CLog, Conj };
+
+constexpr bool is_complex(BinaryOp op) { return op >= BinaryOp::CMul; }
+constexpr bool is_complex(UnaryOp op) { return op >= UnaryOp::CExp; }
+
+// out = alpha * (a op b), out contiguous over `loop`; a and b read at loop.stride[0] and [1]
+// (stride 0 broadcasts). CMulConj: a * conj(b); CDivConj: a / conj(b).
+void binary_cpu(BinaryOp op, const float* a, const float* b, float* out, const Loop& loop, float alpha);
+void binary_cuda(BinaryOp op, const float* a, const float* b, float* out, const Loop& loop, float alpha);
+
+// out[i] = op(x[i]) over n floats (n / 2 pairs for complex ops). Affine: s * x + t. out may alias x.
+void unary_cpu(UnaryOp op, const float* x, float* out, int64_t n, float s, float t);
+void unary_cuda(UnaryOp op, const float* x, float* out, int64_t n, float s, float t);
+
+// out[o] = scale * sum over `reduced` of in[kept offset of o + reduced offset], out contiguous
+// over `kept`; both loops read `in` at stride[0]. Deterministic (fixed summation order).
+void sum_to_cpu(const float* in, float* out, const Loop& kept, const Loop& reduced, float scale);
+void sum_to_cuda(const float* in, float* out, const Loop& kept, const Loop& reduced, float scale);
+
+// out[out_offset + idx . loop.stride[1]] = in[in_offset + idx . loop.stride[0]] for every idx.
+void strided_copy_cpu(const float* in, float* out, const Loop& loop, int64_t in_offset, int64_t out_offset);
+void strided_copy_cuda(const float* in, float* out, const Loop& loop, int64_t in_offset, int64_t out_offset);
 
 }  // namespace lc

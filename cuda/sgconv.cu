@@ -1,0 +1,126 @@
+// SGConv kernel on CUDA (contract in native/sgconv.h). The index arithmetic is shared with the
+// CPU backend (native/sgconv_math.h). Forward: one block per row reduces the norm, then one
+// thread per output sample. Backward: one thread per sub-kernel tap gathers the (at most 2*s_i)
+// output gradients that read it, so no atomics are needed. Everything runs on the default
+// stream; the sub-kernel pointers travel by value in the kernel parameters.
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <string>
+
+#include "cuda_backend.h"
+#include "cuda_check.h"
+#include "sgconv.h"
+#include "sgconv_math.h"
+
+namespace lc {
+namespace {
+
+template <typename T>
+struct PointerList {
+  T* at[kSgconvMaxSubKernels];
+};
+
+template <typename T>
+PointerList<T> pointer_list(T* const* pointers, int64_t S) {
+  if (S < 1 || S > kSgconvMaxSubKernels)
+    throw Error("sgconv: the number of sub-kernels must be in [1, " +
+                std::to_string(kSgconvMaxSubKernels) + "], got " + std::to_string(S));
+  PointerList<T> list{};
+  for (int64_t i = 0; i < S; ++i) list.at[i] = pointers[i];
+  return list;
+}
+
+struct Geometry {
+  int64_t S, H, d, initScale, L, T, rows;
+};
+
+// Sample t < T of row `row` of the concatenation, before the division by the norm.
+__device__ float concatenated(const PointerList<const float>& w, const float* multiplier,
+                              const Geometry& g, int64_t row, int64_t t) {
+  const int64_t i = sgconv::segment_of(t, g.d, g.initScale);
+  const int64_t s = sgconv::scale_of(i, g.initScale);
+  return sgconv::decay_of(multiplier[row % g.H], g.S, i) *
+         sgconv::upsampled(w.at[i] + row * g.d, t - sgconv::offset_of(i, g.d, g.initScale), s, g.d);
+}
+
+// norm[row] = L2 norm of the untruncated row (length T). One block of kBlock threads per row.
+__global__ void row_norms(PointerList<const float> w, const float* __restrict__ multiplier,
+                          Geometry g, float* __restrict__ norm) {
+  __shared__ float partial[kBlock];
+  for (int64_t row = blockIdx.x; row < g.rows; row += gridDim.x) {
+    float sum = 0.f;
+    for (int64_t t = threadIdx.x; t < g.T; t += blockDim.x) {
+      const float v = concatenated(w, multiplier, g, row, t);
+      sum += v * v;
+    }
+    partial[threadIdx.x] = sum;
+    __syncthreads();
+    for (int stride = kBlock / 2; stride > 0; stride /= 2) {
+      if (threadIdx.x < stride) partial[threadIdx.x] += partial[threadIdx.x + stride];
+      __syncthreads();
+    }
+    if (threadIdx.x == 0) norm[row] = sqrtf(partial[0]);
+    __syncthreads();  // partial is reused by the next row
+  }
+}
+
+__global__ void forward_samples(PointerList<const float> w, const float* __restrict__ multiplier,
+                                const float* __restrict__ norm, Geometry g, float* __restrict__ out) {
+  const int64_t n = g.rows * g.L;
+  for (int64_t k = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; k < n;
+       k += int64_t(gridDim.x) * blockDim.x) {
+    const int64_t row = k / g.L, t = k % g.L;
+    out[k] = t < g.T ? concatenated(w, multiplier, g, row, t) * (1.f / norm[row]) : 0.f;
+  }
+}
+
+__global__ void backward_taps(const float* __restrict__ dOut, const float* __restrict__ multiplier,
+                              const float* __restrict__ norm, Geometry g, PointerList<float> dw) {
+  const int64_t perSubKernel = g.rows * g.d, n = g.S * perSubKernel;
+  for (int64_t k = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; k < n;
+       k += int64_t(gridDim.x) * blockDim.x) {
+    const int64_t i = k / perSubKernel, tap = k % perSubKernel;
+    if (!dw.at[i]) continue;
+    const int64_t row = tap / g.d, p = tap % g.d;
+    const int64_t s = sgconv::scale_of(i, g.initScale);
+    const int64_t kept = sgconv::kept_in_segment(i, g.d, g.initScale, g.L);
+    const float factor = sgconv::decay_of(multiplier[row % g.H], g.S, i) * (1.f / norm[row]);
+    dw.at[i][tap] = factor * sgconv::tap_gradient(dOut + row * g.L, sgconv::offset_of(i, g.d, g.initScale),
+                                                  p, s, g.d, kept);
+  }
+}
+
+Geometry geometry(int64_t S, int64_t C, int64_t H, int64_t d, int64_t initScale, int64_t L) {
+  return {S, H, d, initScale, L, sgconv::total_length(S, d, initScale), C * H};
+}
+
+}  // namespace
+
+void sgconv_kernel_forward_cuda(const float* const* subKernels, int64_t S, int64_t C, int64_t H,
+                                int64_t d, int64_t initScale, const float* multiplier, int64_t L,
+                                bool computeNorm, float* norm, float* out) {
+  cuda_require();
+  const PointerList<const float> w = pointer_list(subKernels, S);
+  const Geometry g = geometry(S, C, H, d, initScale, L);
+  if (g.rows == 0 || L == 0) return;
+  if (computeNorm) {
+    row_norms<<<unsigned(std::min<int64_t>(g.rows, 1 << 20)), kBlock>>>(w, multiplier, g, norm);
+    check_launch("sgconv row_norms");
+  }
+  forward_samples<<<grid_for(g.rows * L), kBlock>>>(w, multiplier, norm, g, out);
+  check_launch("sgconv forward_samples");
+}
+
+void sgconv_kernel_backward_cuda(const float* dOut, const float* multiplier, const float* norm,
+                                 int64_t S, int64_t C, int64_t H, int64_t d, int64_t initScale,
+                                 int64_t L, float* const* dSubKernels) {
+  cuda_require();
+  const PointerList<float> dw = pointer_list(dSubKernels, S);
+  const Geometry g = geometry(S, C, H, d, initScale, L);
+  if (g.rows == 0 || d == 0) return;
+  backward_taps<<<grid_for(S * g.rows * d), kBlock>>>(dOut, multiplier, norm, g, dw);
+  check_launch("sgconv backward_taps");
+}
+
+}  // namespace lc

@@ -1,0 +1,1 @@
+export { sgconv } from './sgconv';

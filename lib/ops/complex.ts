@@ -1,0 +1,108 @@
+// Complex ops on tensors whose last dimension is 2 (re, im): cmul, cdiv (broadcasting over the
+// leading dims), cexp, clog, conj, and complex/real/imag between complex and real tensors.
+// Gradients follow PyTorch: for a real loss L the gradient of z is dL/dRe + i dL/dIm, so a
+// holomorphic f passes g * conj(f'(z)) back. Kernels: native binary() and unary(), and the
+// window copies of lib/ops/shape.ts.
+import { record } from '../autograd';
+import { checkSameDevice, checkShape, checkTensor, fmtShape } from '../errors';
+import { Tensor, wrap } from '../tensor';
+import { broadcastOp } from './elementwise';
+import { BinaryOp, binaryGrad, binaryKernel, Operand, sumTo, UnaryOp, unaryKernel } from './kernels';
+import { join, window } from './shape';
+
+function checkComplex(z: Tensor, name: string): void {
+  if (z.shape.length === 0 || z.shape[z.shape.length - 1] !== 2) {
+    throw new RangeError(`${name}: expected a complex tensor (last dimension 2), got shape ${fmtShape(z.shape)}`);
+  }
+}
+
+function checkComplexPair(a: Tensor, b: Tensor): () => void {
+  return () => {
+    checkComplex(a, 'a');
+    checkComplex(b, 'b');
+  };
+}
+
+/**
+ * Complex product a * b; a [..., 2] and b [..., 2] broadcast over their leading dims.
+ * @throws TypeError for a non-tensor, disposed tensor or mixed devices; RangeError for a last
+ *   dimension other than 2 or leading dims that do not broadcast.
+ */
+export function cmul(a: Tensor, b: Tensor): Tensor {
+  return broadcastOp('cmul', BinaryOp.cmul, a, b, (g, _out, shape) => [
+    a.requiresGrad ? binaryGrad(BinaryOp.cmulConj, g, b, shape, a.shape) : null,
+    b.requiresGrad ? binaryGrad(BinaryOp.cmulConj, g, a, shape, b.shape) : null,
+  ], checkComplexPair(a, b));
+}
+
+/** Complex quotient a / b with broadcasting over the leading dims; errors as {@link cmul}. */
+export function cdiv(a: Tensor, b: Tensor): Tensor {
+  return broadcastOp('cdiv', BinaryOp.cdiv, a, b, (g, out, shape) => {
+    // f = a/b: df/da = 1/b, df/db = -f/b. With q = g / conj(b): grad a = q, grad b = -q * conj(f).
+    const q: Operand = { storage: binaryKernel(BinaryOp.cdivConj, g, b, shape), shape, device: g.device };
+    try {
+      return [
+        a.requiresGrad ? sumTo(q.storage, shape, a.shape) : null,
+        b.requiresGrad ? binaryGrad(BinaryOp.cmulConj, q, out, shape, b.shape, -1) : null,
+      ];
+    } finally {
+      q.storage.dispose();
+    }
+  }, checkComplexPair(a, b));
+}
+
+function complexUnary(name: string, op: number, z: Tensor, grad: (g: Tensor, out: Tensor) => Tensor): Tensor {
+  checkTensor(z, 'z', Tensor);
+  checkComplex(z, 'z');
+  const out = wrap(unaryKernel(op, z), z.shape);
+  return record(out, name, [z], (g) => [grad(g, out)]);
+}
+
+const sameShape = (op: number, a: Operand, b: Operand) => wrap(binaryKernel(op, a, b, a.shape), a.shape);
+
+/** exp(z) elementwise for z [..., 2]. @throws TypeError for a non-tensor; RangeError for a last dimension other than 2. */
+export function cexp(z: Tensor): Tensor {
+  return complexUnary('cexp', UnaryOp.cexp, z, (g, out) => sameShape(BinaryOp.cmulConj, g, out));
+}
+
+/**
+ * Principal log(z) = log|z| + i arg(z), arg in (-pi, pi], for z [..., 2] (the gradient at the
+ * cut follows the principal branch). @throws as {@link cexp}.
+ */
+export function clog(z: Tensor): Tensor {
+  return complexUnary('clog', UnaryOp.clog, z, (g) => sameShape(BinaryOp.cdivConj, g, z));
+}
+
+/** The complex conjugate of z [..., 2]. @throws as {@link cexp}. */
+export function conj(z: Tensor): Tensor {
+  return complexUnary('conj', UnaryOp.conj, z, (g) => wrap(unaryKernel(UnaryOp.conj, g), g.shape));
+}
+
+/**
+ * The complex tensor re + i im: re and im of the same shape [...] give [..., 2].
+ * @throws TypeError for a non-tensor, disposed tensor or mixed devices; RangeError when the shapes differ.
+ */
+export function complex(re: Tensor, im: Tensor): Tensor {
+  checkTensor(re, 're', Tensor);
+  checkTensor(im, 'im', Tensor);
+  checkShape(im, 'im', re.shape, 'the shape of re');
+  checkSameDevice([['re', re], ['im', im]]);
+  const block = [...re.shape, 1];
+  return join('complex', [re, im], [block, block], [...re.shape, 2], re.shape.length);
+}
+
+function part(name: string, z: Tensor, start: number): Tensor {
+  checkTensor(z, 'z', Tensor);
+  checkComplex(z, 'z');
+  return window(name, z, z.shape.length - 1, start, 1, z.shape.slice(0, -1));
+}
+
+/** The real part of z [..., 2], shape [...]. @throws as {@link cexp}. */
+export function real(z: Tensor): Tensor {
+  return part('real', z, 0);
+}
+
+/** The imaginary part of z [..., 2], shape [...]. @throws as {@link cexp}. */
+export function imag(z: Tensor): Tensor {
+  return part('imag', z, 1);
+}

@@ -1,0 +1,110 @@
+// The per-element math of native/elementwise.h, shared by the CPU and CUDA kernels so both
+// backends compute exactly the same formulas.
+#pragma once
+#include <cmath>
+#include <type_traits>
+
+#include "elementwise.h"
+#include "errors.h"
+
+#ifdef __CUDACC__
+#define LC_HD __host__ __device__
+#else
+#define LC_HD
+#endif
+
+namespace lc {
+
+// Offsets of the linear index `i` over the first `ndim` dims of loop, for operand `which`.
+LC_HD inline int64_t loop_offset(const Loop& loop, int which, int64_t i, int ndim) {
+  int64_t offset = 0;
+  for (int d = ndim - 1; d >= 0; --d) {
+    int64_t size = loop.size[d];
+    offset += (i % size) * loop.stride[which][d];
+    i /= size;
+  }
+  return offset;
+}
+
+template <BinaryOp op>
+LC_HD inline void apply_binary(const float* a, const float* b, float* out, float alpha) {
+  if constexpr (op == BinaryOp::Add) out[0] = alpha * (a[0] + b[0]);
+  if constexpr (op == BinaryOp::Sub) out[0] = alpha * (a[0] - b[0]);
+  if constexpr (op == BinaryOp::Mul) out[0] = alpha * (a[0] * b[0]);
+  if constexpr (op == BinaryOp::Div) out[0] = alpha * (a[0] / b[0]);
+  if constexpr (is_complex(op)) {
+    // CMulConj and CDivConj use conj(b): the backward passes of cmul, cdiv, cexp and clog.
+    constexpr bool conj = op == BinaryOp::CMulConj || op == BinaryOp::CDivConj;
+    float ar = a[0], ai = a[1], br = b[0], bi = conj ? -b[1] : b[1];
+    float re, im;
+    if constexpr (op == BinaryOp::CMul || op == BinaryOp::CMulConj) {
+      re = ar * br - ai * bi;
+      im = ar * bi + ai * br;
+    } else {
+      float inv = 1.0f / (br * br + bi * bi);
+      re = (ar * br + ai * bi) * inv;
+      im = (ai * br - ar * bi) * inv;
+    }
+    out[0] = alpha * re;
+    out[1] = alpha * im;
+  }
+}
+
+template <UnaryOp op>
+LC_HD inline void apply_unary(const float* x, float* out, float s, float t) {
+  if constexpr (op == UnaryOp::Affine) out[0] = s * x[0] + t;
+  if constexpr (op == UnaryOp::Exp) out[0] = expf(x[0]);
+  if constexpr (op == UnaryOp::Log) out[0] = logf(x[0]);
+  if constexpr (op == UnaryOp::Sqrt) out[0] = sqrtf(x[0]);
+  if constexpr (op == UnaryOp::Square) out[0] = x[0] * x[0];
+  if constexpr (op == UnaryOp::CExp) {
+    float r = expf(x[0]), im = x[1];
+    out[0] = r * cosf(im);
+    out[1] = r * sinf(im);
+  }
+  if constexpr (op == UnaryOp::CLog) {
+    float re = x[0], im = x[1];  // principal branch: angle in (-pi, pi]
+    out[0] = logf(hypotf(re, im));
+    out[1] = atan2f(im, re);
+  }
+  if constexpr (op == UnaryOp::Conj) {
+    out[0] = x[0];
+    out[1] = -x[1];
+  }
+}
+
+// Calls fn(std::integral_constant<..., op>{}) for the runtime op, so each kernel is
+// instantiated per op and the switch runs once per call, not per element.
+template <typename Fn>
+void with_op(BinaryOp op, Fn&& fn) {
+  using B = BinaryOp;
+  switch (op) {
+    case B::Add: return fn(std::integral_constant<B, B::Add>{});
+    case B::Sub: return fn(std::integral_constant<B, B::Sub>{});
+    case B::Mul: return fn(std::integral_constant<B, B::Mul>{});
+    case B::Div: return fn(std::integral_constant<B, B::Div>{});
+    case B::CMul: return fn(std::integral_constant<B, B::CMul>{});
+    case B::CDiv: return fn(std::integral_constant<B, B::CDiv>{});
+    case B::CMulConj: return fn(std::integral_constant<B, B::CMulConj>{});
+    case B::CDivConj: return fn(std::integral_constant<B, B::CDivConj>{});
+  }
+  throw Error("binary: unknown op");
+}
+
+template <typename Fn>
+void with_op(UnaryOp op, Fn&& fn) {
+  using U = UnaryOp;
+  switch (op) {
+    case U::Affine: return fn(std::integral_constant<U, U::Affine>{});
+    case U::Exp: return fn(std::integral_constant<U, U::Exp>{});
+    case U::Log: return fn(std::integral_constant<U, U::Log>{});
+    case U::Sqrt: return fn(std::integral_constant<U, U::Sqrt>{});
+    case U::Square: return fn(std::integral_constant<U, U::Square>{});
+    case U::CExp: return fn(std::integral_constant<U, U::CExp>{});
+    case U::CLog: return fn(std::integral_constant<U, U::CLog>{});
+    case U::Conj: return fn(std::integral_constant<U, U::Conj>{});
+  }
+  throw Error("unary: unknown op");
+}
+
+}  // namespace lc

@@ -1,0 +1,390 @@
+import * as lc from '../lib';
+import { directionalDerivative, dot, expectClose, randomArray, relError, t } from './helpers';
+
+// float32 against float64: the only rounding is in the interpolation weights, the products and
+// the norm's sum, so the relative error stays near 1e-7.
+const TOL = 1e-5;
+
+interface SgCase {
+  C: number;
+  H: number;
+  d: number;
+  S: number;
+  initScale: number;
+  L: number;
+  threeD: boolean;
+  subs: Float64Array[];
+  multiplier: number[];
+}
+
+// A direct float64 reimplementation of SGConv's kernel, written from the interpolation's
+// definition (torch.nn.functional.interpolate, mode='linear', align_corners=False).
+function upsample(w: ArrayLike<number>, s: number): { value: Float64Array; taps: [number, number, number][] } {
+  const d = w.length;
+  const value = new Float64Array(d * s);
+  const taps: [number, number, number][] = [];
+  for (let j = 0; j < d * s; j++) {
+    const src = Math.max(0, (j + 0.5) / s - 0.5);
+    const i0 = Math.floor(src), i1 = Math.min(i0 + 1, d - 1), lambda = src - i0;
+    value[j] = (1 - lambda) * w[i0] + lambda * w[i1];
+    taps.push([i0, i1, lambda]);
+  }
+  return { value, taps };
+}
+
+function scaleOf(i: number, initScale: number): number {
+  return 2 ** (Math.max(0, i - 1) + initScale);
+}
+
+// The untruncated concatenation of row (c,h), and the decay of each piece.
+function concatenation(cs: SgCase, row: number): { full: number[]; pieces: { offset: number; s: number; decay: number }[] } {
+  const full: number[] = [];
+  const pieces = [];
+  const h = row % cs.H;
+  for (let i = 0; i < cs.S; i++) {
+    const s = scaleOf(i, cs.initScale);
+    const decay = cs.multiplier[h] ** (cs.S - 1 - i);
+    pieces.push({ offset: full.length, s, decay });
+    const { value } = upsample(cs.subs[i].subarray(row * cs.d, (row + 1) * cs.d), s);
+    value.forEach((v) => full.push(decay * v));
+  }
+  return { full, pieces };
+}
+
+function sgconvReference(cs: SgCase, givenNorm?: ArrayLike<number>): { kernel: Float64Array; norm: Float64Array } {
+  const R = cs.C * cs.H;
+  const kernel = new Float64Array(R * cs.L), norm = new Float64Array(R);
+  for (let row = 0; row < R; row++) {
+    const { full } = concatenation(cs, row);
+    norm[row] = givenNorm ? givenNorm[row] : Math.sqrt(full.reduce((a, v) => a + v * v, 0));
+    for (let l = 0; l < Math.min(cs.L, full.length); l++) kernel[row * cs.L + l] = full[l] / norm[row];
+  }
+  return { kernel, norm };
+}
+
+// The gradient w.r.t. each sub-kernel with the norm held fixed: the transposed interpolation.
+function sgconvGradReference(cs: SgCase, norm: ArrayLike<number>, dy: ArrayLike<number>): Float64Array[] {
+  const grads = cs.subs.map((w) => new Float64Array(w.length));
+  for (let row = 0; row < cs.C * cs.H; row++) {
+    const { pieces } = concatenation(cs, row);
+    pieces.forEach(({ offset, s, decay }, i) => {
+      const { taps } = upsample(new Float64Array(cs.d), s);
+      taps.forEach(([i0, i1, lambda], j) => {
+        if (offset + j >= cs.L) return;
+        const g = (dy[row * cs.L + offset + j] * decay) / norm[row];
+        grads[i][row * cs.d + i0] += (1 - lambda) * g;
+        grads[i][row * cs.d + i1] += lambda * g;
+      });
+    });
+  }
+  return grads;
+}
+
+function makeCase(C: number, H: number, d: number, S: number, initScale: number, L: number, threeD: boolean, multiplier: number[], seed: number): SgCase {
+  const subs = Array.from({ length: S }, (_, i) => randomArray(C * H * d, seed + i));
+  return { C, H, d, S, initScale, L, threeD, subs, multiplier };
+}
+
+function subShape(cs: SgCase): number[] {
+  return cs.threeD ? [cs.C, cs.H, cs.d] : [cs.H, cs.d];
+}
+
+function totalLength(cs: SgCase): number {
+  return cs.d * 2 ** (cs.S - 1 + cs.initScale);
+}
+
+describe('sgconv forward and backward against a float64 reference', () => {
+  const layouts: [number, boolean, number][] = [
+    // [C, threeD, d]
+    [1, false, 5],
+    [1, true, 1],
+    [3, true, 4],
+    [3, true, 7],
+  ];
+  for (const S of [1, 2, 3, 4]) {
+    for (const initScale of [0, 1]) {
+      for (const [C, threeD, d] of layouts) {
+        const T = d * 2 ** (S - 1 + initScale);
+        for (const L of [...new Set([Math.max(1, T - 3), T + 7])]) {
+          test(`S=${S} initScale=${initScale} C=${C}${threeD ? '' : ' (2-D)'} d=${d} T=${T} L=${L}`, () => {
+            const H = 3;
+            const cs = makeCase(C, H, d, S, initScale, L, threeD, [2, 2, 2], S * 100 + d * 10 + initScale);
+            const ref = sgconvReference(cs);
+            const dy = randomArray(C * H * L, 77 + L);
+            lc.tidy(() => {
+              const subs = cs.subs.map((w) => t(w, subShape(cs), { requiresGrad: true }));
+              const { kernel, norm } = lc.kernels.sgconv(subs, L, { initScale });
+              expect(kernel.shape).toEqual(threeD ? [C, H, L] : [H, L]);
+              expect(norm.shape).toEqual(threeD ? [C, H] : [H]);
+              expect(norm.requiresGrad).toBe(false);
+              expectClose(kernel.toFloat32Array(), ref.kernel, TOL);
+              expectClose(norm.toFloat32Array(), ref.norm, TOL);
+              kernel.backward(t(dy, [...kernel.shape]));
+              const gradRef = sgconvGradReference(cs, ref.norm, dy);
+              subs.forEach((w, i) => {
+                expect(w.grad!.shape).toEqual(w.shape);
+                expectClose(w.grad!.toFloat32Array(), gradRef[i], TOL);
+              });
+              lc.dispose(subs.map((w) => w.grad));
+            });
+          });
+        }
+      }
+    }
+  }
+
+  test('a long case: d=64, S=8, L=5000 (T=8192)', () => {
+    const cs = makeCase(2, 3, 64, 8, 0, 5000, true, [2, 2, 2], 9);
+    const ref = sgconvReference(cs);
+    const dy = randomArray(2 * 3 * 5000, 10);
+    lc.tidy(() => {
+      const subs = cs.subs.map((w) => t(w, subShape(cs), { requiresGrad: true }));
+      const { kernel, norm } = lc.kernels.sgconv(subs, 5000);
+      expectClose(kernel.toFloat32Array(), ref.kernel, TOL);
+      expectClose(norm.toFloat32Array(), ref.norm, TOL);
+      kernel.backward(t(dy, [2, 3, 5000]));
+      const gradRef = sgconvGradReference(cs, ref.norm, dy);
+      subs.forEach((w, i) => expectClose(w.grad!.toFloat32Array(), gradRef[i], TOL));
+      process.stdout.write(`sgconv d=64 S=8 L=5000: forward rel err ${relError(kernel.toFloat32Array(), ref.kernel).toExponential(2)}, ` +
+        `grad rel err ${relError(subs[7].grad!.toFloat32Array(), gradRef[7]).toExponential(2)}\n`);
+      lc.dispose(subs.map((w) => w.grad));
+    });
+  });
+});
+
+describe('sgconv multiplier and norm options', () => {
+  const H = 4;
+  const base = (multiplier: number[]) => makeCase(2, H, 3, 3, 0, 20, true, multiplier, 31);
+
+  test('multiplier as a number, an array and a tensor', () => {
+    const perH = [0.5, 1, 3, -1.5];
+    lc.tidy(() => {
+      const cs = base(perH);
+      const subs = cs.subs.map((w) => t(w, subShape(cs)));
+      const ref = sgconvReference(cs).kernel;
+      expectClose(lc.kernels.sgconv(subs, 20, { multiplier: perH }).kernel.toFloat32Array(), ref, TOL);
+      expectClose(lc.kernels.sgconv(subs, 20, { multiplier: lc.tensor(perH, [H]) }).kernel.toFloat32Array(), ref, TOL);
+      const scalar = base([0.7, 0.7, 0.7, 0.7]);
+      expectClose(lc.kernels.sgconv(subs, 20, { multiplier: 0.7 }).kernel.toFloat32Array(), sgconvReference(scalar).kernel, TOL);
+      // Default 2.
+      expectClose(lc.kernels.sgconv(subs, 20).kernel.toFloat32Array(), sgconvReference(base([2, 2, 2, 2])).kernel, TOL);
+    });
+  });
+
+  test('a given norm is used as it is, returned as it is, and gets no gradient', () => {
+    lc.tidy(() => {
+      const cs = base([2, 2, 2, 2]);
+      const given = Float64Array.from({ length: 2 * H }, (_, k) => 0.5 + k);
+      const norm = t(given, [2, H], { requiresGrad: true });
+      const subs = cs.subs.map((w) => t(w, subShape(cs), { requiresGrad: true }));
+      const out = lc.kernels.sgconv(subs, 20, { norm });
+      expect(out.norm).toBe(norm);
+      expectClose(out.kernel.toFloat32Array(), sgconvReference(cs, given).kernel, TOL);
+      const dy = randomArray(2 * H * 20, 3);
+      // The caller may dispose its norm before backward: backward keeps its own copy.
+      norm.dispose();
+      out.kernel.backward(t(dy, [2, H, 20]));
+      const gradRef = sgconvGradReference(cs, given, dy);
+      subs.forEach((w, i) => expectClose(w.grad!.toFloat32Array(), gradRef[i], TOL));
+      expect(norm.grad).toBeNull();
+      lc.dispose(subs.map((w) => w.grad));
+    });
+  });
+
+  test('the computed norm frozen and passed back gives the same kernel for new weights', () => {
+    lc.tidy(() => {
+      const cs = base([2, 2, 2, 2]);
+      const first = lc.kernels.sgconv(cs.subs.map((w) => t(w, subShape(cs))), 20);
+      const moved = cs.subs.map((w) => w.map((v) => v * 1.5));
+      const again = lc.kernels.sgconv(moved.map((w) => t(w, subShape(cs))), 20, { norm: first.norm });
+      expectClose(again.kernel.toFloat32Array(), first.kernel.toFloat32Array().map((v) => 1.5 * v), 1e-6);
+    });
+  });
+});
+
+describe('sgconv gradients against finite differences of the op itself', () => {
+  for (const [C, threeD, d, S, initScale, L] of [
+    [1, false, 5, 3, 0, 13],
+    [3, true, 4, 4, 1, 100],
+    [2, true, 1, 2, 0, 9],
+  ] as [number, boolean, number, number, number, number][]) {
+    test(`C=${C} d=${d} S=${S} initScale=${initScale} L=${L}`, () => {
+      const H = 3;
+      const cs = makeCase(C, H, d, S, initScale, L, threeD, [2, 2, 2], 55 + d);
+      const norm = sgconvReference(cs).norm;
+      const normShape = threeD ? [C, H] : [H];
+      const w = randomArray(C * H * L, 8);
+      const f = (p: Float64Array[]) => lc.kernels.sgconv(p.map((x) => t(x, subShape(cs))), L, { initScale, multiplier: [2, 0.5, 1.5], norm: t(norm, normShape) }).kernel;
+      lc.tidy(() => {
+        const subs = cs.subs.map((x) => t(x, subShape(cs), { requiresGrad: true }));
+        lc.kernels.sgconv(subs, L, { initScale, multiplier: [2, 0.5, 1.5], norm: t(norm, normShape) }).kernel.backward(t(w, threeD ? [C, H, L] : [H, L]));
+        cs.subs.forEach((p, i) => {
+          const direction = randomArray(p.length, 200 + i);
+          // Linear in the sub-kernels once the norm is fixed: a unit step is exact.
+          const fd = directionalDerivative(f, cs.subs, i, direction, w, 1);
+          const analytic = dot(subs[i].grad!.toFloat32Array(), direction);
+          expect(Math.abs(fd - analytic) / Math.max(1, Math.abs(fd))).toBeLessThan(1e-4);
+        });
+        lc.dispose(subs.map((x) => x.grad));
+      });
+    });
+  }
+
+  test('only the sub-kernels that require grad get one; noGrad records nothing', () => {
+    const cs = makeCase(1, 2, 3, 3, 0, 10, false, [2, 2], 4);
+    lc.tidy(() => {
+      const subs = cs.subs.map((x, i) => t(x, [2, 3], { requiresGrad: i === 1 }));
+      lc.kernels.sgconv(subs, 10).kernel.backward(lc.ones([2, 10]));
+      expect(subs[0].grad).toBeNull();
+      expect(subs[2].grad).toBeNull();
+      expect(subs[1].grad!.shape).toEqual([2, 3]);
+      subs[1].grad!.dispose();
+      const k = lc.noGrad(() => lc.kernels.sgconv(subs, 10).kernel);
+      expect(k.requiresGrad).toBe(false);
+    });
+  });
+});
+
+describe('sgconv memory and threads', () => {
+  test('memory stays flat over repeated forward + backward', () => {
+    const subs = [0, 1, 2].map((i) => lc.randn([2, 3, 4], { seed: i, requiresGrad: true }));
+    const step = () =>
+      lc.tidy(() => {
+        const { kernel } = lc.kernels.sgconv(subs, 30, { multiplier: lc.tensor([1, 2, 3], [3]) });
+        kernel.backward(lc.ones([2, 3, 30]));
+        subs.forEach((w) => w.grad!.dispose());
+        subs.forEach((w) => (w.grad = null));
+      });
+    step();
+    const before = lc.memory().cpu;
+    for (let i = 0; i < 5; i++) step();
+    const after = lc.memory().cpu;
+    expect([after.tensors, after.bytes]).toEqual([before.tensors, before.bytes]);
+    lc.dispose(subs);
+  });
+
+  test('1 and 2 threads give identical results', () => {
+    const cs = makeCase(4, 8, 16, 6, 0, 700, true, [2, 2, 2, 2, 2, 2, 2, 2], 12);
+    const run = (threads: number) => {
+      lc.setNumThreads(threads);
+      return lc.tidy(() => {
+        const subs = cs.subs.map((w) => t(w, subShape(cs), { requiresGrad: true }));
+        const { kernel } = lc.kernels.sgconv(subs, 700);
+        kernel.backward(lc.ones([4, 8, 700]));
+        const out = [kernel, ...subs.map((w) => w.grad!)].map((x) => Array.from(x.toFloat32Array()));
+        lc.dispose(subs.map((w) => w.grad));
+        return out;
+      });
+    };
+    const before = lc.getNumThreads();
+    try {
+      expect(run(2)).toEqual(run(1));
+    } finally {
+      lc.setNumThreads(before);
+    }
+  });
+});
+
+describe('sgconv rejects bad input with a clear message', () => {
+  const a = lc.randn([2, 3, 4], { seed: 1 });
+  const b = lc.randn([2, 3, 4], { seed: 2 });
+  afterAll(() => lc.dispose([a, b]));
+  // Mixed devices need a GPU to build; the check itself is exercised with a stand-in.
+  const fakeCuda = (shape = [2, 3, 4]) =>
+    Object.create(lc.Tensor.prototype, {
+      shape: { value: shape },
+      device: { value: 'cuda' },
+      isDisposed: { value: false },
+      requiresGrad: { value: false },
+    });
+
+  const cases: [string, () => unknown, ErrorConstructor, RegExp][] = [
+    ['non-array', () => lc.kernels.sgconv(a as never, 8), TypeError, /^subKernels: expected an array of Tensors, got an object of class Tensor/],
+    ['empty list', () => lc.kernels.sgconv([], 8), RangeError, /^subKernels: expected at least one sub-kernel/],
+    ['non-tensor element', () => lc.kernels.sgconv([a, 5 as never], 8), TypeError, /^subKernels\[1\]: expected a Tensor, got number 5/],
+    ['differing shapes', () => lc.kernels.sgconv([a, lc.zeros([2, 3, 5])], 8), RangeError, /^subKernels\[1\]: expected shape \[2,3,4\] \(the shape of subKernels\[0\]\), got \[2,3,5\]/],
+    ['wrong rank', () => lc.kernels.sgconv([lc.zeros([4])], 8), RangeError, /^subKernels\[0\]: expected rank 2 or 3/],
+    ['zero dimension', () => lc.kernels.sgconv([lc.zeros([3, 0])], 8), RangeError, /^subKernels\[0\]: every dimension must be >= 1/],
+    ['too many', () => lc.kernels.sgconv(new Array(33).fill(a), 8), RangeError, /^subKernels: expected at most 32/],
+    ['too long', () => lc.kernels.sgconv([a, b], 8, { initScale: 40 }), RangeError, /^subKernels: the concatenated length .* exceeds 2\^40/],
+    ['L = 0', () => lc.kernels.sgconv([a, b], 0), RangeError, /^L: expected an integer >= 1, got 0/],
+    ['L negative', () => lc.kernels.sgconv([a, b], -3), RangeError, /^L: expected an integer >= 1/],
+    ['L not an integer', () => lc.kernels.sgconv([a, b], 2.5), TypeError, /^L: expected an integer/],
+    ['initScale negative', () => lc.kernels.sgconv([a, b], 8, { initScale: -1 }), RangeError, /^initScale: expected an integer >= 0/],
+    ['initScale fractional', () => lc.kernels.sgconv([a, b], 8, { initScale: 0.5 }), TypeError, /^initScale: expected an integer/],
+    ['multiplier of wrong length', () => lc.kernels.sgconv([a, b], 8, { multiplier: [1, 2] }), RangeError, /^multiplier: expected 3 values \(H of the sub-kernels\), got 2/],
+    ['multiplier tensor of wrong shape', () => lc.kernels.sgconv([a, b], 8, { multiplier: lc.zeros([2]) }), RangeError, /^multiplier: expected shape \[3\]/],
+    ['multiplier not finite', () => lc.kernels.sgconv([a, b], 8, { multiplier: NaN }), RangeError, /^multiplier: expected finite numbers/],
+    ['multiplier of the wrong type', () => lc.kernels.sgconv([a, b], 8, { multiplier: '2' as never }), TypeError, /^multiplier: expected a number, a number\[\] or a Tensor, got string 2/],
+    ['norm of wrong shape', () => lc.kernels.sgconv([a, b], 8, { norm: lc.ones([3]) }), RangeError, /^norm: expected shape \[2,3\] \(\[C,H\].*got \[3\]/],
+    ['norm of wrong shape (2-D)', () => lc.kernels.sgconv([lc.zeros([3, 4])], 8, { norm: lc.ones([1, 3]) }), RangeError, /^norm: expected shape \[3\]/],
+    ['norm not a tensor', () => lc.kernels.sgconv([a, b], 8, { norm: [1, 2] as never }), TypeError, /^norm: expected a Tensor, got an array/],
+    ['unknown option', () => lc.kernels.sgconv([a, b], 8, { scale: 1 } as never), TypeError, /unknown option 'scale'/],
+    ['mixed devices (sub-kernels)', () => lc.kernels.sgconv([a, fakeCuda()], 8), TypeError, /^subKernels\[1\]: expected device 'cpu' \(the device of subKernels\[0\]\), got 'cuda'/],
+    ['mixed devices (norm)', () => lc.kernels.sgconv([a, b], 8, { norm: fakeCuda([2, 3]) }), TypeError, /^norm: expected device 'cpu' \(the device of subKernels\[0\]\), got 'cuda'/],
+    ['mixed devices (multiplier)', () => lc.kernels.sgconv([a, b], 8, { multiplier: fakeCuda([3]) }), TypeError, /^multiplier: expected device 'cpu' \(the device of subKernels\[0\]\), got 'cuda'/],
+    [
+      'disposed tensor',
+      () => {
+        const gone = lc.zeros([2, 3, 4]);
+        gone.dispose();
+        return lc.kernels.sgconv([a, gone], 8);
+      },
+      TypeError,
+      /^subKernels\[1\]: the tensor was disposed/,
+    ],
+  ];
+  for (const [name, call, type, message] of cases) {
+    test(name, () => {
+      let thrown: unknown;
+      let before = 0, bytes = 0;
+      lc.tidy(() => {
+        before = lc.memory().cpu.tensors;
+        bytes = lc.memory().cpu.bytes;
+        try {
+          call();
+        } catch (e) {
+          thrown = e;
+        }
+      });
+      expect(thrown).toBeInstanceOf(type);
+      expect((thrown as Error).message).toMatch(message);
+      expect(lc.memory().cpu.bytes).toBe(bytes);
+    });
+  }
+});
+
+const cuda = lc.backendInfo().cuda;
+const describeCuda = cuda.available ? describe : describe.skip;
+if (!cuda.available) process.stdout.write('sgconv CUDA tests skipped: ' + cuda.reason + '\n');
+
+describeCuda('sgconv CUDA equals the CPU backend', () => {
+  for (const [C, threeD, d, S, initScale, L] of [
+    [1, false, 5, 1, 0, 3],
+    [1, false, 5, 3, 1, 50],
+    [3, true, 4, 4, 0, 100],
+    [2, true, 64, 10, 0, 20000],
+    [2, true, 1, 16, 0, 70000],
+  ] as [number, boolean, number, number, number, number][]) {
+    test(`C=${C} d=${d} S=${S} initScale=${initScale} L=${L}`, () => {
+      const H = 3;
+      const cs = makeCase(C, H, d, S, initScale, L, threeD, [2, 2, 2], 3);
+      const dy = randomArray(C * H * L, 4);
+      const run = (device: lc.Device, withNorm: boolean) =>
+        lc.tidy(() => {
+          const subs = cs.subs.map((w) => t(w, subShape(cs), { device, requiresGrad: true }));
+          const norm = withNorm ? lc.full(threeD ? [C, H] : [H], 1.5, { device }) : undefined;
+          const out = lc.kernels.sgconv(subs, L, { initScale, multiplier: lc.tensor([2, 0.5, 1.25], [3], { device }), norm });
+          out.kernel.backward(t(dy, [...out.kernel.shape], { device }));
+          const result = [out.kernel, out.norm, ...subs.map((w) => w.grad!)].map((x) => x.toFloat32Array());
+          lc.dispose(subs.map((w) => w.grad));
+          return result;
+        });
+      for (const withNorm of [false, true]) {
+        const gpu = run('cuda', withNorm);
+        const cpu = run('cpu', withNorm);
+        gpu.forEach((g, i) => expectClose(g, cpu[i], 1e-5));
+      }
+    });
+  }
+});

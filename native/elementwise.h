@@ -23,7 +23,8 @@ inline int64_t loop_numel(const Loop& loop) {
 
 // Complex ops treat a (re, im) pair of floats as one element; their strides count pairs.
 enum class BinaryOp : int { Add, Sub, Mul, Div, CMul, CDiv, CMulConj, CDivConj };
-enum class UnaryOp : int { Affine, Exp, Log, Sqrt, Square, CExp, CLog, Conj };
+// The binding rejects codes past the last member of each enum: keep it last.
+enum class UnaryOp : int { Affine, Exp, Log, Sqrt, Square, CExp, CLog, Conj, CExpm1 };
 
 constexpr bool is_complex(BinaryOp op) { return op >= BinaryOp::CMul; }
 constexpr bool is_complex(UnaryOp op) { return op >= UnaryOp::CExp; }

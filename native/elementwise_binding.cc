@@ -106,7 +106,7 @@ LC_BINDING(binary) {  // (op, a, b, out, aShape, bShape, outShape, alpha); shape
 
 LC_BINDING(unary) {  // (op, x, out, n, s, t); n floats
   int64_t code = arg_int(info[0], "op");
-  if (code > int64_t(UnaryOp::Conj)) throw Error("unary: unknown op");
+  if (code > int64_t(UnaryOp::CExpm1)) throw Error("unary: unknown op");
   UnaryOp op = UnaryOp(code);
   Device dev = get_storage(info[1], "x")->device;
   int64_t n = arg_int(info[3], "n");

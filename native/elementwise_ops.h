@@ -71,6 +71,12 @@ LC_HD inline void apply_unary(const float* x, float* out, float s, float t) {
     out[0] = x[0];
     out[1] = -x[1];
   }
+  if constexpr (op == UnaryOp::CExpm1) {
+    // exp(z) - 1 without cancellation for small z: Re = expm1(x)cos(y) - 2 sin^2(y/2).
+    float half = sinf(0.5f * x[1]);
+    out[0] = expm1f(x[0]) * cosf(x[1]) - 2.0f * half * half;
+    out[1] = expf(x[0]) * sinf(x[1]);
+  }
 }
 
 // Calls fn(std::integral_constant<..., op>{}) for the runtime op, so each kernel is
@@ -103,6 +109,7 @@ void with_op(UnaryOp op, Fn&& fn) {
     case U::CExp: return fn(std::integral_constant<U, U::CExp>{});
     case U::CLog: return fn(std::integral_constant<U, U::CLog>{});
     case U::Conj: return fn(std::integral_constant<U, U::Conj>{});
+    case U::CExpm1: return fn(std::integral_constant<U, U::CExpm1>{});
   }
   throw Error("unary: unknown op");
 }

@@ -145,6 +145,7 @@ for (const shapes of complexShapes) {
 }
 for (const shape of [[5, 2], [2, 3, 2], [2]]) {
   cases.push({ name: 'cexp', shapes: [shape], op: ([z]) => lc.cexp(z), ref: cplx(([a, b]) => [Math.exp(a) * Math.cos(b), Math.exp(a) * Math.sin(b)]) });
+  cases.push({ name: 'cexpm1', shapes: [shape], op: ([z]) => lc.cexpm1(z), ref: cplx(([a, b]) => [Math.expm1(a) * Math.cos(b) - 2 * Math.sin(b / 2) ** 2, Math.exp(a) * Math.sin(b)]) });
   cases.push({ name: 'clog', shapes: [shape], op: ([z]) => lc.clog(z), ref: cplx(([a, b]) => [Math.log(Math.hypot(a, b)), Math.atan2(b, a)]), rightHalf: [true] });
   cases.push({ name: 'conj', shapes: [shape], op: ([z]) => lc.conj(z), ref: cplx(([a, b]) => [a, -b]) });
   cases.push({ name: 'real', shapes: [shape], op: ([z]) => lc.real(z), ref: ([z]) => gather(z.shape.slice(0, -1), (idx) => at(z, [...idx, 0])) });

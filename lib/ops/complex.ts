@@ -1,5 +1,5 @@
 // Complex ops on tensors whose last dimension is 2 (re, im): cmul, cdiv (broadcasting over the
-// leading dims), cexp, clog, conj, and complex/real/imag between complex and real tensors.
+// leading dims), cexp, cexpm1, clog, conj, and complex/real/imag between complex and real tensors.
 // Gradients follow PyTorch: for a real loss L the gradient of z is dL/dRe + i dL/dIm, so a
 // holomorphic f passes g * conj(f'(z)) back. Kernels: native binary() and unary(), and the
 // window copies of lib/ops/shape.ts.
@@ -63,6 +63,21 @@ const sameShape = (op: number, a: Operand, b: Operand) => wrap(binaryKernel(op, 
 /** exp(z) elementwise for z [..., 2]. @throws TypeError for a non-tensor; RangeError for a last dimension other than 2. */
 export function cexp(z: Tensor): Tensor {
   return complexUnary('cexp', UnaryOp.cexp, z, (g, out) => sameShape(BinaryOp.cmulConj, g, out));
+}
+
+/**
+ * exp(z) − 1 for z [..., 2], accurate for small |z| (where cexp(z) − 1 cancels: S4D's ZOH
+ * step (exp(dt·A) − 1)/A with dt ~ 1e-3). @throws as {@link cexp}.
+ */
+export function cexpm1(z: Tensor): Tensor {
+  return complexUnary('cexpm1', UnaryOp.cexpm1, z, (g) => {
+    const e = unaryKernel(UnaryOp.cexp, z);
+    try {
+      return sameShape(BinaryOp.cmulConj, g, { storage: e, shape: z.shape, device: z.device });
+    } finally {
+      e.dispose();
+    }
+  });
 }
 
 /**

@@ -17,7 +17,7 @@ declare module '../native' {
 /** Op codes of native binary(); the complex ones treat the last dim (2) as the element. */
 export const BinaryOp = { add: 0, sub: 1, mul: 2, div: 3, cmul: 4, cdiv: 5, cmulConj: 6, cdivConj: 7 } as const;
 /** Op codes of native unary(); affine is s * x + t. */
-export const UnaryOp = { affine: 0, exp: 1, log: 2, sqrt: 3, square: 4, cexp: 5, clog: 6, conj: 7 } as const;
+export const UnaryOp = { affine: 0, exp: 1, log: 2, sqrt: 3, square: 4, cexp: 5, clog: 6, conj: 7, cexpm1: 8 } as const;
 
 /** `shape` padded with leading 1s to `rank`. */
 export function padShape(shape: readonly number[], rank: number): number[] {

@@ -1,0 +1,104 @@
+// multiresConv (SPEC §1.7): the fading-tree multiresolution convolution, with its backward.
+// Kernels: native/multires_cpu.cc and cuda/multires.cu, both behind native/multires.h.
+import { isGradEnabled, record } from '../autograd';
+import { checkRank, checkSameDevice, checkShape, checkTensor, describe, fmtShape } from '../errors';
+import { Maybe, native, Storage } from '../native';
+import { Tensor, wrap } from '../tensor';
+import { checkOptions } from './options';
+
+declare module '../native' {
+  interface NativeBinding {
+    multiresForward(
+      x: Storage, h0: Storage, h1: Storage, w: Storage, B: number, H: number, L: number, k: number, J: number,
+      saveLevels: boolean,
+    ): [Storage, Maybe<Storage>];
+    multiresBackward(
+      dy: Storage, levels: Maybe<Storage>, h0: Storage, h1: Storage, w: Storage,
+      B: number, H: number, L: number, k: number, J: number,
+      needDx: boolean, needDh0: boolean, needDh1: boolean, needDw: boolean,
+    ): [Maybe<Storage>, Maybe<Storage>, Maybe<Storage>, Maybe<Storage>];
+  }
+}
+
+export interface MultiresConvOptions {
+  /** Number of levels J, an integer in [0, multiresDepth(L, k)]; defaults to multiresDepth(L, k). */
+  depth?: number;
+}
+
+/**
+ * The default (and largest) depth of multiresConv for sequence length L and k >= 2 taps:
+ * J = ceil(log2((L−1)/(k−1) + 1)), the fewest levels whose receptive field 1 + (k−1)(2^J − 1)
+ * covers L (0 when L = 1). The weights w of multiresConv have J + 2 columns.
+ * @throws TypeError unless L and k are integers; RangeError unless L >= 1 and k >= 2.
+ */
+export function multiresDepth(L: number, k: number): number {
+  for (const [name, v, min] of [['L', L, 1], ['k', k, 2]] as const) {
+    if (typeof v !== 'number' || !Number.isInteger(v)) throw new TypeError(`${name}: expected an integer, got ${describe(v)}`);
+    if (v < min) throw new RangeError(`${name}: expected an integer >= ${min}, got ${v}`);
+  }
+  let J = 0;
+  while ((k - 1) * (2 ** J - 1) < L - 1) J++;
+  return J;
+}
+
+/**
+ * MultiresConv's fading-tree convolution (SPEC §1.7), the pre-activation output. With the
+ * depthwise causal dilated cross-correlation conv(x,h,d)[t] = Σ_j h[j] x[t − (k−1−j)·d]
+ * (h[k−1] on the newest sample, zero before t = 0):
+ *
+ *     lo = x; y = 0; d = 1
+ *     for i = J down to 1: y += w[:,i]·conv(lo,h1,d); lo = conv(lo,h0,d); d *= 2
+ *     y += w[:,0]·lo + w[:,J+1]·x
+ *
+ * Direct sums, no FFT: time and memory O(L·J·k) per row. Differentiable in x, h0, h1 and w;
+ * when h0, h1 or w needs a gradient the forward pass keeps every level's lo ([J+1,B,H,L]
+ * floats) until backward.
+ *
+ * @param x input [B,H,L]
+ * @param h0 low-pass taps [H,k], k >= 2, shared by every level
+ * @param h1 high-pass taps [H,k] (the shape of h0)
+ * @param w level weights [H,J+2]: column i weighs level i's output (i = J is the finest),
+ *   column 0 the coarsest lo, column J+1 the skip x
+ * @param options depth: J, an integer in [0, multiresDepth(L, k)] (default multiresDepth(L, k))
+ * @returns y [B,H,L] on the device of x (all inputs must share it)
+ * @throws TypeError for a non-tensor, disposed tensor, unknown option, non-integer depth or
+ *   mixed devices; RangeError for a wrong rank, mismatched H, k < 2, h1 not shaped like h0,
+ *   a negative or too large depth, w not [H,J+2], or an empty dimension.
+ */
+export function multiresConv(x: Tensor, h0: Tensor, h1: Tensor, w: Tensor, options?: MultiresConvOptions): Tensor {
+  checkTensor(x, 'x', Tensor);
+  checkTensor(h0, 'h0', Tensor);
+  checkTensor(h1, 'h1', Tensor);
+  checkTensor(w, 'w', Tensor);
+  const opts = checkOptions<MultiresConvOptions>(options, 'multiresConv options', ['depth']);
+  checkRank(x, 'x', ['B,H,L']);
+  checkRank(h0, 'h0', ['H,k']);
+  const [B, H, L] = x.shape;
+  if (B < 1 || H < 1 || L < 1) throw new RangeError(`x: every dimension must be >= 1, got ${fmtShape(x.shape)}`);
+  const k = h0.shape[1];
+  checkShape(h0, 'h0', [H, k], `[H,k] with H of x ${fmtShape(x.shape)}`);
+  if (k < 2) throw new RangeError(`h0: expected k >= 2 taps ([H,k]), got shape ${fmtShape(h0.shape)}`);
+  checkShape(h1, 'h1', h0.shape, 'the shape of h0');
+  const maxDepth = multiresDepth(L, k);
+  let J = maxDepth;
+  if (opts.depth !== undefined) {
+    J = opts.depth;
+    if (typeof J !== 'number' || !Number.isInteger(J)) throw new TypeError(`depth: expected an integer, got ${describe(J)}`);
+    if (J < 0) throw new RangeError(`depth: expected an integer >= 0, got ${J}`);
+    if (J > maxDepth) throw new RangeError(`depth too large: at most ${maxDepth} for L=${L} and k=${k}, got ${J}`);
+  }
+  checkShape(w, 'w', [H, J + 2], `[H,J+2] with J=${J} for L=${L}, k=${k}${opts.depth === undefined ? ' (the default depth)' : ''}`);
+  checkSameDevice([['x', x], ['h0', h0], ['h1', h1], ['w', w]]);
+
+  const kernelGrad = isGradEnabled() && [h0, h1, w].some((t) => t.requiresGrad);
+  const [yStorage, levels] = native.multiresForward(x.storage, h0.storage, h1.storage, w.storage, B, H, L, k, J, kernelGrad);
+  const y = wrap(yStorage, [B, H, L]);
+
+  return record(y, 'multiresConv', [x, h0, h1, w], (dy) => {
+    const [dx, dh0, dh1, dw] = native.multiresBackward(
+      dy.storage, levels, h0.storage, h1.storage, w.storage, B, H, L, k, J,
+      x.requiresGrad, h0.requiresGrad, h1.requiresGrad, w.requiresGrad,
+    );
+    return [dx && wrap(dx, x.shape), dh0 && wrap(dh0, h0.shape), dh1 && wrap(dh1, h1.shape), dw && wrap(dw, w.shape)];
+  }, levels ? [levels] : []);
+}

@@ -1,9 +1,14 @@
 // kernels.s4 (SPEC §1.5): the kernel of a diagonal-plus-low-rank (DPLR) SSM, computed the S4
 // way — Cauchy kernels at the bilinear frequencies, the Woodbury identity, an inverse real FFT —
 // never with dense matrix powers. Built from differentiable ops; autograd gives the gradients.
-import * as lc from '..';
+import { cauchy } from '../ops/cauchy';
+import { cdiv, cmul, complex, conj, real } from '../ops/complex';
+import { add, mul, sub } from '../ops/elementwise';
+import { irfft } from '../ops/fft';
+import { sum } from '../ops/reduce';
+import { concat, narrow, reshape } from '../ops/shape';
 import { checkRank, checkSameDevice, checkShape, checkTensor, fmtShape } from '../errors';
-import { Tensor } from '../tensor';
+import { Tensor, tensor, tidy, zeros } from '../tensor';
 import { CMatrix, conjugateDoubled } from './complex64';
 
 export interface S4Params {
@@ -71,38 +76,38 @@ export function s4(params: S4Params, L: number): Tensor {
   const { H, R } = checkS4Params(params, L);
   const { Lambda, P, B, Ct, dt } = params;
   const device = Lambda.device;
-  return lc.tidy(() => {
+  return tidy(() => {
     const { z, factor } = bilinearFrequencies(L);
-    const zT = lc.tensor(z, [z.length / 2, 2], { device });
-    const one = lc.tensor([1, 0], [2], { device });
-    const dtB = lc.reshape(dt, [H, 1, 1]);
-    const w = lc.mul(Lambda, dtB);
-    const Ps = Array.from({ length: R }, (_, r) => lc.reshape(lc.narrow(P, 0, r, 1), [...P.shape.slice(1)]));
-    const Qs = Ps.map((p) => lc.conj(p));
-    const r = (a: Tensor, b: Tensor) => lc.cauchy(lc.mul(lc.cmul(a, b), dtB), zT, w, { conj: true });
+    const zT = tensor(z, [z.length / 2, 2], { device });
+    const one = tensor([1, 0], [2], { device });
+    const dtB = reshape(dt, [H, 1, 1]);
+    const w = mul(Lambda, dtB);
+    const Ps = Array.from({ length: R }, (_, r) => reshape(narrow(P, 0, r, 1), [...P.shape.slice(1)]));
+    const Qs = Ps.map((p) => conj(p));
+    const r = (a: Tensor, b: Tensor) => cauchy(mul(cmul(a, b), dtB), zT, w, { conj: true });
 
     // Woodbury: k̂ = r_C̃B − r_C̃P (I + r_QP)⁻¹ r_QB, with R = 1 or 2 solved in closed form.
     const rCB = r(Ct, B);
     const rCP = Ps.map((p) => r(Ct, p));
     const rQB = Qs.map((q) => r(q, B));
-    const M = Qs.map((q, i) => Ps.map((p, j) => (i === j ? lc.add(r(q, p), one) : r(q, p))));
+    const M = Qs.map((q, i) => Ps.map((p, j) => (i === j ? add(r(q, p), one) : r(q, p))));
     let correction: Tensor;
     if (R === 1) {
-      correction = lc.cdiv(lc.cmul(rCP[0], rQB[0]), M[0][0]);
+      correction = cdiv(cmul(rCP[0], rQB[0]), M[0][0]);
     } else {
-      const det = lc.sub(lc.cmul(M[0][0], M[1][1]), lc.cmul(M[0][1], M[1][0]));
-      const x0 = lc.cdiv(lc.sub(lc.cmul(M[1][1], rQB[0]), lc.cmul(M[0][1], rQB[1])), det);
-      const x1 = lc.cdiv(lc.sub(lc.cmul(M[0][0], rQB[1]), lc.cmul(M[1][0], rQB[0])), det);
-      correction = lc.add(lc.cmul(rCP[0], x0), lc.cmul(rCP[1], x1));
+      const det = sub(cmul(M[0][0], M[1][1]), cmul(M[0][1], M[1][0]));
+      const x0 = cdiv(sub(cmul(M[1][1], rQB[0]), cmul(M[0][1], rQB[1])), det);
+      const x1 = cdiv(sub(cmul(M[0][0], rQB[1]), cmul(M[1][0], rQB[0])), det);
+      correction = add(cmul(rCP[0], x0), cmul(rCP[1], x1));
     }
-    let khat = lc.cmul(lc.sub(rCB, correction), lc.tensor(factor, [factor.length / 2, 2], { device }));
+    let khat = cmul(sub(rCB, correction), tensor(factor, [factor.length / 2, 2], { device }));
     if (L % 2 === 0) {
       // At ω = −1 (z = ∞) the Woodbury term vanishes and k̂·2/(1+ω) → Re Σ_n dt·B_n·C̃_n.
-      const limit = lc.real(lc.sum(lc.mul(lc.cmul(Ct, B), dtB), -2));
-      const nyquist = lc.reshape(lc.complex(limit, lc.zeros(limit.shape as number[], { device })), [...limit.shape, 1, 2]);
-      khat = lc.concat([khat, nyquist], -2);
+      const limit = real(sum(mul(cmul(Ct, B), dtB), -2));
+      const nyquist = reshape(complex(limit, zeros(limit.shape as number[], { device })), [...limit.shape, 1, 2]);
+      khat = concat([khat, nyquist], -2);
     }
-    return lc.irfft(khat, L);
+    return irfft(khat, L);
   });
 }
 
@@ -149,7 +154,7 @@ export function setupCt(C: Tensor, params: DplrParams, L: number): Tensor {
   if (params === null || typeof params !== 'object') throw new TypeError('params: expected an object {Lambda, P, dt}');
   const Lambda = checkTensor(params.Lambda, 'params.Lambda', Tensor);
   const [H, N] = Lambda.shape;
-  const zerosB = lc.zeros([H, N, 2], { device: Lambda.device });
+  const zerosB = zeros([H, N, 2], { device: Lambda.device });
   try {
     checkS4Params({ Lambda, P: params.P, B: zerosB, Ct: C, dt: params.dt }, L);
   } finally {
@@ -172,5 +177,5 @@ export function setupCt(C: Tensor, params: DplrParams, L: number): Tensor {
       out.set(Float32Array.from(ct.subarray(0, 2 * N)), 2 * N * (c * H + h));
     }
   }
-  return lc.tensor(out, C.shape, { device: C.device });
+  return tensor(out, C.shape, { device: C.device });
 }

@@ -1,9 +1,12 @@
 // kernels.s4d (SPEC §1.4): the convolution kernel of a diagonal SSM, as a Vandermonde product.
 // Built from differentiable ops, so gradients reach A, B, C and dt through autograd.
-import * as lc from '..';
+import { cdiv, cexpm1, clog, cmul } from '../ops/complex';
+import { add, mul, scale, sub } from '../ops/elementwise';
+import { reshape } from '../ops/shape';
+import { vandermonde } from '../ops/vandermonde';
 import { checkRank, checkSameDevice, checkShape, checkTensor, fmtShape } from '../errors';
 import { checkOptions } from '../ops/options';
-import { Tensor } from '../tensor';
+import { Tensor, tensor, tidy } from '../tensor';
 
 export interface S4DParams {
   /** State matrix diagonal A [H, N, 2] (complex, Re < 0), N = kept modes (state size / 2). */
@@ -53,21 +56,21 @@ export function s4d(params: S4DParams, L: number, options?: S4DOptions): Tensor 
   if (params === null || typeof params !== 'object') throw new TypeError('params: expected an object {A, B?, C, dt}');
   const { H } = checkDiagonalSsm({ name: 'params', ...params }, L);
   const { A, B, C, dt } = params;
-  return lc.tidy(() => {
-    const one = lc.tensor([1, 0], [2], { device: A.device });
-    const dtA = lc.mul(A, lc.reshape(dt, [H, 1, 1]));
-    const CB = B ? lc.cmul(C, B) : C;
+  return tidy(() => {
+    const one = tensor([1, 0], [2], { device: A.device });
+    const dtA = mul(A, reshape(dt, [H, 1, 1]));
+    const CB = B ? cmul(C, B) : C;
     let Cb: Tensor;
     let x: Tensor;
     if (disc === 'zoh') {
-      Cb = lc.cmul(CB, lc.cdiv(lc.sub(lc.cexp(dtA), one), A));
+      Cb = cmul(CB, cdiv(cexpm1(dtA), A));
       x = dtA;
     } else {
-      const half = lc.scale(dtA, 0.5);
-      const denom = lc.sub(one, half);
-      Cb = lc.cdiv(lc.mul(CB, lc.reshape(dt, [H, 1, 1])), denom);
-      x = lc.clog(lc.cdiv(lc.add(one, half), denom));
+      const half = scale(dtA, 0.5);
+      const denom = sub(one, half);
+      Cb = cdiv(mul(CB, reshape(dt, [H, 1, 1])), denom);
+      x = clog(cdiv(add(one, half), denom));
     }
-    return lc.vandermonde(Cb, x, L);
+    return vandermonde(Cb, x, L);
   });
 }

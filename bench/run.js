@@ -8,6 +8,7 @@ const path = require('path');
 
 const suites = {
   fftconv: require('./fftconv'),
+  kernels: require('./kernels'),
 };
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -1,0 +1,181 @@
+// kernels.s4 (SPEC §1.5): the kernel of a diagonal-plus-low-rank (DPLR) SSM, computed the S4
+// way — Cauchy kernels at the bilinear frequencies, the Woodbury identity, an inverse real FFT —
+// never with dense matrix powers. Built from differentiable ops; autograd gives the gradients.
+import { cauchy } from '../ops/cauchy';
+import { cdiv, cmul, complex, conj, real } from '../ops/complex';
+import { add, mul, sub } from '../ops/elementwise';
+import { irfft } from '../ops/fft';
+import { sum } from '../ops/reduce';
+import { concat, narrow, reshape } from '../ops/shape';
+import { checkRank, checkSameDevice, checkShape, checkTensor, fmtShape } from '../errors';
+import { Tensor, tensor, tidy, zeros } from '../tensor';
+import { CMatrix, conjugateDoubled } from './complex64';
+
+export interface S4Params {
+  /** Diagonal part Λ [H, N, 2] (complex, Re < 0), N = kept modes (state size / 2). */
+  Lambda: Tensor;
+  /** Low-rank part P [R, H, N, 2], R = 1 or 2: A = diag(Λ) − Σ_r P_r P_rᴴ on the doubled state. */
+  P: Tensor;
+  /** Input matrix B [H, N, 2]. */
+  B: Tensor;
+  /** C̃ = (I − dA^L)ᵀ C [H, N, 2] (kernel [H, L]) or [C, H, N, 2] (kernel [C, H, L]); see setupCt. */
+  Ct: Tensor;
+  /** Step sizes dt [H] (> 0). */
+  dt: Tensor;
+}
+
+function checkS4Params(params: S4Params, L: unknown): { H: number; N: number; R: number } {
+  if (params === null || typeof params !== 'object') throw new TypeError('params: expected an object {Lambda, P, B, Ct, dt}');
+  const Lambda = checkTensor(params.Lambda, 'params.Lambda', Tensor);
+  checkRank(Lambda, 'params.Lambda', ['H,N,2']);
+  const [H, N, two] = Lambda.shape;
+  if (two !== 2) throw new RangeError(`params.Lambda: expected a complex tensor [H,N,2] (last dimension 2), got ${fmtShape(Lambda.shape)}`);
+  const P = checkTensor(params.P, 'params.P', Tensor);
+  checkRank(P, 'params.P', ['R,H,N,2']);
+  const R = P.shape[0];
+  checkShape(P, 'params.P', [R, H, N, 2], `[R,H,N,2] with H, N of Lambda ${fmtShape(Lambda.shape)}`);
+  if (R !== 1 && R !== 2) throw new RangeError(`params.P: rank R = P.shape[0] must be 1 or 2, got ${R}`);
+  checkShape(checkTensor(params.B, 'params.B', Tensor), 'params.B', [H, N, 2], 'the shape of Lambda');
+  const Ct = checkTensor(params.Ct, 'params.Ct', Tensor);
+  checkRank(Ct, 'params.Ct', ['H,N,2', 'C,H,N,2']);
+  checkShape(Ct, 'params.Ct', Ct.shape.length === 4 ? [Ct.shape[0], H, N, 2] : [H, N, 2], `[H,N,2] or [C,H,N,2] with H, N of Lambda`);
+  checkShape(checkTensor(params.dt, 'params.dt', Tensor), 'params.dt', [H], '[H] with H of Lambda');
+  if (typeof L !== 'number' || !Number.isInteger(L)) throw new TypeError(`L: expected an integer, got ${String(L)}`);
+  if (L < 1) throw new RangeError(`L: expected an integer >= 1, got ${L}`);
+  checkSameDevice([['params.Lambda', Lambda], ['params.P', P], ['params.B', params.B], ['params.Ct', Ct], ['params.dt', params.dt]]);
+  return { H, N, R };
+}
+
+/**
+ * The finite bilinear frequencies z_j = 2(1 − ω^j)/(1 + ω^j) = 2i·tan(πj/L) and the factors
+ * 2/(1 + ω^j) = 1 + i·tan(πj/L), ω = exp(−2πi/L), for j = 0 .. ceil(L/2) − 1 (for even L the
+ * Nyquist bin, where z is infinite, is handled by its limit instead).
+ */
+function bilinearFrequencies(L: number): { z: Float32Array; factor: Float32Array } {
+  const count = Math.ceil(L / 2);
+  const z = new Float32Array(2 * count);
+  const factor = new Float32Array(2 * count);
+  for (let j = 0; j < count; j++) {
+    const t = Math.tan((Math.PI * j) / L);
+    z[2 * j + 1] = 2 * t;
+    factor[2 * j] = 1;
+    factor[2 * j + 1] = t;
+  }
+  return { z, factor };
+}
+
+/**
+ * The S4 (DPLR) kernel K[c,h,l] = C̃ᵀ-generated kernel of dA = (I − dt/2·A)⁻¹(I + dt/2·A),
+ * A = diag(Λ) − PPᴴ on the conjugate-doubled state, for l = 0..L−1:
+ * k̂(ω^j) = 2/(1+ω^j) · [r_C̃B − r_C̃P (I + r_QP)⁻¹ r_QB](z_j), r_ab = cauchy(dt·a⊙b, z, dt·Λ, conj),
+ * Q = conj(P), then K = irfft(k̂, L).
+ * @returns [H, L] for Ct of shape [H,N,2], [C, H, L] for [C,H,N,2]. Differentiable in every parameter.
+ * @throws TypeError/RangeError for non-tensors, shapes that disagree, R ∉ {1,2}, L < 1, mixed devices.
+ */
+export function s4(params: S4Params, L: number): Tensor {
+  const { H, R } = checkS4Params(params, L);
+  const { Lambda, P, B, Ct, dt } = params;
+  const device = Lambda.device;
+  return tidy(() => {
+    const { z, factor } = bilinearFrequencies(L);
+    const zT = tensor(z, [z.length / 2, 2], { device });
+    const one = tensor([1, 0], [2], { device });
+    const dtB = reshape(dt, [H, 1, 1]);
+    const w = mul(Lambda, dtB);
+    const Ps = Array.from({ length: R }, (_, r) => reshape(narrow(P, 0, r, 1), [...P.shape.slice(1)]));
+    const Qs = Ps.map((p) => conj(p));
+    const r = (a: Tensor, b: Tensor) => cauchy(mul(cmul(a, b), dtB), zT, w, { conj: true });
+
+    // Woodbury: k̂ = r_C̃B − r_C̃P (I + r_QP)⁻¹ r_QB, with R = 1 or 2 solved in closed form.
+    const rCB = r(Ct, B);
+    const rCP = Ps.map((p) => r(Ct, p));
+    const rQB = Qs.map((q) => r(q, B));
+    const M = Qs.map((q, i) => Ps.map((p, j) => (i === j ? add(r(q, p), one) : r(q, p))));
+    let correction: Tensor;
+    if (R === 1) {
+      correction = cdiv(cmul(rCP[0], rQB[0]), M[0][0]);
+    } else {
+      const det = sub(cmul(M[0][0], M[1][1]), cmul(M[0][1], M[1][0]));
+      const x0 = cdiv(sub(cmul(M[1][1], rQB[0]), cmul(M[0][1], rQB[1])), det);
+      const x1 = cdiv(sub(cmul(M[0][0], rQB[1]), cmul(M[1][0], rQB[0])), det);
+      correction = add(cmul(rCP[0], x0), cmul(rCP[1], x1));
+    }
+    let khat = cmul(sub(rCB, correction), tensor(factor, [factor.length / 2, 2], { device }));
+    if (L % 2 === 0) {
+      // At ω = −1 (z = ∞) the Woodbury term vanishes and k̂·2/(1+ω) → Re Σ_n dt·B_n·C̃_n.
+      const limit = real(sum(mul(cmul(Ct, B), dtB), -2));
+      const nyquist = reshape(complex(limit, zeros(limit.shape as number[], { device })), [...limit.shape, 1, 2]);
+      khat = concat([khat, nyquist], -2);
+    }
+    return irfft(khat, L);
+  });
+}
+
+export interface DplrParams {
+  Lambda: Tensor;
+  P: Tensor;
+  dt: Tensor;
+}
+
+/** Complex values of row `index` of a [..., N, 2] tensor's host copy, as float64 interleaved pairs. */
+function row(data: Float32Array, index: number, N: number): Float64Array {
+  return Float64Array.from(data.subarray(2 * N * index, 2 * N * (index + 1)));
+}
+
+/**
+ * The bilinear transition matrix dA = (I − dt/2·A)⁻¹(I + dt/2·A) of feature h on the
+ * conjugate-doubled state (modes n, then their conjugates), A = diag(Λ) − Σ_r p_r p_rᴴ; float64.
+ */
+export function dplrTransition(lambda: Float64Array, Ps: Float64Array[], dt: number): CMatrix {
+  const lam = conjugateDoubled(lambda);
+  const n = lam.length / 2;
+  const A = new CMatrix(n);
+  for (let i = 0; i < n; i++) [A.data[2 * (i * n + i)], A.data[2 * (i * n + i) + 1]] = [lam[2 * i], lam[2 * i + 1]];
+  for (const p of Ps.map(conjugateDoubled))
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < n; j++) {
+        // (p pᴴ)_ij = p_i conj(p_j)
+        A.data[2 * (i * n + j)] -= p[2 * i] * p[2 * j] + p[2 * i + 1] * p[2 * j + 1];
+        A.data[2 * (i * n + j) + 1] -= p[2 * i + 1] * p[2 * j] - p[2 * i] * p[2 * j + 1];
+      }
+  const I = CMatrix.identity(n);
+  return I.plusScaled(A, -dt / 2).solve(I.plusScaled(A, dt / 2));
+}
+
+/**
+ * C̃ = (I − dA^L)ᵀ C for each feature (S4 trains C̃ directly; this converts a C once, at init,
+ * for kernels of length L). Computed on the host in float64 with dense matrices — an
+ * initialisation step, never part of a training step.
+ * @param C [H, N, 2] or [C, H, N, 2]
+ * @returns a new tensor of C's shape and device
+ */
+export function setupCt(C: Tensor, params: DplrParams, L: number): Tensor {
+  checkTensor(C, 'C', Tensor);
+  if (params === null || typeof params !== 'object') throw new TypeError('params: expected an object {Lambda, P, dt}');
+  const Lambda = checkTensor(params.Lambda, 'params.Lambda', Tensor);
+  const [H, N] = Lambda.shape;
+  const zerosB = zeros([H, N, 2], { device: Lambda.device });
+  try {
+    checkS4Params({ Lambda, P: params.P, B: zerosB, Ct: C, dt: params.dt }, L);
+  } finally {
+    zerosB.dispose();
+  }
+  const R = params.P.shape[0];
+  const lam = Lambda.toFloat32Array();
+  const Pd = params.P.toFloat32Array();
+  const dts = params.dt.toFloat32Array();
+  const Cd = C.toFloat32Array();
+  const channels = C.shape.length === 4 ? C.shape[0] : 1;
+  const out = new Float32Array(Cd.length);
+  for (let h = 0; h < H; h++) {
+    const Ps = Array.from({ length: R }, (_, r) => row(Pd, r * H + h, N));
+    const dAL = dplrTransition(row(lam, h, N), Ps, dts[h]).pow(L);
+    // (I − dA^L)ᵀ applied to the doubled C = [C, conj C]; C̃ keeps the first N entries.
+    const M = CMatrix.identity(2 * N).plusScaled(dAL.transpose(), -1);
+    for (let c = 0; c < channels; c++) {
+      const ct = M.mulVec(conjugateDoubled(row(Cd, c * H + h, N)));
+      out.set(Float32Array.from(ct.subarray(0, 2 * N)), 2 * N * (c * H + h));
+    }
+  }
+  return tensor(out, C.shape, { device: C.device });
+}

@@ -1,0 +1,76 @@
+// kernels.s4d (SPEC §1.4): the convolution kernel of a diagonal SSM, as a Vandermonde product.
+// Built from differentiable ops, so gradients reach A, B, C and dt through autograd.
+import { cdiv, cexpm1, clog, cmul } from '../ops/complex';
+import { add, mul, scale, sub } from '../ops/elementwise';
+import { reshape } from '../ops/shape';
+import { vandermonde } from '../ops/vandermonde';
+import { checkRank, checkSameDevice, checkShape, checkTensor, fmtShape } from '../errors';
+import { checkOptions } from '../ops/options';
+import { Tensor, tensor, tidy } from '../tensor';
+
+export interface S4DParams {
+  /** State matrix diagonal A [H, N, 2] (complex, Re < 0), N = kept modes (state size / 2). */
+  A: Tensor;
+  /** Input matrix B [H, N, 2]; omitted means B = 1 (as in minimal S4D). */
+  B?: Tensor;
+  /** Output matrix C [H, N, 2] (kernel [H, L]) or [C, H, N, 2] (kernel [C, H, L]). */
+  C: Tensor;
+  /** Step sizes dt [H] (> 0). */
+  dt: Tensor;
+}
+
+export interface S4DOptions {
+  /** Discretisation: 'zoh' (default) or 'bilinear'. */
+  disc?: 'zoh' | 'bilinear';
+}
+
+/** Validates the (A, B, C, dt) of a diagonal SSM; returns H, N and the complex constant 1. */
+export function checkDiagonalSsm(params: { name: string; A: Tensor; B?: Tensor | null; C: Tensor; dt: Tensor }, L: unknown) {
+  const { name } = params;
+  const A = checkTensor(params.A, `${name}.A`, Tensor);
+  checkRank(A, `${name}.A`, ['H,N,2']);
+  const [H, N, two] = A.shape;
+  if (two !== 2) throw new RangeError(`${name}.A: expected a complex tensor [H,N,2] (last dimension 2), got ${fmtShape(A.shape)}`);
+  if (params.B) checkShape(checkTensor(params.B, `${name}.B`, Tensor), `${name}.B`, [H, N, 2], 'the shape of A');
+  const C = checkTensor(params.C, `${name}.C`, Tensor);
+  checkRank(C, `${name}.C`, ['H,N,2', 'C,H,N,2']);
+  checkShape(C, `${name}.C`, C.shape.length === 4 ? [C.shape[0], H, N, 2] : [H, N, 2], `[H,N,2] or [C,H,N,2] with H, N of A ${fmtShape(A.shape)}`);
+  checkShape(checkTensor(params.dt, `${name}.dt`, Tensor), `${name}.dt`, [H], `[H] with H of A`);
+  if (typeof L !== 'number' || !Number.isInteger(L)) throw new TypeError(`L: expected an integer, got ${String(L)}`);
+  if (L < 1) throw new RangeError(`L: expected an integer >= 1, got ${L}`);
+  checkSameDevice([[`${name}.A`, A], [`${name}.B`, params.B], [`${name}.C`, C], [`${name}.dt`, params.dt]]);
+  return { H, N };
+}
+
+/**
+ * The S4D kernel K[c,h,l] = 2 Re Σ_n Cb[c,h,n] exp(dt·A[h,n]·l)   (l = 0..L−1), with
+ * ZOH: Cb = C·B·(exp(dtA) − 1)/A, or bilinear: Cb = C·B·dt/(1 − dtA/2) and
+ * exp(dtA) replaced by (1 + dtA/2)/(1 − dtA/2).
+ * @returns [H, L] for C of shape [H,N,2], [C, H, L] for [C,H,N,2]. Differentiable in A, B, C, dt.
+ * @throws TypeError/RangeError for non-tensors, shapes that disagree, L < 1, mixed devices.
+ */
+export function s4d(params: S4DParams, L: number, options?: S4DOptions): Tensor {
+  const opts = checkOptions<S4DOptions>(options, 'kernels.s4d options', ['disc']);
+  const disc = opts.disc ?? 'zoh';
+  if (disc !== 'zoh' && disc !== 'bilinear') throw new TypeError(`options.disc: expected 'zoh' or 'bilinear', got ${String(disc)}`);
+  if (params === null || typeof params !== 'object') throw new TypeError('params: expected an object {A, B?, C, dt}');
+  const { H } = checkDiagonalSsm({ name: 'params', ...params }, L);
+  const { A, B, C, dt } = params;
+  return tidy(() => {
+    const one = tensor([1, 0], [2], { device: A.device });
+    const dtA = mul(A, reshape(dt, [H, 1, 1]));
+    const CB = B ? cmul(C, B) : C;
+    let Cb: Tensor;
+    let x: Tensor;
+    if (disc === 'zoh') {
+      Cb = cmul(CB, cdiv(cexpm1(dtA), A));
+      x = dtA;
+    } else {
+      const half = scale(dtA, 0.5);
+      const denom = sub(one, half);
+      Cb = cdiv(mul(CB, reshape(dt, [H, 1, 1])), denom);
+      x = clog(cdiv(add(one, half), denom));
+    }
+    return vandermonde(Cb, x, L);
+  });
+}

@@ -1,0 +1,290 @@
+// kernels.s4d and kernels.s4 against float64 references: S4D by its direct formula, S4 by dense
+// matrices (A = diag(Λ) − PPᴴ on the doubled state, bilinear dA and dB, K[l] = Cᵀ dA^l dB with
+// C recovered from C̃) — the check that the Cauchy/Woodbury/irfft path is right.
+import * as lc from '../lib';
+import { CMatrix, conjugateDoubled } from '../lib/kernels/complex64';
+import { dot, expectClose, randomArray, t } from './helpers';
+
+type C64 = [number, number];
+const cmul = (a: C64, b: C64): C64 => [a[0] * b[0] - a[1] * b[1], a[0] * b[1] + a[1] * b[0]];
+const cdiv = (a: C64, b: C64): C64 => {
+  const d = b[0] * b[0] + b[1] * b[1];
+  return [(a[0] * b[0] + a[1] * b[1]) / d, (a[1] * b[0] - a[0] * b[1]) / d];
+};
+const cexp = (a: C64): C64 => [Math.exp(a[0]) * Math.cos(a[1]), Math.exp(a[0]) * Math.sin(a[1])];
+const at = (x: ArrayLike<number>, i: number): C64 => [x[2 * i], x[2 * i + 1]];
+
+/** Random stable diagonal SSM data: A with Re in [−1, −0.1], dt in [1e-3, 1e-1]. */
+function ssmData(channels: number, H: number, N: number, seed: number) {
+  const A = randomArray(H * N * 2, seed).map((v, i) => (i % 2 === 0 ? -0.55 + 0.45 * v : 3 * v));
+  const dt = randomArray(H, seed + 1).map((v) => Math.fround(Math.exp(Math.log(1e-3) + ((v + 1) / 2) * Math.log(100))));
+  return { A, B: randomArray(H * N * 2, seed + 2), C: randomArray(channels * H * N * 2, seed + 3), dt };
+}
+
+function s4dReference(d: ReturnType<typeof ssmData>, channels: number, H: number, N: number, L: number, disc: 'zoh' | 'bilinear') {
+  const K = new Float64Array(channels * H * L);
+  for (let c = 0; c < channels; c++)
+    for (let h = 0; h < H; h++)
+      for (let n = 0; n < N; n++) {
+        const A = at(d.A, h * N + n);
+        const dtA: C64 = [A[0] * d.dt[h], A[1] * d.dt[h]];
+        const CB = cmul(at(d.C, (c * H + h) * N + n), at(d.B, h * N + n));
+        let Cb: C64;
+        let base: C64;
+        if (disc === 'zoh') {
+          const e = cexp(dtA);
+          Cb = cmul(CB, cdiv([e[0] - 1, e[1]], A));
+          base = e;
+        } else {
+          const den: C64 = [1 - dtA[0] / 2, -dtA[1] / 2];
+          Cb = cdiv([CB[0] * d.dt[h], CB[1] * d.dt[h]], den);
+          base = cdiv([1 + dtA[0] / 2, dtA[1] / 2], den);
+        }
+        let p: C64 = [1, 0];
+        for (let l = 0; l < L; l++) {
+          K[(c * H + h) * L + l] += 2 * cmul(Cb, p)[0];
+          p = cmul(p, base);
+        }
+      }
+  return K;
+}
+
+describe('kernels.s4d', () => {
+  for (const disc of ['zoh', 'bilinear'] as const)
+    for (const [channels, H, N, L] of [[0, 3, 4, 7], [2, 2, 5, 64], [1, 4, 8, 1000], [0, 1, 1, 1]]) {
+      const C = Math.max(channels, 1);
+      test(`${disc}: C=${channels || '2-D'} H=${H} N=${N} L=${L}`, () => {
+        const d = ssmData(C, H, N, L + N);
+        const cShape = channels ? [C, H, N, 2] : [H, N, 2];
+        lc.tidy(() => {
+          const K = lc.kernels.s4d({ A: t(d.A, [H, N, 2]), B: t(d.B, [H, N, 2]), C: t(d.C, cShape), dt: t(d.dt, [H]) }, L, { disc });
+          expect(K.shape).toEqual(channels ? [C, H, L] : [H, L]);
+          expectClose(K.toFloat32Array(), s4dReference(d, C, H, N, L, disc), 1e-5);
+        });
+      });
+    }
+
+  test('B omitted means B = 1', () => {
+    const H = 2, N = 3, L = 20;
+    const d = ssmData(1, H, N, 5);
+    const ones = new Float64Array(H * N * 2).map((_, i) => (i % 2 === 0 ? 1 : 0));
+    lc.tidy(() => {
+      const K = lc.kernels.s4d({ A: t(d.A, [H, N, 2]), C: t(d.C, [H, N, 2]), dt: t(d.dt, [H]) }, L);
+      expectClose(K.toFloat32Array(), s4dReference({ ...d, B: ones }, 1, H, N, L, 'zoh'), 1e-5);
+    });
+  });
+
+  test('gradients w.r.t. A, B, C and dt match finite differences of the float64 reference', () => {
+    const channels = 2, H = 2, N = 3, L = 50;
+    const d = ssmData(channels, H, N, 77);
+    const w = randomArray(channels * H * L, 3);
+    for (const disc of ['zoh', 'bilinear'] as const) {
+      lc.tidy(() => {
+        const shapes = { A: [H, N, 2], B: [H, N, 2], C: [channels, H, N, 2], dt: [H] };
+        const inputs = Object.fromEntries(Object.entries(shapes).map(([k, s]) => [k, t(d[k as keyof typeof d], s, { requiresGrad: true })]));
+        const K = lc.kernels.s4d(inputs as unknown as lc.kernels.S4DParams, L, { disc });
+        K.backward(t(w, [channels, H, L]));
+        for (const name of Object.keys(shapes) as (keyof typeof d)[]) {
+          const dir = randomArray(d[name].length, 10 + name.length);
+          const eps = 1e-6;
+          const f = (sign: number) => dot(s4dReference({ ...d, [name]: d[name].map((v, i) => v + sign * eps * dir[i]) }, channels, H, N, L, disc), w);
+          const fd = (f(1) - f(-1)) / (2 * eps);
+          const analytic = dot(inputs[name].grad!.toFloat32Array(), dir);
+          expect(Math.abs(analytic - fd) / Math.max(1e-3, Math.abs(fd))).toBeLessThan(2e-4);
+        }
+        lc.dispose(Object.values(inputs).map((x) => x.grad!));
+      });
+    }
+  });
+
+  test('bad input throws named errors', () => {
+    lc.tidy(() => {
+      const A = lc.zeros([2, 3, 2]);
+      const C = lc.zeros([2, 3, 2]);
+      const dt = lc.ones([2]);
+      expect(() => lc.kernels.s4d({ A: lc.zeros([2, 3, 3]), C, dt }, 8)).toThrow(/params.A: expected a complex tensor \[H,N,2\]/);
+      expect(() => lc.kernels.s4d({ A, C: lc.zeros([2, 4, 2]), dt }, 8)).toThrow(/params.C: expected shape \[2,3,2\]/);
+      expect(() => lc.kernels.s4d({ A, C, dt: lc.ones([3]) }, 8)).toThrow(RangeError);
+      expect(() => lc.kernels.s4d({ A, C, dt }, 0)).toThrow(/L: expected an integer >= 1, got 0/);
+      expect(() => lc.kernels.s4d({ A, C, dt }, 8, { disc: 'euler' as never })).toThrow(TypeError);
+      expect(() => lc.kernels.s4d({ A: 1 as never, C, dt }, 8)).toThrow(/params.A: expected a Tensor/);
+    });
+  });
+});
+
+// ---- S4 ----
+
+interface DplrData {
+  Lambda: Float64Array; // [H,N,2]
+  P: Float64Array; // [R,H,N,2]
+  B: Float64Array; // [H,N,2]
+  Ct: Float64Array; // [C,H,N,2]
+  dt: Float64Array; // [H]
+}
+
+function dplrData(channels: number, R: number, H: number, N: number, seed: number): DplrData {
+  const d = ssmData(channels, H, N, seed);
+  return { Lambda: d.A, P: randomArray(R * H * N * 2, seed + 7).map((v) => 0.7 * v), B: d.B, Ct: d.C, dt: d.dt };
+}
+
+/** Column vector helpers on CMatrix data (a vector is an n×n matrix's first column). */
+function asColumn(v: Float64Array): CMatrix {
+  const n = v.length / 2;
+  const m = new CMatrix(n);
+  for (let i = 0; i < n; i++) [m.data[2 * i * n], m.data[2 * i * n + 1]] = [v[2 * i], v[2 * i + 1]];
+  return m;
+}
+function firstColumn(m: CMatrix): Float64Array {
+  const out = new Float64Array(2 * m.n);
+  for (let i = 0; i < m.n; i++) [out[2 * i], out[2 * i + 1]] = [m.data[2 * i * m.n], m.data[2 * i * m.n + 1]];
+  return out;
+}
+
+/** Dense reference on the doubled state; `ctIsC` treats Ct as C itself (for setupCt). */
+function s4Reference(d: DplrData, channels: number, R: number, H: number, N: number, L: number, ctIsC = false) {
+  const K = new Float64Array(channels * H * L);
+  const slice = (x: Float64Array, i: number) => x.subarray(2 * N * i, 2 * N * (i + 1));
+  for (let h = 0; h < H; h++) {
+    const n = 2 * N;
+    const A = new CMatrix(n);
+    const lam = conjugateDoubled(slice(d.Lambda, h));
+    for (let i = 0; i < n; i++) [A.data[2 * (i * n + i)], A.data[2 * (i * n + i) + 1]] = [lam[2 * i], lam[2 * i + 1]];
+    for (let r = 0; r < R; r++) {
+      const p = conjugateDoubled(slice(d.P, r * H + h));
+      for (let i = 0; i < n; i++)
+        for (let j = 0; j < n; j++) {
+          const v = cmul(at(p, i), [p[2 * j], -p[2 * j + 1]]);
+          A.data[2 * (i * n + j)] -= v[0];
+          A.data[2 * (i * n + j) + 1] -= v[1];
+        }
+    }
+    const dt = d.dt[h];
+    const I = CMatrix.identity(n);
+    const left = I.plusScaled(A, -dt / 2);
+    const dA = left.solve(I.plusScaled(A, dt / 2));
+    const dB = firstColumn(left.solve(asColumn(conjugateDoubled(slice(d.B, h)).map((v) => v * dt))));
+    const dAL = dA.pow(L);
+    for (let c = 0; c < channels; c++) {
+      const ct = conjugateDoubled(slice(d.Ct, c * H + h));
+      // C from C̃ = (I − dA^L)ᵀ C.
+      const C = ctIsC ? ct : firstColumn(I.plusScaled(dAL.transpose(), -1).solve(asColumn(ct)));
+      let x = dB;
+      for (let l = 0; l < L; l++) {
+        let re = 0, im = 0;
+        for (let i = 0; i < n; i++) {
+          const v = cmul(at(C, i), at(x, i));
+          re += v[0];
+          im += v[1];
+        }
+        expect(Math.abs(im)).toBeLessThan(1e-9 * (1 + Math.abs(re))); // real by conjugate symmetry
+        K[(c * H + h) * L + l] = re;
+        x = dA.mulVec(x);
+      }
+    }
+  }
+  return K;
+}
+
+function s4Inputs(d: DplrData, channels: number, R: number, H: number, N: number, requiresGrad = false) {
+  return {
+    Lambda: t(d.Lambda, [H, N, 2], { requiresGrad }),
+    P: t(d.P, [R, H, N, 2], { requiresGrad }),
+    B: t(d.B, [H, N, 2], { requiresGrad }),
+    Ct: t(d.Ct, channels ? [channels, H, N, 2] : [H, N, 2], { requiresGrad }),
+    dt: t(d.dt, [H], { requiresGrad }),
+  };
+}
+
+describe('kernels.s4 equals the dense-matrix kernel', () => {
+  for (const [channels, R, H, N, L] of [
+    [0, 1, 2, 3, 1], [0, 1, 2, 3, 2], [0, 1, 3, 4, 7], [2, 1, 2, 4, 64], [0, 2, 2, 3, 33], [3, 2, 2, 4, 100], [0, 1, 2, 8, 784],
+  ]) {
+    test(`C=${channels || '2-D'} R=${R} H=${H} N=${N} L=${L}`, () => {
+      const C = Math.max(channels, 1);
+      const d = dplrData(C, R, H, N, 11 * L + R);
+      lc.tidy(() => {
+        const K = lc.kernels.s4(s4Inputs(d, channels, R, H, N), L);
+        expect(K.shape).toEqual(channels ? [C, H, L] : [H, L]);
+        expectClose(K.toFloat32Array(), s4Reference(d, C, R, H, N, L), 1e-4);
+      });
+    });
+  }
+
+  test('with the HiPPO-LegS initialisation and C̃ from setupCt', () => {
+    const H = 2, N = 16, L = 200;
+    // The same HiPPO modes for every feature.
+    const repeat = (x: lc.Tensor) => {
+      const v = x.toFloat32Array();
+      const out = new Float64Array(H * v.length);
+      for (let h = 0; h < H; h++) out.set(v, h * v.length);
+      return out;
+    };
+    lc.tidy(() => {
+      const hippo = lc.init.hippoLegS(2 * N);
+      const d: DplrData = {
+        Lambda: repeat(hippo.Lambda),
+        P: repeat(hippo.P),
+        B: repeat(hippo.B),
+        Ct: randomArray(H * N * 2, 4),
+        dt: Float64Array.from([1e-2, 5e-2]),
+      };
+      const inputs = s4Inputs(d, 0, 1, H, N);
+      const Ct = lc.kernels.setupCt(inputs.Ct, inputs, L);
+      const K = lc.kernels.s4({ ...inputs, Ct }, L);
+      // setupCt turned C into C̃, so the dense kernel with C itself must match.
+      expectClose(K.toFloat32Array(), s4Reference(d, 1, 1, H, N, L, true), 1e-4);
+    });
+  });
+
+  test('gradients of every parameter match finite differences of the dense reference', () => {
+    for (const [channels, R, L] of [[2, 1, 30], [0, 2, 31]]) {
+      const C = Math.max(channels, 1), H = 2, N = 3;
+      const d = dplrData(C, R, H, N, 5 + L);
+      const w = randomArray(C * H * L, 9);
+      lc.tidy(() => {
+        const inputs = s4Inputs(d, channels, R, H, N, true);
+        lc.kernels.s4(inputs, L).backward(t(w, channels ? [C, H, L] : [H, L]));
+        for (const name of Object.keys(inputs) as (keyof DplrData)[]) {
+          const dir = randomArray(d[name].length, 20 + name.length);
+          const eps = 1e-6;
+          const f = (sign: number) => dot(s4Reference({ ...d, [name]: d[name].map((v, i) => v + sign * eps * dir[i]) }, C, R, H, N, L), w);
+          const fd = (f(1) - f(-1)) / (2 * eps);
+          const analytic = dot(inputs[name].grad!.toFloat32Array(), dir);
+          expect(Math.abs(analytic - fd) / Math.max(1e-3, Math.abs(fd))).toBeLessThan(1e-3);
+        }
+        lc.dispose(Object.values(inputs).map((x) => x.grad!));
+      });
+    }
+  });
+
+  test('memory stays flat over repeated forward and backward', () => {
+    const d = dplrData(1, 1, 2, 4, 3);
+    const inputs = s4Inputs(d, 0, 1, 2, 4, true);
+    const step = () =>
+      lc.tidy(() => {
+        lc.kernels.s4(inputs, 64).backward(lc.ones([2, 64]));
+        Object.values(inputs).forEach((x) => {
+          x.grad!.dispose();
+          x.grad = null;
+        });
+      });
+    step();
+    const before = lc.memory();
+    for (let i = 0; i < 5; i++) step();
+    expect(lc.memory()).toEqual(before);
+    lc.dispose(Object.values(inputs));
+  });
+
+  test('bad input throws named errors', () => {
+    const d = dplrData(1, 1, 2, 3, 1);
+    lc.tidy(() => {
+      const ok = s4Inputs(d, 0, 1, 2, 3);
+      expect(() => lc.kernels.s4({ ...ok, P: lc.zeros([3, 2, 3, 2]) }, 8)).toThrow(/params.P: rank R = P.shape\[0\] must be 1 or 2, got 3/);
+      expect(() => lc.kernels.s4({ ...ok, P: lc.zeros([2, 3, 2]) }, 8)).toThrow(/params.P: expected rank 4/);
+      expect(() => lc.kernels.s4({ ...ok, B: lc.zeros([2, 4, 2]) }, 8)).toThrow(/params.B: expected shape \[2,3,2\]/);
+      expect(() => lc.kernels.s4({ ...ok, Lambda: lc.zeros([2, 3, 3]) }, 8)).toThrow(/last dimension 2/);
+      expect(() => lc.kernels.s4(ok, -1)).toThrow(RangeError);
+      expect(() => lc.kernels.s4({ ...ok, dt: 'x' as never }, 8)).toThrow(/params.dt: expected a Tensor/);
+    });
+  });
+});

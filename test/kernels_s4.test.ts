@@ -288,3 +288,28 @@ describe('kernels.s4 equals the dense-matrix kernel', () => {
     });
   });
 });
+
+const cudaInfo = lc.backendInfo().cuda;
+if (!cudaInfo.available) process.stdout.write(`kernels.s4d/s4 CUDA tests skipped: ${cudaInfo.reason}\n`);
+(cudaInfo.available ? describe : describe.skip)('kernels.s4d and kernels.s4 on CUDA equal the CPU backend', () => {
+  test('forward and every gradient', () => {
+    const C = 2, R = 1, H = 3, N = 8, L = 1000;
+    const d = dplrData(C, R, H, N, 5);
+    const g = randomArray(C * H * L, 6);
+    const run = (device: lc.Device) =>
+      lc.tidy(() => {
+        const inputs = Object.fromEntries(Object.entries(s4Inputs(d, C, R, H, N, true)).map(([k, x]) => [k, lc.keep(x.to(device))]));
+        Object.values(inputs).forEach((x) => (x.requiresGrad = true));
+        const p = inputs as unknown as lc.kernels.S4Params;
+        const K4 = lc.kernels.s4(p, L);
+        const K4d = lc.kernels.s4d({ A: p.Lambda, B: p.B, C: p.Ct, dt: p.dt }, L);
+        lc.add(K4, K4d).backward(t(g, [C, H, L], { device }));
+        const out = [K4, K4d, ...Object.values(inputs).map((x) => x.grad!)].map((x) => x.toFloat32Array());
+        lc.dispose(Object.values(inputs).flatMap((x) => [x, x.grad!]));
+        return out;
+      });
+    const gpu = run('cuda');
+    const cpu = run('cpu');
+    gpu.forEach((x, i) => expectClose(x, cpu[i], 1e-4));
+  });
+});

@@ -24,3 +24,4 @@ export * as init from './init';
 export { multiresConv, multiresDepth } from './ops/multires';
 export type { MultiresConvOptions } from './ops/multires';
 export { rfft, irfft } from './ops/fft';
+export * as nn from './nn';

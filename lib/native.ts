@@ -21,6 +21,7 @@ export interface NativeBinding {
   fromArray(device: string, data: Float32Array): Storage;
   toArray(storage: Storage, numel: number): Float32Array;
   copyTo(storage: Storage, device: string): Storage;
+  copyInto(dst: Storage, src: Storage): void;
   backendInfo(): {
     cpu: { threads: number };
     cuda: {

@@ -90,6 +90,24 @@ Napi::Value guarded(const Napi::CallbackInfo& info,
   }
 }
 
+namespace {
+
+// Copies `count` floats between two buffers on any pair of devices.
+void copy_between(Device to, float* dst, Device from, const float* src, int64_t count) {
+  size_t bytes = size_t(count) * sizeof(float);
+  if (bytes == 0) return;
+  if (from == Device::CPU && to == Device::CPU)
+    std::copy(src, src + count, dst);
+  else if (from == Device::CPU)
+    cuda_copy_to_device(dst, src, bytes);
+  else if (to == Device::CPU)
+    cuda_copy_to_host(dst, src, bytes);
+  else
+    cuda_copy_device(dst, src, bytes);
+}
+
+}  // namespace
+
 // ---- storage ----
 
 LC_BINDING(alloc) {  // (device, numel, zero) -> Storage
@@ -108,12 +126,7 @@ LC_BINDING(fromArray) {  // (device, Float32Array) -> Storage
   Napi::Float32Array arr = info[1].As<Napi::Float32Array>();
   int64_t n = int64_t(arr.ElementLength());
   Napi::Object obj = new_storage(env, d, n);
-  if (n > 0) {
-    if (d == Device::CUDA)
-      cuda_copy_to_device(data_of(obj), arr.Data(), size_t(n) * sizeof(float));
-    else
-      std::copy(arr.Data(), arr.Data() + n, data_of(obj));
-  }
+  copy_between(d, data_of(obj), Device::CPU, arr.Data(), n);
   return obj;
 }
 
@@ -122,12 +135,7 @@ LC_BINDING(toArray) {  // (storage, numel) -> Float32Array (a host copy)
   int64_t n = arg_int(info[1], "numel");
   if (n > s->numel) throw Error("toArray: numel exceeds the storage");
   Napi::Float32Array out = Napi::Float32Array::New(env, size_t(n));
-  if (n > 0) {
-    if (s->device == Device::CUDA)
-      cuda_copy_to_host(out.Data(), s->data, size_t(n) * sizeof(float));
-    else
-      std::copy(s->data, s->data + n, out.Data());
-  }
+  copy_between(Device::CPU, out.Data(), s->device, s->data, n);
   return out;
 }
 
@@ -135,18 +143,20 @@ LC_BINDING(copyTo) {  // (storage, device) -> a copy on that device
   Storage* s = get_storage(info[0], "storage");
   Device d = parse_device(info[1]);
   Napi::Object obj = new_storage(env, d, s->numel);
-  float* dst = data_of(obj);
-  size_t bytes = size_t(s->numel) * sizeof(float);
-  if (bytes == 0) return obj;
-  if (s->device == Device::CPU && d == Device::CPU)
-    std::copy(s->data, s->data + s->numel, dst);
-  else if (s->device == Device::CPU)
-    cuda_copy_to_device(dst, s->data, bytes);
-  else if (d == Device::CPU)
-    cuda_copy_to_host(dst, s->data, bytes);
-  else
-    cuda_copy_device(dst, s->data, bytes);
+  copy_between(d, data_of(obj), s->device, s->data, s->numel);
   return obj;
+}
+
+// (dst, src): overwrites dst with src (same number of floats, any devices). For loading
+// parameters in place and for optimizers.
+LC_BINDING(copyInto) {
+  Storage* dst = get_storage(info[0], "dst");
+  Storage* src = get_storage(info[1], "src");
+  if (dst->numel != src->numel)
+    throw Error("copyInto: sizes differ (" + std::to_string(dst->numel) + " and " +
+                std::to_string(src->numel) + " floats)");
+  copy_between(dst->device, dst->data, src->device, src->data, src->numel);
+  return env.Undefined();
 }
 
 // ---- backend ----

@@ -1,0 +1,2 @@
+export { Module } from './module';
+export type { ParameterGroup, ParameterInfo } from './module';

@@ -31,12 +31,14 @@ LC_BINDING(dropout) {
   Device dev = get_storage(info[0], "x")->device;
   int64_t n = arg_int(info[1], "n");
   const float* x = arg_buffer(info[0], "x", dev, n);
-  uint64_t seed = uint64_t(arg_int(info[2], "seed"));
+  double seed = arg_number(info[2], "seed");  // any integer in [0, 2^53): exact as a double
+  if (!(seed >= 0 && seed < 9007199254740992.0) || seed != std::floor(seed))
+    throw Error("dropout: seed must be an integer in [0, 2^53)");
   double p = arg_number(info[3], "p");
   if (!(p >= 0 && p < 1)) throw Error("dropout: p must be in [0, 1)");
   auto threshold = uint32_t(std::floor(p * 4294967296.0));  // < 2^32 as p < 1
   Napi::Object out = new_storage(env, dev, n);
-  (dev == Device::CUDA ? dropout_cuda : dropout_cpu)(x, data_of(out), n, dropout_key(seed), threshold,
+  (dev == Device::CUDA ? dropout_cuda : dropout_cpu)(x, data_of(out), n, dropout_key(uint64_t(seed)), threshold,
                                                       float(1.0 / (1.0 - p)));
   return out;
 }

@@ -42,7 +42,7 @@ export function dropout(x: Tensor, p: number, options?: DropoutOptions): Tensor 
   if (typeof training !== 'boolean') throw new TypeError(`training: expected a boolean, got ${describe(training)}`);
   if (opts.seed !== undefined) {
     checkNonNegativeInt(opts.seed, 'seed');
-    if (opts.seed > Number.MAX_SAFE_INTEGER) throw new RangeError(`seed: expected an integer below 2^53, got ${opts.seed}`);
+    if (opts.seed >= 2 ** 53) throw new RangeError(`seed: expected an integer below 2^53, got ${opts.seed}`);
   }
   if (!training || p === 0) {
     const copy = (t: Tensor) => wrap(unaryKernel(UnaryOp.affine, t), t.shape);

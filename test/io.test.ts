@@ -36,7 +36,8 @@ function expectMemory(before: ReturnType<typeof lc.memory>): void {
 }
 
 describe('safetensors', () => {
-  const shapes: Record<string, number[]> = { 'layers.0.weight': [3, 5], scalar: [], empty: [0, 4], long: [1001], 'odd.name/x': [2, 1, 3] };
+  // '__proto__' (a computed key: an own property) checks that names are ordinary keys throughout.
+  const shapes: Record<string, number[]> = { 'layers.0.weight': [3, 5], scalar: [], empty: [0, 4], long: [1001], 'odd.name/x': [2, 1, 3], ['__proto__']: [2] };
   const data = Object.fromEntries(Object.entries(shapes).map(([n, s], i) => [n, Float32Array.from(randomArray(s.reduce((a, b) => a * b, 1), 10 + i))]));
 
   test('round trip of several tensors (0-d and empty included) and metadata', () => {

@@ -101,13 +101,9 @@ function optimizerState(tensors: Record<string, Tensor>, metadata: Record<string
   if (metadata.format !== OPTIMIZER_FORMAT || !/^\d+$/.test(metadata.step ?? '') || !Number.isSafeInteger(step)) {
     throw new Error(`io.load: '${file}' is not an optimizer state written by io.save (metadata ${JSON.stringify(metadata)})`);
   }
-  const state: AdamWState = { step, m: {}, v: {} };
-  const unexpected: string[] = [];
-  for (const [key, t] of Object.entries(tensors)) {
-    const moment = key.startsWith('m.') ? state.m : key.startsWith('v.') ? state.v : undefined;
-    if (moment) moment[key.slice(2)] = t;
-    else unexpected.push(`'${key}'`);
-  }
-  if (unexpected.length) throw new RangeError(`io.load: '${file}' holds tensors that are not moments: ${unexpected.join(', ')}`);
-  return state;
+  const moments = (prefix: string) =>
+    Object.fromEntries(Object.entries(tensors).filter(([key]) => key.startsWith(prefix)).map(([key, t]) => [key.slice(prefix.length), t]));
+  const unexpected = Object.keys(tensors).filter((key) => !key.startsWith('m.') && !key.startsWith('v.'));
+  if (unexpected.length) throw new RangeError(`io.load: '${file}' holds tensors that are not moments: ${unexpected.map((k) => `'${k}'`).join(', ')}`);
+  return { step, m: moments('m.'), v: moments('v.') };
 }

@@ -44,15 +44,16 @@ export function saveTensors(path: string, tensors: Record<string, Tensor>, metad
   }
   if (metadata !== undefined) checkMetadata(metadata, 'metadata');
 
-  const header: Record<string, unknown> = {};
-  if (metadata !== undefined && Object.keys(metadata).length) header[METADATA_KEY] = metadata;
+  // Built with fromEntries: a tensor named '__proto__' stays an ordinary key.
+  const entries: [string, unknown][] = [];
+  if (metadata !== undefined && Object.keys(metadata).length) entries.push([METADATA_KEY, metadata]);
   let offset = 0;
   for (const [name, t] of Object.entries(tensors)) {
     const entry: HeaderEntry = { dtype: 'F32', shape: [...t.shape], data_offsets: [offset, offset + 4 * t.size] };
-    header[name] = entry;
+    entries.push([name, entry]);
     offset += 4 * t.size;
   }
-  const json = JSON.stringify(header);
+  const json = JSON.stringify(Object.fromEntries(entries));
   const jsonBytes = Buffer.byteLength(json, 'utf8');
   const headerBytes = Math.ceil((8 + jsonBytes) / ALIGNMENT) * ALIGNMENT - 8;
   const prefix = Buffer.alloc(8 + headerBytes, ' ');
@@ -134,7 +135,7 @@ export function loadTensors(path: string): LoadedTensors {
   }
   if (end !== dataBytes) fail(`the data has ${dataBytes} bytes but its tensors cover ${end} (trailing bytes)`);
 
-  const tensors: Record<string, Tensor> = {};
+  const loaded: [string, Tensor][] = [];
   try {
     for (const [name, entry] of entries) {
       const [begin, stop] = entry.data_offsets;
@@ -142,13 +143,13 @@ export function loadTensors(path: string): LoadedTensors {
       const bytes = Buffer.from(values.buffer);
       file.copy(bytes, 0, dataStart + begin, dataStart + stop);
       if (!LITTLE_ENDIAN) bytes.swap32();
-      tensors[name] = tensor(values, entry.shape);
+      loaded.push([name, tensor(values, entry.shape)]);
     }
   } catch (e) {
-    dispose(Object.values(tensors));
+    dispose(loaded.map(([, t]) => t));
     throw e;
   }
-  return { tensors, metadata };
+  return { tensors: Object.fromEntries(loaded), metadata };
 }
 
 function checkPath(path: unknown): void {

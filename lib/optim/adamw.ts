@@ -173,13 +173,12 @@ export class AdamW {
 
   /** The step count and the moments by parameter name (the optimizer's own tensors, not copies). */
   stateDict(): AdamWState {
-    const m: Record<string, Tensor> = {};
-    const v: Record<string, Tensor> = {};
-    for (const [name, moments] of this.moments) {
-      m[name] = moments.m;
-      v[name] = moments.v;
-    }
-    return { step: this.steps, m, v };
+    const entries = [...this.moments];
+    return {
+      step: this.steps,
+      m: Object.fromEntries(entries.map(([name, { m }]) => [name, m])),
+      v: Object.fromEntries(entries.map(([name, { v }]) => [name, v])),
+    };
   }
 
   /**
@@ -203,7 +202,7 @@ export class AdamW {
         else if (!(value instanceof Tensor)) problems.push(`${key}['${name}']: expected a Tensor, got ${describe(value)}`);
         else if (value.isDisposed) problems.push(`${key}['${name}']: the tensor was disposed`);
         else if (!sameShape(value.shape, p.shape)) problems.push(`${key}['${name}']: expected shape ${fmtShape(p.shape)}, got ${fmtShape(value.shape)}`);
-        if (!(name in state[other])) problems.push(`'${name}' is in ${key} but not in ${other}`);
+        if (!Object.prototype.hasOwnProperty.call(state[other], name)) problems.push(`'${name}' is in ${key} but not in ${other}`);
       }
     }
     if (problems.length) throw new RangeError(`AdamW.loadStateDict: ${problems.join('; ')}`);

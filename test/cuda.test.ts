@@ -1,13 +1,9 @@
 // The CUDA backend against the CPU backend. Runs only where CUDA is available.
 import * as lc from '../lib';
-import { expectClose, randomArray, t } from './helpers';
+import { cudaSuite, expectClose, randomArray, t } from './helpers';
 
 const cuda = lc.backendInfo().cuda;
-const describeCuda = cuda.available ? describe : describe.skip;
-if (!cuda.available) {
-  // One line, visible in the test output, saying why these tests did not run.
-  process.stdout.write(`CUDA tests skipped: ${cuda.reason}\n`);
-}
+const describeCuda = cudaSuite();
 
 describeCuda('CUDA backend', () => {
   test('tensors move between devices', () => {

@@ -1,5 +1,5 @@
 import * as lc from '../lib';
-import { BadInputCase, cudaSuite, directionalDerivative, dot, expectClose, randomArray, relError, t, testBadInput } from './helpers';
+import { BadInputCase, cudaSuite, directionalDerivative, dot, expectClose, expectMemoryFlat, expectSameAcrossThreads, randomArray, relError, t, testBadInput } from './helpers';
 
 // Relative error (max abs error / max abs value) against float64 direct DFT sums. Measured
 // errors are below 1e-6 for every length here (including Bluestein's primes and 784).
@@ -286,12 +286,7 @@ describe('rfft and irfft: threads, memory, grad recording', () => {
         return [X.toFloat32Array(), lc.irfft(X, 784).toFloat32Array()];
       });
     };
-    const before = lc.getNumThreads();
-    try {
-      expect(run(2)).toEqual(run(1));
-    } finally {
-      lc.setNumThreads(before);
-    }
+    expectSameAcrossThreads(run);
   });
 
   test('memory stays flat over repeated forward and backward', () => {
@@ -303,12 +298,7 @@ describe('rfft and irfft: threads, memory, grad recording', () => {
         x.grad!.dispose();
         x.grad = null;
       });
-    step();
-    const before = lc.memory().cpu;
-    for (let i = 0; i < 10; i++) step();
-    const after = lc.memory().cpu;
-    expect(after.tensors).toBe(before.tensors);
-    expect(after.bytes).toBe(before.bytes);
+    expectMemoryFlat(step, 'cpu', 10);
     x.dispose();
   });
 
@@ -395,12 +385,7 @@ describeCuda('rfft and irfft on CUDA equal the CPU backend', () => {
         x.grad!.dispose();
         x.grad = null;
       });
-    step();
-    const before = lc.memory().cuda;
-    for (let i = 0; i < 10; i++) step();
-    const after = lc.memory().cuda;
-    expect(after.tensors).toBe(before.tensors);
-    expect(after.bytes).toBe(before.bytes);
+    expectMemoryFlat(step, 'cuda', 10);
     x.dispose();
   });
 });

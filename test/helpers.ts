@@ -134,3 +134,33 @@ export function cudaSuite(what?: string): jest.Describe {
   process.stdout.write(`${what ? what + ' ' : ''}CUDA tests skipped: ${cuda.reason}\n`);
   return describe.skip;
 }
+
+type Memory = ReturnType<typeof lc.memory>['cpu'];
+
+/** `run(2)` and `run(1)` (run sets the thread count) give equal results; the count is restored. */
+export function expectSameAcrossThreads(run: (threads: number) => unknown): void {
+  const before = lc.getNumThreads();
+  try {
+    expect(run(2)).toEqual(run(1));
+  } finally {
+    lc.setNumThreads(before);
+  }
+}
+
+/**
+ * After one warm-up `step`, `times` more leave the live tensor count and bytes on `device` as
+ * they were. Returns the two readings for further checks.
+ */
+export function expectMemoryFlat(
+  step: () => void,
+  device: lc.Device,
+  times: number,
+): { before: Memory; after: Memory } {
+  step();
+  const before = lc.memory()[device];
+  for (let i = 0; i < times; i++) step();
+  const after = lc.memory()[device];
+  expect(after.tensors).toBe(before.tensors);
+  expect(after.bytes).toBe(before.bytes);
+  return { before, after };
+}

@@ -1,5 +1,5 @@
 import * as lc from '../lib';
-import { BadInputCase, cudaSuite, directionalDerivative, dot, expectClose, fakeTensor, randomArray, relError, t, testBadInput } from './helpers';
+import { BadInputCase, cudaSuite, directionalDerivative, dot, expectClose, expectMemoryFlat, expectSameAcrossThreads, fakeTensor, randomArray, relError, t, testBadInput } from './helpers';
 
 // ---- float64 reference: SPEC §1.7 written plainly, and its gradients by a plain reverse loop ----
 
@@ -291,12 +291,7 @@ describe('multiresConv autograd bookkeeping', () => {
           q.grad = null;
         }
       });
-    step();
-    const before = lc.memory().cpu;
-    for (let i = 0; i < 10; i++) step();
-    const after = lc.memory().cpu;
-    expect(after.tensors).toBe(before.tensors);
-    expect(after.bytes).toBe(before.bytes);
+    expectMemoryFlat(step, 'cpu', 10);
     lc.dispose([...Object.values(p), dy]);
   });
 });
@@ -316,12 +311,7 @@ describe('multiresConv threads', () => {
         return out;
       });
     };
-    const before = lc.getNumThreads();
-    try {
-      expect(run(2)).toEqual(run(1));
-    } finally {
-      lc.setNumThreads(before);
-    }
+    expectSameAcrossThreads(run);
   });
 });
 

@@ -1,5 +1,5 @@
 import * as lc from '../lib';
-import { BadInputCase, cudaSuite, directionalDerivative, dot, expectClose, fakeTensor, randomArray, relError, t, testBadInput } from './helpers';
+import { BadInputCase, cudaSuite, directionalDerivative, dot, expectClose, expectMemoryFlat, expectSameAcrossThreads, fakeTensor, randomArray, relError, t, testBadInput } from './helpers';
 
 // float32 against float64: the only rounding is in the interpolation weights, the products and
 // the norm's sum, so the relative error stays near 1e-7.
@@ -255,11 +255,7 @@ describe('sgconv memory and threads', () => {
         subs.forEach((w) => w.grad!.dispose());
         subs.forEach((w) => (w.grad = null));
       });
-    step();
-    const before = lc.memory().cpu;
-    for (let i = 0; i < 5; i++) step();
-    const after = lc.memory().cpu;
-    expect([after.tensors, after.bytes]).toEqual([before.tensors, before.bytes]);
+    expectMemoryFlat(step, 'cpu', 5);
     lc.dispose(subs);
   });
 
@@ -276,12 +272,7 @@ describe('sgconv memory and threads', () => {
         return out;
       });
     };
-    const before = lc.getNumThreads();
-    try {
-      expect(run(2)).toEqual(run(1));
-    } finally {
-      lc.setNumThreads(before);
-    }
+    expectSameAcrossThreads(run);
   });
 });
 

@@ -1,5 +1,5 @@
 import * as lc from '../lib';
-import { BadInputCase, cudaSuite, directionalDerivative, dot, expectClose, fakeTensor, randomArray, relError, t, testBadInput } from './helpers';
+import { BadInputCase, cudaSuite, directionalDerivative, dot, expectClose, expectMemoryFlat, expectSameAcrossThreads, fakeTensor, randomArray, relError, t, testBadInput } from './helpers';
 
 // The CPU kernel works in double, so the float32 result is accurate to rounding (~1e-7).
 const TOL = 1e-5;
@@ -233,12 +233,7 @@ describe('vandermonde threads and memory', () => {
         return res;
       });
     };
-    const before = lc.getNumThreads();
-    try {
-      expect(run(2)).toEqual(run(1));
-    } finally {
-      lc.setNumThreads(before);
-    }
+    expectSameAcrossThreads(run);
   });
 
   test('memory stays flat over repeated forward + backward', () => {
@@ -250,12 +245,7 @@ describe('vandermonde threads and memory', () => {
         lc.dispose([v.grad!, x.grad!]);
         v.grad = x.grad = null;
       });
-    step();
-    const before = lc.memory().cpu;
-    for (let i = 0; i < 10; i++) step();
-    const after = lc.memory().cpu;
-    expect(after.tensors).toBe(before.tensors);
-    expect(after.bytes).toBe(before.bytes);
+    expectMemoryFlat(step, 'cpu', 10);
     lc.dispose([v, x]);
   });
 });

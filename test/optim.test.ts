@@ -1,7 +1,7 @@
 // lc.optim: AdamW against a float64 reference of PyTorch's update, schedules, gradient clipping,
 // optimizer state round trips, bad input, memory, and the CUDA kernels against the CPU ones.
 import * as lc from '../lib';
-import { expectClose, randomArray, relError } from './helpers';
+import { cudaSuite, expectBadInput, expectClose, expectMemoryFlat, expectSameAcrossThreads, fakeTensor, randomArray, relError } from './helpers';
 
 /** Three parameters, one per group, and a buffer. */
 class Net extends lc.nn.Module {
@@ -238,11 +238,7 @@ describe('AdamW', () => {
     expect(() => opt.step()).toThrow(RangeError);
     expect(() => opt.step()).toThrow(/the gradient of 'kernel.log_dt': expected shape \[4\] \(the shape of the parameter\), got \[5\]/);
     logDt.grad.dispose();
-    logDt.grad = Object.create(lc.Tensor.prototype, {
-      shape: { value: [4] },
-      device: { value: 'cuda' },
-      isDisposed: { value: false },
-    });
+    logDt.grad = fakeTensor([4]);
     expect(() => opt.step()).toThrow(/the gradient of 'kernel.log_dt' is on 'cuda', the parameter on 'cpu'/);
     logDt.grad = lc.keep(lc.ones([4]));
     logDt.grad.dispose();
@@ -320,21 +316,33 @@ describe('clipGradNorm', () => {
 
   test('bad input throws named errors and changes nothing', () => {
     const { params, grads } = setup(1);
-    const before = lc.memory();
-    expect(() => lc.optim.clipGradNorm(params, 0)).toThrow(/maxNorm: expected a number > 0, got 0/);
-    expect(() => lc.optim.clipGradNorm(params, -1)).toThrow(RangeError);
-    expect(() => lc.optim.clipGradNorm(params, NaN)).toThrow(TypeError);
-    expect(() => lc.optim.clipGradNorm([params[0], 3 as never], 1)).toThrow(/params\[1\]: expected a Tensor, got number 3/);
-    expect(() => lc.optim.clipGradNorm('w' as never, 1)).toThrow(TypeError);
     const disposed = lc.keep(lc.zeros([2], { requiresGrad: true }));
     disposed.grad = lc.zeros([2]);
     disposed.grad.dispose();
-    expect(() => lc.optim.clipGradNorm([...params, disposed], 1e-3)).toThrow(/the gradient of params\[4\]: the tensor was disposed/);
+    const cases: [() => unknown, ErrorConstructor, RegExp][] = [
+      [() => lc.optim.clipGradNorm(params, 0), RangeError, /maxNorm: expected a number > 0, got 0/],
+      [() => lc.optim.clipGradNorm(params, -1), RangeError, /maxNorm: expected a finite number >= 0, got -1/],
+      [() => lc.optim.clipGradNorm(params, NaN), TypeError, /maxNorm: expected a number, got number NaN/],
+      [() => lc.optim.clipGradNorm([params[0], 3 as never], 1), TypeError, /params\[1\]: expected a Tensor, got number 3/],
+      [() => lc.optim.clipGradNorm('w' as never, 1), TypeError, /params: expected an array of tensors or an nn.Module, got string w/],
+      [() => lc.optim.clipGradNorm([...params, disposed], 1e-3), TypeError, /the gradient of params\[4\]: the tensor was disposed/],
+    ];
+    for (const [call, type, message] of cases) expectBadInput(call, type, message);
     params.forEach((p, i) => expect(Array.from(p.grad!.toFloat32Array())).toEqual(Array.from(grads[i])));
     disposed.grad = null;
     disposed.dispose();
-    expectMemory(before);
     cleanup(params);
+  });
+
+  test('the norm and the clipped gradients do not depend on the thread count', () => {
+    expectSameAcrossThreads((threads) => {
+      lc.setNumThreads(threads);
+      const { params } = setup(1);
+      const norm = lc.optim.clipGradNorm(params, 0.5);
+      const clipped = params.map((p) => Array.from(p.grad!.toFloat32Array()));
+      cleanup(params);
+      return { norm, clipped };
+    });
   });
 });
 
@@ -356,10 +364,9 @@ describe('memory', () => {
         return loss.toFloat32Array()[0];
       });
     const first = trainStep();
-    const before = lc.memory();
     let last = first;
-    for (let i = 0; i < 200; i++) last = trainStep();
-    expectMemory(before);
+    expectMemoryFlat(() => (last = trainStep()), 'cpu', 200);
+    expect(opt.stepCount).toBe(202);
     expect(last).toBeLessThan(first);
     x.dispose();
     net.dispose();
@@ -367,11 +374,7 @@ describe('memory', () => {
   });
 });
 
-const cuda = lc.backendInfo().cuda;
-const describeCuda = cuda.available ? describe : describe.skip;
-if (!cuda.available) process.stdout.write(`optim CUDA tests skipped: ${cuda.reason}\n`);
-
-describeCuda('optim on CUDA', () => {
+cudaSuite('optim')('optim on CUDA', () => {
   test('AdamW steps equal the CPU backend; moments follow the module to the GPU', () => {
     const run = (device: lc.Device, moveAfter: number) => {
       const net = new Net(9);

@@ -122,7 +122,7 @@ export class AdamW {
 
   /** The learning rate a group's parameters get at the next step: base lr · lrScale. */
   lr(group: ParameterGroup = 'default'): number {
-    const g = this.groups[group];
+    const g = Object.prototype.hasOwnProperty.call(this.groups, group) ? this.groups[group] : undefined;
     if (!g) throw new RangeError(`group: expected 'default', 'ssm' or 'noDecay', got ${describe(group)}`);
     return g.lr * this.scale;
   }

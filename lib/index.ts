@@ -25,3 +25,4 @@ export { multiresConv, multiresDepth } from './ops/multires';
 export type { MultiresConvOptions } from './ops/multires';
 export { rfft, irfft } from './ops/fft';
 export * as nn from './nn';
+export * as data from './data';

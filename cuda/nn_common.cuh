@@ -1,10 +1,9 @@
-// Shared by cuda/nn.cu, cuda/layernorm.cu and cuda/loss.cu: grid-stride indexing, warp sums
-// and scratch buffers. Included by one .cu file each: everything here has internal linkage.
+// Shared by cuda/nn.cu, cuda/layernorm.cu and cuda/loss.cu: grid-stride indexing and warp and
+// block sums. Included by one .cu file each: everything here has internal linkage.
 #pragma once
 #include <cuda_runtime.h>
 
 #include <cstdint>
-#include <memory>
 
 #include "cuda_backend.h"
 #include "cuda_check.h"
@@ -43,12 +42,6 @@ __device__ inline float block_sum(float v, float* shared) {
 
 // Blocks for a loop with one warp per task.
 inline unsigned warp_grid(int64_t tasks) { return grid_for(tasks * kWarp); }
-
-using DeviceFloats = std::unique_ptr<float, void (*)(void*)>;
-
-DeviceFloats device_floats(int64_t count) {
-  return DeviceFloats(static_cast<float*>(cuda_alloc(static_cast<size_t>(count) * sizeof(float))), cuda_free);
-}
 
 }  // namespace
 }  // namespace lc

@@ -1,8 +1,8 @@
 // layerNorm against a float64 reference over every axis, with and without weight and bias;
 // gradients against the float64 analytic ones and finite differences; bad input.
 import * as lc from '../lib';
-import { expectClose, randomArray, t } from './helpers';
-import { checkGradients, disposedTensor, expectThrowsClean, fakeCudaTensor, layerNormReference } from './nn_reference';
+import { expectBadInput, expectClose, expectMemoryFlat, expectSameAcrossThreads, fakeTensor, randomArray, t } from './helpers';
+import { checkGradients, disposedTensor, layerNormReference } from './nn_reference';
 
 const TOL = 1e-5;
 
@@ -65,14 +65,10 @@ describe('layerNorm forward and backward match float64', () => {
         lc.dispose([xt.grad, wt.grad]);
         return out;
       });
-    const threads = lc.getNumThreads();
-    const many = run();
-    lc.setNumThreads(1);
-    try {
-      expect(run()).toEqual(many);
-    } finally {
+    expectSameAcrossThreads((threads) => {
       lc.setNumThreads(threads);
-    }
+      return run();
+    });
   });
 });
 
@@ -88,15 +84,15 @@ describe('layerNorm bad input', () => {
   test('each argument', () => {
     const w3 = lc.zeros([3]);
     const w4 = lc.zeros([4]);
-    expectThrowsClean(() => lc.layerNorm(x, w4), RangeError, /^weight: expected shape \[3\] \(the size of axis 2 of x \[2,4,3\]\), got \[4\]/);
-    expectThrowsClean(() => lc.layerNorm(x, null, w3, { axis: 1 }), RangeError, /^bias: expected shape \[4\] \(the size of axis 1 of x \[2,4,3\]\), got \[3\]/);
-    expectThrowsClean(() => lc.layerNorm(x, null, null, { axis: 3 }), RangeError, /^axis: expected an axis in \[-3, 2\]/);
-    expectThrowsClean(() => lc.layerNorm(x, null, null, { eps: -1 }), RangeError, /^eps: expected a number >= 0, got -1/);
-    expectThrowsClean(() => lc.layerNorm(x, null, null, { eps: 'a' as never }), TypeError, /^eps: expected a finite number/);
-    expectThrowsClean(() => lc.layerNorm(x, null, null, { axes: 1 } as never), TypeError, /^layerNorm options: unknown option 'axes'/);
-    expectThrowsClean(() => lc.layerNorm(x, fakeCudaTensor([3])), TypeError, /^weight: expected device 'cpu' \(the device of x\), got 'cuda'/);
-    expectThrowsClean(() => lc.layerNorm(disposedTensor([2, 3])), TypeError, /^x: the tensor was disposed/);
-    expectThrowsClean(() => lc.layerNorm({} as never), TypeError, /^x: expected a Tensor, got an object/);
+    expectBadInput(() => lc.layerNorm(x, w4), RangeError, /^weight: expected shape \[3\] \(the size of axis 2 of x \[2,4,3\]\), got \[4\]/);
+    expectBadInput(() => lc.layerNorm(x, null, w3, { axis: 1 }), RangeError, /^bias: expected shape \[4\] \(the size of axis 1 of x \[2,4,3\]\), got \[3\]/);
+    expectBadInput(() => lc.layerNorm(x, null, null, { axis: 3 }), RangeError, /^axis: expected an axis in \[-3, 2\]/);
+    expectBadInput(() => lc.layerNorm(x, null, null, { eps: -1 }), RangeError, /^eps: expected a number >= 0, got -1/);
+    expectBadInput(() => lc.layerNorm(x, null, null, { eps: 'a' as never }), TypeError, /^eps: expected a finite number/);
+    expectBadInput(() => lc.layerNorm(x, null, null, { axes: 1 } as never), TypeError, /^layerNorm options: unknown option 'axes'/);
+    expectBadInput(() => lc.layerNorm(x, fakeTensor([3])), TypeError, /^weight: expected device 'cpu' \(the device of x\), got 'cuda'/);
+    expectBadInput(() => lc.layerNorm(disposedTensor([2, 3])), TypeError, /^x: the tensor was disposed/);
+    expectBadInput(() => lc.layerNorm({} as never), TypeError, /^x: expected a Tensor, got an object/);
     lc.dispose([w3, w4]);
   });
 });
@@ -113,10 +109,6 @@ test('layerNorm memory stays flat over repeated forward and backward', () => {
         p.grad = null;
       }
     });
-  step();
-  const before = lc.memory().cpu;
-  for (let i = 0; i < 5; i++) step();
-  expect(lc.memory().cpu.tensors).toBe(before.tensors);
-  expect(lc.memory().cpu.bytes).toBe(before.bytes);
+  expectMemoryFlat(step, 'cpu', 5);
   lc.dispose([x, w, b]);
 });

@@ -1,8 +1,8 @@
 // crossEntropy and mse against float64 references; gradients (references and finite
 // differences); label validation; bad input; flat memory.
 import * as lc from '../lib';
-import { expectClose, randomArray, t } from './helpers';
-import { checkGradients, disposedTensor, expectThrowsClean, fakeCudaTensor } from './nn_reference';
+import { expectBadInput, expectClose, expectMemoryFlat, expectSameAcrossThreads, fakeTensor, randomArray, t } from './helpers';
+import { checkGradients, disposedTensor } from './nn_reference';
 
 function crossEntropyReference(x: Float64Array, labels: number[], B: number, C: number) {
   let loss = 0;
@@ -68,18 +68,18 @@ describe('crossEntropy', () => {
 
   test('bad input', () => {
     const x = lc.zeros([2, 3]);
-    expectThrowsClean(() => lc.crossEntropy(x, [0, 3]), RangeError, /^labels: label number 3 at position 1 is outside the valid range \[0, 2\]/);
-    expectThrowsClean(() => lc.crossEntropy(x, Int32Array.from([-1, 0])), RangeError, /^labels: label number -1 at position 0 is outside the valid range \[0, 2\]/);
-    expectThrowsClean(() => lc.crossEntropy(x, [0, 1.5]), RangeError, /^labels: label number 1.5 at position 1/);
-    expectThrowsClean(() => lc.crossEntropy(x, [0, 'a'] as never), RangeError, /^labels: label string a at position 1/);
+    expectBadInput(() => lc.crossEntropy(x, [0, 3]), RangeError, /^labels: label number 3 at position 1 is outside the valid range \[0, 2\]/);
+    expectBadInput(() => lc.crossEntropy(x, Int32Array.from([-1, 0])), RangeError, /^labels: label number -1 at position 0 is outside the valid range \[0, 2\]/);
+    expectBadInput(() => lc.crossEntropy(x, [0, 1.5]), RangeError, /^labels: label number 1.5 at position 1/);
+    expectBadInput(() => lc.crossEntropy(x, [0, 'a'] as never), RangeError, /^labels: label string a at position 1/);
     const tooMany = lc.tensor([0, 1, 2], [3]);
-    expectThrowsClean(() => lc.crossEntropy(x, tooMany), RangeError, /^labels: expected shape \[2\] \(\[B\] of logits \[2,3\]\), got \[3\]/);
-    expectThrowsClean(() => lc.crossEntropy(x, [0]), RangeError, /^labels: expected 2 labels \(B of logits \[2,3\]\), got 1/);
-    expectThrowsClean(() => lc.crossEntropy(x, fakeCudaTensor([2])), TypeError, /^labels: expected device 'cpu' \(the device of logits\), got 'cuda'/);
-    expectThrowsClean(() => lc.crossEntropy(x, new Float32Array(2) as never), TypeError, /^labels: expected an Int32Array, a number\[\] or a Tensor/);
-    expectThrowsClean(() => lc.crossEntropy(tooMany, [0]), RangeError, /^logits: expected rank 2 \(\[B,C\]\), got shape \[3\]/);
-    expectThrowsClean(() => lc.crossEntropy(disposedTensor([2, 3]), [0, 1]), TypeError, /^logits: the tensor was disposed/);
-    expectThrowsClean(() => lc.crossEntropy(x, disposedTensor([2])), TypeError, /^labels: the tensor was disposed/);
+    expectBadInput(() => lc.crossEntropy(x, tooMany), RangeError, /^labels: expected shape \[2\] \(\[B\] of logits \[2,3\]\), got \[3\]/);
+    expectBadInput(() => lc.crossEntropy(x, [0]), RangeError, /^labels: expected 2 labels \(B of logits \[2,3\]\), got 1/);
+    expectBadInput(() => lc.crossEntropy(x, fakeTensor([2])), TypeError, /^labels: expected device 'cpu' \(the device of logits\), got 'cuda'/);
+    expectBadInput(() => lc.crossEntropy(x, new Float32Array(2) as never), TypeError, /^labels: expected an Int32Array, a number\[\] or a Tensor/);
+    expectBadInput(() => lc.crossEntropy(tooMany, [0]), RangeError, /^logits: expected rank 2 \(\[B,C\]\), got shape \[3\]/);
+    expectBadInput(() => lc.crossEntropy(disposedTensor([2, 3]), [0, 1]), TypeError, /^logits: the tensor was disposed/);
+    expectBadInput(() => lc.crossEntropy(x, disposedTensor([2])), TypeError, /^labels: the tensor was disposed/);
     lc.dispose([x, tooMany]);
   });
 });
@@ -111,25 +111,21 @@ describe('mse', () => {
     checkGradients(([a, b]) => lc.mse(a, b), [randomArray(15, 1), randomArray(15, 2)], [[3, 5], [3, 5]], [0, 1]);
     const a = randomArray(300000, 3);
     const run = () => lc.tidy(() => lc.mse(t(a, [300000]), lc.zeros([300000])).toFloat32Array()[0]);
-    const threads = lc.getNumThreads();
-    const many = run();
-    lc.setNumThreads(1);
-    try {
-      expect(run()).toBe(many);
-    } finally {
+    expectSameAcrossThreads((threads) => {
       lc.setNumThreads(threads);
-    }
+      return run();
+    });
   });
 
   test('bad input', () => {
     const a = lc.zeros([2, 3]);
     const b = lc.zeros([3, 2]);
     const empty = lc.zeros([0]);
-    expectThrowsClean(() => lc.mse(a, b), RangeError, /^b: expected shape \[2,3\] \(the shape of a\), got \[3,2\]/);
-    expectThrowsClean(() => lc.mse(a, fakeCudaTensor([2, 3])), TypeError, /^b: expected device 'cpu' \(the device of a\), got 'cuda'/);
-    expectThrowsClean(() => lc.mse(empty, empty), RangeError, /^a: expected at least one element, got shape \[0\]/);
-    expectThrowsClean(() => lc.mse(a, 1 as never), TypeError, /^b: expected a Tensor, got number 1/);
-    expectThrowsClean(() => lc.mse(disposedTensor([2, 3]), a), TypeError, /^a: the tensor was disposed/);
+    expectBadInput(() => lc.mse(a, b), RangeError, /^b: expected shape \[2,3\] \(the shape of a\), got \[3,2\]/);
+    expectBadInput(() => lc.mse(a, fakeTensor([2, 3])), TypeError, /^b: expected device 'cpu' \(the device of a\), got 'cuda'/);
+    expectBadInput(() => lc.mse(empty, empty), RangeError, /^a: expected at least one element, got shape \[0\]/);
+    expectBadInput(() => lc.mse(a, 1 as never), TypeError, /^b: expected a Tensor, got number 1/);
+    expectBadInput(() => lc.mse(disposedTensor([2, 3]), a), TypeError, /^a: the tensor was disposed/);
     lc.dispose([a, b, empty]);
   });
 });
@@ -144,10 +140,6 @@ test('memory stays flat over repeated forward and backward', () => {
       x.grad!.dispose();
       x.grad = null;
     });
-  step();
-  const before = lc.memory().cpu;
-  for (let i = 0; i < 5; i++) step();
-  expect(lc.memory().cpu.tensors).toBe(before.tensors);
-  expect(lc.memory().cpu.bytes).toBe(before.bytes);
+  expectMemoryFlat(step, 'cpu', 5);
   lc.dispose([x, target]);
 });

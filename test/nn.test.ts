@@ -1,8 +1,8 @@
 // dropout, embedding and maskedMeanPool: float64 references, gradients (references and
 // finite differences), determinism, bad input, flat memory.
 import * as lc from '../lib';
-import { expectClose, randomArray, t } from './helpers';
-import { checkGradients, disposedTensor, expectThrowsClean, fakeCudaTensor } from './nn_reference';
+import { expectBadInput, expectClose, expectMemoryFlat, expectSameAcrossThreads, fakeTensor, randomArray, t } from './helpers';
+import { checkGradients, disposedTensor } from './nn_reference';
 
 const TOL = 1e-6;
 
@@ -46,13 +46,10 @@ describe('dropout', () => {
       expect(lc.dropout(ones, 0.5, { seed: 2 ** 53 - 1 }).toFloat32Array()).not.toEqual(a); // large seeds work
       // The first 1000 elements of a longer tensor (or another shape) get the same mask.
       expect(lc.dropout(lc.ones([2, 1000]), 0.5, { seed: 7 }).toFloat32Array().slice(0, 1000)).toEqual(a);
-      const threads = lc.getNumThreads();
-      lc.setNumThreads(1);
-      try {
-        expect(lc.dropout(ones, 0.5, { seed: 7 }).toFloat32Array()).toEqual(a);
-      } finally {
+      expectSameAcrossThreads((threads) => {
         lc.setNumThreads(threads);
-      }
+        return lc.dropout(ones, 0.5, { seed: 7 }).toFloat32Array();
+      });
     });
   });
 
@@ -85,15 +82,15 @@ describe('dropout', () => {
 
   test('bad input', () => {
     const x5 = lc.zeros([5]);
-    expectThrowsClean(() => lc.dropout(x5, 1), RangeError, /^p: expected a probability in \[0, 1\), got 1/);
-    expectThrowsClean(() => lc.dropout(x5, -0.1), RangeError, /^p: expected a probability in \[0, 1\), got -0.1/);
-    expectThrowsClean(() => lc.dropout(x5, '0.5' as never), TypeError, /^p: expected a number, got string 0.5/);
-    expectThrowsClean(() => lc.dropout(x5, 0.5, { seed: 1.5 }), TypeError, /^seed: expected an integer, got number 1.5/);
-    expectThrowsClean(() => lc.dropout(x5, 0.5, { seed: -1 }), RangeError, /^seed: expected an integer >= 0, got -1/);
-    expectThrowsClean(() => lc.dropout(x5, 0.5, { seed: 2 ** 53 }), RangeError, /^seed: expected an integer below 2\^53/);
-    expectThrowsClean(() => lc.dropout(x5, 0.5, { training: 1 as never }), TypeError, /^training: expected a boolean/);
-    expectThrowsClean(() => lc.dropout(x5, 0.5, { rate: 1 } as never), TypeError, /^dropout options: unknown option 'rate'/);
-    expectThrowsClean(() => lc.dropout(disposedTensor([2]), 0.5), TypeError, /^x: the tensor was disposed/);
+    expectBadInput(() => lc.dropout(x5, 1), RangeError, /^p: expected a probability in \[0, 1\), got 1/);
+    expectBadInput(() => lc.dropout(x5, -0.1), RangeError, /^p: expected a probability in \[0, 1\), got -0.1/);
+    expectBadInput(() => lc.dropout(x5, '0.5' as never), TypeError, /^p: expected a number, got string 0.5/);
+    expectBadInput(() => lc.dropout(x5, 0.5, { seed: 1.5 }), TypeError, /^seed: expected an integer, got number 1.5/);
+    expectBadInput(() => lc.dropout(x5, 0.5, { seed: -1 }), RangeError, /^seed: expected an integer >= 0, got -1/);
+    expectBadInput(() => lc.dropout(x5, 0.5, { seed: 2 ** 53 }), RangeError, /^seed: expected an integer below 2\^53/);
+    expectBadInput(() => lc.dropout(x5, 0.5, { training: 1 as never }), TypeError, /^training: expected a boolean/);
+    expectBadInput(() => lc.dropout(x5, 0.5, { rate: 1 } as never), TypeError, /^dropout options: unknown option 'rate'/);
+    expectBadInput(() => lc.dropout(disposedTensor([2]), 0.5), TypeError, /^x: the tensor was disposed/);
     x5.dispose();
   });
 });
@@ -144,14 +141,10 @@ describe('embedding', () => {
         wt.grad!.dispose();
         return g;
       });
-    const threads = lc.getNumThreads();
-    const many = run();
-    lc.setNumThreads(1);
-    try {
-      expect(run()).toEqual(many);
-    } finally {
+    expectSameAcrossThreads((threads) => {
       lc.setNumThreads(threads);
-    }
+      return run();
+    });
   });
 
   test('finite differences in weight', () => {
@@ -163,14 +156,14 @@ describe('embedding', () => {
   test('bad input', () => {
     const w = lc.zeros([5, 2]);
     const bad = [lc.tensor([0, 5], [2]), lc.tensor([-1], [1]), lc.tensor([1, 2, 2.5], [3]), lc.tensor([NaN], [1])];
-    expectThrowsClean(() => lc.embedding(bad[0], w), RangeError, /^indices: value 5 at flat position 1 is not an integer in \[0, 5\)/);
-    expectThrowsClean(() => lc.embedding(bad[1], w), RangeError, /^indices: value -1 at flat position 0/);
-    expectThrowsClean(() => lc.embedding(bad[2], w), RangeError, /^indices: value 2.5 at flat position 2/);
-    expectThrowsClean(() => lc.embedding(bad[3], w), RangeError, /^indices: value NaN at flat position 0/);
-    expectThrowsClean(() => lc.embedding(bad[1], bad[0]), RangeError, /^weight: expected rank 2 \(\[V,D\]\), got shape \[2\]/);
-    expectThrowsClean(() => lc.embedding(bad[0], fakeCudaTensor([5, 2])), TypeError, /^weight: expected device 'cpu' \(the device of indices\), got 'cuda'/);
-    expectThrowsClean(() => lc.embedding([0, 1] as never, w), TypeError, /^indices: expected a Tensor, got an array/);
-    expectThrowsClean(() => lc.embedding(bad[0], disposedTensor([5, 2])), TypeError, /^weight: the tensor was disposed/);
+    expectBadInput(() => lc.embedding(bad[0], w), RangeError, /^indices: value 5 at flat position 1 is not an integer in \[0, 5\)/);
+    expectBadInput(() => lc.embedding(bad[1], w), RangeError, /^indices: value -1 at flat position 0/);
+    expectBadInput(() => lc.embedding(bad[2], w), RangeError, /^indices: value 2.5 at flat position 2/);
+    expectBadInput(() => lc.embedding(bad[3], w), RangeError, /^indices: value NaN at flat position 0/);
+    expectBadInput(() => lc.embedding(bad[1], bad[0]), RangeError, /^weight: expected rank 2 \(\[V,D\]\), got shape \[2\]/);
+    expectBadInput(() => lc.embedding(bad[0], fakeTensor([5, 2])), TypeError, /^weight: expected device 'cpu' \(the device of indices\), got 'cuda'/);
+    expectBadInput(() => lc.embedding([0, 1] as never, w), TypeError, /^indices: expected a Tensor, got an array/);
+    expectBadInput(() => lc.embedding(bad[0], disposedTensor([5, 2])), TypeError, /^weight: the tensor was disposed/);
     lc.dispose([w, ...bad]);
   });
 });
@@ -226,12 +219,12 @@ describe('maskedMeanPool', () => {
   test('bad input', () => {
     const x = lc.zeros([2, 3, 4]);
     const m = lc.zeros([2, 5]);
-    expectThrowsClean(() => lc.maskedMeanPool(x, m), RangeError, /^mask: expected shape \[2,4\] \(\[B,L\] of x \[2,3,4\]\), got \[2,5\]/);
-    expectThrowsClean(() => lc.maskedMeanPool(m), RangeError, /^x: expected rank 3 \(\[B,H,L\]\), got shape \[2,5\]/);
-    expectThrowsClean(() => lc.maskedMeanPool(x, fakeCudaTensor([2, 4])), TypeError, /^mask: expected device 'cpu' \(the device of x\), got 'cuda'/);
+    expectBadInput(() => lc.maskedMeanPool(x, m), RangeError, /^mask: expected shape \[2,4\] \(\[B,L\] of x \[2,3,4\]\), got \[2,5\]/);
+    expectBadInput(() => lc.maskedMeanPool(m), RangeError, /^x: expected rank 3 \(\[B,H,L\]\), got shape \[2,5\]/);
+    expectBadInput(() => lc.maskedMeanPool(x, fakeTensor([2, 4])), TypeError, /^mask: expected device 'cpu' \(the device of x\), got 'cuda'/);
     const empty = lc.zeros([2, 3, 0]);
-    expectThrowsClean(() => lc.maskedMeanPool(empty), RangeError, /^x: every dimension must be >= 1, got \[2,3,0\]/);
-    expectThrowsClean(() => lc.maskedMeanPool(disposedTensor([1, 1, 1])), TypeError, /^x: the tensor was disposed/);
+    expectBadInput(() => lc.maskedMeanPool(empty), RangeError, /^x: every dimension must be >= 1, got \[2,3,0\]/);
+    expectBadInput(() => lc.maskedMeanPool(disposedTensor([1, 1, 1])), TypeError, /^x: the tensor was disposed/);
     lc.dispose([x, m, empty]);
   });
 });
@@ -247,10 +240,6 @@ test('memory stays flat over repeated forward and backward', () => {
       w.grad!.dispose();
       w.grad = null;
     });
-  step();
-  const before = lc.memory().cpu;
-  for (let i = 0; i < 5; i++) step();
-  expect(lc.memory().cpu.tensors).toBe(before.tensors);
-  expect(lc.memory().cpu.bytes).toBe(before.bytes);
+  expectMemoryFlat(step, 'cpu', 5);
   lc.dispose([w, idx, mask]);
 });

@@ -118,35 +118,6 @@ export function checkGradients(
   });
 }
 
-/**
- * Runs `call` (which must throw) and checks the error's class and message and that no tensor
- * or byte leaked.
- */
-export function expectThrowsClean(call: () => unknown, type: new (...args: never[]) => Error, message: RegExp): void {
-  const before = lc.memory().cpu;
-  let thrown: unknown;
-  try {
-    call();
-  } catch (e) {
-    thrown = e;
-  }
-  expect(thrown).toBeInstanceOf(type);
-  expect((thrown as Error).message).toMatch(message);
-  expect(lc.memory().cpu.tensors).toBe(before.tensors);
-  expect(lc.memory().cpu.bytes).toBe(before.bytes);
-}
-
-/** A stand-in for a CUDA tensor of the given shape (mixed-device checks without a GPU). */
-export function fakeCudaTensor(shape: number[]): lc.Tensor {
-  return Object.create(lc.Tensor.prototype, {
-    shape: { value: shape },
-    device: { value: 'cuda' },
-    isDisposed: { value: false },
-    requiresGrad: { value: false },
-    size: { value: shape.reduce((a, b) => a * b, 1) },
-  });
-}
-
 /** A disposed tensor. */
 export function disposedTensor(shape: number[]): lc.Tensor {
   const x = lc.zeros(shape);

@@ -1,11 +1,9 @@
 // The CUDA kernels of the nn ops (activations, glu, layerNorm, dropout, embedding,
 // maskedMeanPool, crossEntropy, mse) against the CPU backend. Runs only where CUDA is available.
 import * as lc from '../lib';
-import { expectClose, randomArray, t } from './helpers';
+import { cudaSuite, expectClose, expectMemoryFlat, randomArray, t } from './helpers';
 
-const cuda = lc.backendInfo().cuda;
-const describeCuda = cuda.available ? describe : describe.skip;
-if (!cuda.available) process.stdout.write('nn ops CUDA tests skipped: ' + cuda.reason + '\n');
+const describeCuda = cudaSuite('nn ops');
 
 type Inputs = { data: Float64Array; shape: number[]; grad: boolean }[];
 
@@ -110,11 +108,7 @@ describeCuda('nn ops: CUDA equals the CPU backend', () => {
           p.grad = null;
         }
       });
-    step();
-    const before = lc.memory().cuda;
-    for (let i = 0; i < 5; i++) step();
-    expect(lc.memory().cuda.tensors).toBe(before.tensors);
-    expect(lc.memory().cuda.bytes).toBe(before.bytes);
+    expectMemoryFlat(step, 'cuda', 5);
     lc.dispose([x, w, idx]);
   });
 });

@@ -25,3 +25,5 @@ export { multiresConv, multiresDepth } from './ops/multires';
 export type { MultiresConvOptions } from './ops/multires';
 export { rfft, irfft } from './ops/fft';
 export * as nn from './nn';
+export { matmul, linear } from './ops/linear';
+export type { LinearOptions } from './ops/linear';

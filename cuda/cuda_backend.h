@@ -4,6 +4,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 namespace lc {
@@ -29,6 +30,12 @@ void cuda_require();
 // cuda_alloc throws lc::OutOfMemory when the device is full even after the cache is released.
 void* cuda_alloc(size_t bytes);
 void cuda_free(void* ptr);
+// A scratch block of `count` floats from cuda_alloc, given back to the cache when it goes.
+using DeviceFloats = std::unique_ptr<float, void (*)(void*)>;
+inline DeviceFloats device_floats(int64_t count) {
+  return DeviceFloats(static_cast<float*>(cuda_alloc(static_cast<size_t>(count) * sizeof(float))),
+                      cuda_free);
+}
 struct CudaMemoryStats {
   size_t allocatedBytes = 0;  // handed out and not yet freed
   size_t reservedBytes = 0;   // held from the driver (allocated + cached)

@@ -22,13 +22,6 @@
 namespace lc {
 namespace {
 
-using DeviceFloats = std::unique_ptr<float, void (*)(void*)>;
-
-DeviceFloats device_floats(int64_t count) {
-  return DeviceFloats(static_cast<float*>(cuda_alloc(static_cast<size_t>(count) * sizeof(float))),
-                      cuda_free);
-}
-
 int64_t spectrum_row_floats(int64_t n) { return 2 * (n / 2 + 1); }
 
 constexpr int kMaxThreads = 256;

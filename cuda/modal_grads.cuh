@@ -22,13 +22,6 @@ constexpr int kTileModes = 8;       // modes per backward block
 constexpr int kPartFloats = 4 * kTileModes;
 constexpr int64_t kMaxGridRows = 65535;  // gridDim.y limit; kernels stride over further rows
 
-using DeviceFloats = std::unique_ptr<float, void (*)(void*)>;
-
-DeviceFloats device_floats(int64_t count) {
-  return DeviceFloats(static_cast<float*>(cuda_alloc(static_cast<size_t>(count) * sizeof(float))),
-                      cuda_free);
-}
-
 // How a backward pass splits l: enough blocks to fill the device when rows are few, chunks of
 // at least 4 strides of the block and a multiple of kModalThreads (anchored kernels need it).
 struct ModalGrid {

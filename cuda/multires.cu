@@ -18,13 +18,6 @@
 namespace lc {
 namespace {
 
-using DeviceFloats = std::unique_ptr<float, void (*)(void*)>;
-
-DeviceFloats device_floats(int64_t count) {
-  return DeviceFloats(static_cast<float*>(cuda_alloc(static_cast<size_t>(count) * sizeof(float))),
-                      cuda_free);
-}
-
 constexpr int kTapTile = 256;            // taps staged in shared memory at a time
 constexpr int64_t kMaxGridRows = 65535;  // gridDim.y limit; the level kernel strides over rows
 

@@ -17,13 +17,6 @@
 namespace lc {
 namespace {
 
-using DeviceFloats = std::unique_ptr<float, void (*)(void*)>;
-
-DeviceFloats device_floats(int64_t count) {
-  return DeviceFloats(static_cast<float*>(cuda_alloc(static_cast<size_t>(count) * sizeof(float))),
-                      cuda_free);
-}
-
 // Grid-stride loop over the items [0, total) of a launch, 64-bit.
 #define LC_FOR_EACH_ITEM(i, total)                                                   \
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < (total); \

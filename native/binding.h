@@ -65,6 +65,41 @@ double arg_number(const Napi::Value& v, const char* name);
 // The raw pointer of the storage `out` (after new_storage).
 inline float* data_of(const Napi::Object& storage) { return Storage::Unwrap(storage)->data; }
 
+// The sizes of a modal op (cauchy, vandermonde), read from info[first..first+3]: R rows, of which
+// every Rp-th shares a parameter row (R a multiple of Rp), N modes, length L. `rp_name` names Rp
+// in the arguments and the error ("Rw", "Rx").
+struct ModalDims {
+  int64_t R, Rp, N, L;
+};
+inline ModalDims modal_dims(const Napi::CallbackInfo& info, int first, const char* op,
+                            const char* rp_name) {
+  ModalDims d{arg_int(info[first], "R"), arg_int(info[first + 1], rp_name),
+              arg_int(info[first + 2], "N"), arg_int(info[first + 3], "L")};
+  if (d.R < 1 || d.Rp < 1 || d.N < 1 || d.L < 1 || d.R % d.Rp != 0)
+    throw Error(std::string(op) + ": R, " + rp_name + ", N and L must be >= 1, with R a multiple of " +
+                rp_name);
+  return d;
+}
+
+// The gradients a backward binding was asked for: for each i, a new storage of sizes[i] floats
+// on `device` when need[i] (its data in ptr[i]), else null (ptr[i] = nullptr).
+template <size_t K>
+Napi::Array optional_grads(Napi::Env env, Device device, const bool (&need)[K],
+                           const int64_t (&sizes)[K], float* (&ptr)[K]) {
+  Napi::Array out = Napi::Array::New(env, K);
+  for (uint32_t i = 0; i < K; ++i) {
+    ptr[i] = nullptr;
+    if (!need[i]) {
+      out.Set(i, env.Null());
+      continue;
+    }
+    Napi::Object s = new_storage(env, device, sizes[i]);
+    ptr[i] = data_of(s);
+    out.Set(i, s);
+  }
+  return out;
+}
+
 // Runs a binding body, turning native errors into JS exceptions (out-of-memory gets a code).
 Napi::Value guarded(const Napi::CallbackInfo& info,
                     const std::function<Napi::Value(Napi::Env)>& body);

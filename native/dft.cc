@@ -2,12 +2,10 @@
 
 #include <cmath>
 #include <cstring>
-#include <map>
 #include <memory>
-#include <mutex>
-#include <new>
 
 #include "errors.h"
+#include "plan_cache.h"
 
 namespace lc {
 namespace {
@@ -62,22 +60,7 @@ std::unique_ptr<DftPlan> build_plan(int64_t n) {
 
 const DftPlan& dft_plan(int64_t n) {
   if (n < 1) throw Error("DFT length must be positive");
-  static std::mutex mu;
-  static std::map<int64_t, std::unique_ptr<DftPlan>> cache;  // never erased: refs stay valid
-  std::lock_guard<std::mutex> lock(mu);
-  auto& slot = cache[n];
-  if (!slot) {
-    try {
-      slot = build_plan(n);
-    } catch (const std::bad_alloc&) {
-      cache.erase(n);
-      throw OutOfMemory("DFT plan: out of memory");
-    } catch (...) {
-      cache.erase(n);
-      throw;
-    }
-  }
-  return *slot;
+  return cached_plan(n, build_plan, "DFT plan: out of memory");
 }
 
 int64_t dft_work_floats(const DftPlan& plan) { return 2 * plan.m * kCxFloats; }

@@ -1,11 +1,10 @@
 #include "fft.h"
 
 #include <cmath>
-#include <map>
 #include <memory>
-#include <mutex>
 
 #include "errors.h"
+#include "plan_cache.h"
 #include "fftconv.h"
 
 namespace lc {
@@ -83,22 +82,7 @@ int64_t fftconv_size(int64_t L) {
 
 const FftPlan& fft_plan(int64_t n) {
   if (n < 2 || n % 2 != 0) throw Error("FFT length must be even and positive");
-  static std::mutex mu;
-  static std::map<int64_t, std::unique_ptr<FftPlan>> cache;  // never erased: refs stay valid
-  std::lock_guard<std::mutex> lock(mu);
-  auto& slot = cache[n];
-  if (!slot) {
-    try {
-      slot = build_plan(n);
-    } catch (const std::bad_alloc&) {
-      cache.erase(n);
-      throw OutOfMemory("FFT plan: out of memory");
-    } catch (...) {
-      cache.erase(n);
-      throw;
-    }
-  }
-  return *slot;
+  return cached_plan(n, build_plan, "FFT plan: out of memory");
 }
 
 const FftKernels& fft_kernels() {

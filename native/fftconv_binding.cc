@@ -72,17 +72,8 @@ LC_BINDING(fftconvBackward) {
                         ? arg_buffer(info[2], "Uf", dev, input_spectrum_floats(dev, d))
                         : nullptr;
   const int64_t sizes[4] = {d.B * d.H * d.L, d.C * d.H * d.L, d.C * d.H * d.L, d.C * d.H};
-  Napi::Array out = Napi::Array::New(env, 4);
-  float* ptr[4] = {nullptr, nullptr, nullptr, nullptr};
-  for (uint32_t i = 0; i < 4; ++i) {
-    if (!need[i]) {
-      out.Set(i, env.Null());
-      continue;
-    }
-    Napi::Object s = new_storage(env, dev, sizes[i]);
-    ptr[i] = data_of(s);
-    out.Set(i, s);
-  }
+  float* ptr[4];
+  Napi::Array out = optional_grads(env, dev, need, sizes, ptr);
   (dev == Device::CUDA ? fftconv_backward_cuda : fftconv_backward_cpu)(
       dy, Kf, Uf, d.B, d.C, d.H, d.L, ptr[0], ptr[1], ptr[2], ptr[3]);
   return out;

@@ -58,17 +58,8 @@ LC_BINDING(multiresBackward) {
                             ? arg_buffer(info[1], "levels", dev, (d.J + 1) * n)
                             : nullptr;
   const int64_t sizes[4] = {n, d.H * d.k, d.H * d.k, d.H * (d.J + 2)};
-  Napi::Array out = Napi::Array::New(env, 4);
-  float* ptr[4] = {nullptr, nullptr, nullptr, nullptr};
-  for (uint32_t i = 0; i < 4; ++i) {
-    if (!need[i]) {
-      out.Set(i, env.Null());
-      continue;
-    }
-    Napi::Object s = new_storage(env, dev, sizes[i]);
-    ptr[i] = data_of(s);
-    out.Set(i, s);
-  }
+  float* ptr[4];
+  Napi::Array out = optional_grads(env, dev, need, sizes, ptr);
   (dev == Device::CUDA ? multires_backward_cuda : multires_backward_cpu)(
       dy, levels, h0, h1, w, d.B, d.H, d.L, d.k, d.J, ptr[0], ptr[1], ptr[2], ptr[3]);
   return out;

@@ -1,5 +1,5 @@
 import * as lc from '../lib';
-import { directionalDerivative, dot, expectClose, randomArray, relError, t } from './helpers';
+import { BadInputCase, cudaSuite, directionalDerivative, dot, expectClose, expectMemoryFlat, expectSameAcrossThreads, fakeTensor, randomArray, relError, t, testBadInput } from './helpers';
 
 // The CPU kernel works in double, so the float32 result is accurate to rounding (~1e-7).
 const TOL = 1e-5;
@@ -199,12 +199,7 @@ describe('cauchy threads and memory', () => {
         return res;
       });
     };
-    const before = lc.getNumThreads();
-    try {
-      expect(run(2)).toEqual(run(1));
-    } finally {
-      lc.setNumThreads(before);
-    }
+    expectSameAcrossThreads(run);
   });
 
   test('memory stays flat over repeated forward + backward', () => {
@@ -216,12 +211,7 @@ describe('cauchy threads and memory', () => {
         lc.dispose([v.grad!, w.grad!]);
         v.grad = w.grad = null;
       });
-    step();
-    const before = lc.memory().cpu;
-    for (let i = 0; i < 10; i++) step();
-    const after = lc.memory().cpu;
-    expect(after.tensors).toBe(before.tensors);
-    expect(after.bytes).toBe(before.bytes);
+    expectMemoryFlat(step, 'cpu', 10);
     lc.dispose([v, w, z]);
   });
 });
@@ -232,7 +222,7 @@ describe('cauchy rejects bad input with a clear message', () => {
   const z = lc.randn([5, 2], { seed: 3 });
   afterAll(() => lc.dispose([v, w, z]));
 
-  const cases: [string, () => unknown, ErrorConstructor, RegExp][] = [
+  const cases: BadInputCase[] = [
     ['v trailing dim not 2', () => lc.cauchy(lc.zeros([3, 4, 3]), z, w), RangeError, /^v: expected shape \[\.\.\.,N,2\].*got \[3,4,3\]/],
     ['v of rank 1', () => lc.cauchy(lc.zeros([2]), z, w), RangeError, /^v: expected shape \[\.\.\.,N,2\].*got \[2\]/],
     ['w trailing dim not 2', () => lc.cauchy(v, z, lc.zeros([3, 4, 1])), RangeError, /^w: expected shape \[\.\.\.,N,2\].*got \[3,4,1\]/],
@@ -259,40 +249,17 @@ describe('cauchy rejects bad input with a clear message', () => {
       /^w: the tensor was disposed \(shape \[3,4,2\], device 'cpu'\)/,
     ],
   ];
-  for (const [name, call, type, message] of cases) {
-    test(name, () => {
-      const before = lc.memory().cpu;
-      let thrown: unknown;
-      lc.tidy(() => {
-        try {
-          call();
-        } catch (e) {
-          thrown = e;
-        }
-      });
-      expect(thrown).toBeInstanceOf(type);
-      expect((thrown as Error).message).toMatch(message);
-      expect(lc.memory().cpu.tensors).toBe(before.tensors);
-      expect(lc.memory().cpu.bytes).toBe(before.bytes);
-    });
-  }
+  testBadInput(cases);
 
   test('tensors on different devices', () => {
     // Mixed devices need a GPU to build; the check itself is exercised with a stand-in.
-    const fake = Object.create(lc.Tensor.prototype, {
-      shape: { value: [5, 2] },
-      device: { value: 'cuda' },
-      isDisposed: { value: false },
-      requiresGrad: { value: false },
-    });
+    const fake = fakeTensor([5, 2], 'cuda');
     expect(() => lc.cauchy(v, fake, w)).toThrow(TypeError);
     expect(() => lc.cauchy(v, fake, w)).toThrow(/^z: expected device 'cpu' \(the device of v\), got 'cuda'/);
   });
 });
 
-const cuda = lc.backendInfo().cuda;
-if (!cuda.available) process.stdout.write('cauchy CUDA tests skipped: ' + cuda.reason + '\n');
-(cuda.available ? describe : describe.skip)('cauchy on CUDA equals the CPU backend', () => {
+cudaSuite('cauchy')('cauchy on CUDA equals the CPU backend', () => {
   for (const N of [1, 3, 33, 300])
     for (const L of [1, 7, 1000, 70000])
       for (const conj of [false, true])

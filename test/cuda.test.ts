@@ -1,13 +1,9 @@
 // The CUDA backend against the CPU backend. Runs only where CUDA is available.
 import * as lc from '../lib';
-import { expectClose, randomArray, t } from './helpers';
+import { cudaSuite, expectClose, expectMemoryFlat, randomArray, t } from './helpers';
 
 const cuda = lc.backendInfo().cuda;
-const describeCuda = cuda.available ? describe : describe.skip;
-if (!cuda.available) {
-  // One line, visible in the test output, saying why these tests did not run.
-  process.stdout.write(`CUDA tests skipped: ${cuda.reason}\n`);
-}
+const describeCuda = cudaSuite();
 
 describeCuda('CUDA backend', () => {
   test('tensors move between devices', () => {
@@ -61,12 +57,7 @@ describeCuda('CUDA backend', () => {
         k.grad!.dispose();
         k.grad = null;
       });
-    step();
-    const before = lc.memory().cuda;
-    for (let i = 0; i < 20; i++) step();
-    const after = lc.memory().cuda;
-    expect(after.tensors).toBe(before.tensors);
-    expect(after.bytes).toBe(before.bytes);
+    const { before, after } = expectMemoryFlat(step, 'cuda', 20);
     expect(after.reservedBytes).toBe(before.reservedBytes); // the cache serves every step
     lc.dispose([u, k]);
   });

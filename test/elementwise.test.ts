@@ -2,7 +2,7 @@
 // written here by index arithmetic; gradients against float64 finite differences of those
 // references and against float32 directional finite differences of the ops themselves.
 import * as lc from '../lib';
-import { directionalDerivative, dot, expectClose, randomArray, relError, t } from './helpers';
+import { BadInputCase, cudaSuite, directionalDerivative, dot, expectClose, fakeTensor, randomArray, relError, t, testBadInput } from './helpers';
 
 interface Arr {
   data: Float64Array;
@@ -349,13 +349,7 @@ describe('0-d tensors', () => {
   });
 });
 
-describe('CUDA matches the CPU backend', () => {
-  const cuda = lc.backendInfo().cuda;
-  if (!cuda.available) {
-    process.stdout.write('elementwise CUDA tests skipped: ' + cuda.reason + '\n');
-    test.skip('CUDA not available', () => undefined);
-    return;
-  }
+cudaSuite('elementwise')('CUDA matches the CPU backend', () => {
   // The small cases above, and large ones that cross the multi-part reduction path.
   const big: Case[] = [
     { name: 'add', shapes: [[64, 300, 7], [300, 1]], op: ([a, b]) => lc.add(a, b), ref: real1((a, b) => a + b) },
@@ -398,19 +392,14 @@ describe('bad input throws a named error and allocates nothing', () => {
   const t0d = lc.zeros([]);
   const t9d = lc.zeros([2, 2, 2, 2, 2, 2, 2, 2, 2]);
   afterAll(() => lc.dispose([a, z, t231, t24, t311, t32, t42, t4, t523, t0d, t9d]));
-  const fake = Object.create(lc.Tensor.prototype, {
-    shape: { value: [2, 3] },
-    device: { value: 'cuda' },
-    isDisposed: { value: false },
-    requiresGrad: { value: false },
-  }) as lc.Tensor;
+  const fake = fakeTensor([2, 3], 'cuda');
   const disposed = () => {
     const gone = lc.zeros([2, 3]);
     gone.dispose();
     return gone;
   };
 
-  const cases: [string, () => unknown, ErrorConstructor, RegExp][] = [
+  const cases: BadInputCase[] = [
     ['shapes that do not broadcast', () => lc.add(a, t4), RangeError, /^a and b: shapes \[2,3\] and \[4\] do not broadcast/],
     ['mul shapes that do not broadcast', () => lc.mul(t523, t311), RangeError, /^a and b: shapes \[5,2,3\] and \[3,1,1\]/],
     ['complex leading dims that do not broadcast', () => lc.cmul(t32, t42), RangeError, /^a and b: shapes \[3\] and \[4\]/],
@@ -454,22 +443,9 @@ describe('bad input throws a named error and allocates nothing', () => {
     ['mixed devices in complex', () => lc.complex(a, fake), TypeError, /^im: expected device 'cpu'/],
     ['mixed devices in stack', () => lc.stack([a, fake], 0), TypeError, /^xs\[1\]: expected device 'cpu'/],
   ];
-  for (const [name, call, type, message] of cases) {
-    test(name, () => {
-      const before = lc.memory().cpu;
-      let thrown: unknown;
-      try {
-        call();
-      } catch (e) {
-        thrown = e;
-      }
-      // By name: the native addon's errors come from another realm than jest's Error.
-      expect((thrown as Error).constructor.name).toBe(type.name);
-      expect((thrown as Error).message).toMatch(message);
-      const after = lc.memory().cpu;
-      expect([after.tensors, after.bytes]).toEqual([before.tensors, before.bytes]);
-    });
-  }
+  // Outside tidy: the calls themselves must allocate nothing. By name: the native addon's errors
+  // come from another realm than jest's Error.
+  testBadInput(cases, { tidy: false, byName: true });
 });
 
 describe('memory stays flat over repeated forward and backward', () => {

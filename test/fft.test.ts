@@ -1,5 +1,5 @@
 import * as lc from '../lib';
-import { directionalDerivative, dot, expectClose, randomArray, relError, t } from './helpers';
+import { BadInputCase, cudaSuite, directionalDerivative, dot, expectClose, expectMemoryFlat, expectSameAcrossThreads, randomArray, relError, t, testBadInput } from './helpers';
 
 // Relative error (max abs error / max abs value) against float64 direct DFT sums. Measured
 // errors are below 1e-6 for every length here (including Bluestein's primes and 784).
@@ -286,12 +286,7 @@ describe('rfft and irfft: threads, memory, grad recording', () => {
         return [X.toFloat32Array(), lc.irfft(X, 784).toFloat32Array()];
       });
     };
-    const before = lc.getNumThreads();
-    try {
-      expect(run(2)).toEqual(run(1));
-    } finally {
-      lc.setNumThreads(before);
-    }
+    expectSameAcrossThreads(run);
   });
 
   test('memory stays flat over repeated forward and backward', () => {
@@ -303,12 +298,7 @@ describe('rfft and irfft: threads, memory, grad recording', () => {
         x.grad!.dispose();
         x.grad = null;
       });
-    step();
-    const before = lc.memory().cpu;
-    for (let i = 0; i < 10; i++) step();
-    const after = lc.memory().cpu;
-    expect(after.tensors).toBe(before.tensors);
-    expect(after.bytes).toBe(before.bytes);
+    expectMemoryFlat(step, 'cpu', 10);
     x.dispose();
   });
 
@@ -332,7 +322,7 @@ describe('rfft and irfft reject bad input with a clear message', () => {
     return gone;
   };
 
-  const cases: [string, () => unknown, ErrorConstructor, RegExp][] = [
+  const cases: BadInputCase[] = [
     ['rfft: non-tensor', () => lc.rfft([1, 2] as unknown as lc.Tensor), TypeError, /^x: expected a Tensor, got an array/],
     ['rfft: disposed tensor', () => lc.rfft(disposed()), TypeError, /^x: the tensor was disposed \(shape \[3,8\]/],
     ['rfft: rank 0', () => lc.rfft(lc.zeros([])), RangeError, /^x: expected rank >= 1 \(\[\.\.\.,L\]\), got shape \[\]/],
@@ -347,29 +337,10 @@ describe('rfft and irfft reject bad input with a clear message', () => {
     ['irfft: missing n', () => (lc.irfft as (X: lc.Tensor) => lc.Tensor)(X), TypeError, /^n: expected an integer, got undefined/],
     ['irfft: n = -4', () => lc.irfft(X, -4), RangeError, /^n: expected an integer >= 1, got -4/],
   ];
-  for (const [name, call, type, message] of cases) {
-    test(name, () => {
-      const before = lc.memory().cpu;
-      let thrown: unknown;
-      lc.tidy(() => {
-        try {
-          call();
-        } catch (e) {
-          thrown = e;
-        }
-      });
-      expect(thrown).toBeInstanceOf(type);
-      expect((thrown as Error).message).toMatch(message);
-      const after = lc.memory().cpu;
-      expect(after.tensors).toBe(before.tensors);
-      expect(after.bytes).toBe(before.bytes);
-    });
-  }
+  testBadInput(cases);
 });
 
-const cuda = lc.backendInfo().cuda;
-const describeCuda = cuda.available ? describe : describe.skip;
-if (!cuda.available) process.stdout.write('rfft CUDA tests skipped: ' + cuda.reason + '\n');
+const describeCuda = cudaSuite('rfft');
 
 describeCuda('rfft and irfft on CUDA equal the CPU backend', () => {
   for (const n of [1, 2, 3, 7, 8, 97, 784, 1000, 1009, 4096]) {
@@ -414,12 +385,7 @@ describeCuda('rfft and irfft on CUDA equal the CPU backend', () => {
         x.grad!.dispose();
         x.grad = null;
       });
-    step();
-    const before = lc.memory().cuda;
-    for (let i = 0; i < 10; i++) step();
-    const after = lc.memory().cuda;
-    expect(after.tensors).toBe(before.tensors);
-    expect(after.bytes).toBe(before.bytes);
+    expectMemoryFlat(step, 'cuda', 10);
     x.dispose();
   });
 });

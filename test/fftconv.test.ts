@@ -1,5 +1,5 @@
 import * as lc from '../lib';
-import { directionalDerivative, dot, expectClose, randomArray, relError, t } from './helpers';
+import { directionalDerivative, dot, expectClose, expectSameAcrossThreads, randomArray, relError, t } from './helpers';
 import { ConvCase, fftConvGradReference, fftConvReference } from './reference';
 
 // Relative error (max abs error / max abs value). The FFT path's float32 error measures about
@@ -148,11 +148,6 @@ describe('fftConv threads', () => {
         return lc.fftConv(u, k, { D, kRev }).toFloat32Array();
       });
     };
-    const before = lc.getNumThreads();
-    try {
-      expect(run(2)).toEqual(run(1));
-    } finally {
-      lc.setNumThreads(before);
-    }
+    expectSameAcrossThreads(run);
   });
 });

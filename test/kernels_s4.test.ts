@@ -3,7 +3,7 @@
 // C recovered from C̃) — the check that the Cauchy/Woodbury/irfft path is right.
 import * as lc from '../lib';
 import { CMatrix, conjugateDoubled } from '../lib/kernels/complex64';
-import { dot, expectClose, randomArray, t } from './helpers';
+import { cudaSuite, dot, expectClose, randomArray, t } from './helpers';
 
 type C64 = [number, number];
 const cmul = (a: C64, b: C64): C64 => [a[0] * b[0] - a[1] * b[1], a[0] * b[1] + a[1] * b[0]];
@@ -289,9 +289,7 @@ describe('kernels.s4 equals the dense-matrix kernel', () => {
   });
 });
 
-const cudaInfo = lc.backendInfo().cuda;
-if (!cudaInfo.available) process.stdout.write(`kernels.s4d/s4 CUDA tests skipped: ${cudaInfo.reason}\n`);
-(cudaInfo.available ? describe : describe.skip)('kernels.s4d and kernels.s4 on CUDA equal the CPU backend', () => {
+cudaSuite('kernels.s4d/s4')('kernels.s4d and kernels.s4 on CUDA equal the CPU backend', () => {
   test('forward and every gradient', () => {
     const C = 2, R = 1, H = 3, N = 8, L = 1000;
     const d = dplrData(C, R, H, N, 5);

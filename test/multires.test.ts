@@ -1,5 +1,5 @@
 import * as lc from '../lib';
-import { directionalDerivative, dot, expectClose, randomArray, relError, t } from './helpers';
+import { BadInputCase, cudaSuite, directionalDerivative, dot, expectClose, expectMemoryFlat, expectSameAcrossThreads, fakeTensor, randomArray, relError, t, testBadInput } from './helpers';
 
 // ---- float64 reference: SPEC §1.7 written plainly, and its gradients by a plain reverse loop ----
 
@@ -291,12 +291,7 @@ describe('multiresConv autograd bookkeeping', () => {
           q.grad = null;
         }
       });
-    step();
-    const before = lc.memory().cpu;
-    for (let i = 0; i < 10; i++) step();
-    const after = lc.memory().cpu;
-    expect(after.tensors).toBe(before.tensors);
-    expect(after.bytes).toBe(before.bytes);
+    expectMemoryFlat(step, 'cpu', 10);
     lc.dispose([...Object.values(p), dy]);
   });
 });
@@ -316,19 +311,12 @@ describe('multiresConv threads', () => {
         return out;
       });
     };
-    const before = lc.getNumThreads();
-    try {
-      expect(run(2)).toEqual(run(1));
-    } finally {
-      lc.setNumThreads(before);
-    }
+    expectSameAcrossThreads(run);
   });
 });
 
 // ---- CUDA against the CPU backend ----
-const cuda = lc.backendInfo().cuda;
-const describeCuda = cuda.available ? describe : describe.skip;
-if (!cuda.available) process.stdout.write('multiresConv CUDA tests skipped: ' + cuda.reason + '\n');
+const describeCuda = cudaSuite('multiresConv');
 
 describeCuda('multiresConv CUDA', () => {
   const sizes: [number, number, number, number, number][] = [
@@ -405,7 +393,7 @@ describe('multiresConv rejects bad input with a clear message', () => {
   const w = lc.randn([3, 5], { seed: 4 }); // L = 8, k = 2: J = 3
   afterAll(() => lc.dispose([x, h0, h1, w]));
 
-  const cases: [string, () => unknown, ErrorConstructor, RegExp][] = [
+  const cases: BadInputCase[] = [
     ['x of wrong rank', () => lc.multiresConv(lc.zeros([3, 8]), h0, h1, w), RangeError, /^x: expected rank 3 \(\[B,H,L\]\), got shape \[3,8\]/],
     ['x with an empty dimension', () => lc.multiresConv(lc.zeros([2, 3, 0]), h0, h1, w), RangeError, /^x: every dimension must be >= 1, got \[2,3,0\]/],
     ['h0 of wrong rank', () => lc.multiresConv(x, lc.zeros([3, 2, 1]), h1, w), RangeError, /^h0: expected rank 2 \(\[H,k\]\), got shape \[3,2,1\]/],
@@ -439,34 +427,11 @@ describe('multiresConv rejects bad input with a clear message', () => {
     ['multiresDepth with k < 2', () => lc.multiresDepth(8, 1), RangeError, /^k: expected an integer >= 2, got 1/],
     ['multiresDepth with a non-integer L', () => lc.multiresDepth(2.5, 2), TypeError, /^L: expected an integer, got number 2.5/],
   ];
-  for (const [name, call, type, message] of cases) {
-    test(name, () => {
-      const before = lc.memory().cpu;
-      let thrown: unknown;
-      lc.tidy(() => {
-        try {
-          call();
-        } catch (e) {
-          thrown = e;
-        }
-      });
-      expect(thrown).toBeInstanceOf(type);
-      expect((thrown as Error).message).toMatch(message);
-      const after = lc.memory().cpu;
-      expect(after.tensors).toBe(before.tensors);
-      expect(after.bytes).toBe(before.bytes);
-    });
-  }
+  testBadInput(cases);
 
   test('tensors on different devices', () => {
     // Mixed devices need a GPU to build; the check itself is exercised with a stand-in.
-    const fake = (shape: number[]) =>
-      Object.create(lc.Tensor.prototype, {
-        shape: { value: shape },
-        device: { value: 'cuda' },
-        isDisposed: { value: false },
-        requiresGrad: { value: false },
-      });
+    const fake = (shape: number[]) => fakeTensor(shape, 'cuda');
     expect(() => lc.multiresConv(x, fake([3, 2]), h1, w)).toThrow(TypeError);
     expect(() => lc.multiresConv(x, fake([3, 2]), h1, w)).toThrow(/^h0: expected device 'cpu' \(the device of x\), got 'cuda'/);
     expect(() => lc.multiresConv(x, h0, h1, fake([3, 5]))).toThrow(/^w: expected device 'cpu' \(the device of x\), got 'cuda'/);

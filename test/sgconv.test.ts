@@ -1,5 +1,5 @@
 import * as lc from '../lib';
-import { directionalDerivative, dot, expectClose, randomArray, relError, t } from './helpers';
+import { BadInputCase, cudaSuite, directionalDerivative, dot, expectClose, expectMemoryFlat, expectSameAcrossThreads, fakeTensor, randomArray, relError, t, testBadInput } from './helpers';
 
 // float32 against float64: the only rounding is in the interpolation weights, the products and
 // the norm's sum, so the relative error stays near 1e-7.
@@ -255,11 +255,7 @@ describe('sgconv memory and threads', () => {
         subs.forEach((w) => w.grad!.dispose());
         subs.forEach((w) => (w.grad = null));
       });
-    step();
-    const before = lc.memory().cpu;
-    for (let i = 0; i < 5; i++) step();
-    const after = lc.memory().cpu;
-    expect([after.tensors, after.bytes]).toEqual([before.tensors, before.bytes]);
+    expectMemoryFlat(step, 'cpu', 5);
     lc.dispose(subs);
   });
 
@@ -276,12 +272,7 @@ describe('sgconv memory and threads', () => {
         return out;
       });
     };
-    const before = lc.getNumThreads();
-    try {
-      expect(run(2)).toEqual(run(1));
-    } finally {
-      lc.setNumThreads(before);
-    }
+    expectSameAcrossThreads(run);
   });
 });
 
@@ -290,15 +281,9 @@ describe('sgconv rejects bad input with a clear message', () => {
   const b = lc.randn([2, 3, 4], { seed: 2 });
   afterAll(() => lc.dispose([a, b]));
   // Mixed devices need a GPU to build; the check itself is exercised with a stand-in.
-  const fakeCuda = (shape = [2, 3, 4]) =>
-    Object.create(lc.Tensor.prototype, {
-      shape: { value: shape },
-      device: { value: 'cuda' },
-      isDisposed: { value: false },
-      requiresGrad: { value: false },
-    });
+  const fakeCuda = (shape = [2, 3, 4]) => fakeTensor(shape, 'cuda');
 
-  const cases: [string, () => unknown, ErrorConstructor, RegExp][] = [
+  const cases: BadInputCase[] = [
     ['non-array', () => lc.kernels.sgconv(a as never, 8), TypeError, /^subKernels: expected an array of Tensors, got an object of class Tensor/],
     ['empty list', () => lc.kernels.sgconv([], 8), RangeError, /^subKernels: expected at least one sub-kernel/],
     ['non-tensor element', () => lc.kernels.sgconv([a, 5 as never], 8), TypeError, /^subKernels\[1\]: expected a Tensor, got number 5/],
@@ -334,29 +319,10 @@ describe('sgconv rejects bad input with a clear message', () => {
       /^subKernels\[1\]: the tensor was disposed/,
     ],
   ];
-  for (const [name, call, type, message] of cases) {
-    test(name, () => {
-      let thrown: unknown;
-      let before = 0, bytes = 0;
-      lc.tidy(() => {
-        before = lc.memory().cpu.tensors;
-        bytes = lc.memory().cpu.bytes;
-        try {
-          call();
-        } catch (e) {
-          thrown = e;
-        }
-      });
-      expect(thrown).toBeInstanceOf(type);
-      expect((thrown as Error).message).toMatch(message);
-      expect(lc.memory().cpu.bytes).toBe(bytes);
-    });
-  }
+  testBadInput(cases);
 });
 
-const cuda = lc.backendInfo().cuda;
-const describeCuda = cuda.available ? describe : describe.skip;
-if (!cuda.available) process.stdout.write('sgconv CUDA tests skipped: ' + cuda.reason + '\n');
+const describeCuda = cudaSuite('sgconv');
 
 describeCuda('sgconv CUDA equals the CPU backend', () => {
   for (const [C, threeD, d, S, initScale, L] of [

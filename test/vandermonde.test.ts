@@ -1,5 +1,5 @@
 import * as lc from '../lib';
-import { directionalDerivative, dot, expectClose, randomArray, relError, t } from './helpers';
+import { BadInputCase, cudaSuite, directionalDerivative, dot, expectClose, expectMemoryFlat, expectSameAcrossThreads, fakeTensor, randomArray, relError, t, testBadInput } from './helpers';
 
 // The CPU kernel works in double, so the float32 result is accurate to rounding (~1e-7).
 const TOL = 1e-5;
@@ -233,12 +233,7 @@ describe('vandermonde threads and memory', () => {
         return res;
       });
     };
-    const before = lc.getNumThreads();
-    try {
-      expect(run(2)).toEqual(run(1));
-    } finally {
-      lc.setNumThreads(before);
-    }
+    expectSameAcrossThreads(run);
   });
 
   test('memory stays flat over repeated forward + backward', () => {
@@ -250,12 +245,7 @@ describe('vandermonde threads and memory', () => {
         lc.dispose([v.grad!, x.grad!]);
         v.grad = x.grad = null;
       });
-    step();
-    const before = lc.memory().cpu;
-    for (let i = 0; i < 10; i++) step();
-    const after = lc.memory().cpu;
-    expect(after.tensors).toBe(before.tensors);
-    expect(after.bytes).toBe(before.bytes);
+    expectMemoryFlat(step, 'cpu', 10);
     lc.dispose([v, x]);
   });
 });
@@ -265,7 +255,7 @@ describe('vandermonde rejects bad input with a clear message', () => {
   const x = lc.randn([3, 4, 2], { seed: 2 });
   afterAll(() => lc.dispose([v, x]));
 
-  const cases: [string, () => unknown, ErrorConstructor, RegExp][] = [
+  const cases: BadInputCase[] = [
     ['v trailing dim not 2', () => lc.vandermonde(lc.zeros([3, 4, 3]), x, 8), RangeError, /^v: expected shape \[\.\.\.,N,2\].*got \[3,4,3\]/],
     ['x trailing dim not 2', () => lc.vandermonde(v, lc.zeros([3, 4]), 8), RangeError, /^x: expected shape \[\.\.\.,N,2\].*got \[3,4\]/],
     ['N mismatch', () => lc.vandermonde(v, lc.zeros([3, 2, 2]), 8), RangeError, /^x: expected N = 4 modes.*got \[3,2,2\]/],
@@ -286,40 +276,17 @@ describe('vandermonde rejects bad input with a clear message', () => {
       /^v: the tensor was disposed \(shape \[2,3,4,2\], device 'cpu'\)/,
     ],
   ];
-  for (const [name, call, type, message] of cases) {
-    test(name, () => {
-      const before = lc.memory().cpu;
-      let thrown: unknown;
-      lc.tidy(() => {
-        try {
-          call();
-        } catch (e) {
-          thrown = e;
-        }
-      });
-      expect(thrown).toBeInstanceOf(type);
-      expect((thrown as Error).message).toMatch(message);
-      expect(lc.memory().cpu.tensors).toBe(before.tensors);
-      expect(lc.memory().cpu.bytes).toBe(before.bytes);
-    });
-  }
+  testBadInput(cases);
 
   test('tensors on different devices', () => {
     // Mixed devices need a GPU to build; the check itself is exercised with a stand-in.
-    const fake = Object.create(lc.Tensor.prototype, {
-      shape: { value: [3, 4, 2] },
-      device: { value: 'cuda' },
-      isDisposed: { value: false },
-      requiresGrad: { value: false },
-    });
+    const fake = fakeTensor([3, 4, 2], 'cuda');
     expect(() => lc.vandermonde(v, fake, 8)).toThrow(TypeError);
     expect(() => lc.vandermonde(v, fake, 8)).toThrow(/^x: expected device 'cpu' \(the device of v\), got 'cuda'/);
   });
 });
 
-const cuda = lc.backendInfo().cuda;
-if (!cuda.available) process.stdout.write('vandermonde CUDA tests skipped: ' + cuda.reason + '\n');
-(cuda.available ? describe : describe.skip)('vandermonde on CUDA equals the CPU backend', () => {
+cudaSuite('vandermonde')('vandermonde on CUDA equals the CPU backend', () => {
   for (const N of [1, 3, 33, 300])
     for (const L of [1, 7, 1000, 70000])
       test(`N=${N} L=${L}`, () => {

@@ -9,6 +9,7 @@ const path = require('path');
 const suites = {
   fftconv: require('./fftconv'),
   kernels: require('./kernels'),
+  training: require('./training'),
 };
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));

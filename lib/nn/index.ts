@@ -1,2 +1,10 @@
 export { Module } from './module';
 export type { ParameterGroup, ParameterInfo } from './module';
+export { Layer, Linear, LayerNorm, Dropout, Embedding, GELU, GLU } from './layers';
+export type { LinearOptions, LayerNormOptions } from './layers';
+export { S4D } from './s4d';
+export type { S4DLayerOptions } from './s4d';
+export { ResidualBlock } from './block';
+export type { ResidualBlockOptions, SequenceLayer } from './block';
+export { SequenceClassifier } from './classifier';
+export type { SequenceClassifierOptions, LayerSpec } from './classifier';

@@ -1,0 +1,66 @@
+// ResidualBlock (SPEC §2): a sequence layer with dropout, a residual connection and LayerNorm
+// over the channels of [B, H, L] — after the residual (post-norm, the default) or before the layer.
+import { checkPositiveInt, describe } from '../errors';
+import { add } from '../ops/elementwise';
+import { checkOptions } from '../ops/options';
+import { Tensor, tidy } from '../tensor';
+import { checkInput, Dropout, GLU, Layer, LayerNorm, Linear, seedStream } from './layers';
+import { Module } from './module';
+
+/** A module mapping [B, H, L] -> [B, H, L]. */
+export type SequenceLayer = Module & { forward(x: Tensor): Tensor };
+
+export interface ResidualBlockOptions {
+  /** The channel count H of the block's input and output. */
+  dModel: number;
+  /** Normalise before the layer (x + dropout(layer(norm(x)))) instead of after the residual. Default false. */
+  prenorm?: boolean;
+  /** Dropout on the layer's output before the residual (default 0). */
+  dropout?: number;
+  /** 'glu' adds a 1×1 convolution H -> 2H and GLU after the layer (MultiresConv's block); default 'none'. */
+  mixing?: 'none' | 'glu';
+  seed?: number;
+}
+
+/**
+ * x -> layer -> [1×1 conv H -> 2H -> GLU] -> dropout -> + x -> LayerNorm (post-norm), or
+ * x + dropout([mixing](layer(LayerNorm(x)))) (pre-norm). Submodules: `layer`, `norm`
+ * (LayerNorm over axis 1) and, with mixing 'glu', `mixing` (Linear H -> 2H along axis 1).
+ */
+export class ResidualBlock extends Layer {
+  readonly dModel: number;
+  readonly prenorm: boolean;
+  private readonly layer: SequenceLayer;
+  private readonly norm: LayerNorm;
+  private readonly mixing: Linear | null;
+  private readonly glu = new GLU(1);
+  private readonly drop: Dropout;
+
+  constructor(layer: SequenceLayer, options: ResidualBlockOptions) {
+    super();
+    if (!(layer instanceof Module) || typeof (layer as Partial<SequenceLayer>).forward !== 'function') {
+      throw new TypeError(`layer: expected a Module with a forward(x) method, got ${describe(layer)}`);
+    }
+    const opts = checkOptions<ResidualBlockOptions>(options, 'ResidualBlock options', ['dModel', 'prenorm', 'dropout', 'mixing', 'seed']);
+    this.dModel = checkPositiveInt(opts.dModel, 'options.dModel');
+    this.prenorm = opts.prenorm ?? false;
+    const mixing = opts.mixing ?? 'none';
+    if (mixing !== 'none' && mixing !== 'glu') throw new TypeError(`options.mixing: expected 'none' or 'glu', got ${describe(mixing)}`);
+    const seeds = seedStream(opts.seed);
+    this.layer = this.registerModule('layer', layer);
+    this.mixing = mixing === 'glu' ? this.registerModule('mixing', new Linear(this.dModel, 2 * this.dModel, { axis: 1, seed: seeds() })) : null;
+    this.norm = this.registerModule('norm', new LayerNorm(this.dModel, { axis: 1 }));
+    this.drop = this.registerModule('dropout', new Dropout(opts.dropout ?? 0, { seed: seeds() }));
+  }
+
+  /** x [B, H, L] -> [B, H, L]. @throws RangeError for a rank other than 3 or a channel count other than dModel. */
+  forward(x: Tensor): Tensor {
+    const input = checkInput(x, 'ResidualBlock x', [3], 1, this.dModel, 'dModel');
+    return tidy(() => {
+      let z = this.layer.forward(this.prenorm ? this.norm.forward(input) : input);
+      if (this.mixing) z = this.glu.forward(this.mixing.forward(z));
+      const sum = add(this.drop.forward(z), input);
+      return this.prenorm ? sum : this.norm.forward(sum);
+    });
+  }
+}

@@ -1,0 +1,141 @@
+// SequenceClassifier (SPEC §2): encoder (Linear or Embedding) -> nLayers residual blocks of a
+// long-convolution layer -> pooling over L -> Linear head, as the S4 repository's example model.
+import { checkPositiveInt, checkShape, checkTensor, describe, fmtShape } from '../errors';
+import { checkOptions } from '../ops/options';
+import { narrow, reshape, transpose } from '../ops/shape';
+import { Tensor, tensor, tidy } from '../tensor';
+import { ResidualBlock, SequenceLayer } from './block';
+import { maskedMeanPool } from '../ops/nn';
+import { checkInput, Embedding, Layer, Linear, seedStream } from './layers';
+import { MultiresConv } from './multires';
+import { S4 } from './s4';
+import { S4D } from './s4d';
+import { SGConv } from './sgconv';
+
+/** Which layer each block holds, with that layer's own options (see S4D, S4, SGConv, MultiresConv). */
+export type LayerSpec = { type: 's4d' | 's4' | 'sgconv' | 'multires' } & Record<string, unknown>;
+
+export interface SequenceClassifierOptions {
+  /** Features per time step of real-valued inputs [B, L, dInput] (a Linear encoder)… */
+  dInput?: number;
+  /** …or the vocabulary size of token inputs [B, L] (an Embedding encoder). Exactly one is given. */
+  nTokens?: number;
+  dModel: number;
+  nLayers: number;
+  layer: LayerSpec;
+  nClasses: number;
+  /** 'mean' (over the valid positions, default) or 'last' (the last valid position). */
+  pool?: 'mean' | 'last';
+  prenorm?: boolean;
+  /** Dropout of the blocks; also the layers' own dropout unless layer.dropout is given. Default 0. */
+  dropout?: number;
+  /** The longest sequence (required by the S4, SGConv and MultiresConv layers unless layer.lMax is given). */
+  lMax?: number;
+  seed?: number;
+}
+
+const optionNames = ['dInput', 'nTokens', 'dModel', 'nLayers', 'layer', 'nClasses', 'pool', 'prenorm', 'dropout', 'lMax', 'seed'];
+
+function makeLayer(spec: LayerSpec, H: number, defaults: Record<string, unknown>): SequenceLayer {
+  const { type, ...own } = spec;
+  const options = { ...defaults, ...own };
+  // Each layer validates its own options (unknown names throw there).
+  switch (type) {
+    case 's4d': return new S4D(H, options as ConstructorParameters<typeof S4D>[1]);
+    case 's4': return new S4(H, options as ConstructorParameters<typeof S4>[1]);
+    case 'sgconv': return new SGConv(H, options as ConstructorParameters<typeof SGConv>[1]);
+    case 'multires': return new MultiresConv(H, options as ConstructorParameters<typeof MultiresConv>[1]);
+    default: throw new TypeError(`options.layer.type: expected 's4d', 's4', 'sgconv' or 'multires', got ${describe(type)}`);
+  }
+}
+
+/**
+ * A sequence classifier: x [B, L, dInput] (or token ids [B, L]) -> logits [B, nClasses].
+ * Parameter names: `encoder.*`, `layers.{i}.layer.*`, `layers.{i}.norm.*` (and
+ * `layers.{i}.mixing.*` for MultiresConv blocks), `decoder.*`.
+ */
+export class SequenceClassifier extends Layer {
+  readonly dModel: number;
+  readonly nClasses: number;
+  readonly pool: 'mean' | 'last';
+  readonly dInput: number | undefined;
+  readonly nTokens: number | undefined;
+  private readonly encoder: Linear | Embedding;
+  private readonly blocks: ResidualBlock[] = [];
+  private readonly decoder: Linear;
+
+  constructor(options: SequenceClassifierOptions) {
+    super();
+    const opts = checkOptions<SequenceClassifierOptions>(options, 'SequenceClassifier options', optionNames);
+    if ((opts.dInput === undefined) === (opts.nTokens === undefined)) {
+      throw new TypeError('SequenceClassifier options: give exactly one of dInput (real-valued inputs) and nTokens (token ids)');
+    }
+    this.dModel = checkPositiveInt(opts.dModel, 'options.dModel');
+    const nLayers = checkPositiveInt(opts.nLayers, 'options.nLayers');
+    this.nClasses = checkPositiveInt(opts.nClasses, 'options.nClasses');
+    this.pool = opts.pool ?? 'mean';
+    if (this.pool !== 'mean' && this.pool !== 'last') throw new TypeError(`options.pool: expected 'mean' or 'last', got ${describe(this.pool)}`);
+    const spec = opts.layer;
+    if (spec === null || typeof spec !== 'object') throw new TypeError(`options.layer: expected an object {type, ...layer options}, got ${describe(spec)}`);
+    const seeds = seedStream(opts.seed);
+
+    if (opts.dInput !== undefined) {
+      this.dInput = checkPositiveInt(opts.dInput, 'options.dInput');
+      this.encoder = this.registerModule('encoder', new Linear(this.dInput, this.dModel, { seed: seeds() }));
+    } else {
+      this.nTokens = checkPositiveInt(opts.nTokens, 'options.nTokens');
+      this.encoder = this.registerModule('encoder', new Embedding(this.nTokens, this.dModel, { seed: seeds() }));
+    }
+    const layerDefaults: Record<string, unknown> = { dropout: opts.dropout ?? 0 };
+    if (opts.lMax !== undefined) layerDefaults.lMax = checkPositiveInt(opts.lMax, 'options.lMax');
+    for (let i = 0; i < nLayers; i++) {
+      const layer = makeLayer(spec, this.dModel, { ...layerDefaults, seed: seeds() });
+      this.blocks.push(this.registerModule(`layers.${i}`, new ResidualBlock(layer, {
+        dModel: this.dModel,
+        prenorm: opts.prenorm ?? false,
+        dropout: opts.dropout ?? 0,
+        mixing: layer instanceof MultiresConv ? 'glu' : 'none',
+        seed: seeds(),
+      })));
+    }
+    this.decoder = this.registerModule('decoder', new Linear(this.dModel, this.nClasses, { seed: seeds() }));
+  }
+
+  /**
+   * x [B, L, dInput] (or token ids [B, L] as float32 integers) and an optional mask [B, L]
+   * (1 = valid, 0 = padding) -> logits [B, nClasses].
+   * @throws TypeError for a non-tensor; RangeError for a wrong rank or width, a mask of the
+   *   wrong shape or (pool 'last') a row without valid positions.
+   */
+  forward(x: Tensor, mask?: Tensor): Tensor {
+    const input = checkTensor(x, 'SequenceClassifier x', Tensor);
+    if (this.dInput !== undefined) checkInput(input, 'SequenceClassifier x', [3], 2, this.dInput, 'dInput');
+    else if (input.shape.length !== 2) throw new RangeError(`SequenceClassifier x: expected token ids of rank 2 [B, L], got shape ${fmtShape(input.shape)}`);
+    const [B, L] = input.shape;
+    if (mask !== undefined) checkShape(checkTensor(mask, 'SequenceClassifier mask', Tensor), 'SequenceClassifier mask', [B, L], `[B, L] of x ${fmtShape(input.shape)}`);
+    const last = this.pool === 'last' && mask ? lastPositions(mask) : null; // checked before any work
+    return tidy(() => {
+      let h = transpose(this.encoder.forward(input), 1, 2); // [B, dModel, L]
+      for (const block of this.blocks) h = block.forward(h);
+      let pooled: Tensor;
+      if (this.pool === 'mean') pooled = maskedMeanPool(h, mask);
+      else if (last) pooled = maskedMeanPool(h, tensor(last, [B, L], { device: h.device }));
+      else pooled = reshape(narrow(h, 2, L - 1, 1), [B, this.dModel]);
+      return this.decoder.forward(pooled);
+    });
+  }
+}
+
+/** A one-hot mask [B, L] of the last valid position of each row (for pool 'last'), on the host. */
+function lastPositions(mask: Tensor): Float32Array {
+  const [B, L] = mask.shape;
+  const valid = mask.toFloat32Array();
+  const last = new Float32Array(B * L);
+  for (let b = 0; b < B; b++) {
+    let t = L - 1;
+    while (t >= 0 && valid[b * L + t] === 0) t--;
+    if (t < 0) throw new RangeError(`SequenceClassifier mask: row ${b} has no valid position (pool 'last')`);
+    last[b * L + t] = 1;
+  }
+  return last;
+}

@@ -1,0 +1,197 @@
+// Basic nn modules: Linear, LayerNorm, Dropout, Embedding, GELU, GLU — thin wrappers over the
+// ops that own their parameters (initialised as PyTorch's defaults) and check their input.
+import { checkPositiveInt, checkTensor, describe, fmtShape } from '../errors';
+import { normalizeAxis } from '../ops/kernels';
+import { checkOptions } from '../ops/options';
+import { gelu, glu } from '../ops/activations';
+import { layerNorm } from '../ops/layernorm';
+import { linear } from '../ops/linear';
+import { dropout, embedding } from '../ops/nn';
+import { uniformGenerator } from '../random';
+import { full, randn, Tensor, tensor } from '../tensor';
+import { Module, ParameterGroup } from './module';
+
+/**
+ * A Module that looks its own parameters and buffers up by name, so that forward passes read
+ * the current tensors (Module.to and replaceTensor swap them).
+ */
+export abstract class Layer extends Module {
+  private readonly tensors = new Map<string, Tensor>();
+
+  protected override registerParameter(name: string, t: Tensor, group: ParameterGroup = 'default'): Tensor {
+    this.tensors.set(name, t);
+    return super.registerParameter(name, t, group);
+  }
+
+  protected override registerBuffer(name: string, t: Tensor): Tensor {
+    this.tensors.set(name, t);
+    return super.registerBuffer(name, t);
+  }
+
+  protected override replaceTensor(name: string, t: Tensor): Tensor {
+    const out = super.replaceTensor(name, t);
+    this.tensors.set(name, t);
+    return out;
+  }
+
+  /** The current tensor of this module's own parameter or buffer `name`. */
+  protected own(name: string): Tensor {
+    const t = this.tensors.get(name);
+    if (!t) throw new Error(`${this.constructor.name}: no parameter or buffer named '${name}'`);
+    return t;
+  }
+}
+
+/** A seed for each sub-initialiser, drawn from `seed` (or the global generator when omitted). */
+export function seedStream(seed: number | undefined): () => number {
+  const uniform = uniformGenerator(seed);
+  return () => Math.floor(uniform() * 2 ** 32);
+}
+
+/** Uniform values in [−bound, bound) from a seed: PyTorch's default Linear/Conv1d init. */
+export function uniformTensor(shape: number[], bound: number, seed: number): Tensor {
+  const uniform = uniformGenerator(seed);
+  const values = new Float32Array(shape.reduce((a, b) => a * b, 1));
+  for (let i = 0; i < values.length; i++) values[i] = (2 * uniform() - 1) * bound;
+  return tensor(values, shape);
+}
+
+/**
+ * Throws unless `x` is a live tensor of one of `ranks` whose size along `axis` is `size`.
+ * @throws TypeError for a non-tensor or disposed x; RangeError naming `name` otherwise.
+ */
+export function checkInput(x: unknown, name: string, ranks: number[], axis: number, size: number, what: string): Tensor {
+  const t = checkTensor(x, name, Tensor);
+  if (!ranks.includes(t.shape.length)) throw new RangeError(`${name}: expected rank ${ranks.join(' or ')}, got shape ${fmtShape(t.shape)}`);
+  const a = axis < 0 ? axis + t.shape.length : axis;
+  if (t.shape[a] !== size) throw new RangeError(`${name}: expected size ${size} (${what}) along axis ${axis}, got shape ${fmtShape(t.shape)}`);
+  return t;
+}
+
+export interface LinearOptions {
+  /** Learn an additive bias (default true). */
+  bias?: boolean;
+  /** The axis of x holding the features (default -1; 1 for [B, H, L] inputs: a 1×1 convolution). */
+  axis?: number;
+  seed?: number;
+}
+
+/**
+ * y = W·x + b along `axis`. Parameters `weight` [O, I] and `bias` [O] (group 'noDecay'),
+ * initialised U(−1/√I, 1/√I) like torch.nn.Linear.
+ */
+export class Linear extends Layer {
+  readonly axis: number;
+  readonly hasBias: boolean;
+
+  constructor(readonly inFeatures: number, readonly outFeatures: number, options?: LinearOptions) {
+    super();
+    checkPositiveInt(inFeatures, 'inFeatures');
+    checkPositiveInt(outFeatures, 'outFeatures');
+    const opts = checkOptions<LinearOptions>(options, 'Linear options', ['bias', 'axis', 'seed']);
+    this.axis = opts.axis ?? -1;
+    if (!Number.isInteger(this.axis)) throw new TypeError(`options.axis: expected an integer, got ${describe(this.axis)}`);
+    this.hasBias = opts.bias ?? true;
+    const seeds = seedStream(opts.seed);
+    const bound = 1 / Math.sqrt(inFeatures);
+    this.registerParameter('weight', uniformTensor([outFeatures, inFeatures], bound, seeds()));
+    if (this.hasBias) this.registerParameter('bias', uniformTensor([outFeatures], bound, seeds()), 'noDecay');
+  }
+
+  /** x [..., I, ...] (I at `axis`) -> [..., O, ...]. @throws RangeError for a rank below 1 or a wrong size at `axis`. */
+  forward(x: Tensor): Tensor {
+    const t = checkTensor(x, 'Linear x', Tensor);
+    if (t.shape.length < 1) throw new RangeError(`Linear x: expected rank >= 1, got shape ${fmtShape(t.shape)}`);
+    const axis = normalizeAxis(this.axis, t.shape.length, 'Linear axis');
+    checkInput(t, 'Linear x', [t.shape.length], axis, this.inFeatures, 'inFeatures');
+    return linear(t, this.own('weight'), this.hasBias ? this.own('bias') : undefined, { axis });
+  }
+}
+
+export interface LayerNormOptions {
+  /** The normalised axis (default -1; 1 for the channels of [B, H, L]). */
+  axis?: number;
+  eps?: number;
+}
+
+/** Layer normalisation over one axis with `weight` (ones) and `bias` (zeros) [size], group 'noDecay'. */
+export class LayerNorm extends Layer {
+  readonly axis: number;
+  readonly eps: number;
+
+  constructor(readonly size: number, options?: LayerNormOptions) {
+    super();
+    checkPositiveInt(size, 'size');
+    const opts = checkOptions<LayerNormOptions>(options, 'LayerNorm options', ['axis', 'eps']);
+    this.axis = opts.axis ?? -1;
+    this.eps = opts.eps ?? 1e-5;
+    if (!Number.isInteger(this.axis)) throw new TypeError(`options.axis: expected an integer, got ${describe(this.axis)}`);
+    if (!(this.eps > 0)) throw new RangeError(`options.eps: expected a number > 0, got ${describe(opts.eps)}`);
+    this.registerParameter('weight', full([size], 1), 'noDecay');
+    this.registerParameter('bias', full([size], 0), 'noDecay');
+  }
+
+  /** x with `size` entries along `axis` -> same shape. @throws RangeError for a wrong size at `axis`. */
+  forward(x: Tensor): Tensor {
+    const t = checkTensor(x, 'LayerNorm x', Tensor);
+    const axis = normalizeAxis(this.axis, t.shape.length, 'LayerNorm axis');
+    checkInput(t, 'LayerNorm x', [t.shape.length], axis, this.size, 'size');
+    return layerNorm(t, this.own('weight'), this.own('bias'), { axis, eps: this.eps });
+  }
+}
+
+/**
+ * Inverted dropout with probability p while training; the identity in eval mode. The masks of
+ * successive calls come from a generator seeded with `seed` (or from the global one).
+ */
+export class Dropout extends Layer {
+  private readonly nextSeed: () => number;
+
+  constructor(readonly p: number, options?: { seed?: number }) {
+    super();
+    if (typeof p !== 'number' || !(p >= 0 && p < 1)) throw new RangeError(`p: expected a probability in [0, 1), got ${describe(p)}`);
+    const opts = checkOptions<{ seed?: number }>(options, 'Dropout options', ['seed']);
+    this.nextSeed = seedStream(opts.seed);
+  }
+
+  forward(x: Tensor): Tensor {
+    const t = checkTensor(x, 'Dropout x', Tensor);
+    const active = this.training && this.p > 0;
+    return dropout(t, this.p, { training: active, ...(active ? { seed: this.nextSeed() } : {}) });
+  }
+}
+
+/** A lookup table `weight` [V, D] ~ N(0, 1) (as torch.nn.Embedding): ids [...] -> [..., D]. */
+export class Embedding extends Layer {
+  constructor(readonly numEmbeddings: number, readonly dim: number, options?: { seed?: number }) {
+    super();
+    checkPositiveInt(numEmbeddings, 'numEmbeddings');
+    checkPositiveInt(dim, 'dim');
+    const opts = checkOptions<{ seed?: number }>(options, 'Embedding options', ['seed']);
+    this.registerParameter('weight', randn([numEmbeddings, dim], { seed: seedStream(opts.seed)() }));
+  }
+
+  /** @throws RangeError (from lc.embedding) for an id outside [0, V). */
+  forward(indices: Tensor): Tensor {
+    return embedding(checkTensor(indices, 'Embedding indices', Tensor), this.own('weight'));
+  }
+}
+
+/** The exact (erf) GELU. */
+export class GELU extends Layer {
+  forward(x: Tensor): Tensor {
+    return gelu(x);
+  }
+}
+
+/** GLU over `axis` (default -1): first half · sigmoid(second half). */
+export class GLU extends Layer {
+  constructor(readonly axis = -1) {
+    super();
+    if (!Number.isInteger(axis)) throw new TypeError(`axis: expected an integer, got ${describe(axis)}`);
+  }
+
+  forward(x: Tensor): Tensor {
+    return glu(x, this.axis);
+  }
+}

@@ -1,7 +1,7 @@
 // Shared checks for the sequence layers (S4, SGConv, MultiresConv): finite-difference gradients
 // of every parameter, a tiny classifier that must overfit, state-dict round trips.
 import * as lc from '../lib';
-import { dot, randomArray } from './helpers';
+import { dot, randomArray, relError } from './helpers';
 import * as ops from './pending_ops_test';
 
 export interface SequenceLayer extends lc.nn.Module {
@@ -45,6 +45,7 @@ export function worstParameterGradError(layer: SequenceLayer, x: lc.Tensor, h: n
     setTensor(layer, name, base);
     const scale = Math.max(Math.abs(numeric), Math.abs(analytic), 1e-3);
     results.push({ name, err: Math.abs(analytic - numeric) / scale });
+    if (process.env.DEBUG_FD) console.log(name, analytic, numeric);
   });
   return results;
 }
@@ -151,4 +152,35 @@ export function expectStateDictRoundTrip(make: (seed: number) => SequenceLayer, 
   expect(run(b)).toEqual(ya);
   a.dispose();
   b.dispose();
+}
+
+/** The layer moved to CUDA gives the CPU's output (to 1e-4 relative) and gradients flow there. */
+export function expectCudaMatchesCpu(make: () => SequenceLayer, x: lc.Tensor): void {
+  const layer = make();
+  const cpu = lc.tidy(() => lc.noGrad(() => layer.forward(x).toFloat32Array()));
+  layer.to('cuda');
+  const xc = x.to('cuda');
+  const gpu = lc.tidy(() => {
+    const y = layer.forward(xc);
+    lc.mean(lc.square(y)).backward();
+    return y.toFloat32Array();
+  });
+  expect(relError(gpu, cpu)).toBeLessThan(1e-4);
+  for (const [name, p] of layer.namedParameters()) {
+    expect([name, p.grad?.device]).toEqual([name, 'cuda']);
+  }
+  xc.dispose();
+  layer.dispose();
+}
+
+/** Dropout acts in training mode only: eval() output equals that of the same layer built with p = 0. */
+export function expectDropoutOnlyInTraining(make: (p: number) => SequenceLayer, x: lc.Tensor): void {
+  const withDropout = make(0.5), without = make(0);
+  const run = (m: SequenceLayer) => lc.tidy(() => lc.noGrad(() => m.forward(x).toFloat32Array()));
+  const reference = run(without);
+  expect(run(withDropout)).not.toEqual(reference);
+  withDropout.eval();
+  expect(run(withDropout)).toEqual(reference);
+  withDropout.dispose();
+  without.dispose();
 }

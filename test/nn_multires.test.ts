@@ -1,6 +1,6 @@
 import * as lc from '../lib';
-import { expectBadInput, expectMemoryFlat, testBadInput } from './helpers';
-import { expectStateDictRoundTrip, overfit, worstParameterGradError } from './nn_layers';
+import { cudaSuite, expectBadInput, expectMemoryFlat, testBadInput } from './helpers';
+import { expectCudaMatchesCpu, expectDropoutOnlyInTraining, expectStateDictRoundTrip, overfit, worstParameterGradError } from './nn_layers';
 
 describe('MultiresConv layer', () => {
   test('parameters and groups', () => {
@@ -62,6 +62,20 @@ describe('MultiresConv layer', () => {
     }, 'cpu', 3);
     x.dispose();
     layer.dispose();
+  });
+
+  test('dropout acts in training mode only', () => {
+    const x = lc.randn([2, 3, 16], { seed: 8 });
+    expectDropoutOnlyInTraining((p) => new lc.nn.MultiresConv(3, { lMax: 16, dropout: p, seed: 5 }), x);
+    x.dispose();
+  });
+
+  cudaSuite('MultiresConv layer')('on CUDA', () => {
+    test('forward matches the CPU; gradients reach every parameter', () => {
+      const x = lc.randn([2, 3, 16], { seed: 8 });
+      expectCudaMatchesCpu(() => new lc.nn.MultiresConv(3, { kernelSize: 3, lMax: 20, seed: 5 }), x);
+      x.dispose();
+    });
   });
 
   describe('bad input throws named errors', () => {

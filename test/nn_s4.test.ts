@@ -1,6 +1,6 @@
 import * as lc from '../lib';
-import { expectBadInput, expectMemoryFlat, fakeTensor, randomArray, relError, testBadInput } from './helpers';
-import { expectStateDictRoundTrip, overfit, setTensor, worstParameterGradError } from './nn_layers';
+import { cudaSuite, expectBadInput, expectMemoryFlat, fakeTensor, randomArray, relError, testBadInput } from './helpers';
+import { expectCudaMatchesCpu, expectDropoutOnlyInTraining, expectStateDictRoundTrip, overfit, setTensor, worstParameterGradError } from './nn_layers';
 
 /** Runs step() over x [B,H,L] from the zero state; returns the outputs as [B,H,L] values. */
 function runSteps(layer: lc.nn.S4, x: lc.Tensor): Float32Array {
@@ -11,7 +11,7 @@ function runSteps(layer: lc.nn.S4, x: lc.Tensor): Float32Array {
   for (let t = 0; t < L; t++) {
     const xt = new Float32Array(B * H);
     for (let i = 0; i < B * H; i++) xt[i] = xs[i * L + t];
-    const [y, next] = lc.tidy(() => layer.step(lc.tensor(xt, [B, H]), state));
+    const [y, next] = lc.tidy(() => layer.step(lc.tensor(xt, [B, H], { device: x.device }), state));
     state.dispose();
     state = next;
     const yv = y.toFloat32Array();
@@ -93,7 +93,9 @@ describe('S4 layer', () => {
   });
 
   test('parameter gradients match central finite differences', () => {
-    for (const options of [{ dState: 8, lMax: 12 }, { dState: 4, lMax: 9, channels: 2, rank: 2, bidirectional: true }]) {
+    // Larger steps dt than the default make every kernel parameter matter at these short lengths.
+    const dts = { dtMin: 0.05, dtMax: 0.5 };
+    for (const options of [{ dState: 8, lMax: 12, ...dts }, { dState: 4, lMax: 9, channels: 2, rank: 2, bidirectional: true, ...dts }]) {
       const layer = new lc.nn.S4(3, { ...options, seed: 4 });
       const x = lc.randn([2, 3, options.lMax], { seed: 6 });
       const results = worstParameterGradError(layer, x, 1e-2, 21);
@@ -132,6 +134,31 @@ describe('S4 layer', () => {
     layer.dispose();
   });
 
+  test('dropout acts in training mode only', () => {
+    const x = lc.randn([2, 3, 16], { seed: 8 });
+    expectDropoutOnlyInTraining((p) => new lc.nn.S4(3, { dState: 8, lMax: 16, dropout: p, seed: 5 }), x);
+    x.dispose();
+  });
+
+  cudaSuite('S4 layer')('on CUDA', () => {
+    test('forward matches the CPU; gradients reach every parameter', () => {
+      const x = lc.randn([2, 3, 16], { seed: 8 });
+      expectCudaMatchesCpu(() => new lc.nn.S4(3, { dState: 8, lMax: 16, channels: 2, seed: 5 }), x);
+      x.dispose();
+    });
+    test('step() on CUDA matches forward() on the CPU', () => {
+      const layer = new lc.nn.S4(3, { dState: 8, lMax: 12, seed: 6 });
+      const x = lc.randn([2, 3, 12], { seed: 9 });
+      const conv = lc.tidy(() => lc.noGrad(() => layer.forward(x).toFloat32Array()));
+      layer.to('cuda');
+      layer.setupStep();
+      const xc = x.to('cuda');
+      expect(relError(runSteps(layer, xc), conv)).toBeLessThan(1e-4);
+      lc.dispose([x, xc]);
+      layer.dispose();
+    });
+  });
+
   describe('bad input throws named errors', () => {
     const layer = new lc.nn.S4(3, { dState: 8, lMax: 16, seed: 1 });
     const bidirectional = new lc.nn.S4(3, { dState: 8, lMax: 16, bidirectional: true, seed: 1 });
@@ -150,6 +177,7 @@ describe('S4 layer', () => {
       ['x of wrong width', () => layer.forward(lc.zeros([1, 4, 16])), RangeError, /^x: expected shape \[1,3,16\] .*H = 3.*got \[1,4,16\]/],
       ['L > lMax', () => layer.forward(lc.zeros([1, 3, 17])), RangeError, /^x: sequence length L = 17 exceeds lMax = 16/],
       ['non-tensor x', () => layer.forward([1, 2] as never), TypeError, /^x: expected a Tensor, got an array/],
+      ['x on another device', () => layer.forward(fakeTensor([1, 3, 16])), TypeError, /^x: expected device 'cpu' \(the device of this S4 layer's parameters\), got 'cuda'/],
       ['step before setupStep', () => layer.step(lc.zeros([1, 3]), layer.defaultState(1)), Error, /^S4\.step: call setupStep\(\) first/],
       ['bidirectional setupStep', () => bidirectional.setupStep(), Error, /cannot run step by step/],
     ]);

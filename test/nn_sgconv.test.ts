@@ -1,6 +1,6 @@
 import * as lc from '../lib';
-import { expectBadInput, expectMemoryFlat, testBadInput } from './helpers';
-import { expectStateDictRoundTrip, HostAdam, overfit, worstParameterGradError } from './nn_layers';
+import { cudaSuite, expectBadInput, expectMemoryFlat, testBadInput } from './helpers';
+import { expectCudaMatchesCpu, expectDropoutOnlyInTraining, expectStateDictRoundTrip, HostAdam, overfit, worstParameterGradError } from './nn_layers';
 
 describe('SGConv layer', () => {
   test('parameters, buffer and groups', () => {
@@ -95,6 +95,20 @@ describe('SGConv layer', () => {
     }, 'cpu', 3);
     x.dispose();
     layer.dispose();
+  });
+
+  test('dropout acts in training mode only', () => {
+    const x = lc.randn([2, 3, 16], { seed: 8 });
+    expectDropoutOnlyInTraining((p) => new lc.nn.SGConv(3, { kernelDim: 4, lMax: 16, dropout: p, seed: 5 }), x);
+    x.dispose();
+  });
+
+  cudaSuite('SGConv layer')('on CUDA', () => {
+    test('forward matches the CPU; gradients reach every parameter', () => {
+      const x = lc.randn([2, 3, 16], { seed: 8 });
+      expectCudaMatchesCpu(() => new lc.nn.SGConv(3, { kernelDim: 4, lMax: 16, channels: 2, bidirectional: true, glu: true, seed: 5 }), x);
+      x.dispose();
+    });
   });
 
   describe('bad input throws named errors', () => {

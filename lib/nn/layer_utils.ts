@@ -1,7 +1,7 @@
 // Helpers shared by the S4, SGConv and MultiresConv layers: argument checks and seeded inits.
 import { checkRank, checkShape, checkTensor, describe, fmtShape } from '../errors';
 import { uniformGenerator } from '../random';
-import { Tensor, tensor } from '../tensor';
+import { Device, Tensor, tensor } from '../tensor';
 
 /**
  * The seed of a layer's i-th random draw: distinct per draw for a given layer seed, undefined
@@ -19,13 +19,14 @@ export function uniformTensor(shape: number[], bound: number, seed: number | und
   return tensor(values, shape);
 }
 
-/** Checks a layer's input x [B,H,L] against the layer's H; returns [B, H, L]. */
-export function checkLayerInput(x: unknown, H: number, layer: string): [number, number, number] {
+/** Checks a layer's input x [B,H,L] against the layer's H and device; returns [B, H, L]. */
+export function checkLayerInput(x: unknown, H: number, device: Device, layer: string): [number, number, number] {
   const t = checkTensor(x, 'x', Tensor);
   checkRank(t, 'x', ['B,H,L']);
   const [B, , L] = t.shape;
   checkShape(t, 'x', [B, H, L], `[B,H,L] with H = ${H}, the width of this ${layer}`);
   if (B < 1 || L < 1) throw new RangeError(`x: every dimension must be >= 1, got ${fmtShape(t.shape)}`);
+  if (t.device !== device) throw new TypeError(`x: expected device '${device}' (the device of this ${layer}'s parameters), got '${t.device}'`);
   return [B, H, L];
 }
 

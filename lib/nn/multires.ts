@@ -66,7 +66,7 @@ export class MultiresConv extends Module {
    *   width other than H, an empty dimension, or L > lMax.
    */
   forward(x: Tensor): Tensor {
-    const [, , L] = checkLayerInput(x, this.H, 'MultiresConv layer');
+    const [, , L] = checkLayerInput(x, this.H, this.device, 'MultiresConv layer');
     if (L > this.lMax) throw new RangeError(`x: sequence length L = ${L} exceeds lMax = ${this.lMax} of this MultiresConv layer (the tree depth covers lMax)`);
     const p = (name: string) => stateTensor(this, name);
     return tidy(() => {

@@ -2,7 +2,7 @@
 import { addScalar, div, exp, mul, neg, scale, add } from '../ops/elementwise';
 import { sum } from '../ops/reduce';
 import { narrow, reshape, transpose } from '../ops/shape';
-import { Tensor, ones } from '../tensor';
+import { Tensor, ones, tensor } from '../tensor';
 
 function sigmoid(x: Tensor): Tensor {
   const o = ones([1]);
@@ -18,7 +18,8 @@ export function glu(x: Tensor, axis = -1): Tensor {
 }
 export function dropout(x: Tensor, p: number, options: { training?: boolean; seed?: number } = {}): Tensor {
   if (p === 0 || options.training === false) return x;
-  throw new Error('pending dropout: p > 0 not supported');
+  const mask = new Float32Array(x.size).map(() => (Math.random() < p ? 0 : 1 / (1 - p)));
+  return mul(x, tensor(mask, x.shape, { device: x.device }));
 }
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null, options: { axis?: number } = {}): Tensor {
   const rank = x.shape.length;

@@ -147,7 +147,7 @@ export class S4 extends Module {
    *   width other than H, an empty dimension, or L > lMax.
    */
   forward(x: Tensor): Tensor {
-    const [B, H, L] = checkLayerInput(x, this.H, 'S4 layer');
+    const [B, H, L] = checkLayerInput(x, this.H, this.device, 'S4 layer');
     if (L > this.lMax) throw new RangeError(`x: sequence length L = ${L} exceeds lMax = ${this.lMax} of this S4 layer (C̃ is set up for lMax)`);
     const { channels } = this;
     return tidy(() => {

@@ -121,7 +121,7 @@ export class SGConv extends Module {
    *   width other than H or an empty dimension.
    */
   forward(x: Tensor): Tensor {
-    const [B, H, L] = checkLayerInput(x, this.H, 'SGConv layer');
+    const [B, H, L] = checkLayerInput(x, this.H, this.device, 'SGConv layer');
     const { channels } = this;
     return tidy(() => {
       const k = this.kernel(L);

@@ -1,6 +1,6 @@
 // The S4 layer (SPEC §2): a DPLR (HiPPO-LegS) SSM kernel → fftConv with D → GELU → dropout →
 // 1×1 convolution H → 2H → GLU, plus an O(N·H) recurrent step for streaming inference.
-import { checkPositiveInt, checkRank, checkShape, checkTensor, describe, fmtShape } from '../errors';
+import { checkPositiveInt, checkRank, checkShape, checkTensor, fmtShape } from '../errors';
 import { hippoLegS, logDt } from '../init';
 import { CMatrix, conjugateDoubled } from '../kernels/complex64';
 import { dplrTransition, s4 as s4Kernel, setupCt } from '../kernels/s4';
@@ -320,6 +320,6 @@ function recoverC(dAL: CMatrix, Ct: Float64Array, out: Float32Array, h: number, 
 function invertSmall(G: Float64Array[]): number[][] {
   if (G.length === 1) return [[1 / G[0][0]]];
   const det = G[0][0] * G[1][1] - G[0][1] * G[1][0];
-  if (det === 0 || !Number.isFinite(det)) throw new RangeError(`S4.setupStep: the low-rank correction is singular (det ${describe(det)})`);
+  if (det === 0 || !Number.isFinite(det)) throw new RangeError(`S4.setupStep: the low-rank correction is singular (det ${det})`);
   return [[G[1][1] / det, -G[0][1] / det], [-G[1][0] / det, G[0][0] / det]];
 }

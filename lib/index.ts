@@ -25,3 +25,6 @@ export { multiresConv, multiresDepth } from './ops/multires';
 export type { MultiresConvOptions } from './ops/multires';
 export { rfft, irfft } from './ops/fft';
 export * as nn from './nn';
+export * as data from './data';
+export * as optim from './optim';
+export * as io from './io';

@@ -1,0 +1,52 @@
+// In-memory datasets of fixed-length sequences for the training CLI and the examples.
+
+/** One split: n sequences of length L, as real features [n, L, dInput] or token ids [n, L]. */
+export interface Split {
+  size: number;
+  /** Row-major [size, L, dInput] (real inputs) or [size, L] (token ids, as numbers). */
+  x: Float32Array;
+  /**
+   * Targets: one class per sequence ([size]) for classification tasks, or one class per
+   * position ([size, L], −1 where there is nothing to predict) for sequence-to-sequence tasks.
+   */
+  y: Int32Array;
+  /** Valid length of each sequence (the rest is padding), when lengths vary. */
+  lengths?: Int32Array;
+}
+
+export interface Dataset {
+  name: string;
+  /** Sequence length (after padding). */
+  L: number;
+  /** Real features per position (inputs: 'real') or vocabulary size (inputs: 'tokens'). */
+  inputs: 'real' | 'tokens';
+  dInput: number;
+  nClasses: number;
+  /** 'sequence': one label per sequence; 'position': a label per position (−1 = ignore). */
+  targets: 'sequence' | 'position';
+  train: Split;
+  test: Split;
+  /** The accuracy a perfect model reaches (1 for the synthetic tasks), when known. */
+  perfectAccuracy?: number;
+}
+
+/** The first n of a split (or all of it). */
+export function limitSplit(split: Split, n: number | undefined, L: number, width: number, perRow: number): Split {
+  if (n === undefined || n >= split.size) return split;
+  return {
+    size: n,
+    x: split.x.subarray(0, n * L * width),
+    y: split.y.subarray(0, n * perRow),
+    lengths: split.lengths?.subarray(0, n),
+  };
+}
+
+/** A seeded permutation of 0..n−1 (Fisher–Yates). */
+export function permutation(n: number, random: () => number): Int32Array {
+  const p = Int32Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [p[i], p[j]] = [p[j], p[i]];
+  }
+  return p;
+}

@@ -1,0 +1,99 @@
+// Synthetic long-range tasks with a known perfect score (100%): copying memory and associative
+// recall. Seeded; the distance to bridge grows with the sequence length L.
+import { uniformGenerator } from '../random';
+import { Dataset, Split } from './dataset';
+
+export interface SyntheticOptions {
+  /** Sequence length. */
+  L?: number;
+  nTrain?: number;
+  nTest?: number;
+  seed?: number;
+}
+
+function checkLength(L: number, min: number, name: string): void {
+  if (!Number.isInteger(L) || L < min) throw new RangeError(`${name}: the sequence length L must be an integer >= ${min}, got ${L}`);
+}
+
+/** Copying memory (Arjovsky et al.): token ids. */
+export const COPY_BLANK = 0;
+export const COPY_DELIMITER = 9;
+/** Symbols to copy: token ids 1..8. */
+export const COPY_SYMBOLS = 8;
+/** How many symbols each sequence asks to copy. */
+export const COPY_COUNT = 10;
+
+/**
+ * Copying memory: COPY_COUNT random symbols, blanks, a delimiter, then COPY_COUNT blanks during
+ * which the model must output the symbols in order (targets −1 elsewhere). Chance accuracy 1/8.
+ */
+export function copyTask(options: SyntheticOptions = {}): Dataset {
+  const L = options.L ?? 200;
+  checkLength(L, 2 * COPY_COUNT + 1, 'copy');
+  const make = (n: number, random: () => number): Split => {
+    const x = new Float32Array(n * L);
+    const y = new Int32Array(n * L).fill(-1);
+    for (let i = 0; i < n; i++) {
+      x[i * L + L - COPY_COUNT - 1] = COPY_DELIMITER;
+      for (let j = 0; j < COPY_COUNT; j++) {
+        const symbol = 1 + Math.floor(random() * COPY_SYMBOLS);
+        x[i * L + j] = symbol;
+        y[i * L + L - COPY_COUNT + j] = symbol;
+      }
+    }
+    return { size: n, x, y };
+  };
+  const seed = options.seed ?? 0;
+  return {
+    name: 'copy', L, inputs: 'tokens', dInput: 10, nClasses: 10, targets: 'position', perfectAccuracy: 1,
+    train: make(options.nTrain ?? 4000, uniformGenerator(seed * 2 + 1)),
+    test: make(options.nTest ?? 500, uniformGenerator(seed * 2 + 2)),
+  };
+}
+
+/** Associative recall: token ids. */
+export const RECALL_BLANK = 0;
+export const RECALL_QUERY = 1;
+export const RECALL_KEYS = 16;
+export const RECALL_VALUES = 16;
+/** Key–value pairs per sequence. */
+export const RECALL_PAIRS = 8;
+
+/**
+ * Associative recall: RECALL_PAIRS (key, value) pairs with distinct keys at the start, blanks,
+ * then a query marker and one of the keys; the label is that key's value. Keys are token ids
+ * 2..17, values 18..33 (class = value index). Chance accuracy 1/16.
+ */
+export function recallTask(options: SyntheticOptions = {}): Dataset {
+  const L = options.L ?? 200;
+  checkLength(L, 2 * RECALL_PAIRS + 2, 'recall');
+  const keyBase = 2;
+  const valueBase = keyBase + RECALL_KEYS;
+  const make = (n: number, random: () => number): Split => {
+    const x = new Float32Array(n * L);
+    const y = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const keys = Array.from({ length: RECALL_KEYS }, (_, k) => k);
+      for (let k = RECALL_KEYS - 1; k > 0; k--) {
+        const j = Math.floor(random() * (k + 1));
+        [keys[k], keys[j]] = [keys[j], keys[k]];
+      }
+      const values = Array.from({ length: RECALL_PAIRS }, () => Math.floor(random() * RECALL_VALUES));
+      for (let p = 0; p < RECALL_PAIRS; p++) {
+        x[i * L + 2 * p] = keyBase + keys[p];
+        x[i * L + 2 * p + 1] = valueBase + values[p];
+      }
+      const asked = Math.floor(random() * RECALL_PAIRS);
+      x[i * L + L - 2] = RECALL_QUERY;
+      x[i * L + L - 1] = keyBase + keys[asked];
+      y[i] = values[asked];
+    }
+    return { size: n, x, y };
+  };
+  const seed = options.seed ?? 0;
+  return {
+    name: 'recall', L, inputs: 'tokens', dInput: valueBase + RECALL_VALUES, nClasses: RECALL_VALUES, targets: 'sequence', perfectAccuracy: 1,
+    train: make(options.nTrain ?? 4000, uniformGenerator(seed * 2 + 1)),
+    test: make(options.nTest ?? 500, uniformGenerator(seed * 2 + 2)),
+  };
+}

@@ -1,0 +1,191 @@
+// The safetensors format (float32 tensors): an 8-byte little-endian header length n, n bytes
+// of JSON header {name: {dtype: "F32", shape, data_offsets: [begin, end]}, "__metadata__":
+// {string: string}}, then the raw little-endian data, whose byte offsets are relative to the
+// end of the header. Files written here pad the header with spaces so the data starts on an
+// 8-byte boundary, and lay the tensors out in order without gaps, as the format requires.
+import * as fs from 'fs';
+import * as os from 'os';
+import { describe, fmtShape } from '../errors';
+import { dispose, Tensor, tensor } from '../tensor';
+
+/** What loadTensors returns: the tensors (on the CPU) by name and the `__metadata__` strings. */
+export interface LoadedTensors {
+  tensors: Record<string, Tensor>;
+  metadata: Record<string, string>;
+}
+
+const METADATA_KEY = '__metadata__';
+const ALIGNMENT = 8;
+/** Headers beyond this many bytes are rejected (as the reference implementation does). */
+const MAX_HEADER_BYTES = 100_000_000;
+const LITTLE_ENDIAN = os.endianness() === 'LE';
+
+interface HeaderEntry {
+  dtype: 'F32';
+  shape: number[];
+  data_offsets: [number, number];
+}
+
+/**
+ * Writes tensors (from any device) and string metadata to `path` in the safetensors format.
+ * The file is written to `path + '.tmp'` and renamed, so a failed write leaves no partial file.
+ * @throws TypeError for a non-object, a non-tensor or disposed tensor, a name that is empty or
+ *   "__metadata__", or metadata that is not an object of strings; file-system errors as thrown.
+ */
+export function saveTensors(path: string, tensors: Record<string, Tensor>, metadata?: Record<string, string>): void {
+  checkPath(path);
+  if (tensors === null || typeof tensors !== 'object' || Array.isArray(tensors)) {
+    throw new TypeError(`tensors: expected an object of tensors by name, got ${describe(tensors)}`);
+  }
+  for (const [name, t] of Object.entries(tensors)) {
+    if (name === '' || name === METADATA_KEY) throw new TypeError(`tensors: the name '${name}' is reserved`);
+    if (!(t instanceof Tensor)) throw new TypeError(`tensors['${name}']: expected a Tensor, got ${describe(t)}`);
+    if (t.isDisposed) throw new TypeError(`tensors['${name}']: the tensor was disposed (shape ${fmtShape(t.shape)})`);
+  }
+  if (metadata !== undefined) checkMetadata(metadata, 'metadata');
+
+  // Built with fromEntries: a tensor named '__proto__' stays an ordinary key.
+  const entries: [string, unknown][] = [];
+  if (metadata !== undefined && Object.keys(metadata).length) entries.push([METADATA_KEY, metadata]);
+  let offset = 0;
+  for (const [name, t] of Object.entries(tensors)) {
+    const entry: HeaderEntry = { dtype: 'F32', shape: [...t.shape], data_offsets: [offset, offset + 4 * t.size] };
+    entries.push([name, entry]);
+    offset += 4 * t.size;
+  }
+  const json = JSON.stringify(Object.fromEntries(entries));
+  const jsonBytes = Buffer.byteLength(json, 'utf8');
+  const headerBytes = Math.ceil((8 + jsonBytes) / ALIGNMENT) * ALIGNMENT - 8;
+  const prefix = Buffer.alloc(8 + headerBytes, ' ');
+  prefix.writeBigUInt64LE(BigInt(headerBytes), 0);
+  prefix.write(json, 8, 'utf8');
+
+  const tmp = `${path}.tmp`;
+  const fd = fs.openSync(tmp, 'w');
+  try {
+    fs.writeSync(fd, prefix);
+    for (const t of Object.values(tensors)) {
+      const values = t.toFloat32Array();
+      const bytes = Buffer.from(values.buffer, values.byteOffset, values.byteLength);
+      if (!LITTLE_ENDIAN) bytes.swap32();
+      fs.writeSync(fd, bytes);
+    }
+    fs.closeSync(fd);
+  } catch (e) {
+    fs.closeSync(fd);
+    fs.rmSync(tmp, { force: true });
+    throw e;
+  }
+  fs.renameSync(tmp, path);
+}
+
+/**
+ * Reads a safetensors file of float32 tensors. Everything is validated before any tensor is
+ * made: the header length (within the file and at most 100 MB), the JSON, each entry's keys,
+ * dtype ("F32" only), shape and data offsets (inside the data, the size its shape needs, no
+ * overlaps or gaps, no trailing bytes) and the metadata (strings only).
+ * @returns the tensors (on the CPU) and the metadata ({} when the file has none)
+ * @throws Error naming the file and what is wrong with it (a bad file never crashes);
+ *   file-system errors as thrown.
+ */
+export function loadTensors(path: string): LoadedTensors {
+  checkPath(path);
+  const file = fs.readFileSync(path);
+  const fail = (why: string): never => {
+    throw new Error(`loadTensors: '${path}' is not a valid safetensors file: ${why}`);
+  };
+  if (file.length < 8) fail(`it has ${file.length} bytes, fewer than the 8 of the header length (truncated?)`);
+  const headerLength = file.readBigUInt64LE(0);
+  if (headerLength > BigInt(file.length - 8)) {
+    fail(`the header length ${headerLength} exceeds the ${file.length - 8} bytes after it (truncated or corrupt)`);
+  }
+  if (headerLength > BigInt(MAX_HEADER_BYTES)) fail(`the header length ${headerLength} exceeds the limit of ${MAX_HEADER_BYTES} bytes`);
+  const dataStart = 8 + Number(headerLength);
+  let header: unknown;
+  try {
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(file.subarray(8, dataStart)));
+  } catch (e) {
+    fail(`the header is not valid UTF-8 JSON (${(e as Error).message})`);
+  }
+  if (header === null || typeof header !== 'object' || Array.isArray(header)) fail(`the header is not a JSON object but ${describe(header)}`);
+
+  const dataBytes = file.length - dataStart;
+  const entries: [string, HeaderEntry][] = [];
+  let metadata: Record<string, string> = {};
+  for (const [name, value] of Object.entries(header as Record<string, unknown>)) {
+    if (name === METADATA_KEY) {
+      try {
+        checkMetadata(value, METADATA_KEY);
+      } catch (e) {
+        fail((e as Error).message);
+      }
+      metadata = { ...(value as Record<string, string>) };
+    } else entries.push([name, checkEntry(name, value, dataBytes, fail)]);
+  }
+  // The entries must tile the data exactly: sorted by offset, each begins where the last ended.
+  const byOffset = [...entries].sort((a, b) => a[1].data_offsets[0] - b[1].data_offsets[0] || a[1].data_offsets[1] - b[1].data_offsets[1]);
+  let end = 0;
+  let previous = '';
+  for (const [name, entry] of byOffset) {
+    const [begin, stop] = entry.data_offsets;
+    if (begin < end) fail(`the data of '${name}' [${begin}, ${stop}) overlaps that of '${previous}' (ending at ${end})`);
+    if (begin > end) fail(`the bytes [${end}, ${begin}) of the data belong to no tensor (a gap before '${name}')`);
+    end = stop;
+    previous = name;
+  }
+  if (end !== dataBytes) fail(`the data has ${dataBytes} bytes but its tensors cover ${end} (trailing bytes)`);
+
+  const loaded: [string, Tensor][] = [];
+  try {
+    for (const [name, entry] of entries) {
+      const [begin, stop] = entry.data_offsets;
+      const values = new Float32Array((stop - begin) / 4);
+      const bytes = Buffer.from(values.buffer);
+      file.copy(bytes, 0, dataStart + begin, dataStart + stop);
+      if (!LITTLE_ENDIAN) bytes.swap32();
+      loaded.push([name, tensor(values, entry.shape)]);
+    }
+  } catch (e) {
+    dispose(loaded.map(([, t]) => t));
+    throw e;
+  }
+  return { tensors: Object.fromEntries(loaded), metadata };
+}
+
+function checkPath(path: unknown): void {
+  if (typeof path !== 'string' || path === '') throw new TypeError(`path: expected a file path, got ${describe(path)}`);
+}
+
+function checkMetadata(metadata: unknown, name: string): void {
+  if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata)) {
+    throw new TypeError(`${name}: expected an object of strings, got ${describe(metadata)}`);
+  }
+  for (const [key, value] of Object.entries(metadata)) {
+    if (typeof value !== 'string') throw new TypeError(`${name}['${key}']: expected a string, got ${describe(value)}`);
+  }
+}
+
+/** Validates one tensor entry of a header against the data size; `fail` throws. */
+function checkEntry(name: string, value: unknown, dataBytes: number, fail: (why: string) => never): HeaderEntry {
+  const where = `tensor '${name}'`;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) fail(`${where}: expected {dtype, shape, data_offsets}, got ${describe(value)}`);
+  const entry = value as Record<string, unknown>;
+  for (const key of Object.keys(entry)) {
+    if (!['dtype', 'shape', 'data_offsets'].includes(key)) fail(`${where}: unknown key '${key}'`);
+  }
+  if (entry.dtype !== 'F32') fail(`${where}: dtype ${JSON.stringify(entry.dtype)} is not supported (only "F32")`);
+  const shape = entry.shape;
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+    fail(`${where}: shape ${JSON.stringify(shape)} is not an array of non-negative integers`);
+  }
+  const dims = shape as number[];
+  const offsets = entry.data_offsets;
+  if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
+    fail(`${where}: data_offsets ${JSON.stringify(offsets)} is not [begin, end] with non-negative integers`);
+  }
+  const [begin, end] = offsets as [number, number];
+  if (begin > end || end > dataBytes) fail(`${where}: data_offsets [${begin}, ${end}] lie outside the ${dataBytes} bytes of data`);
+  const numel = dims.reduce((a, b) => a * b, 1);
+  if (end - begin !== 4 * numel) fail(`${where}: shape ${fmtShape(dims)} needs ${4 * numel} bytes, data_offsets give ${end - begin}`);
+  return { dtype: 'F32', shape: dims, data_offsets: [begin, end] };
+}

@@ -1,0 +1,266 @@
+// AdamW (decoupled weight decay) with parameter groups taken from the module: one fused native
+// update per parameter (native/optim.h: adamw_step_cpu / adamw_step_cuda).
+import { checkShape, describe, fmtShape } from '../errors';
+import { native, Storage } from '../native';
+import { Module, ParameterGroup } from '../nn/module';
+import { checkOptions } from '../ops/options';
+import { keep, Tensor, wrap } from '../tensor';
+import { checkNumber } from './check';
+
+declare module '../native' {
+  interface NativeBinding {
+    adamwStep(
+      param: Storage, grad: Storage, m: Storage, v: Storage, n: number,
+      lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, step: number,
+    ): void;
+  }
+}
+
+/** Learning rate and weight decay of one parameter group. */
+export interface AdamWGroupOptions {
+  lr?: number;
+  weightDecay?: number;
+}
+
+export interface AdamWOptions {
+  /** Learning rate of the 'default' group (and of 'noDecay' unless given there). Default 1e-3. */
+  lr?: number;
+  /** Decay rates of the first and second moments. Default [0.9, 0.999]. */
+  betas?: readonly [number, number];
+  /** Added to sqrt(v̂) in the denominator. Default 1e-8. */
+  eps?: number;
+  /** Decoupled weight decay of the 'default' group. Default 0.01. */
+  weightDecay?: number;
+  /**
+   * Overrides per group. 'ssm' (A, dt, P, SGConv sub-kernels, Multires filters) defaults to
+   * lr 1e-3 and weightDecay 0, as the papers train them; 'noDecay' (biases, norms, D) to the
+   * main lr and weightDecay 0.
+   */
+  groups?: { ssm?: AdamWGroupOptions; noDecay?: AdamWGroupOptions };
+}
+
+/** The base hyperparameters of a group (before setLrScale). */
+export interface AdamWGroup {
+  readonly lr: number;
+  readonly weightDecay: number;
+}
+
+/**
+ * The optimizer's state: the step count and the moments m (exp_avg) and v (exp_avg_sq) by
+ * parameter name, each of its parameter's shape.
+ */
+export interface AdamWState {
+  step: number;
+  m: Record<string, Tensor>;
+  v: Record<string, Tensor>;
+}
+
+interface Moments {
+  m: Tensor;
+  v: Tensor;
+}
+
+/**
+ * AdamW as in PyTorch (`torch.optim.AdamW`, decoupled weight decay, bias correction): per
+ * parameter p with gradient g at step t,
+ *   p ← p·(1 − lr·wd);  m ← β1·m + (1 − β1)·g;  v ← β2·v + (1 − β2)·g²;
+ *   p ← p − lr/(1 − β1ᵗ) · m / (sqrt(v)/sqrt(1 − β2ᵗ) + eps).
+ * Parameters are looked up by name in the module at every step, so the optimizer follows
+ * `module.to(device)`; each parameter's group ('default' | 'ssm' | 'noDecay') is the one it was
+ * registered with. Parameters without a gradient are skipped; t counts every step() call.
+ * Moments are created (zeros) at a parameter's first update, on its device.
+ */
+export class AdamW {
+  readonly module: Module;
+  readonly betas: readonly [number, number];
+  readonly eps: number;
+  /** Base learning rate and weight decay per group; the effective lr is lr · lrScale. */
+  readonly groups: Readonly<Record<ParameterGroup, AdamWGroup>>;
+  private scale = 1;
+  private steps = 0;
+  private moments = new Map<string, Moments>();
+
+  /**
+   * @param module the module whose parameters are trained
+   * @throws TypeError for a non-module, unknown options or non-numbers; RangeError for values
+   *   out of range (lr, eps, weightDecay < 0; betas outside [0, 1)).
+   */
+  constructor(module: Module, options?: AdamWOptions) {
+    if (!(module instanceof Module)) throw new TypeError(`module: expected an nn.Module, got ${describe(module)}`);
+    const opts = checkOptions<AdamWOptions>(options, 'AdamW options', ['lr', 'betas', 'eps', 'weightDecay', 'groups']);
+    const lr = checkNumber(opts.lr ?? 1e-3, 'AdamW options.lr', 0);
+    const weightDecay = checkNumber(opts.weightDecay ?? 0.01, 'AdamW options.weightDecay', 0);
+    const betas = opts.betas ?? [0.9, 0.999];
+    if (!Array.isArray(betas) || betas.length !== 2) throw new TypeError(`AdamW options.betas: expected [beta1, beta2], got ${describe(betas)}`);
+    this.betas = [checkNumber(betas[0], 'AdamW options.betas[0]', 0, 1), checkNumber(betas[1], 'AdamW options.betas[1]', 0, 1)];
+    this.eps = checkNumber(opts.eps ?? 1e-8, 'AdamW options.eps', 0);
+    const groups = checkOptions<NonNullable<AdamWOptions['groups']>>(opts.groups, 'AdamW options.groups', ['ssm', 'noDecay']);
+    const group = (name: 'ssm' | 'noDecay', defaults: AdamWGroup): AdamWGroup => {
+      const g = checkOptions<AdamWGroupOptions>(groups[name], `AdamW options.groups.${name}`, ['lr', 'weightDecay']);
+      return Object.freeze({
+        lr: checkNumber(g.lr ?? defaults.lr, `AdamW options.groups.${name}.lr`, 0),
+        weightDecay: checkNumber(g.weightDecay ?? defaults.weightDecay, `AdamW options.groups.${name}.weightDecay`, 0),
+      });
+    };
+    this.module = module;
+    this.groups = Object.freeze({
+      default: Object.freeze({ lr, weightDecay }),
+      ssm: group('ssm', { lr: 1e-3, weightDecay: 0 }),
+      noDecay: group('noDecay', { lr, weightDecay: 0 }),
+    });
+  }
+
+  /** Number of step() calls so far (the t of the bias correction is stepCount after a step). */
+  get stepCount(): number {
+    return this.steps;
+  }
+
+  /** The factor set by setLrScale (1 at construction). */
+  get lrScale(): number {
+    return this.scale;
+  }
+
+  /** The learning rate a group's parameters get at the next step: base lr · lrScale. */
+  lr(group: ParameterGroup = 'default'): number {
+    const g = Object.prototype.hasOwnProperty.call(this.groups, group) ? this.groups[group] : undefined;
+    if (!g) throw new RangeError(`group: expected 'default', 'ssm' or 'noDecay', got ${describe(group)}`);
+    return g.lr * this.scale;
+  }
+
+  /** Multiplies every group's base learning rate by `s` from the next step on (for schedules). */
+  setLrScale(s: number): void {
+    this.scale = checkNumber(s, 'scale', 0);
+  }
+
+  /**
+   * One AdamW update of every parameter that has a gradient. Gradients are checked first
+   * (live, the parameter's shape and device), so a bad one changes nothing.
+   * @throws TypeError for a disposed parameter or gradient or a gradient on another device;
+   *   RangeError for a gradient of the wrong shape.
+   */
+  step(): void {
+    const work: [string, Tensor, Tensor, ParameterGroup][] = [];
+    for (const [name, info] of this.module.namedParameterInfos()) {
+      const p = info.tensor;
+      if (p.isDisposed) throw new TypeError(`AdamW.step: parameter '${name}' was disposed`);
+      const g = p.grad;
+      if (!g) continue;
+      if (g.isDisposed) throw new TypeError(`AdamW.step: the gradient of '${name}' was disposed`);
+      checkShape(g, `AdamW.step: the gradient of '${name}'`, p.shape, 'the shape of the parameter');
+      if (g.device !== p.device) throw new TypeError(`AdamW.step: the gradient of '${name}' is on '${g.device}', the parameter on '${p.device}'`);
+      const moments = this.moments.get(name);
+      if (moments && !sameShape(moments.m.shape, p.shape)) {
+        throw new RangeError(`AdamW.step: parameter '${name}' has shape ${fmtShape(p.shape)}, its moments ${fmtShape(moments.m.shape)}`);
+      }
+      work.push([name, p, g, info.group]);
+    }
+    this.steps++;
+    const [beta1, beta2] = this.betas;
+    for (const [name, p, g, groupName] of work) {
+      const { m, v } = this.momentsOf(name, p);
+      const group = this.groups[groupName];
+      native.adamwStep(p.storage, g.storage, m.storage, v.storage, p.size, group.lr * this.scale, beta1, beta2, this.eps, group.weightDecay, this.steps);
+    }
+  }
+
+  /** Disposes and clears the gradient of every parameter. */
+  zeroGrad(): void {
+    for (const p of this.module.parameters()) {
+      p.grad?.dispose();
+      p.grad = null;
+    }
+  }
+
+  /** The step count and the moments by parameter name (the optimizer's own tensors, not copies). */
+  stateDict(): AdamWState {
+    const entries = [...this.moments];
+    return {
+      step: this.steps,
+      m: Object.fromEntries(entries.map(([name, { m }]) => [name, m])),
+      v: Object.fromEntries(entries.map(([name, { v }]) => [name, v])),
+    };
+  }
+
+  /**
+   * Checks a state as loadStateDict does, changing nothing: `step` a non-negative integer; m
+   * and v naming the same parameters, each a parameter of the module, with its shape.
+   * @throws TypeError for a malformed state; RangeError naming every unknown, unmatched or
+   *   mis-shaped entry.
+   */
+  checkStateDict(state: AdamWState): void {
+    if (state === null || typeof state !== 'object') throw new TypeError(`state: expected {step, m, v}, got ${describe(state)}`);
+    if (!Number.isInteger(state.step) || state.step < 0) throw new TypeError(`state.step: expected an integer >= 0, got ${describe(state.step)}`);
+    for (const key of ['m', 'v'] as const) {
+      if (state[key] === null || typeof state[key] !== 'object') throw new TypeError(`state.${key}: expected an object of tensors, got ${describe(state[key])}`);
+    }
+    const params = new Map(this.module.namedParameters());
+    const problems: string[] = [];
+    for (const [key, other] of [['m', 'v'], ['v', 'm']] as const) {
+      for (const [name, value] of Object.entries(state[key])) {
+        const p = params.get(name);
+        if (!p) problems.push(`${key}: unexpected '${name}' (not a parameter of the module)`);
+        else if (!(value instanceof Tensor)) problems.push(`${key}['${name}']: expected a Tensor, got ${describe(value)}`);
+        else if (value.isDisposed) problems.push(`${key}['${name}']: the tensor was disposed`);
+        else if (!sameShape(value.shape, p.shape)) problems.push(`${key}['${name}']: expected shape ${fmtShape(p.shape)}, got ${fmtShape(value.shape)}`);
+        if (!Object.prototype.hasOwnProperty.call(state[other], name)) problems.push(`'${name}' is in ${key} but not in ${other}`);
+      }
+    }
+    if (problems.length) throw new RangeError(`AdamW.loadStateDict: ${problems.join('; ')}`);
+  }
+
+  /**
+   * Replaces the state with copies of `state`'s tensors (on each parameter's device). Parameters
+   * absent from it start afresh (zero moments at their next update). Checked first (see
+   * checkStateDict): a bad state changes nothing.
+   */
+  loadStateDict(state: AdamWState): void {
+    this.checkStateDict(state);
+    const devices = new Map(this.module.namedParameters().map(([n, p]) => [n, p.device]));
+    const copy = (t: Tensor, name: string) => keep(wrap(native.copyTo(t.storage, devices.get(name)!), t.shape));
+    const loaded = new Map<string, Moments>();
+    try {
+      for (const [name, m] of Object.entries(state.m)) loaded.set(name, { m: copy(m, name), v: copy(state.v[name], name) });
+    } catch (e) {
+      for (const { m, v } of loaded.values()) disposeMoments({ m, v });
+      throw e;
+    }
+    this.disposeState();
+    this.moments = loaded;
+    this.steps = state.step;
+  }
+
+  /** Frees the moments (the optimizer can go on: they restart from zero). */
+  dispose(): void {
+    this.disposeState();
+  }
+
+  private disposeState(): void {
+    for (const moments of this.moments.values()) disposeMoments(moments);
+    this.moments.clear();
+  }
+
+  /** The moments of a parameter, created (zeros) or moved to the parameter's device as needed. */
+  private momentsOf(name: string, p: Tensor): Moments {
+    let moments = this.moments.get(name);
+    if (moments && moments.m.device !== p.device) {
+      const moved = { m: keep(moments.m.to(p.device)), v: keep(moments.v.to(p.device)) };
+      disposeMoments(moments);
+      moments = moved;
+    }
+    if (!moments) {
+      const zeros = () => keep(wrap(native.alloc(p.device, p.size, true), p.shape));
+      moments = { m: zeros(), v: zeros() };
+    }
+    this.moments.set(name, moments);
+    return moments;
+  }
+}
+
+function disposeMoments(moments: Moments): void {
+  moments.m.dispose();
+  moments.v.dispose();
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}

@@ -22,9 +22,14 @@ inline int64_t loop_numel(const Loop& loop) {
 }
 
 // Complex ops treat a (re, im) pair of floats as one element; their strides count pairs.
-enum class BinaryOp : int { Add, Sub, Mul, Div, CMul, CDiv, CMulConj, CDivConj };
+// Real ops come first (is_complex compares with the first complex member). The *Grad ops are
+// the activations' backward passes: a is the output's gradient, b the activation's input x
+// (GeluGrad, ReluGrad) or its output y (SigmoidGrad, TanhGrad).
+enum class BinaryOp : int {
+  Add, Sub, Mul, Div, GeluGrad, SigmoidGrad, TanhGrad, ReluGrad, CMul, CDiv, CMulConj, CDivConj
+};
 // The binding rejects codes past the last member of each enum: keep it last.
-enum class UnaryOp : int { Affine, Exp, Log, Sqrt, Square, CExp, CLog, Conj, CExpm1 };
+enum class UnaryOp : int { Affine, Exp, Log, Sqrt, Square, Gelu, Sigmoid, Tanh, Relu, CExp, CLog, Conj, CExpm1 };
 
 constexpr bool is_complex(BinaryOp op) { return op >= BinaryOp::CMul; }
 constexpr bool is_complex(UnaryOp op) { return op >= UnaryOp::CExp; }

@@ -26,12 +26,29 @@ LC_HD inline int64_t loop_offset(const Loop& loop, int which, int64_t i, int ndi
   return offset;
 }
 
+// 1 / (1 + exp(-x)) without overflow for large |x|.
+LC_HD inline float stable_sigmoid(float x) {
+  if (x >= 0) return 1.0f / (1.0f + expf(-x));
+  float e = expf(x);
+  return e / (1.0f + e);
+}
+
+// The exact (erf) GELU, x * Phi(x), and its derivative Phi(x) + x * phi(x).
+LC_HD inline float gelu(float x) { return 0.5f * x * (1.0f + erff(x * 0.70710678118654752f)); }
+LC_HD inline float gelu_derivative(float x) {
+  return 0.5f * (1.0f + erff(x * 0.70710678118654752f)) + x * 0.39894228040143268f * expf(-0.5f * x * x);
+}
+
 template <BinaryOp op>
 LC_HD inline void apply_binary(const float* a, const float* b, float* out, float alpha) {
   if constexpr (op == BinaryOp::Add) out[0] = alpha * (a[0] + b[0]);
   if constexpr (op == BinaryOp::Sub) out[0] = alpha * (a[0] - b[0]);
   if constexpr (op == BinaryOp::Mul) out[0] = alpha * (a[0] * b[0]);
   if constexpr (op == BinaryOp::Div) out[0] = alpha * (a[0] / b[0]);
+  if constexpr (op == BinaryOp::GeluGrad) out[0] = alpha * (a[0] * gelu_derivative(b[0]));
+  if constexpr (op == BinaryOp::SigmoidGrad) out[0] = alpha * (a[0] * b[0] * (1.0f - b[0]));
+  if constexpr (op == BinaryOp::TanhGrad) out[0] = alpha * (a[0] * (1.0f - b[0] * b[0]));
+  if constexpr (op == BinaryOp::ReluGrad) out[0] = b[0] > 0 ? alpha * a[0] : 0.0f;
   if constexpr (is_complex(op)) {
     // CMulConj and CDivConj use conj(b): the backward passes of cmul, cdiv, cexp and clog.
     constexpr bool conj = op == BinaryOp::CMulConj || op == BinaryOp::CDivConj;
@@ -57,6 +74,10 @@ LC_HD inline void apply_unary(const float* x, float* out, float s, float t) {
   if constexpr (op == UnaryOp::Log) out[0] = logf(x[0]);
   if constexpr (op == UnaryOp::Sqrt) out[0] = sqrtf(x[0]);
   if constexpr (op == UnaryOp::Square) out[0] = x[0] * x[0];
+  if constexpr (op == UnaryOp::Gelu) out[0] = gelu(x[0]);
+  if constexpr (op == UnaryOp::Sigmoid) out[0] = stable_sigmoid(x[0]);
+  if constexpr (op == UnaryOp::Tanh) out[0] = tanhf(x[0]);
+  if constexpr (op == UnaryOp::Relu) out[0] = x[0] < 0 ? 0.0f : x[0];  // NaN passes through
   if constexpr (op == UnaryOp::CExp) {
     float r = expf(x[0]), im = x[1];
     out[0] = r * cosf(im);
@@ -89,6 +110,10 @@ void with_op(BinaryOp op, Fn&& fn) {
     case B::Sub: return fn(std::integral_constant<B, B::Sub>{});
     case B::Mul: return fn(std::integral_constant<B, B::Mul>{});
     case B::Div: return fn(std::integral_constant<B, B::Div>{});
+    case B::GeluGrad: return fn(std::integral_constant<B, B::GeluGrad>{});
+    case B::SigmoidGrad: return fn(std::integral_constant<B, B::SigmoidGrad>{});
+    case B::TanhGrad: return fn(std::integral_constant<B, B::TanhGrad>{});
+    case B::ReluGrad: return fn(std::integral_constant<B, B::ReluGrad>{});
     case B::CMul: return fn(std::integral_constant<B, B::CMul>{});
     case B::CDiv: return fn(std::integral_constant<B, B::CDiv>{});
     case B::CMulConj: return fn(std::integral_constant<B, B::CMulConj>{});
@@ -106,6 +131,10 @@ void with_op(UnaryOp op, Fn&& fn) {
     case U::Log: return fn(std::integral_constant<U, U::Log>{});
     case U::Sqrt: return fn(std::integral_constant<U, U::Sqrt>{});
     case U::Square: return fn(std::integral_constant<U, U::Square>{});
+    case U::Gelu: return fn(std::integral_constant<U, U::Gelu>{});
+    case U::Sigmoid: return fn(std::integral_constant<U, U::Sigmoid>{});
+    case U::Tanh: return fn(std::integral_constant<U, U::Tanh>{});
+    case U::Relu: return fn(std::integral_constant<U, U::Relu>{});
     case U::CExp: return fn(std::integral_constant<U, U::CExp>{});
     case U::CLog: return fn(std::integral_constant<U, U::CLog>{});
     case U::Conj: return fn(std::integral_constant<U, U::Conj>{});

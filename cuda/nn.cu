@@ -1,0 +1,157 @@
+// CUDA kernels of native/nn.h, with the math of native/nn_math.h.
+#include <algorithm>
+
+#include "nn.h"
+#include "nn_common.cuh"
+#include "nn_math.h"
+
+namespace lc {
+namespace {
+
+constexpr int kIndexTile = 1024;  // indices staged in shared memory by embedding_backward
+
+__global__ void glu_forward_kernel(const float* x, float* out, int64_t total, int64_t block) {
+  for (int64_t i = global_thread(); i < total; i += grid_threads()) {
+    const float* a = x + (i / block) * 2 * block + i % block;
+    out[i] = a[0] * stable_sigmoid(a[block]);
+  }
+}
+
+__global__ void glu_backward_kernel(const float* x, const float* dy, float* dx, int64_t total, int64_t block) {
+  for (int64_t i = global_thread(); i < total; i += grid_threads()) {
+    int64_t at = (i / block) * 2 * block + i % block;
+    GluGrad g = glu_grad(x[at], x[at + block], dy[i]);
+    dx[at] = g.da;
+    dx[at + block] = g.db;
+  }
+}
+
+__global__ void dropout_kernel(const float* x, float* out, int64_t n, uint64_t key, uint32_t threshold, float scale) {
+  for (int64_t i = global_thread(); i < n; i += grid_threads())
+    out[i] = dropout_keep(key, i, threshold) ? scale * x[i] : 0.0f;
+}
+
+__global__ void embedding_forward_kernel(const float* indices, const float* weight, float* out, int64_t total,
+                                         int64_t V, int64_t D) {
+  for (int64_t i = global_thread(); i < total; i += grid_threads()) {
+    int64_t row = index_in_range(indices[i / D], V);
+    out[i] = row < 0 ? 0.0f : weight[row * D + i % D];
+  }
+}
+
+// Block per range of vocabulary rows [first, last): zeroes them, then walks every index in
+// order (staged through shared memory) and adds the dy rows that hit its range. Thread t owns
+// the columns d = t mod blockDim of its rows, so each sum is formed by one thread in index
+// order: deterministic, no atomics, and the same order as the CPU kernel.
+__global__ void embedding_backward_kernel(const float* indices, const float* dy, float* dweight, int64_t n,
+                                          int64_t V, int64_t D, int64_t rows_per_block) {
+  __shared__ int64_t rows[kIndexTile];
+  int64_t first = blockIdx.x * rows_per_block;
+  int64_t last = first + rows_per_block < V ? first + rows_per_block : V;
+  if (first >= last) return;  // uniform across the block: no thread skips a barrier alone
+  for (int64_t d = threadIdx.x; d < D; d += blockDim.x)
+    for (int64_t r = first; r < last; ++r) dweight[r * D + d] = 0.0f;
+  for (int64_t start = 0; start < n; start += kIndexTile) {
+    int count = int(n - start < kIndexTile ? n - start : kIndexTile);
+    __syncthreads();  // the previous tile has been read by every thread
+    for (int k = threadIdx.x; k < count; k += blockDim.x) rows[k] = index_in_range(indices[start + k], V);
+    __syncthreads();
+    for (int k = 0; k < count; ++k) {
+      int64_t row = rows[k];
+      if (row < first || row >= last) continue;
+      const float* src = dy + (start + k) * D;
+      for (int64_t d = threadIdx.x; d < D; d += blockDim.x) dweight[row * D + d] += src[d];
+    }
+  }
+}
+
+// 1 / sum of batch b's mask over L, summed by the whole warp (1 / L without a mask).
+__device__ float warp_inverse_count(const float* mask, int64_t b, int64_t L) {
+  if (!mask) return 1.0f / float(L);
+  float count = 0;
+  for (int64_t l = lane_id(); l < L; l += kWarp) count += mask[b * L + l];
+  count = warp_sum(count);
+  return count > 0 ? 1.0f / count : 0.0f;
+}
+
+// Warp per row r = (b, h) of x [B, H, L].
+__global__ void pool_forward_kernel(const float* x, const float* mask, float* out, int64_t rows, int64_t H,
+                                    int64_t L) {
+  for (int64_t r = global_warp(); r < rows; r += grid_warps()) {
+    int64_t b = r / H;
+    float acc = 0;
+    for (int64_t l = lane_id(); l < L; l += kWarp) acc += x[r * L + l] * (mask ? mask[b * L + l] : 1.0f);
+    acc = warp_sum(acc);
+    float inv = warp_inverse_count(mask, b, L);
+    if (lane_id() == 0) out[r] = acc * inv;
+  }
+}
+
+__global__ void pool_backward_kernel(const float* dy, const float* mask, float* dx, int64_t rows, int64_t H,
+                                     int64_t L) {
+  for (int64_t r = global_warp(); r < rows; r += grid_warps()) {
+    int64_t b = r / H;
+    float g = dy[r] * warp_inverse_count(mask, b, L);
+    for (int64_t l = lane_id(); l < L; l += kWarp) dx[r * L + l] = mask ? g * mask[b * L + l] : g;
+  }
+}
+
+}  // namespace
+
+void glu_forward_cuda(const float* x, float* out, int64_t outer, int64_t half, int64_t inner) {
+  int64_t total = outer * half * inner;
+  if (total == 0) return;
+  cuda_require();
+  glu_forward_kernel<<<grid_for(total), kBlock>>>(x, out, total, half * inner);
+  check_launch("glu_forward");
+}
+
+void glu_backward_cuda(const float* x, const float* dy, float* dx, int64_t outer, int64_t half, int64_t inner) {
+  int64_t total = outer * half * inner;
+  if (total == 0) return;
+  cuda_require();
+  glu_backward_kernel<<<grid_for(total), kBlock>>>(x, dy, dx, total, half * inner);
+  check_launch("glu_backward");
+}
+
+void dropout_cuda(const float* x, float* out, int64_t n, uint64_t key, uint32_t threshold, float scale) {
+  if (n == 0) return;
+  cuda_require();
+  dropout_kernel<<<grid_for(n), kBlock>>>(x, out, n, key, threshold, scale);
+  check_launch("dropout");
+}
+
+void embedding_forward_cuda(const float* indices, const float* weight, float* out, int64_t n, int64_t V, int64_t D) {
+  int64_t total = n * D;
+  if (total == 0) return;
+  cuda_require();
+  embedding_forward_kernel<<<grid_for(total), kBlock>>>(indices, weight, out, total, V, D);
+  check_launch("embedding_forward");
+}
+
+void embedding_backward_cuda(const float* indices, const float* dy, float* dweight, int64_t n, int64_t V, int64_t D) {
+  if (V * D == 0) return;
+  cuda_require();
+  // Enough blocks to fill the device; each scans all n indices, so not many more.
+  int64_t blocks = std::min<int64_t>(V, 1024);
+  int64_t rows_per_block = (V + blocks - 1) / blocks;
+  blocks = (V + rows_per_block - 1) / rows_per_block;
+  embedding_backward_kernel<<<unsigned(blocks), kBlock>>>(indices, dy, dweight, n, V, D, rows_per_block);
+  check_launch("embedding_backward");
+}
+
+void masked_mean_pool_forward_cuda(const float* x, const float* mask, float* out, int64_t B, int64_t H, int64_t L) {
+  if (B * H == 0) return;
+  cuda_require();
+  pool_forward_kernel<<<warp_grid(B * H), kBlock>>>(x, mask, out, B * H, H, L);
+  check_launch("masked_mean_pool_forward");
+}
+
+void masked_mean_pool_backward_cuda(const float* dy, const float* mask, float* dx, int64_t B, int64_t H, int64_t L) {
+  if (B * H * L == 0) return;
+  cuda_require();
+  pool_backward_kernel<<<warp_grid(B * H), kBlock>>>(dy, mask, dx, B * H, H, L);
+  check_launch("masked_mean_pool_backward");
+}
+
+}  // namespace lc

@@ -1,0 +1,69 @@
+// Pointwise activations (gelu, sigmoid, tanh, relu) as op codes of the general unary kernel
+// (native/elementwise_ops.h; backward: the *Grad binary op codes), and glu with its own
+// kernel (native/nn.h).
+import { record } from '../autograd';
+import { checkTensor, fmtShape } from '../errors';
+import { native, Storage } from '../native';
+import { numelOf, Tensor, wrap } from '../tensor';
+import { binaryKernel, BinaryOp, normalizeAxis, unaryKernel, UnaryOp } from './kernels';
+
+declare module '../native' {
+  interface NativeBinding {
+    gluForward(x: Storage, outer: number, half: number, inner: number): Storage;
+    gluBackward(x: Storage, dy: Storage, outer: number, half: number, inner: number): Storage;
+  }
+}
+
+/**
+ * Records out = op(x); the backward pass is g * f'(x) through `gradOp` (a *Grad binary op code)
+ * applied to (g, x) or, when `fromOutput`, to (g, out).
+ */
+function activation(name: string, op: number, gradOp: number, fromOutput: boolean, x: Tensor): Tensor {
+  checkTensor(x, 'x', Tensor);
+  const out = wrap(unaryKernel(op, x), x.shape);
+  return record(out, name, [x], (g) => [wrap(binaryKernel(gradOp, g, fromOutput ? out : x, x.shape), x.shape)]);
+}
+
+/**
+ * GELU, exact form: x * Φ(x) = 0.5 x (1 + erf(x / √2)), elementwise; any shape and device.
+ * @throws TypeError for a non-tensor or disposed tensor.
+ */
+export function gelu(x: Tensor): Tensor {
+  return activation('gelu', UnaryOp.gelu, BinaryOp.geluGrad, false, x);
+}
+
+/** The logistic sigmoid 1 / (1 + exp(−x)) elementwise (no overflow for large |x|); errors as {@link gelu}. */
+export function sigmoid(x: Tensor): Tensor {
+  return activation('sigmoid', UnaryOp.sigmoid, BinaryOp.sigmoidGrad, true, x);
+}
+
+/** tanh(x) elementwise; errors as {@link gelu}. */
+export function tanh(x: Tensor): Tensor {
+  return activation('tanh', UnaryOp.tanh, BinaryOp.tanhGrad, true, x);
+}
+
+/** max(x, 0) elementwise (NaN stays NaN; the gradient at 0 is 0); errors as {@link gelu}. */
+export function relu(x: Tensor): Tensor {
+  return activation('relu', UnaryOp.relu, BinaryOp.reluGrad, false, x);
+}
+
+/**
+ * Gated linear unit: splits `axis` of x into halves a (first) and b (second) and returns
+ * a · sigmoid(b), whose `axis` has half the size. E.g. [B, 2H, L] with axis 1 -> [B, H, L].
+ * @param axis the split axis, negative counting from the end (default -1)
+ * @throws TypeError for a non-tensor or disposed x or a non-integer axis; RangeError for an
+ *   axis out of range or an odd (or zero) size along it.
+ */
+export function glu(x: Tensor, axis = -1): Tensor {
+  checkTensor(x, 'x', Tensor);
+  const ax = normalizeAxis(axis, x.shape.length, 'axis');
+  const size = x.shape[ax];
+  if (size < 2 || size % 2 !== 0) {
+    throw new RangeError(`x: expected an even size >= 2 along axis ${axis} (split in halves), got shape ${fmtShape(x.shape)}`);
+  }
+  const outer = numelOf(x.shape.slice(0, ax));
+  const inner = numelOf(x.shape.slice(ax + 1));
+  const half = size / 2;
+  const out = wrap(native.gluForward(x.storage, outer, half, inner), x.shape.map((d, i) => (i === ax ? half : d)));
+  return record(out, 'glu', [x], (g) => [wrap(native.gluBackward(x.storage, g.storage, outer, half, inner), x.shape)]);
+}

@@ -1,0 +1,63 @@
+// layerNorm over one axis, forward and backward (native/layernorm.h): x is seen as
+// [outer, n, inner] around the normalised axis, so no transpose is needed.
+import { record } from '../autograd';
+import { checkSameDevice, checkShape, checkTensor, describe, fmtShape } from '../errors';
+import { Maybe, native, Storage } from '../native';
+import { numelOf, Tensor, wrap } from '../tensor';
+import { normalizeAxis } from './kernels';
+import { checkOptions } from './options';
+
+declare module '../native' {
+  interface NativeBinding {
+    layerNormForward(x: Storage, weight: Maybe<Storage>, bias: Maybe<Storage>, outer: number, n: number, inner: number, eps: number): [Storage, Storage, Storage];
+    layerNormBackward(
+      x: Storage, weight: Maybe<Storage>, mean: Storage, rstd: Storage, dy: Storage, outer: number, n: number, inner: number,
+      needDx: boolean, needDweight: boolean, needDbias: boolean,
+    ): [Maybe<Storage>, Maybe<Storage>, Maybe<Storage>];
+  }
+}
+
+export interface LayerNormOptions {
+  /** The normalised axis (default -1): 1 for the channels of [B,H,L], -1 for those of [B,L,H]. */
+  axis?: number;
+  /** Added to the variance (default 1e-5); a number >= 0. */
+  eps?: number;
+}
+
+/**
+ * Layer normalisation over ONE axis of x: y = (x − mean) / sqrt(var + eps) · weight + bias,
+ * with the mean and (biased) variance taken along `axis` for every other index. Differentiable
+ * in x, weight and bias.
+ * @param x any shape with at least one dimension, size >= 1 along `axis`
+ * @param weight optional scale [size of axis] (omitted: 1)
+ * @param bias optional shift [size of axis] (omitted: 0)
+ * @throws TypeError for a non-tensor or disposed tensor, mixed devices, an unknown option or
+ *   a non-numeric eps; RangeError for an axis out of range, a zero-size axis, weight or bias
+ *   of the wrong shape, or a negative eps.
+ */
+export function layerNorm(x: Tensor, weight?: Tensor | null, bias?: Tensor | null, options?: LayerNormOptions): Tensor {
+  checkTensor(x, 'x', Tensor);
+  const w = weight == null ? null : checkTensor(weight, 'weight', Tensor);
+  const b = bias == null ? null : checkTensor(bias, 'bias', Tensor);
+  const opts = checkOptions<LayerNormOptions>(options, 'layerNorm options', ['axis', 'eps']);
+  const ax = normalizeAxis(opts.axis ?? -1, x.shape.length, 'axis');
+  const eps = opts.eps ?? 1e-5;
+  if (typeof eps !== 'number' || !Number.isFinite(eps)) throw new TypeError(`eps: expected a finite number, got ${describe(eps)}`);
+  if (eps < 0) throw new RangeError(`eps: expected a number >= 0, got ${eps}`);
+  const n = x.shape[ax];
+  if (n < 1) throw new RangeError(`x: expected size >= 1 along axis ${ax}, got shape ${fmtShape(x.shape)}`);
+  if (w) checkShape(w, 'weight', [n], `the size of axis ${ax} of x ${fmtShape(x.shape)}`);
+  if (b) checkShape(b, 'bias', [n], `the size of axis ${ax} of x ${fmtShape(x.shape)}`);
+  checkSameDevice([['x', x], ['weight', w], ['bias', b]]);
+
+  const outer = numelOf(x.shape.slice(0, ax));
+  const inner = numelOf(x.shape.slice(ax + 1));
+  const [y, mean, rstd] = native.layerNormForward(x.storage, w?.storage ?? null, b?.storage ?? null, outer, n, inner, eps);
+  return record(wrap(y, x.shape), 'layerNorm', [x, w, b], (g) => {
+    const [dx, dw, db] = native.layerNormBackward(
+      x.storage, w?.storage ?? null, mean, rstd, g.storage, outer, n, inner,
+      x.requiresGrad, !!w?.requiresGrad, !!b?.requiresGrad,
+    );
+    return [dx && wrap(dx, x.shape), dw && wrap(dw, [n]), db && wrap(db, [n])];
+  }, [mean, rstd]);
+}

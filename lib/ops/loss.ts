@@ -1,0 +1,88 @@
+// Losses: crossEntropy (softmax cross-entropy) and mse, forward and backward (native/loss.h).
+// Both return a scalar (shape []) mean, reduced in a fixed order (deterministic).
+import { record } from '../autograd';
+import { checkRank, checkSameDevice, checkShape, checkTensor, describe, fmtShape } from '../errors';
+import { Maybe, native, Storage } from '../native';
+import { Tensor, wrap } from '../tensor';
+
+declare module '../native' {
+  interface NativeBinding {
+    crossEntropyForward(logits: Storage, labels: Storage, B: number, C: number): [Storage, Storage];
+    crossEntropyBackward(softmax: Storage, labels: Storage, grad: Storage, B: number, C: number): Storage;
+    mseForward(a: Storage, b: Storage, n: number): Storage;
+    mseBackward(a: Storage, b: Storage, grad: Storage, n: number, needDa: boolean, needDb: boolean): [Maybe<Storage>, Maybe<Storage>];
+  }
+}
+
+/** The labels as host values: [B] entries from an Int32Array, a number array or a tensor. */
+function labelValues(labels: unknown, B: number, logits: Tensor): ArrayLike<number> {
+  if (labels instanceof Tensor) {
+    checkTensor(labels, 'labels', Tensor);
+    checkShape(labels, 'labels', [B], `[B] of logits ${fmtShape(logits.shape)}`);
+    checkSameDevice([['logits', logits], ['labels', labels]]);
+    return labels.toFloat32Array();
+  }
+  if (!(labels instanceof Int32Array) && !Array.isArray(labels)) {
+    throw new TypeError(`labels: expected an Int32Array, a number[] or a Tensor, got ${describe(labels)}`);
+  }
+  if (labels.length !== B) throw new RangeError(`labels: expected ${B} labels (B of logits ${fmtShape(logits.shape)}), got ${labels.length}`);
+  return labels as ArrayLike<number>;
+}
+
+/**
+ * Mean softmax cross-entropy: mean over b of logsumexp(logits[b, :]) − logits[b, labels[b]],
+ * computed with a max shift (no overflow). The softmax is kept for the backward pass,
+ * d/dlogits = (softmax − onehot(labels)) / B. Differentiable in logits.
+ * @param logits [B, C]
+ * @param labels B class indices in [0, C): Int32Array, number[] or a tensor [B] on the device of logits
+ * @returns a scalar tensor (shape [])
+ * @throws TypeError for a non-tensor or disposed logits, labels of another type or on another
+ *   device; RangeError for logits not 2-D or with a zero dimension, a labels count other than
+ *   B, or a label that is not an integer in [0, C) (naming the label, its position and the range).
+ */
+export function crossEntropy(logits: Tensor, labels: Int32Array | number[] | Tensor): Tensor {
+  checkTensor(logits, 'logits', Tensor);
+  checkRank(logits, 'logits', ['B,C']);
+  const [B, C] = logits.shape;
+  if (B < 1 || C < 1) throw new RangeError(`logits: every dimension must be >= 1, got ${fmtShape(logits.shape)}`);
+  const values = labelValues(labels, B, logits);
+  for (let i = 0; i < B; i++) {
+    const v = values[i];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= C) {
+      throw new RangeError(`labels: label ${describe(v)} at position ${i} is outside the valid range [0, ${C - 1}] (C = ${C} classes)`);
+    }
+  }
+  const labelStorage = native.fromArray(logits.device, Float32Array.from(values));
+  let forward: [Storage, Storage];
+  try {
+    forward = native.crossEntropyForward(logits.storage, labelStorage, B, C);
+  } catch (e) {
+    labelStorage.dispose();
+    throw e;
+  }
+  const [loss, softmax] = forward;
+  return record(wrap(loss, []), 'crossEntropy', [logits], (g) => [
+    wrap(native.crossEntropyBackward(softmax, labelStorage, g.storage, B, C), logits.shape),
+  ], [softmax, labelStorage]);
+}
+
+/**
+ * Mean squared error: the mean of (a − b)² over every element. Differentiable in a and b.
+ * @param a any shape with at least one element
+ * @param b the shape of a, on its device
+ * @returns a scalar tensor (shape [])
+ * @throws TypeError for a non-tensor or disposed tensor or mixed devices; RangeError when the
+ *   shapes differ or a has no elements.
+ */
+export function mse(a: Tensor, b: Tensor): Tensor {
+  checkTensor(a, 'a', Tensor);
+  checkTensor(b, 'b', Tensor);
+  checkShape(b, 'b', a.shape, 'the shape of a');
+  checkSameDevice([['a', a], ['b', b]]);
+  if (a.size < 1) throw new RangeError(`a: expected at least one element, got shape ${fmtShape(a.shape)}`);
+  const n = a.size;
+  return record(wrap(native.mseForward(a.storage, b.storage, n), []), 'mse', [a, b], (g) => {
+    const [da, db] = native.mseBackward(a.storage, b.storage, g.storage, n, a.requiresGrad, b.requiresGrad);
+    return [da && wrap(da, a.shape), db && wrap(db, b.shape)];
+  });
+}

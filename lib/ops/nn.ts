@@ -1,0 +1,110 @@
+// dropout, embedding and maskedMeanPool, forward and backward (native/nn.h).
+import { record } from '../autograd';
+import { checkRank, checkSameDevice, checkShape, checkTensor, describe, fmtShape } from '../errors';
+import { Maybe, native, Storage } from '../native';
+import { uniformGenerator } from '../random';
+import { Tensor, wrap } from '../tensor';
+import { checkNonNegativeInt, unaryKernel, UnaryOp } from './kernels';
+import { checkOptions } from './options';
+
+declare module '../native' {
+  interface NativeBinding {
+    dropout(x: Storage, n: number, seed: number, p: number): Storage;
+    embeddingForward(indices: Storage, weight: Storage, n: number, V: number, D: number): Storage;
+    embeddingBackward(indices: Storage, dy: Storage, n: number, V: number, D: number): Storage;
+    maskedMeanPoolForward(x: Storage, mask: Maybe<Storage>, B: number, H: number, L: number): Storage;
+    maskedMeanPoolBackward(dy: Storage, mask: Maybe<Storage>, B: number, H: number, L: number): Storage;
+  }
+}
+
+export interface DropoutOptions {
+  /** Apply dropout (default true); false gives a copy of x. */
+  training?: boolean;
+  /** Integer seed in [0, 2^53) of the mask; omitted: drawn from the global generator (lc.seed). */
+  seed?: number;
+}
+
+/**
+ * Inverted dropout: each element is zeroed with probability p and the others are scaled by
+ * 1 / (1 − p). The mask is a counter-based hash of (seed, element index), so a seed gives the
+ * same mask on the CPU and CUDA backends (and the backward pass recomputes it: nothing saved).
+ * With training false or p = 0 the result is a copy of x. Any shape and device.
+ * @param p drop probability in [0, 1)
+ * @throws TypeError for a non-tensor or disposed x, a non-number p, an unknown option, a
+ *   non-boolean training or a non-integer seed; RangeError for p outside [0, 1) or a negative seed.
+ */
+export function dropout(x: Tensor, p: number, options?: DropoutOptions): Tensor {
+  checkTensor(x, 'x', Tensor);
+  if (typeof p !== 'number' || Number.isNaN(p)) throw new TypeError(`p: expected a number, got ${describe(p)}`);
+  if (!(p >= 0 && p < 1)) throw new RangeError(`p: expected a probability in [0, 1), got ${p}`);
+  const opts = checkOptions<DropoutOptions>(options, 'dropout options', ['training', 'seed']);
+  const training = opts.training ?? true;
+  if (typeof training !== 'boolean') throw new TypeError(`training: expected a boolean, got ${describe(training)}`);
+  if (opts.seed !== undefined) {
+    checkNonNegativeInt(opts.seed, 'seed');
+    if (opts.seed >= 2 ** 53) throw new RangeError(`seed: expected an integer below 2^53, got ${opts.seed}`);
+  }
+  if (!training || p === 0) {
+    const copy = (t: Tensor) => wrap(unaryKernel(UnaryOp.affine, t), t.shape);
+    return record(copy(x), 'dropout', [x], (g) => [copy(g)]);
+  }
+  const seed = opts.seed ?? Math.floor(uniformGenerator()() * 2 ** 32);
+  const apply = (t: Tensor) => wrap(native.dropout(t.storage, t.size, seed, p), t.shape);
+  return record(apply(x), 'dropout', [x], (g) => [apply(g)]);
+}
+
+/**
+ * Embedding lookup: out[..., :] = weight[indices[...], :].
+ * @param indices integer values in [0, V) stored in a float32 tensor of any shape [...]
+ * @param weight [V, D], on the device of indices
+ * @returns [..., D]. Differentiable in weight (the gradient sums the rows of each index in a
+ *   fixed order: deterministic on both backends); indices get no gradient.
+ * @throws TypeError for a non-tensor or disposed tensor or mixed devices; RangeError for a
+ *   weight that is not 2-D, or an index that is not an integer in [0, V) (naming the first
+ *   such index and its position). The check reads the indices on the host.
+ */
+export function embedding(indices: Tensor, weight: Tensor): Tensor {
+  checkTensor(indices, 'indices', Tensor);
+  checkTensor(weight, 'weight', Tensor);
+  checkRank(weight, 'weight', ['V,D']);
+  checkSameDevice([['indices', indices], ['weight', weight]]);
+  const [V, D] = weight.shape;
+  const values = indices.toFloat32Array();
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (!Number.isInteger(v) || v < 0 || v >= V) {
+      throw new RangeError(`indices: value ${v} at flat position ${i} is not an integer in [0, ${V}) (V = the rows of weight ${fmtShape(weight.shape)})`);
+    }
+  }
+  const n = indices.size;
+  const out = wrap(native.embeddingForward(indices.storage, weight.storage, n, V, D), [...indices.shape, D]);
+  return record(out, 'embedding', [indices, weight], (g) => [
+    null,
+    weight.requiresGrad ? wrap(native.embeddingBackward(indices.storage, g.storage, n, V, D), weight.shape) : null,
+  ]);
+}
+
+/**
+ * Mean over the valid positions of a sequence batch: out[b, h] = Σ_l x[b, h, l]·mask[b, l] /
+ * Σ_l mask[b, l] (mask 1 = valid, 0 = padding; other values act as weights). Without a mask,
+ * the mean over all L positions. A row whose mask sums to 0 gives 0. Differentiable in x.
+ * @param x [B, H, L]
+ * @param mask optional [B, L], on the device of x
+ * @returns [B, H]
+ * @throws TypeError for a non-tensor or disposed tensor or mixed devices; RangeError for
+ *   wrong ranks, a mask shape other than [B, L], or a zero-size dimension.
+ */
+export function maskedMeanPool(x: Tensor, mask?: Tensor | null): Tensor {
+  checkTensor(x, 'x', Tensor);
+  const m = mask == null ? null : checkTensor(mask, 'mask', Tensor);
+  checkRank(x, 'x', ['B,H,L']);
+  const [B, H, L] = x.shape;
+  if (B < 1 || H < 1 || L < 1) throw new RangeError(`x: every dimension must be >= 1, got ${fmtShape(x.shape)}`);
+  if (m) checkShape(m, 'mask', [B, L], `[B,L] of x ${fmtShape(x.shape)}`);
+  checkSameDevice([['x', x], ['mask', m]]);
+  const out = wrap(native.maskedMeanPoolForward(x.storage, m?.storage ?? null, B, H, L), [B, H]);
+  return record(out, 'maskedMeanPool', [x, m], (g) => [
+    x.requiresGrad ? wrap(native.maskedMeanPoolBackward(g.storage, m?.storage ?? null, B, H, L), x.shape) : null,
+    null,
+  ]);
+}

@@ -18,7 +18,7 @@ export function setTensor(m: lc.nn.Module, name: string, data: Float32Array): vo
 /**
  * For every parameter, the autograd directional derivative of sum(w ⊙ layer(x)) along a random
  * direction against the central difference of the layer itself (float32). Returns the worst
- * relative error |analytic − numeric| / max(|numeric|, scale).
+ * relative error |analytic − numeric| / max(|numeric|, |analytic|, 1e-2).
  */
 export function worstParameterGradError(layer: SequenceLayer, x: lc.Tensor, h: number, seed: number): { name: string; err: number }[] {
   const out = lc.noGrad(() => layer.forward(x));
@@ -43,9 +43,10 @@ export function worstParameterGradError(layer: SequenceLayer, x: lc.Tensor, h: n
     };
     const numeric = (shifted(1) - shifted(-1)) / (2 * h);
     setTensor(layer, name, base);
-    const scale = Math.max(Math.abs(numeric), Math.abs(analytic), 1e-3);
+    // The floor keeps float32 rounding in the differences (~1e-5 absolute here) from
+    // dominating the tiny derivatives of some directions (e.g. along P at short lengths).
+    const scale = Math.max(Math.abs(numeric), Math.abs(analytic), 1e-2);
     results.push({ name, err: Math.abs(analytic - numeric) / scale });
-    if (process.env.DEBUG_FD) console.log(name, analytic, numeric);
   });
   return results;
 }
@@ -74,7 +75,7 @@ export class TinyClassifier extends lc.nn.Module {
       let h = lc.transpose(ops.linear(x, p['encoder.weight'], p['encoder.bias']), 1, 2);
       for (let i = 0; i < 2; i++) {
         const layer = this.namedModules().find(([n]) => n === `layers.${i}`)![1] as SequenceLayer;
-        h = ops.layerNorm(lc.add(h, layer.forward(h)), p[`norms.${i}.weight`], p[`norms.${i}.bias`], { axis: 1 });
+        h = lc.layerNorm(lc.add(h, layer.forward(h)), p[`norms.${i}.weight`], p[`norms.${i}.bias`], { axis: 1 });
       }
       return ops.linear(lc.mean(h, 2), p['decoder.weight'], p['decoder.bias']);
     });
@@ -95,7 +96,7 @@ export function overfit(makeLayer: (i: number) => SequenceLayer, { H = 8, L = 16
   const losses: number[] = [];
   const trainStep = () => {
     lc.tidy(() => {
-      const loss = ops.crossEntropy(model.forward(x), labels);
+      const loss = lc.crossEntropy(model.forward(x), labels);
       loss.backward();
       losses.push(loss.toFloat32Array()[0]);
     });

@@ -1,12 +1,13 @@
 // The MultiresConv layer (SPEC §2): the fading-tree multiresolution convolution → GELU → dropout.
 import { checkPositiveInt } from '../errors';
+import { gelu } from '../ops/activations';
 import { multiresConv, multiresDepth } from '../ops/multires';
+import { dropout } from '../ops/nn';
 import { checkOptions } from '../ops/options';
 import { narrow, pad } from '../ops/shape';
 import { Tensor, tidy } from '../tensor';
 import { Module } from './module';
 import { checkLayerInput, checkProbability, checkSeed, drawSeed, stateTensor, uniformTensor } from './layer_utils';
-import { dropout, gelu } from './pending_ops';
 
 export interface MultiresConvLayerOptions {
   /** Taps k of the shared filters h0, h1 (>= 2), default 2. */

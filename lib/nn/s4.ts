@@ -4,16 +4,18 @@ import { checkPositiveInt, checkRank, checkShape, checkTensor, fmtShape } from '
 import { hippoLegS, logDt } from '../init';
 import { CMatrix, conjugateDoubled } from '../kernels/complex64';
 import { dplrTransition, s4 as s4Kernel, setupCt } from '../kernels/s4';
+import { gelu, glu } from '../ops/activations';
 import { cmul, complex, real } from '../ops/complex';
 import { add, exp, mul, neg, scale, sub } from '../ops/elementwise';
 import { fftConv } from '../ops/fftconv';
+import { dropout } from '../ops/nn';
 import { checkOptions } from '../ops/options';
 import { sum } from '../ops/reduce';
 import { narrow, reshape } from '../ops/shape';
 import { Device, dispose, keep, randn, Tensor, tensor, tidy, zeros } from '../tensor';
 import { Module } from './module';
 import { checkFlag, checkLayerInput, checkProbability, checkSeed, drawSeed, stateTensor, uniformTensor } from './layer_utils';
-import { dropout, gelu, glu, linear } from './pending_ops';
+import { linear } from './pending_ops';
 
 export interface S4Options {
   /** State size N (even; N/2 complex modes are kept), default 64. */

@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "cublas_loader.h"
 #include "cuda_check.h"
 #include "cufft_loader.h"
 #include "errors.h"
@@ -100,6 +101,9 @@ CudaInfo probe() {
   }
   info.cufftPath = cufft.path;
   info.available = true;
+  // Only matmul and linear need cuBLAS, so its absence is reported but does not disable CUDA.
+  info.cublasPath = cublas_library().path;
+  info.cublasReason = cublas_unavailable_reason();
   return info;
 }
 

@@ -17,6 +17,8 @@ struct CudaInfo {
   size_t memoryBytes = 0;       // total device memory
   int cufftVersion = 0;         // cufftGetVersion()
   std::string cufftPath;        // the library that was loaded
+  std::string cublasPath;       // cuBLAS (matmul, linear), when found
+  std::string cublasReason;     // why cuBLAS is not usable, when it is not
 };
 
 // Probed once, on first use: driver, device, then cuFFT (dlopen). Never throws.

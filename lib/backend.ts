@@ -14,6 +14,11 @@ export interface BackendInfo {
     memoryBytes?: number;
     cufftVersion?: number;
     cufftPath?: string;
+    /** Whether cuBLAS (needed by matmul and linear on CUDA) was found; the other ops work without it. */
+    cublasAvailable?: boolean;
+    cublasPath?: string;
+    /** Why cuBLAS cannot be used, when it cannot. */
+    cublasReason?: string;
   };
 }
 

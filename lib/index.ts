@@ -34,3 +34,5 @@ export type { LayerNormOptions } from './ops/layernorm';
 export { dropout, embedding, maskedMeanPool } from './ops/nn';
 export type { DropoutOptions } from './ops/nn';
 export { crossEntropy, mse } from './ops/loss';
+export { matmul, linear } from './ops/linear';
+export type { LinearOptions } from './ops/linear';

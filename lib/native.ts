@@ -32,6 +32,9 @@ export interface NativeBinding {
       memoryBytes?: number;
       cufftVersion?: number;
       cufftPath?: string;
+      cublasAvailable?: boolean;
+      cublasPath?: string;
+      cublasReason?: string;
     };
   };
   memoryStats(): {

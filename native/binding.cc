@@ -175,6 +175,9 @@ LC_BINDING(backendInfo) {
     cuda.Set("memoryBytes", double(ci.memoryBytes));
     cuda.Set("cufftVersion", ci.cufftVersion);
     cuda.Set("cufftPath", ci.cufftPath);
+    cuda.Set("cublasAvailable", ci.cublasReason.empty());
+    cuda.Set(ci.cublasReason.empty() ? "cublasPath" : "cublasReason",
+             ci.cublasReason.empty() ? ci.cublasPath : ci.cublasReason);
   }
   Napi::Object out = Napi::Object::New(env);
   out.Set("cpu", cpu);

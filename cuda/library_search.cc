@@ -1,0 +1,107 @@
+#include "library_search.h"
+
+#include <dlfcn.h>
+#include <link.h>
+#include <sys/stat.h>
+
+#include <cstdlib>
+
+namespace lc {
+namespace {
+
+bool is_directory(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+std::string loaded_file(void* library, const std::string& fallback) {
+  link_map* map = nullptr;
+  if (dlinfo(library, RTLD_DI_LINKMAP, &map) == 0 && map && map->l_name && map->l_name[0])
+    return map->l_name;
+  return fallback;
+}
+
+class Search {
+ public:
+  Search(const std::vector<std::string>& sonames, const BindSymbols& bind)
+      : sonames_(sonames), bind_(bind) {}
+
+  bool try_file(const std::string& candidate) {
+    void* library = dlopen(candidate.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (!library) return false;
+    std::string missing;
+    if (!bind_(library, missing)) {
+      notes_.push_back(loaded_file(library, candidate) + " lacks " + missing);
+      dlclose(library);
+      return false;
+    }
+    found_.handle = library;
+    found_.path = loaded_file(library, candidate);
+    return true;
+  }
+
+  bool try_directory(const std::string& dir) {
+    for (const std::string& place : places_)
+      if (place == dir) return false;  // $CUDA_PATH and $CUDA_HOME often agree
+    places_.push_back(dir);
+    for (const std::string& soname : sonames_)
+      if (try_file(dir + "/" + soname)) return true;
+    return false;
+  }
+
+  bool try_loader_path() {
+    places_.push_back("the dynamic loader's search path");
+    for (const std::string& soname : sonames_)
+      if (try_file(soname)) return true;
+    return false;
+  }
+
+  bool try_env_directories(const char* variable) {
+    const char* root = std::getenv(variable);
+    if (!root || !*root) return false;
+    for (const char* sub : {"/lib64", "/lib"}) {
+      const std::string dir = std::string(root) + sub;
+      if (is_directory(dir) && try_directory(dir)) return true;
+    }
+    return false;
+  }
+
+  FoundLibrary finish(const std::string& prefix, const std::string& sonameWords) {
+    found_.tried = prefix + sonameWords + " in ";
+    for (size_t i = 0; i < places_.size(); ++i) found_.tried += (i ? ", " : "") + places_[i];
+    for (const std::string& note : notes_) found_.tried += "; " + note;
+    return found_;
+  }
+
+ private:
+  const std::vector<std::string>& sonames_;
+  const BindSymbols& bind_;
+  std::vector<std::string> places_, notes_;
+  FoundLibrary found_;
+};
+
+}  // namespace
+
+FoundLibrary find_cuda_library(const char* envVar, const std::vector<std::string>& sonames,
+                               const std::string& sonameWords, const BindSymbols& bind) {
+  Search search(sonames, bind);
+  // An explicit path wins over whatever the system would find first.
+  const char* explicitPath = std::getenv(envVar);
+  std::string explicitFile;
+  bool found = false;
+  if (explicitPath && *explicitPath) {
+    if (is_directory(explicitPath)) {
+      found = search.try_directory(explicitPath);
+    } else {
+      explicitFile = std::string(explicitPath) + "; ";
+      found = search.try_file(explicitPath);
+    }
+  }
+  if (!found) found = search.try_loader_path();
+  if (!found)
+    found = search.try_env_directories("CUDA_PATH") || search.try_env_directories("CUDA_HOME");
+  if (!found && is_directory("/usr/local/cuda/lib64")) search.try_directory("/usr/local/cuda/lib64");
+  return search.finish(explicitFile, sonameWords);
+}
+
+}  // namespace lc

@@ -8,6 +8,7 @@ import { gelu, glu } from '../ops/activations';
 import { cmul, complex, real } from '../ops/complex';
 import { add, exp, mul, neg, scale, sub } from '../ops/elementwise';
 import { fftConv } from '../ops/fftconv';
+import { linear } from '../ops/linear';
 import { dropout } from '../ops/nn';
 import { checkOptions } from '../ops/options';
 import { sum } from '../ops/reduce';
@@ -15,7 +16,6 @@ import { narrow, reshape } from '../ops/shape';
 import { Device, dispose, keep, randn, Tensor, tensor, tidy, zeros } from '../tensor';
 import { Module } from './module';
 import { checkFlag, checkLayerInput, checkProbability, checkSeed, drawSeed, stateTensor, uniformTensor } from './layer_utils';
-import { linear } from './pending_ops';
 
 export interface S4Options {
   /** State size N (even; N/2 complex modes are kept), default 64. */

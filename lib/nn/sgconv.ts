@@ -5,13 +5,13 @@ import { sgconv } from '../kernels/sgconv';
 import { gelu, glu } from '../ops/activations';
 import { checkNonNegativeInt } from '../ops/kernels';
 import { fftConv } from '../ops/fftconv';
+import { linear } from '../ops/linear';
 import { dropout } from '../ops/nn';
 import { checkOptions } from '../ops/options';
 import { narrow, reshape } from '../ops/shape';
 import { randn, Tensor, tidy, zeros } from '../tensor';
 import { Module } from './module';
 import { checkFlag, checkLayerInput, checkProbability, checkSeed, drawSeed, stateTensor, uniformTensor } from './layer_utils';
-import { linear } from './pending_ops';
 
 export interface SGConvOptions {
   /** Length d of each sub-kernel, default 64. */

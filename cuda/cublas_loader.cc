@@ -13,24 +13,18 @@ constexpr cublasStatus_t kSuccess = 0;
 constexpr cublasStatus_t kAllocFailed = 3;
 constexpr int kDefaultMath = 0;  // CUBLAS_DEFAULT_MATH: FP32 SGEMM (TF32 only when asked for)
 
-template <typename Fn>
-void bind(void* library, const char* symbol, Fn& fn, std::string& missing) {
-  fn = reinterpret_cast<Fn>(dlsym(library, symbol));
-  if (!fn && missing.empty()) missing = symbol;
-}
-
 CublasLibrary load_library() {
   static CublasApi api;  // lives as long as the process; CublasLibrary points at it
   const FoundLibrary found = find_cuda_library(
       "LONGCONV_CUBLAS_PATH",
       {"libcublas.so.13", "libcublas.so.12", "libcublas.so.11", "libcublas.so"},
       "libcublas.so.13, .12, .11 and libcublas.so", [](void* library, std::string& missing) {
-        bind(library, "cublasCreate_v2", api.create, missing);
-        bind(library, "cublasDestroy_v2", api.destroy, missing);
-        bind(library, "cublasSetStream_v2", api.setStream, missing);
-        bind(library, "cublasSetMathMode", api.setMathMode, missing);
-        bind(library, "cublasSgemm_v2", api.sgemm, missing);
-        bind(library, "cublasSgemmStridedBatched", api.sgemmStridedBatched, missing);
+        bind_symbol(library, "cublasCreate_v2", api.create, missing);
+        bind_symbol(library, "cublasDestroy_v2", api.destroy, missing);
+        bind_symbol(library, "cublasSetStream_v2", api.setStream, missing);
+        bind_symbol(library, "cublasSetMathMode", api.setMathMode, missing);
+        bind_symbol(library, "cublasSgemm_v2", api.sgemm, missing);
+        bind_symbol(library, "cublasSgemmStridedBatched", api.sgemmStridedBatched, missing);
         return missing.empty();
       });
   CublasLibrary result;

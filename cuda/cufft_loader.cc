@@ -1,12 +1,8 @@
 #include "cufft_loader.h"
 
 #include <cuda_runtime_api.h>
-#include <dlfcn.h>
-#include <link.h>
-#include <sys/stat.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -14,107 +10,34 @@
 
 #include "cuda_backend.h"
 #include "errors.h"
+#include "library_search.h"
 
 namespace lc {
 namespace {
 
-// CUDA 13 ships libcufft.so.12, CUDA 12 libcufft.so.11, CUDA 11 libcufft.so.10.
-constexpr const char* kSonames[] = {"libcufft.so.12", "libcufft.so.11", "libcufft.so.10",
-                                    "libcufft.so"};
 constexpr cufftResult kSuccess = 0;
 constexpr cufftResult kAllocFailed = 2;
 
-bool is_directory(const std::string& path) {
-  struct stat st;
-  return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-std::string loaded_file(void* library, const std::string& fallback) {
-  link_map* map = nullptr;
-  if (dlinfo(library, RTLD_DI_LINKMAP, &map) == 0 && map && map->l_name && map->l_name[0])
-    return map->l_name;
-  return fallback;
-}
-
-template <typename Fn>
-bool bind(void* library, const char* symbol, Fn& fn, std::string& missing) {
-  fn = reinterpret_cast<Fn>(dlsym(library, symbol));
-  if (!fn && missing.empty()) missing = symbol;
-  return fn != nullptr;
-}
-
-// Opens one candidate and binds every entry point; the handle is never closed, since the bound
-// pointers are used for the life of the process. A library lacking a symbol is noted and skipped.
-bool try_load(const std::string& candidate, CufftApi& api, CufftLibrary& out,
-              std::vector<std::string>& notes) {
-  void* library = dlopen(candidate.c_str(), RTLD_NOW | RTLD_LOCAL);
-  if (!library) return false;
-  std::string missing;
-  bind(library, "cufftGetVersion", api.getVersion, missing);
-  bind(library, "cufftCreate", api.create, missing);
-  bind(library, "cufftDestroy", api.destroy, missing);
-  bind(library, "cufftSetAutoAllocation", api.setAutoAllocation, missing);
-  bind(library, "cufftSetWorkArea", api.setWorkArea, missing);
-  bind(library, "cufftMakePlanMany64", api.makePlanMany64, missing);
-  bind(library, "cufftExecR2C", api.execR2C, missing);
-  bind(library, "cufftExecC2R", api.execC2R, missing);
-  if (!missing.empty()) {
-    notes.push_back(loaded_file(library, candidate) + " lacks " + missing);
-    dlclose(library);
-    return false;
-  }
-  out.path = loaded_file(library, candidate);
-  return true;
-}
-
 CufftLibrary load_library() {
   static CufftApi api;  // lives as long as the process; CufftLibrary points at it
+  // CUDA 13 ships libcufft.so.12, CUDA 12 libcufft.so.11, CUDA 11 libcufft.so.10.
+  const FoundLibrary found = find_cuda_library(
+      "LONGCONV_CUFFT_PATH", {"libcufft.so.12", "libcufft.so.11", "libcufft.so.10", "libcufft.so"},
+      "libcufft.so.12, .11, .10 and libcufft.so", [](void* library, std::string& missing) {
+        bind_symbol(library, "cufftGetVersion", api.getVersion, missing);
+        bind_symbol(library, "cufftCreate", api.create, missing);
+        bind_symbol(library, "cufftDestroy", api.destroy, missing);
+        bind_symbol(library, "cufftSetAutoAllocation", api.setAutoAllocation, missing);
+        bind_symbol(library, "cufftSetWorkArea", api.setWorkArea, missing);
+        bind_symbol(library, "cufftMakePlanMany64", api.makePlanMany64, missing);
+        bind_symbol(library, "cufftExecR2C", api.execR2C, missing);
+        bind_symbol(library, "cufftExecC2R", api.execC2R, missing);
+        return missing.empty();
+      });
   CufftLibrary result;
-  std::vector<std::string> places, notes;
-  auto try_directory = [&](const std::string& dir) {
-    for (const std::string& place : places)
-      if (place == dir) return false;  // $CUDA_PATH and $CUDA_HOME often agree
-    places.push_back(dir);
-    for (const char* soname : kSonames)
-      if (try_load(dir + "/" + soname, api, result, notes)) return true;
-    return false;
-  };
-  auto try_env_directories = [&](const char* variable) {
-    const char* root = std::getenv(variable);
-    if (!root || !*root) return false;
-    for (const char* sub : {"/lib64", "/lib"}) {
-      const std::string dir = std::string(root) + sub;
-      if (is_directory(dir) && try_directory(dir)) return true;
-    }
-    return false;
-  };
-
-  // An explicit path wins over whatever the system would find first.
-  const char* explicitPath = std::getenv("LONGCONV_CUFFT_PATH");
-  std::string explicitFile;
-  bool found = false;
-  if (explicitPath && *explicitPath) {
-    if (is_directory(explicitPath)) {
-      found = try_directory(explicitPath);
-    } else {
-      explicitFile = std::string(explicitPath) + "; ";
-      found = try_load(explicitPath, api, result, notes);
-    }
-  }
-  if (!found) {
-    places.push_back("the dynamic loader's search path");
-    for (const char* soname : kSonames)
-      if ((found = try_load(soname, api, result, notes))) break;
-  }
-  if (!found) found = try_env_directories("CUDA_PATH") || try_env_directories("CUDA_HOME");
-  if (!found && is_directory("/usr/local/cuda/lib64"))
-    found = try_directory("/usr/local/cuda/lib64");
-
-  std::string tried = explicitFile + "libcufft.so.12, .11, .10 and libcufft.so in ";
-  for (size_t i = 0; i < places.size(); ++i) tried += (i ? ", " : "") + places[i];
-  for (const std::string& note : notes) tried += "; " + note;
-  result.tried = tried;
-  if (found) result.api = &api;
+  result.path = found.path;
+  result.tried = found.tried;
+  if (found.handle) result.api = &api;
   return result;
 }
 

@@ -1,7 +1,8 @@
 // Finds a CUDA math library at run time with dlopen (it is never linked, so the addon loads on
-// machines without it). Used for cuBLAS (cuda/cublas_loader.cc); cuFFT's loader follows the
-// same order (cuda/cufft_loader.cc).
+// machines without it). Used by the cuFFT and cuBLAS loaders.
 #pragma once
+#include <dlfcn.h>
+
 #include <functional>
 #include <string>
 #include <vector>
@@ -13,6 +14,13 @@ struct FoundLibrary {
   std::string path;        // the file that was loaded
   std::string tried;       // every candidate, for the "not found" message
 };
+
+// Looks up `symbol` into the function pointer `fn`; names the first missing one in `missing`.
+template <typename Fn>
+void bind_symbol(void* library, const char* symbol, Fn& fn, std::string& missing) {
+  fn = reinterpret_cast<Fn>(dlsym(library, symbol));
+  if (!fn && missing.empty()) missing = symbol;
+}
 
 // Binds the library's entry points from an open handle; on failure names the first missing one.
 using BindSymbols = std::function<bool(void* handle, std::string& missing)>;

@@ -38,8 +38,7 @@ const optionNames = ['dInput', 'nTokens', 'dModel', 'nLayers', 'layer', 'nClasse
 
 function makeLayer(spec: LayerSpec, H: number, defaults: Record<string, unknown>): SequenceLayer {
   const { type, ...own } = spec;
-  const options = { ...defaults, ...own };
-  // Each layer validates its own options (unknown names throw there).
+  const options: unknown = { ...defaults, ...own }; // each layer validates its own options
   switch (type) {
     case 's4d': return new S4D(H, options as ConstructorParameters<typeof S4D>[1]);
     case 's4': return new S4(H, options as ConstructorParameters<typeof S4>[1]);

@@ -8,7 +8,8 @@ import { layerNorm } from '../ops/layernorm';
 import { linear } from '../ops/linear';
 import { dropout, embedding } from '../ops/nn';
 import { uniformGenerator } from '../random';
-import { full, randn, Tensor, tensor } from '../tensor';
+import { full, randn, Tensor } from '../tensor';
+import { checkProbability, uniformTensor } from './layer_utils';
 import { Module, ParameterGroup } from './module';
 
 /**
@@ -46,14 +47,6 @@ export abstract class Layer extends Module {
 export function seedStream(seed: number | undefined): () => number {
   const uniform = uniformGenerator(seed);
   return () => Math.floor(uniform() * 2 ** 32);
-}
-
-/** Uniform values in [−bound, bound) from a seed: PyTorch's default Linear/Conv1d init. */
-export function uniformTensor(shape: number[], bound: number, seed: number): Tensor {
-  const uniform = uniformGenerator(seed);
-  const values = new Float32Array(shape.reduce((a, b) => a * b, 1));
-  for (let i = 0; i < values.length; i++) values[i] = (2 * uniform() - 1) * bound;
-  return tensor(values, shape);
 }
 
 /**
@@ -149,7 +142,7 @@ export class Dropout extends Layer {
 
   constructor(readonly p: number, options?: { seed?: number }) {
     super();
-    if (typeof p !== 'number' || !(p >= 0 && p < 1)) throw new RangeError(`p: expected a probability in [0, 1), got ${describe(p)}`);
+    checkProbability(p, 'p');
     const opts = checkOptions<{ seed?: number }>(options, 'Dropout options', ['seed']);
     this.nextSeed = seedStream(opts.seed);
   }

@@ -15,7 +15,8 @@ import { keep, randn, Tensor, tensor, tidy, zeros } from '../tensor';
 import { gelu, glu } from '../ops/activations';
 import { linear } from '../ops/linear';
 import { dropout } from '../ops/nn';
-import { checkInput, Layer, seedStream, uniformTensor } from './layers';
+import { checkProbability, uniformTensor } from './layer_utils';
+import { checkInput, Layer, seedStream } from './layers';
 
 export interface S4DLayerOptions {
   /** State size N (N/2 complex modes are kept); even. Default 64. */
@@ -76,10 +77,7 @@ export class S4D extends Layer {
     if (this.disc !== 'zoh' && this.disc !== 'bilinear') throw new TypeError(`options.disc: expected 'zoh' or 'bilinear', got ${describe(this.disc)}`);
     this.bidirectional = opts.bidirectional ?? false;
     if (typeof this.bidirectional !== 'boolean') throw new TypeError(`options.bidirectional: expected a boolean, got ${describe(this.bidirectional)}`);
-    this.dropoutP = opts.dropout ?? 0;
-    if (typeof this.dropoutP !== 'number' || !(this.dropoutP >= 0 && this.dropoutP < 1)) {
-      throw new RangeError(`options.dropout: expected a probability in [0, 1), got ${describe(opts.dropout)}`);
-    }
+    this.dropoutP = checkProbability(opts.dropout ?? 0, 'options.dropout');
     this.lMax = opts.lMax === undefined ? undefined : checkPositiveInt(opts.lMax, 'options.lMax');
 
     const seeds = seedStream(opts.seed);

@@ -1,0 +1,327 @@
+// The S4 layer (SPEC §2): a DPLR (HiPPO-LegS) SSM kernel → fftConv with D → GELU → dropout →
+// 1×1 convolution H → 2H → GLU, plus an O(N·H) recurrent step for streaming inference.
+import { checkPositiveInt, checkRank, checkShape, checkTensor, fmtShape } from '../errors';
+import { hippoLegS, logDt } from '../init';
+import { CMatrix, conjugateDoubled } from '../kernels/complex64';
+import { dplrTransition, s4 as s4Kernel, setupCt } from '../kernels/s4';
+import { gelu, glu } from '../ops/activations';
+import { cmul, complex, real } from '../ops/complex';
+import { add, exp, mul, neg, scale, sub } from '../ops/elementwise';
+import { fftConv } from '../ops/fftconv';
+import { linear } from '../ops/linear';
+import { dropout } from '../ops/nn';
+import { checkOptions } from '../ops/options';
+import { sum } from '../ops/reduce';
+import { narrow, reshape } from '../ops/shape';
+import { Device, dispose, keep, randn, Tensor, tensor, tidy, zeros } from '../tensor';
+import { Module } from './module';
+import { checkFlag, checkLayerInput, checkProbability, checkSeed, drawSeed, stateTensor, uniformTensor } from './layer_utils';
+
+export interface S4Options {
+  /** State size N (even; N/2 complex modes are kept), default 64. */
+  dState?: number;
+  /** Rank R of the low-rank part P (1 or 2), default 1. Rank 2 starts with P_2 = 0. */
+  rank?: number;
+  /** Kernels per feature, default 1; the output linear then mixes channels·H features. */
+  channels?: number;
+  /** Adds an anti-causal kernel (twice the C̃ rows); such a layer cannot run step by step. */
+  bidirectional?: boolean;
+  /** Dropout probability after the GELU, default 0. */
+  dropout?: number;
+  /** The kernel length: C̃ is set up for it, and inputs must have L <= lMax. Required. */
+  lMax: number;
+  /** dt ~ exp(U(log dtMin, log dtMax)), defaults 1e-3 and 1e-1. */
+  dtMin?: number;
+  dtMax?: number;
+  /** Seed for a reproducible initialisation (otherwise the global generator, see lc.seed). */
+  seed?: number;
+}
+
+/** Host-precomputed constants of the recurrent (bilinear, Sherman–Morrison/Woodbury) step. */
+interface StepConstants {
+  halfLambda: Tensor; // dt/2·Λ [H,N,2]
+  dtB: Tensor; // dt·B [H,N,2]
+  Q: Tensor; // conj(P) [R,H,N,2]
+  halfP: Tensor; // dt/2·P [R,H,N,2]
+  QInv0: Tensor; // conj(P)/(1 − dt/2·Λ) [R,H,N,2]
+  GInv: Tensor; // (I + dt/2·PᴴD₀⁻¹P)⁻¹ transposed to [1,R(i),R(j),H] (real)
+  inv0: Tensor; // 1/(1 − dt/2·Λ) [H,N,2]
+  C: Tensor; // C = (I − dA^L)^{-T} C̃ [C,H,N,2]
+}
+
+/**
+ * The S4 layer: maps u [B,H,L] → [B,H,L] with the kernel of a diagonal-plus-low-rank SSM
+ * (HiPPO-LegS init, bilinear discretisation), computed the S4 way by kernels.s4.
+ *
+ * Parameters (names as the S4 repository's, shapes with N' = dState/2, C' = channels, twice
+ * that when bidirectional): `kernel.log_dt` [H], `kernel.log_A_real` [H,N'] (Re Λ = −exp),
+ * `kernel.A_imag` [H,N'], `kernel.P` [R,H,N',2], `kernel.B` [H,N',2] (all group 'ssm'),
+ * `kernel.C` [C',H,N',2] holding C̃ = (I − dA^lMax)ᵀ C (group 'default'; set up at init from a
+ * complex normal C), `D` [H] (or [channels,H]; 'noDecay'), `output_linear.0.weight`
+ * [2H, channels·H, 1] and `output_linear.0.bias` [2H] ('noDecay'), initialised as torch's Conv1d.
+ *
+ * The kernel is always computed at lMax (C̃ encodes that length) and truncated to the input's L.
+ */
+export class S4 extends Module {
+  readonly H: number;
+  /** Kept complex modes N' = dState / 2. */
+  readonly modes: number;
+  readonly rank: number;
+  readonly channels: number;
+  readonly bidirectional: boolean;
+  readonly dropoutP: number;
+  readonly lMax: number;
+  private stepConstants: StepConstants | null = null;
+
+  /**
+   * @throws TypeError for a non-numeric size or option, an unknown option; RangeError for H < 1,
+   *   an odd or non-positive dState, rank ∉ {1,2}, channels < 1, lMax missing or < 1, a dropout
+   *   outside [0,1), or bad dtMin/dtMax.
+   */
+  constructor(H: number, options: S4Options) {
+    super();
+    const opts = checkOptions<S4Options>(options, 'S4 options', ['dState', 'rank', 'channels', 'bidirectional', 'dropout', 'lMax', 'dtMin', 'dtMax', 'seed']);
+    this.H = checkPositiveInt(H, 'H');
+    if (opts.lMax === undefined) throw new TypeError('options.lMax: required (C̃ is set up for the kernel length lMax)');
+    this.lMax = checkPositiveInt(opts.lMax, 'options.lMax');
+    const dState = checkPositiveInt(opts.dState ?? 64, 'options.dState');
+    if (dState % 2 !== 0) throw new RangeError(`options.dState: expected an even state size, got ${dState}`);
+    this.modes = dState / 2;
+    this.rank = checkPositiveInt(opts.rank ?? 1, 'options.rank');
+    if (this.rank > 2) throw new RangeError(`options.rank: expected 1 or 2, got ${this.rank}`);
+    this.channels = checkPositiveInt(opts.channels ?? 1, 'options.channels');
+    this.bidirectional = checkFlag(opts.bidirectional, 'options.bidirectional', false);
+    this.dropoutP = checkProbability(opts.dropout ?? 0, 'options.dropout');
+    const seed = checkSeed(opts.seed);
+
+    const { modes: N, rank: R, channels } = this;
+    const kernelRows = channels * (this.bidirectional ? 2 : 1);
+    tidy(() => {
+      const logDtT = logDt(H, opts.dtMin ?? 1e-3, opts.dtMax ?? 1e-1, { seed: drawSeed(seed, 0) });
+      const hippo = hippoLegS(dState);
+      const [lam, p, b] = [hippo.Lambda, hippo.P, hippo.B].map((t) => t.toFloat32Array());
+      const logAReal = new Float32Array(H * N), aImag = new Float32Array(H * N);
+      const P = new Float32Array(R * H * N * 2), B = new Float32Array(H * N * 2);
+      for (let h = 0; h < H; h++) {
+        for (let n = 0; n < N; n++) {
+          logAReal[h * N + n] = Math.log(-lam[2 * n]);
+          aImag[h * N + n] = lam[2 * n + 1];
+        }
+        P.set(p, h * N * 2); // rank 0; a second rank starts at zero
+        B.set(b, h * N * 2);
+      }
+      const logAT = tensor(logAReal, [H, N]);
+      const aImagT = tensor(aImag, [H, N]);
+      const PT = tensor(P, [R, H, N, 2]);
+      // C complex normal with variance 1 (each part 1/2), converted to the trained C̃.
+      const C = randn([kernelRows, H, N, 2], { seed: drawSeed(seed, 1), std: Math.SQRT1_2 });
+      const Lambda = complex(neg(exp(logAT)), aImagT);
+      const Ct = setupCt(C, { Lambda, P: PT, dt: exp(logDtT) }, this.lMax);
+      const fanIn = channels * H;
+      this.registerParameter('kernel.log_dt', logDtT, 'ssm');
+      this.registerParameter('kernel.log_A_real', logAT, 'ssm');
+      this.registerParameter('kernel.A_imag', aImagT, 'ssm');
+      this.registerParameter('kernel.P', PT, 'ssm');
+      this.registerParameter('kernel.B', tensor(B, [H, N, 2]), 'ssm');
+      this.registerParameter('kernel.C', Ct);
+      this.registerParameter('D', randn(channels === 1 ? [H] : [channels, H], { seed: drawSeed(seed, 2) }), 'noDecay');
+      this.registerParameter('output_linear.0.weight', uniformTensor([2 * H, fanIn, 1], 1 / Math.sqrt(fanIn), drawSeed(seed, 3)));
+      this.registerParameter('output_linear.0.bias', uniformTensor([2 * H], 1 / Math.sqrt(fanIn), drawSeed(seed, 4)), 'noDecay');
+    });
+  }
+
+  private p(name: string): Tensor {
+    return stateTensor(this, name);
+  }
+
+  /** The SSM kernel at lMax: [C',H,lMax] (C' = channels, doubled when bidirectional). */
+  kernel(): Tensor {
+    return tidy(() => {
+      const Lambda = complex(neg(exp(this.p('kernel.log_A_real'))), this.p('kernel.A_imag'));
+      const dt = exp(this.p('kernel.log_dt'));
+      return s4Kernel({ Lambda, P: this.p('kernel.P'), B: this.p('kernel.B'), Ct: this.p('kernel.C'), dt }, this.lMax);
+    });
+  }
+
+  /**
+   * u [B,H,L] → [B,H,L], L <= lMax (the kernel is computed at lMax and truncated to L).
+   * @throws TypeError for a non-tensor or disposed input; RangeError for a rank other than 3, a
+   *   width other than H, an empty dimension, or L > lMax.
+   */
+  forward(x: Tensor): Tensor {
+    const [B, H, L] = checkLayerInput(x, this.H, this.device, 'S4 layer');
+    if (L > this.lMax) throw new RangeError(`x: sequence length L = ${L} exceeds lMax = ${this.lMax} of this S4 layer (C̃ is set up for lMax)`);
+    const { channels } = this;
+    return tidy(() => {
+      let k = this.kernel();
+      if (L < this.lMax) k = narrow(k, 2, 0, L);
+      const causal = (start: number) => {
+        const part = this.bidirectional ? narrow(k, 0, start, channels) : k;
+        return channels === 1 ? reshape(part, [H, L]) : part;
+      };
+      let y = fftConv(x, causal(0), { D: this.p('D'), kRev: this.bidirectional ? causal(channels) : undefined });
+      if (channels > 1) y = reshape(y, [B, channels * H, L]);
+      return this.mixOutput(y, 1);
+    });
+  }
+
+  /** GELU → dropout → linear along `axis` (channels·H → 2H) → GLU over that axis. */
+  private mixOutput(y: Tensor, axis: number): Tensor {
+    let z = gelu(y);
+    if (this.dropoutP > 0 && this.training) z = dropout(z, this.dropoutP, { training: true });
+    const weight = this.p('output_linear.0.weight');
+    z = linear(z, reshape(weight, weight.shape.slice(0, 2)), this.p('output_linear.0.bias'), { axis });
+    return glu(z, axis);
+  }
+
+  /**
+   * Precomputes the recurrent step from the current parameters (call it again after they
+   * change): C = (I − dA^lMax)^{-T} C̃ (dense float64 on the host, once per feature) and the
+   * diagonal/low-rank factors of the bilinear step, so step() costs O(N·H) per sample.
+   * @throws Error for a bidirectional layer (its output depends on future inputs).
+   */
+  setupStep(): void {
+    if (this.bidirectional) throw new Error('S4.setupStep: a bidirectional layer cannot run step by step (its output depends on future inputs)');
+    const { H, modes: N, rank: R } = this;
+    const C0 = this.channels;
+    const host = (name: string) => Float64Array.from(this.p(name).toFloat32Array());
+    const logAReal = host('kernel.log_A_real'), aImag = host('kernel.A_imag'), logDtH = host('kernel.log_dt');
+    const P = host('kernel.P'), B = host('kernel.B'), Ct = host('kernel.C');
+    const out = {
+      halfLambda: new Float32Array(H * N * 2), dtB: new Float32Array(H * N * 2), inv0: new Float32Array(H * N * 2),
+      Q: new Float32Array(R * H * N * 2), halfP: new Float32Array(R * H * N * 2), QInv0: new Float32Array(R * H * N * 2),
+      GInv: new Float32Array(R * R * H), C: new Float32Array(C0 * H * N * 2),
+    };
+    for (let h = 0; h < H; h++) {
+      const dt = Math.exp(logDtH[h]);
+      const lambda = new Float64Array(2 * N);
+      for (let n = 0; n < N; n++) [lambda[2 * n], lambda[2 * n + 1]] = [-Math.exp(logAReal[h * N + n]), aImag[h * N + n]];
+      const Ps = Array.from({ length: R }, (_, r) => P.subarray(2 * N * (r * H + h), 2 * N * (r * H + h + 1)));
+      recoverC(dplrTransition(lambda, Ps, dt).pow(this.lMax), Ct, out.C, h, H, N, C0);
+      const inv0 = new Float64Array(2 * N);
+      for (let n = 0; n < N; n++) {
+        const i = 2 * (h * N + n);
+        // 1/(1 − dt/2·Λ)
+        const dr = 1 - (dt / 2) * lambda[2 * n], di = -(dt / 2) * lambda[2 * n + 1];
+        const den = dr * dr + di * di;
+        [inv0[2 * n], inv0[2 * n + 1]] = [dr / den, -di / den];
+        [out.inv0[i], out.inv0[i + 1]] = [inv0[2 * n], inv0[2 * n + 1]];
+        [out.halfLambda[i], out.halfLambda[i + 1]] = [(dt / 2) * lambda[2 * n], (dt / 2) * lambda[2 * n + 1]];
+        [out.dtB[i], out.dtB[i + 1]] = [dt * B[i], dt * B[i + 1]];
+      }
+      // G = I + dt/2·PᴴD₀⁻¹P on the doubled state: G_ij = δ_ij + dt·Re Σ conj(p_i)·inv0·p_j (real).
+      const G = Array.from({ length: R }, () => new Float64Array(R));
+      for (let r = 0; r < R; r++) {
+        const p = Ps[r];
+        for (let n = 0; n < N; n++) {
+          const i = 2 * ((r * H + h) * N + n);
+          const [qr, qi] = [p[2 * n], -p[2 * n + 1]];
+          const [ar, ai] = [inv0[2 * n], inv0[2 * n + 1]];
+          [out.Q[i], out.Q[i + 1]] = [qr, qi];
+          [out.halfP[i], out.halfP[i + 1]] = [(dt / 2) * p[2 * n], (dt / 2) * p[2 * n + 1]];
+          [out.QInv0[i], out.QInv0[i + 1]] = [qr * ar - qi * ai, qr * ai + qi * ar];
+        }
+        for (let s = 0; s < R; s++) {
+          let acc = 0;
+          for (let n = 0; n < N; n++) {
+            const i = 2 * ((r * H + h) * N + n);
+            const [mr, mi] = [out.QInv0[i], out.QInv0[i + 1]];
+            acc += mr * Ps[s][2 * n] - mi * Ps[s][2 * n + 1];
+          }
+          G[r][s] = (r === s ? 1 : 0) + dt * acc;
+        }
+      }
+      const inverse = invertSmall(G);
+      for (let i = 0; i < R; i++) for (let j = 0; j < R; j++) out.GInv[(i * R + j) * H + h] = inverse[i][j];
+    }
+    this.disposeStep();
+    const device = this.device;
+    const make = (data: Float32Array, shape: number[]) => keep(tensor(data, shape, { device }));
+    this.stepConstants = {
+      halfLambda: make(out.halfLambda, [H, N, 2]), dtB: make(out.dtB, [H, N, 2]), inv0: make(out.inv0, [H, N, 2]),
+      Q: make(out.Q, [R, H, N, 2]), halfP: make(out.halfP, [R, H, N, 2]), QInv0: make(out.QInv0, [R, H, N, 2]),
+      GInv: make(out.GInv, [1, R, R, H]), C: make(out.C, [C0, H, N, 2]),
+    };
+  }
+
+  /** The zero state for `batch` sequences: complex [batch, H, N', 2] (the kept modes). */
+  defaultState(batch: number): Tensor {
+    return zeros([checkPositiveInt(batch, 'batch'), this.H, this.modes, 2], { device: this.device });
+  }
+
+  /**
+   * One step of the recurrence: x_t [B,H] and the state [B,H,N',2] → [y_t [B,H], new state].
+   * With the doubled state [x, conj x] and A = diag(Λ) − PPᴴ: x' = (I − dt/2·A)⁻¹((I + dt/2·A)x
+   * + dt·B·u), the inverse applied by the Woodbury identity; y = 2 Re Σ C·x' + D·u, then GELU,
+   * the output linear and GLU (dropout off). Running it over a sequence from defaultState gives
+   * forward()'s output. O(N·H) per sample.
+   * @throws Error before setupStep(); TypeError/RangeError for bad x_t or state.
+   */
+  step(xt: Tensor, state: Tensor): [Tensor, Tensor] {
+    const k = this.stepConstants;
+    if (!k) throw new Error('S4.step: call setupStep() first');
+    checkTensor(xt, 'x_t', Tensor);
+    checkRank(xt, 'x_t', ['B,H']);
+    const [B] = xt.shape;
+    const { H, modes: N, rank: R, channels } = this;
+    checkShape(xt, 'x_t', [B, H], `[B,H] with H = ${H}, the width of this S4 layer`);
+    if (B < 1) throw new RangeError(`x_t: expected a batch >= 1, got shape ${fmtShape(xt.shape)}`);
+    checkTensor(state, 'state', Tensor);
+    checkShape(state, 'state', [B, H, N, 2], 'defaultState(B): [B,H,N/2,2]');
+    if (xt.device !== this.device || state.device !== this.device) {
+      throw new TypeError(`x_t, state: expected device '${this.device}' (the layer's), got '${xt.device}' and '${state.device}'`);
+    }
+    return tidy(() => {
+      const u = reshape(xt, [B, H, 1, 1]);
+      // Σ_r p_r·c_r[b,h] for per-rank real coefficients c [B,R,H].
+      const lowRank = (c: Tensor) => sum(mul(k.halfP, reshape(c, [B, R, H, 1, 1])), 1);
+      // 2 Re Σ_n a[r,h,n]·v[b,h,n] → [B,R,H]
+      const pairSum = (a: Tensor, v: Tensor) => scale(sum(real(cmul(reshape(v, [B, 1, H, N, 2]), a)), -1), 2);
+      const s = pairSum(k.Q, state);
+      const v = add(sub(add(state, cmul(k.halfLambda, state)), lowRank(s)), mul(k.dtB, u));
+      const c = sum(mul(k.GInv, reshape(pairSum(k.QInv0, v), [B, 1, R, H])), 2);
+      const next = cmul(k.inv0, sub(v, lowRank(c)));
+      let y = add(pairSum(k.C, next), mul(this.p('D'), reshape(xt, [B, 1, H])));
+      y = reshape(y, [B, channels * H]);
+      return [this.mixOutput(y, -1), next] as [Tensor, Tensor];
+    });
+  }
+
+  private disposeStep(): void {
+    if (this.stepConstants) dispose(Object.values(this.stepConstants));
+    this.stepConstants = null;
+  }
+
+  /** Moves the parameters; the step constants are dropped (call setupStep() again). */
+  override to(device: Device | 'auto'): this {
+    this.disposeStep();
+    return super.to(device);
+  }
+
+  override dispose(): void {
+    this.disposeStep();
+    super.dispose();
+  }
+}
+
+/**
+ * C = (I − dA^L)^{-T} C̃ for feature h and every channel. C̃ is a kept-modes vector, doubled to
+ * [C̃, conj C̃]; the solution keeps that conjugate-pair structure, so its first N entries are C.
+ */
+function recoverC(dAL: CMatrix, Ct: Float64Array, out: Float32Array, h: number, H: number, N: number, channels: number): void {
+  const I = CMatrix.identity(2 * N);
+  const inverse = I.plusScaled(dAL, -1).transpose().solve(I);
+  for (let c = 0; c < channels; c++) {
+    const row = 2 * N * (c * H + h);
+    const C = inverse.mulVec(conjugateDoubled(Ct.subarray(row, row + 2 * N)));
+    out.set(Float32Array.from(C.subarray(0, 2 * N)), row);
+  }
+}
+
+/** The inverse of a real 1×1 or 2×2 matrix. */
+function invertSmall(G: Float64Array[]): number[][] {
+  if (G.length === 1) return [[1 / G[0][0]]];
+  const det = G[0][0] * G[1][1] - G[0][1] * G[1][0];
+  if (det === 0 || !Number.isFinite(det)) throw new RangeError(`S4.setupStep: the low-rank correction is singular (det ${det})`);
+  return [[G[1][1] / det, -G[0][1] / det], [-G[1][0] / det, G[0][0] / det]];
+}

@@ -1,0 +1,139 @@
+// The SGConv layer (SPEC §2): the multiscale SGConv kernel → fftConv (+D, optionally
+// bidirectional) → GELU → dropout → Linear(channels·H → H) (or → 2H and GLU).
+import { checkPositiveInt, describe } from '../errors';
+import { sgconv } from '../kernels/sgconv';
+import { gelu, glu } from '../ops/activations';
+import { checkNonNegativeInt } from '../ops/kernels';
+import { fftConv } from '../ops/fftconv';
+import { linear } from '../ops/linear';
+import { dropout } from '../ops/nn';
+import { checkOptions } from '../ops/options';
+import { narrow, reshape } from '../ops/shape';
+import { randn, Tensor, tidy, zeros } from '../tensor';
+import { Module } from './module';
+import { checkFlag, checkLayerInput, checkProbability, checkSeed, drawSeed, stateTensor, uniformTensor } from './layer_utils';
+
+export interface SGConvOptions {
+  /** Length d of each sub-kernel, default 64. */
+  kernelDim?: number;
+  /** The longest sequence the kernel is built for (sets the number of scales). Required. */
+  lMax: number;
+  /** Kernels per feature, default 1; the output linear mixes channels·H features. */
+  channels?: number;
+  /** The decay multiplier: sub-kernel i is scaled by decay^(S−1−i); default 2 (α = 1/2). */
+  decay?: number;
+  /** Sub-kernel i is upsampled by 2^(max(0,i−1)+initScale); default 0. */
+  initScale?: number;
+  /** Adds an anti-causal kernel (twice the sub-kernel rows). */
+  bidirectional?: boolean;
+  /** Dropout probability after the GELU, default 0. */
+  dropout?: number;
+  /** Output linear to 2H followed by GLU (instead of straight to H), default false. */
+  glu?: boolean;
+  /** Seed for a reproducible initialisation (otherwise the global generator, see lc.seed). */
+  seed?: number;
+}
+
+/**
+ * The SGConv layer: maps u [B,H,L] → [B,H,L] with a multiscale kernel of O(log lMax) parameters.
+ *
+ * Parameters (C' = channels, twice that when bidirectional): `kernel_list.{i}` [C',H,kernelDim]
+ * for i < S = max(1, 1 + ceil(log2(lMax/kernelDim)) − initScale) (group 'ssm', N(0,1) init),
+ * `D` [channels,H] ('noDecay', N(0,1)), `output_linear.weight` [H (2H with glu), channels·H] and
+ * `output_linear.bias` ('noDecay'), initialised as torch's Linear. Buffer `kernel_norm` [C',H]:
+ * the per-row L2 norm of the untruncated kernel, computed at the first forward and then frozen
+ * (it is part of the state dict; all zeros means "not computed yet").
+ *
+ * Any L works: the kernel (of length kernelDim·2^(S−1+initScale) >= lMax) is truncated or
+ * zero-padded to L.
+ */
+export class SGConv extends Module {
+  readonly H: number;
+  readonly kernelDim: number;
+  readonly lMax: number;
+  readonly channels: number;
+  readonly decay: number;
+  readonly initScale: number;
+  readonly bidirectional: boolean;
+  readonly dropoutP: number;
+  readonly glu: boolean;
+  /** Number of sub-kernels S. */
+  readonly numScales: number;
+  private normFrozen = false;
+
+  /**
+   * @throws TypeError for a non-numeric size or option, an unknown option, a missing lMax;
+   *   RangeError for sizes < 1, a negative initScale, a non-positive decay or a dropout
+   *   outside [0,1).
+   */
+  constructor(H: number, options: SGConvOptions) {
+    super();
+    const opts = checkOptions<SGConvOptions>(options, 'SGConv options', ['kernelDim', 'lMax', 'channels', 'decay', 'initScale', 'bidirectional', 'dropout', 'glu', 'seed']);
+    this.H = checkPositiveInt(H, 'H');
+    if (opts.lMax === undefined) throw new TypeError('options.lMax: required (it sets the number of scales)');
+    this.lMax = checkPositiveInt(opts.lMax, 'options.lMax');
+    this.kernelDim = checkPositiveInt(opts.kernelDim ?? 64, 'options.kernelDim');
+    this.channels = checkPositiveInt(opts.channels ?? 1, 'options.channels');
+    const decay = opts.decay ?? 2;
+    if (typeof decay !== 'number') throw new TypeError(`options.decay: expected a number, got ${describe(decay)}`);
+    if (!(decay > 0) || !Number.isFinite(decay)) throw new RangeError(`options.decay: expected a finite number > 0, got ${decay}`);
+    this.decay = decay;
+    this.initScale = checkNonNegativeInt(opts.initScale ?? 0, 'options.initScale');
+    this.bidirectional = checkFlag(opts.bidirectional, 'options.bidirectional', false);
+    this.dropoutP = checkProbability(opts.dropout ?? 0, 'options.dropout');
+    this.glu = checkFlag(opts.glu, 'options.glu', false);
+    const seed = checkSeed(opts.seed);
+    this.numScales = Math.max(1, 1 + Math.ceil(Math.log2(this.lMax / this.kernelDim)) - this.initScale);
+
+    const rows = this.channels * (this.bidirectional ? 2 : 1);
+    for (let i = 0; i < this.numScales; i++) {
+      this.registerParameter(`kernel_list.${i}`, randn([rows, H, this.kernelDim], { seed: drawSeed(seed, i + 3) }), 'ssm');
+    }
+    this.registerParameter('D', randn([this.channels, H], { seed: drawSeed(seed, 0) }), 'noDecay');
+    const fanIn = this.channels * H, outFeatures = this.glu ? 2 * H : H;
+    this.registerParameter('output_linear.weight', uniformTensor([outFeatures, fanIn], 1 / Math.sqrt(fanIn), drawSeed(seed, 1)));
+    this.registerParameter('output_linear.bias', uniformTensor([outFeatures], 1 / Math.sqrt(fanIn), drawSeed(seed, 2)), 'noDecay');
+    this.registerBuffer('kernel_norm', zeros([rows, H]));
+  }
+
+  private p(name: string): Tensor {
+    return stateTensor(this, name);
+  }
+
+  /**
+   * The kernel [C',H,L]. The first call computes the norm and freezes it in `kernel_norm`
+   * (unless a loaded state dict already holds one); later calls divide by that frozen norm.
+   */
+  kernel(L: number): Tensor {
+    const subKernels = Array.from({ length: this.numScales }, (_, i) => this.p(`kernel_list.${i}`));
+    const options = { multiplier: this.decay, initScale: this.initScale };
+    if (!this.normFrozen && this.p('kernel_norm').toFloat32Array().every((v) => v === 0)) {
+      const { kernel, norm } = sgconv(subKernels, L, options);
+      this.replaceTensor('kernel_norm', norm);
+      this.normFrozen = true;
+      return kernel;
+    }
+    this.normFrozen = true;
+    return sgconv(subKernels, L, { ...options, norm: this.p('kernel_norm') }).kernel;
+  }
+
+  /**
+   * u [B,H,L] → [B,H,L].
+   * @throws TypeError for a non-tensor or disposed input; RangeError for a rank other than 3, a
+   *   width other than H or an empty dimension.
+   */
+  forward(x: Tensor): Tensor {
+    const [B, H, L] = checkLayerInput(x, this.H, this.device, 'SGConv layer');
+    const { channels } = this;
+    return tidy(() => {
+      const k = this.kernel(L);
+      const causal = this.bidirectional ? narrow(k, 0, 0, channels) : k;
+      const kRev = this.bidirectional ? narrow(k, 0, channels, channels) : undefined;
+      let y = reshape(fftConv(x, causal, { D: this.p('D'), kRev }), [B, channels * H, L]);
+      y = gelu(y);
+      if (this.dropoutP > 0 && this.training) y = dropout(y, this.dropoutP, { training: true });
+      y = linear(y, this.p('output_linear.weight'), this.p('output_linear.bias'), { axis: 1 });
+      return this.glu ? glu(y, 1) : y;
+    });
+  }
+}

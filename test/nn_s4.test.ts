@@ -1,0 +1,198 @@
+import * as lc from '../lib';
+import { cudaSuite, expectBadInput, expectMemoryFlat, fakeTensor, randomArray, relError, testBadInput } from './helpers';
+import { expectCudaMatchesCpu, expectDropoutOnlyInTraining, expectStateDictRoundTrip, overfit, setTensor, worstParameterGradError } from './nn_layers';
+
+/** Runs step() over x [B,H,L] from the zero state; returns the outputs as [B,H,L] values. */
+function runSteps(layer: lc.nn.S4, x: lc.Tensor): Float32Array {
+  const [B, H, L] = x.shape;
+  const xs = x.toFloat32Array();
+  const ys = new Float32Array(xs.length);
+  let state = layer.defaultState(B);
+  for (let t = 0; t < L; t++) {
+    const xt = new Float32Array(B * H);
+    for (let i = 0; i < B * H; i++) xt[i] = xs[i * L + t];
+    const [y, next] = lc.tidy(() => layer.step(lc.tensor(xt, [B, H], { device: x.device }), state));
+    state.dispose();
+    state = next;
+    const yv = y.toFloat32Array();
+    y.dispose();
+    for (let i = 0; i < B * H; i++) ys[i * L + t] = yv[i];
+  }
+  state.dispose();
+  return ys;
+}
+
+describe('S4 layer', () => {
+  test('parameters: names, shapes and groups', () => {
+    const layer = new lc.nn.S4(3, { dState: 8, lMax: 16, seed: 1 });
+    const infos = Object.fromEntries(layer.namedParameterInfos().map(([n, i]) => [n, [i.tensor.shape, i.group]]));
+    expect(infos).toEqual({
+      'kernel.log_dt': [[3], 'ssm'],
+      'kernel.log_A_real': [[3, 4], 'ssm'],
+      'kernel.A_imag': [[3, 4], 'ssm'],
+      'kernel.P': [[1, 3, 4, 2], 'ssm'],
+      'kernel.B': [[3, 4, 2], 'ssm'],
+      'kernel.C': [[1, 3, 4, 2], 'default'],
+      D: [[3], 'noDecay'],
+      'output_linear.0.weight': [[6, 3, 1], 'default'],
+      'output_linear.0.bias': [[6], 'noDecay'],
+    });
+    const wide = new lc.nn.S4(3, { dState: 8, lMax: 16, rank: 2, channels: 2, bidirectional: true, seed: 1 });
+    const shapes = Object.fromEntries(wide.namedParameters().map(([n, t]) => [n, t.shape]));
+    expect(shapes['kernel.P']).toEqual([2, 3, 4, 2]);
+    expect(shapes['kernel.C']).toEqual([4, 3, 4, 2]);
+    expect(shapes.D).toEqual([2, 3]);
+    expect(shapes['output_linear.0.weight']).toEqual([6, 6, 1]);
+    // The same seed gives the same initialisation.
+    const again = new lc.nn.S4(3, { dState: 8, lMax: 16, seed: 1 });
+    for (const [n, t] of layer.namedParameters()) expect(again.stateDict()[n].toFloat32Array()).toEqual(t.toFloat32Array());
+    [layer, wide, again].forEach((m) => m.dispose());
+  });
+
+  // Streaming (bilinear recurrence with the Woodbury inverse, C recovered from C̃) against the
+  // convolution mode (Cauchy kernel + FFT). Rank 2 gets a random second P so its correction is
+  // exercised; L = lMax, and L < lMax where the kernel is truncated.
+  const streamCases: [string, number, number, number, number, number, number][] = [
+    // name, H, dState, lMax, L, rank, channels
+    ['rank 1, N=8, L=16', 3, 8, 16, 16, 1, 1],
+    ['rank 1, N=64, L=64', 4, 64, 64, 64, 1, 1],
+    ['rank 2, 2 channels, N=16, odd L=33', 2, 16, 33, 33, 2, 2],
+    ['rank 1, N=16, L=20 < lMax=32', 3, 16, 32, 20, 1, 1],
+  ];
+  for (const [name, H, dState, lMax, L, rank, channels] of streamCases) {
+    test(`step() over a sequence equals forward(): ${name}`, () => {
+      const layer = new lc.nn.S4(H, { dState, lMax, rank, channels, seed: 7 });
+      if (rank === 2) {
+        const P = layer.stateDict()['kernel.P'].toFloat32Array();
+        const half = P.length / 2;
+        randomArray(half, 3).forEach((v, i) => (P[half + i] = 0.5 * v));
+        setTensor(layer, 'kernel.P', P);
+      }
+      const x = lc.randn([2, H, L], { seed: 9 });
+      const conv = lc.tidy(() => lc.noGrad(() => layer.forward(x).toFloat32Array()));
+      layer.setupStep();
+      const err = relError(runSteps(layer, x), conv);
+      process.stdout.write(`S4 step vs conv (${name}): relative error ${err.toExponential(2)}\n`);
+      expect(err).toBeLessThan(1e-4);
+      x.dispose();
+      layer.dispose();
+    });
+  }
+
+  test('step() leaves memory flat', () => {
+    const layer = new lc.nn.S4(3, { dState: 8, lMax: 8, seed: 2 });
+    layer.setupStep();
+    const xt = lc.randn([2, 3], { seed: 1 });
+    expectMemoryFlat(() => {
+      const state = layer.defaultState(2);
+      lc.dispose(lc.tidy(() => layer.step(xt, state)));
+      state.dispose();
+    }, 'cpu', 3);
+    xt.dispose();
+    layer.dispose();
+  });
+
+  test('parameter gradients match central finite differences', () => {
+    // Larger steps dt than the default make every kernel parameter matter at these short lengths.
+    const dts = { dtMin: 0.05, dtMax: 0.5 };
+    for (const options of [{ dState: 8, lMax: 12, ...dts }, { dState: 4, lMax: 9, channels: 2, rank: 2, bidirectional: true, ...dts }]) {
+      const layer = new lc.nn.S4(3, { ...options, seed: 4 });
+      const x = lc.randn([2, 3, options.lMax], { seed: 6 });
+      const results = worstParameterGradError(layer, x, 1e-2, 21);
+      process.stdout.write(`S4 ${JSON.stringify(options)} worst parameter gradient error ${Math.max(...results.map((r) => r.err)).toExponential(2)}\n`);
+      for (const { name, err } of results) {
+        if (!(err < 1e-2)) throw new Error(`${name}: relative gradient error ${err}`);
+      }
+      x.dispose();
+      layer.dispose();
+    }
+  });
+
+  test('a 2-layer S4 classifier overfits 8 sequences', () => {
+    const { first, last } = overfit((i) => new lc.nn.S4(8, { dState: 8, lMax: 16, seed: 30 + i }));
+    process.stdout.write(`S4 classifier loss ${first.toFixed(3)} -> ${last.toFixed(4)}\n`);
+    expect(last).toBeLessThan(0.05 * first);
+  });
+
+  test('state dict round trip gives identical outputs', () => {
+    const x = lc.randn([2, 3, 10], { seed: 3 });
+    expectStateDictRoundTrip((seed) => new lc.nn.S4(3, { dState: 8, lMax: 10, channels: 2, seed }), x);
+    x.dispose();
+  });
+
+  test('training-step memory is flat', () => {
+    const layer = new lc.nn.S4(3, { dState: 8, lMax: 16, seed: 2 });
+    const x = lc.randn([2, 3, 16], { seed: 1 });
+    expectMemoryFlat(() => {
+      lc.tidy(() => lc.mean(lc.square(layer.forward(x))).backward());
+      for (const p of layer.parameters()) {
+        p.grad?.dispose();
+        p.grad = null;
+      }
+    }, 'cpu', 3);
+    x.dispose();
+    layer.dispose();
+  });
+
+  test('dropout acts in training mode only', () => {
+    const x = lc.randn([2, 3, 16], { seed: 8 });
+    expectDropoutOnlyInTraining((p) => new lc.nn.S4(3, { dState: 8, lMax: 16, dropout: p, seed: 5 }), x);
+    x.dispose();
+  });
+
+  cudaSuite('S4 layer')('on CUDA', () => {
+    test('forward matches the CPU; gradients reach every parameter', () => {
+      const x = lc.randn([2, 3, 16], { seed: 8 });
+      expectCudaMatchesCpu(() => new lc.nn.S4(3, { dState: 8, lMax: 16, channels: 2, seed: 5 }), x);
+      x.dispose();
+    });
+    test('step() on CUDA matches forward() on the CPU', () => {
+      const layer = new lc.nn.S4(3, { dState: 8, lMax: 12, seed: 6 });
+      const x = lc.randn([2, 3, 12], { seed: 9 });
+      const conv = lc.tidy(() => lc.noGrad(() => layer.forward(x).toFloat32Array()));
+      layer.to('cuda');
+      layer.setupStep();
+      const xc = x.to('cuda');
+      expect(relError(runSteps(layer, xc), conv)).toBeLessThan(1e-4);
+      lc.dispose([x, xc]);
+      layer.dispose();
+    });
+  });
+
+  describe('bad input throws named errors', () => {
+    const layer = new lc.nn.S4(3, { dState: 8, lMax: 16, seed: 1 });
+    const bidirectional = new lc.nn.S4(3, { dState: 8, lMax: 16, bidirectional: true, seed: 1 });
+    afterAll(() => {
+      layer.dispose();
+      bidirectional.dispose();
+    });
+    testBadInput([
+      ['missing lMax', () => new lc.nn.S4(3, {} as never), TypeError, /^options\.lMax: required/],
+      ['odd dState', () => new lc.nn.S4(3, { dState: 7, lMax: 8 }), RangeError, /^options\.dState: expected an even state size, got 7/],
+      ['rank 3', () => new lc.nn.S4(3, { rank: 3, lMax: 8 }), RangeError, /^options\.rank: expected 1 or 2, got 3/],
+      ['dropout 1', () => new lc.nn.S4(3, { dropout: 1, lMax: 8 }), RangeError, /^options\.dropout: expected a probability in \[0, 1\), got 1/],
+      ['unknown option', () => new lc.nn.S4(3, { lMax: 8, dstate: 4 } as never), TypeError, /unknown option 'dstate'/],
+      ['H not an integer', () => new lc.nn.S4(2.5, { lMax: 8 }), TypeError, /^H: expected an integer, got number 2.5/],
+      ['x of wrong rank', () => layer.forward(lc.zeros([3, 16])), RangeError, /^x: expected rank 3 \(\[B,H,L\]\), got shape \[3,16\]/],
+      ['x of wrong width', () => layer.forward(lc.zeros([1, 4, 16])), RangeError, /^x: expected shape \[1,3,16\] .*H = 3.*got \[1,4,16\]/],
+      ['L > lMax', () => layer.forward(lc.zeros([1, 3, 17])), RangeError, /^x: sequence length L = 17 exceeds lMax = 16/],
+      ['non-tensor x', () => layer.forward([1, 2] as never), TypeError, /^x: expected a Tensor, got an array/],
+      ['x on another device', () => layer.forward(fakeTensor([1, 3, 16])), TypeError, /^x: expected device 'cpu' \(the device of this S4 layer's parameters\), got 'cuda'/],
+      ['step before setupStep', () => layer.step(lc.zeros([1, 3]), layer.defaultState(1)), Error, /^S4\.step: call setupStep\(\) first/],
+      ['bidirectional setupStep', () => bidirectional.setupStep(), Error, /cannot run step by step/],
+    ]);
+    test('step with a bad x_t, state or device', () => {
+      layer.setupStep();
+      const state = layer.defaultState(2);
+      expectBadInput(() => layer.step(lc.zeros([2, 4]), state), RangeError, /^x_t: expected shape \[2,3\]/);
+      expectBadInput(() => layer.step(lc.zeros([2, 3]), lc.zeros([2, 3, 4])), RangeError, /^state: expected shape \[2,3,4,2\]/);
+      expectBadInput(() => layer.step(fakeTensor([2, 3]), state), TypeError, /^x_t, state: expected device 'cpu'/);
+      state.dispose();
+    });
+    test('a disposed input', () => {
+      const gone = lc.zeros([1, 3, 16]);
+      gone.dispose();
+      expectBadInput(() => layer.forward(gone), TypeError, /^x: the tensor was disposed/);
+    });
+  });
+});

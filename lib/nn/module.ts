@@ -12,6 +12,11 @@ export interface ParameterInfo {
   group: ParameterGroup;
 }
 
+// Not `instanceof`: a Float32Array from another realm (a vm context, jest) is one too.
+function isFloat32Array(x: unknown): x is Float32Array {
+  return Object.prototype.toString.call(x) === '[object Float32Array]';
+}
+
 export abstract class Module {
   /** Whether the module is in training mode (dropout on); see train() and eval(). */
   training = true;
@@ -109,7 +114,7 @@ export abstract class Module {
         continue;
       }
       const shape = value instanceof Tensor ? value.shape : Array.isArray(value?.shape) ? value.shape : undefined;
-      const size = value instanceof Tensor ? value.size : value?.data instanceof Float32Array ? value.data.length : -1;
+      const size = value instanceof Tensor ? value.size : isFloat32Array(value?.data) ? value.data.length : -1;
       const same = !!shape && shape.length === target.shape.length && shape.every((d, i) => d === target.shape[i]);
       if (!same || size !== target.size) problems.push(`'${name}': expected shape ${fmtShape(target.shape)}, got ${shape ? fmtShape(shape) : describe(value)}`);
       else if (value instanceof Tensor && value.isDisposed) problems.push(`'${name}': the tensor was disposed`);

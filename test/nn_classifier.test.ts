@@ -95,6 +95,21 @@ describe('SequenceClassifier', () => {
     model.dispose();
   });
 
+  test("pool 'none' gives per-position logits whose mean is the mean-pooled logits", () => {
+    const options = { dInput: 3, dModel: 6, nLayers: 2, layer: { type: 's4d' as const, dState: 4 }, nClasses: 4, seed: 7 };
+    const perPosition = new lc.nn.SequenceClassifier({ ...options, pool: 'none' });
+    const pooled = new lc.nn.SequenceClassifier({ ...options, pool: 'mean' });
+    expect(Object.keys(perPosition.stateDict())).toEqual(Object.keys(pooled.stateDict()));
+    lc.tidy(() => {
+      const x = t(randomArray(2 * 9 * 3, 8), [2, 9, 3]);
+      const logits = perPosition.forward(x);
+      expect(logits.shape).toEqual([2, 9, 4]);
+      expectClose(values(lc.mean(logits, 1)), values(pooled.forward(x)), 1e-5); // the head is linear
+    });
+    perPosition.dispose();
+    pooled.dispose();
+  });
+
   test('a 2-layer S4D classifier overfits a batch of 8 sequences', () => {
     const model = small({ dModel: 16, layer: { type: 's4d', dState: 16 } });
     const x = lc.keep(t(randomArray(8 * 32 * 3, 5), [8, 32, 3]));

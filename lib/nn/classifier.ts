@@ -24,8 +24,11 @@ export interface SequenceClassifierOptions {
   nLayers: number;
   layer: LayerSpec;
   nClasses: number;
-  /** 'mean' (over the valid positions, default) or 'last' (the last valid position). */
-  pool?: 'mean' | 'last';
+  /**
+   * 'mean' (over the valid positions, default), 'last' (the last valid position), or 'none':
+   * no pooling, logits for every position [B, L, nClasses] (sequence-to-sequence tasks).
+   */
+  pool?: 'mean' | 'last' | 'none';
   prenorm?: boolean;
   /** Dropout of the blocks; also the layers' own dropout unless layer.dropout is given. Default 0. */
   dropout?: number;
@@ -49,14 +52,15 @@ function makeLayer(spec: LayerSpec, H: number, defaults: Record<string, unknown>
 }
 
 /**
- * A sequence classifier: x [B, L, dInput] (or token ids [B, L]) -> logits [B, nClasses].
+ * A sequence classifier: x [B, L, dInput] (or token ids [B, L]) -> logits [B, nClasses]
+ * ([B, L, nClasses] with pool 'none').
  * Parameter names: `encoder.*`, `layers.{i}.layer.*`, `layers.{i}.norm.*` (and
  * `layers.{i}.mixing.*` for MultiresConv blocks), `decoder.*`.
  */
 export class SequenceClassifier extends Layer {
   readonly dModel: number;
   readonly nClasses: number;
-  readonly pool: 'mean' | 'last';
+  readonly pool: 'mean' | 'last' | 'none';
   readonly dInput: number | undefined;
   readonly nTokens: number | undefined;
   private readonly encoder: Linear | Embedding;
@@ -73,7 +77,7 @@ export class SequenceClassifier extends Layer {
     const nLayers = checkPositiveInt(opts.nLayers, 'options.nLayers');
     this.nClasses = checkPositiveInt(opts.nClasses, 'options.nClasses');
     this.pool = opts.pool ?? 'mean';
-    if (this.pool !== 'mean' && this.pool !== 'last') throw new TypeError(`options.pool: expected 'mean' or 'last', got ${describe(this.pool)}`);
+    if (!['mean', 'last', 'none'].includes(this.pool)) throw new TypeError(`options.pool: expected 'mean', 'last' or 'none', got ${describe(this.pool)}`);
     const spec = opts.layer;
     if (spec === null || typeof spec !== 'object') throw new TypeError(`options.layer: expected an object {type, ...layer options}, got ${describe(spec)}`);
     const seeds = seedStream(opts.seed);
@@ -97,7 +101,8 @@ export class SequenceClassifier extends Layer {
         seed: seeds(),
       })));
     }
-    this.decoder = this.registerModule('decoder', new Linear(this.dModel, this.nClasses, { seed: seeds() }));
+    // Without pooling the head runs along the channels of [B, dModel, L] (same parameters).
+    this.decoder = this.registerModule('decoder', new Linear(this.dModel, this.nClasses, { seed: seeds(), axis: this.pool === 'none' ? 1 : -1 }));
   }
 
   /**
@@ -116,6 +121,7 @@ export class SequenceClassifier extends Layer {
     return tidy(() => {
       let h = transpose(this.encoder.forward(input), 1, 2); // [B, dModel, L]
       for (const block of this.blocks) h = block.forward(h);
+      if (this.pool === 'none') return transpose(this.decoder.forward(h), 1, 2); // [B, L, nClasses]
       let pooled: Tensor;
       if (this.pool === 'mean') pooled = maskedMeanPool(h, mask);
       else if (last) pooled = maskedMeanPool(h, tensor(last, [B, L], { device: h.device }));

@@ -6,15 +6,10 @@
 #include "cuda_backend.h"
 #include "cuda_check.h"
 #include "elementwise_ops.h"
+#include "kernel_common.cuh"
 
 namespace lc {
 namespace {
-
-constexpr int kWarp = 32;
-constexpr int kWarpsPerBlock = kBlock / kWarp;
-
-__device__ inline int64_t global_thread() { return blockIdx.x * int64_t(blockDim.x) + threadIdx.x; }
-__device__ inline int64_t grid_threads() { return int64_t(gridDim.x) * blockDim.x; }
 
 template <BinaryOp op>
 __global__ void binary_kernel(const float* a, const float* b, float* out, Loop loop, int64_t n, float alpha) {
@@ -52,8 +47,6 @@ __global__ void sum_kernel(const float* in, float* out, Loop kept, Loop reduced,
     if (lane == 0) out[task] = float(scale * acc);
   }
 }
-
-unsigned warp_grid(int64_t tasks) { return grid_for(tasks * kWarp); }
 
 }  // namespace
 

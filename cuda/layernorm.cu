@@ -5,7 +5,7 @@
 #include <algorithm>
 
 #include "layernorm.h"
-#include "nn_common.cuh"
+#include "kernel_common.cuh"
 
 namespace lc {
 namespace {

@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "loss.h"
-#include "nn_common.cuh"
+#include "kernel_common.cuh"
 #include "nn_math.h"
 
 namespace lc {

@@ -2,7 +2,7 @@
 #include <algorithm>
 
 #include "nn.h"
-#include "nn_common.cuh"
+#include "kernel_common.cuh"
 #include "nn_math.h"
 
 namespace lc {

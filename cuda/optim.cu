@@ -5,6 +5,7 @@
 
 #include "cuda_backend.h"
 #include "cuda_check.h"
+#include "kernel_common.cuh"
 #include "optim.h"
 
 namespace lc {
@@ -12,9 +13,6 @@ namespace {
 
 // Partials of the sum of squares: at most this many blocks, so the second pass is one block.
 constexpr int kMaxPartials = 1024;
-
-__device__ inline int64_t global_thread() { return blockIdx.x * int64_t(blockDim.x) + threadIdx.x; }
-__device__ inline int64_t grid_threads() { return int64_t(gridDim.x) * blockDim.x; }
 
 __global__ void adamw_kernel(float* param, const float* grad, float* m, float* v, int64_t n,
                              AdamWCoefficients c) {

@@ -1,7 +1,8 @@
-// Shared checks for nn modules: parameter gradients against central finite differences, and
-// a float64 GELU for the references.
+// Shared checks for nn modules: parameter gradients against central finite differences, a
+// float64 GELU for the references, and for the sequence layers (S4, SGConv, MultiresConv) a
+// tiny classifier that must overfit, state-dict round trips, CUDA, dropout and memory checks.
 import * as lc from '../lib';
-import { dot, randomArray } from './helpers';
+import { dot, expectMemoryFlat, randomArray, relError } from './helpers';
 
 /** erf(x) to ~1e-15: its Maclaurin series for |x| < 2.5, the continued fraction of erfc beyond. */
 export function erf(x: number): number {
@@ -26,13 +27,36 @@ export const sigmoid64 = (x: number): number => 1 / (1 + Math.exp(-x));
 /** Values of a tensor as float64. */
 export const values = (t: lc.Tensor): Float64Array => Float64Array.from(t.toFloat32Array());
 
+/** A module with a forward pass over one input: the sequence layers' shape. */
+export interface SequenceLayer extends lc.nn.Module {
+  forward(x: lc.Tensor): lc.Tensor;
+}
+
+/** Sets one parameter or buffer of `m` from host values (through loadStateDict). */
+export function setTensor(m: lc.nn.Module, name: string, data: ArrayLike<number>): void {
+  const target = m.stateDict()[name];
+  // Float32Array.from: data read back from the addon comes from another realm than jest's.
+  m.loadStateDict({ [name]: { data: Float32Array.from(data), shape: target.shape } }, { strict: false });
+}
+
+interface DirectionalDerivative {
+  name: string;
+  /** The gradient backward() gave the parameter (null: none reached it). */
+  grad: Float32Array | null;
+  direction: Float64Array;
+  /** grad · direction. */
+  analytic: number;
+  /** The central difference (loss(θ + h d) − loss(θ − h d)) / 2h, module run in float32. */
+  numeric: number;
+}
+
 /**
- * For every parameter of `module`: the gradient that backward() gives for the loss
- * sum(w · forward()) along a random direction d, against the central difference
- * (loss(θ + h d) − loss(θ − h d)) / 2h of the module itself in float32 (loss summed in float64).
- * Returns the worst relative error |fd − analytic| / max(|analytic|, floor · |g|·|d|) per name.
+ * For every parameter of `module`, with loss = sum(w · forward()) for a random w (from `seed`,
+ * summed in float64): the autograd directional derivative along a random direction d (from
+ * directionSeed(i) for the i-th parameter) and the central difference of the module itself.
+ * Clears the parameters' gradients before and after.
  */
-export function parameterGradErrors(module: lc.nn.Module, forward: () => lc.Tensor, seed: number, h = 1e-2): Record<string, number> {
+function directionalDerivatives(module: lc.nn.Module, forward: () => lc.Tensor, seed: number, h: number, directionSeed: (i: number) => number): DirectionalDerivative[] {
   const params = module.namedParameters();
   params.forEach(([, p]) => { p.grad?.dispose(); p.grad = null; });
   const w = lc.tidy(() => lc.noGrad(() => randomArray(forward().size, seed)));
@@ -41,22 +65,187 @@ export function parameterGradErrors(module: lc.nn.Module, forward: () => lc.Tens
     const y = forward();
     lc.sum(lc.mul(y, lc.tensor(Float32Array.from(w), y.shape, { device: y.device }))).backward();
   });
-  const errors: Record<string, number> = {};
-  params.forEach(([name, p], i) => {
-    const theta = values(p);
-    const d = randomArray(p.size, seed + 101 * (i + 1));
-    const grad = p.grad ? values(p.grad) : new Float64Array(p.size);
-    const analytic = dot(grad, d);
+  return params.map(([name, p], i) => {
+    const theta = p.toFloat32Array();
+    const direction = randomArray(p.size, directionSeed(i));
+    const grad = p.grad ? p.grad.toFloat32Array() : null;
+    const analytic = grad ? dot(grad, direction) : 0;
     const at = (s: number) => {
-      module.loadStateDict({ [name]: { data: Float32Array.from(theta, (v, j) => v + s * h * d[j]), shape: p.shape } }, { strict: false });
+      setTensor(module, name, Float64Array.from(theta, (v, j) => v + s * h * direction[j]));
       return loss();
     };
-    const fd = (at(1) - at(-1)) / (2 * h);
-    module.loadStateDict({ [name]: { data: Float32Array.from(theta), shape: p.shape } }, { strict: false });
-    const norm = Math.sqrt(dot(grad, grad) * dot(d, d));
-    errors[name] = Math.abs(fd - analytic) / Math.max(Math.abs(analytic), 1e-2 * norm, 1e-6);
+    const numeric = (at(1) - at(-1)) / (2 * h);
+    setTensor(module, name, theta);
     p.grad?.dispose();
     p.grad = null;
+    return { name, grad, direction, analytic, numeric };
   });
+}
+
+/**
+ * For every parameter of `module`: the gradient that backward() gives for the loss
+ * sum(w · forward()) along a random direction d, against the central difference
+ * (loss(θ + h d) − loss(θ − h d)) / 2h of the module itself in float32 (loss summed in float64).
+ * Returns the worst relative error |fd − analytic| / max(|analytic|, floor · |g|·|d|) per name.
+ */
+export function parameterGradErrors(module: lc.nn.Module, forward: () => lc.Tensor, seed: number, h = 1e-2): Record<string, number> {
+  const errors: Record<string, number> = {};
+  for (const { name, grad, direction, analytic, numeric } of directionalDerivatives(module, forward, seed, h, (i) => seed + 101 * (i + 1))) {
+    const norm = grad ? Math.sqrt(dot(grad, grad) * dot(direction, direction)) : 0;
+    errors[name] = Math.abs(numeric - analytic) / Math.max(Math.abs(analytic), 1e-2 * norm, 1e-6);
+  }
   return errors;
+}
+
+/**
+ * For every parameter, the autograd directional derivative of sum(w ⊙ layer(x)) along a random
+ * direction against the central difference of the layer itself (float32). Returns the worst
+ * relative error |analytic − numeric| / max(|numeric|, |analytic|, 1e-2).
+ * @throws Error for a parameter that backward() gives no gradient.
+ */
+export function worstParameterGradError(layer: SequenceLayer, x: lc.Tensor, h: number, seed: number): { name: string; err: number }[] {
+  return directionalDerivatives(layer, () => layer.forward(x), seed, h, (i) => seed + 17 * (i + 1)).map(({ name, grad, analytic, numeric }) => {
+    if (!grad) throw new Error(`${name}: backward() gave no gradient`);
+    // The floor keeps float32 rounding in the differences (~1e-5 absolute here) from
+    // dominating the tiny derivatives of some directions (e.g. along P at short lengths).
+    const scale = Math.max(Math.abs(numeric), Math.abs(analytic), 1e-2);
+    return { name, err: Math.abs(analytic - numeric) / scale };
+  });
+}
+
+/**
+ * Per options: a layer make(options) and x = randn([2, 3, length(options)]) (seed 6); every
+ * parameter's worstParameterGradError (h 1e-2, seed 21) must be below 1e-2.
+ */
+export function expectParameterGradients<O extends object>(label: string, configs: O[], make: (options: O) => SequenceLayer, length: (options: O) => number): void {
+  for (const options of configs) {
+    const layer = make(options);
+    const x = lc.randn([2, 3, length(options)], { seed: 6 });
+    const results = worstParameterGradError(layer, x, 1e-2, 21);
+    process.stdout.write(`${label} ${JSON.stringify(options)} worst parameter gradient error ${Math.max(...results.map((r) => r.err)).toExponential(2)}\n`);
+    for (const { name, err } of results) {
+      if (!(err < 1e-2)) throw new Error(`${name}: relative gradient error ${err}`);
+    }
+    x.dispose();
+    layer.dispose();
+  }
+}
+
+/** Training steps (backward of mean(layer(x)²), gradients cleared) leave CPU memory flat. */
+export function expectTrainingMemoryFlat(make: () => SequenceLayer, x: lc.Tensor): void {
+  const layer = make();
+  expectMemoryFlat(() => {
+    lc.tidy(() => lc.mean(lc.square(layer.forward(x))).backward());
+    for (const p of layer.parameters()) {
+      p.grad?.dispose();
+      p.grad = null;
+    }
+  }, 'cpu', 3);
+  layer.dispose();
+}
+
+/**
+ * The tiny classifier of the tests: Linear encoder dIn → H on [B,L,dIn], transposed to [B,H,L];
+ * two blocks x ← LayerNorm(x + layer(x)) over channels; mean pool over L; Linear head.
+ */
+export class TinyClassifier extends lc.nn.Module {
+  constructor(dIn: number, H: number, classes: number, makeLayer: (i: number) => SequenceLayer, seed: number) {
+    super();
+    this.registerParameter('encoder.weight', lc.randn([H, dIn], { seed, std: 1 / Math.sqrt(dIn) }));
+    this.registerParameter('encoder.bias', lc.zeros([H]));
+    for (let i = 0; i < 2; i++) {
+      this.registerModule(`layers.${i}`, makeLayer(i));
+      this.registerParameter(`norms.${i}.weight`, lc.ones([H]));
+      this.registerParameter(`norms.${i}.bias`, lc.zeros([H]));
+    }
+    this.registerParameter('decoder.weight', lc.randn([classes, H], { seed: seed + 1, std: 1 / Math.sqrt(H) }));
+    this.registerParameter('decoder.bias', lc.zeros([classes]));
+  }
+
+  forward(x: lc.Tensor): lc.Tensor {
+    const p = this.stateDict();
+    return lc.tidy(() => {
+      let h = lc.transpose(lc.linear(x, p['encoder.weight'], p['encoder.bias']), 1, 2);
+      for (let i = 0; i < 2; i++) {
+        const layer = this.namedModules().find(([n]) => n === `layers.${i}`)![1] as SequenceLayer;
+        h = lc.layerNorm(lc.add(h, layer.forward(h)), p[`norms.${i}.weight`], p[`norms.${i}.bias`], { axis: 1 });
+      }
+      return lc.linear(lc.mean(h, 2), p['decoder.weight'], p['decoder.bias']);
+    });
+  }
+}
+
+/**
+ * Trains a TinyClassifier on 8 fixed sequences with AdamW (lr for the default group, the SSM
+ * group at its own default 1e-3); returns the first and the best of the last five losses.
+ * Also checks that memory stays flat over the training steps.
+ */
+export function overfit(makeLayer: (i: number) => SequenceLayer, { H = 8, L = 16, steps = 150, lr = 1e-2 } = {}): { first: number; last: number } {
+  const B = 8, dIn = 3, classes = 4;
+  const model = new TinyClassifier(dIn, H, classes, makeLayer, 11);
+  const x = lc.randn([B, L, dIn], { seed: 5 });
+  const labels = [0, 1, 2, 3, 0, 1, 2, 3];
+  const optimizer = new lc.optim.AdamW(model, { lr });
+  const losses: number[] = [];
+  const trainStep = () => {
+    lc.tidy(() => {
+      const loss = lc.crossEntropy(model.forward(x), labels);
+      loss.backward();
+      losses.push(loss.toFloat32Array()[0]);
+    });
+    optimizer.step();
+    optimizer.zeroGrad();
+  };
+  trainStep();
+  const before = lc.memory().cpu;
+  for (let s = 1; s < steps; s++) trainStep();
+  const after = lc.memory().cpu;
+  expect(after.tensors).toBe(before.tensors);
+  expect(after.bytes).toBe(before.bytes);
+  model.dispose();
+  x.dispose();
+  return { first: losses[0], last: Math.min(...losses.slice(-5)) };
+}
+
+/** Two layers built with different seeds give identical outputs after a state-dict copy. */
+export function expectStateDictRoundTrip(make: (seed: number) => SequenceLayer, x: lc.Tensor): void {
+  const a = make(1), b = make(2);
+  const run = (m: SequenceLayer) => lc.tidy(() => lc.noGrad(() => m.forward(x).toFloat32Array()));
+  const ya = run(a);
+  expect(run(b)).not.toEqual(ya);
+  b.loadStateDict(a.stateDict());
+  expect(run(b)).toEqual(ya);
+  a.dispose();
+  b.dispose();
+}
+
+/** The layer moved to CUDA gives the CPU's output (to 1e-4 relative) and gradients flow there. */
+export function expectCudaMatchesCpu(make: () => SequenceLayer, x: lc.Tensor): void {
+  const layer = make();
+  const cpu = lc.tidy(() => lc.noGrad(() => layer.forward(x).toFloat32Array()));
+  layer.to('cuda');
+  const xc = x.to('cuda');
+  const gpu = lc.tidy(() => {
+    const y = layer.forward(xc);
+    lc.mean(lc.square(y)).backward();
+    return y.toFloat32Array();
+  });
+  expect(relError(gpu, cpu)).toBeLessThan(1e-4);
+  for (const [name, p] of layer.namedParameters()) {
+    expect([name, p.grad?.device]).toEqual([name, 'cuda']);
+  }
+  xc.dispose();
+  layer.dispose();
+}
+
+/** Dropout acts in training mode only: eval() output equals that of the same layer built with p = 0. */
+export function expectDropoutOnlyInTraining(make: (p: number) => SequenceLayer, x: lc.Tensor): void {
+  const withDropout = make(0.5), without = make(0);
+  const run = (m: SequenceLayer) => lc.tidy(() => lc.noGrad(() => m.forward(x).toFloat32Array()));
+  const reference = run(without);
+  expect(run(withDropout)).not.toEqual(reference);
+  withDropout.eval();
+  expect(run(withDropout)).toEqual(reference);
+  withDropout.dispose();
+  without.dispose();
 }

@@ -1,6 +1,6 @@
 import * as lc from '../lib';
-import { cudaSuite, expectBadInput, expectMemoryFlat, testBadInput } from './helpers';
-import { expectCudaMatchesCpu, expectDropoutOnlyInTraining, expectStateDictRoundTrip, overfit, worstParameterGradError } from './nn_layers';
+import { cudaSuite, expectBadInput, testBadInput } from './helpers';
+import { expectCudaMatchesCpu, expectDropoutOnlyInTraining, expectStateDictRoundTrip, expectParameterGradients, expectTrainingMemoryFlat, overfit } from './nn_helpers';
 
 describe('MultiresConv layer', () => {
   test('parameters and groups', () => {
@@ -25,17 +25,7 @@ describe('MultiresConv layer', () => {
   });
 
   test('parameter gradients match central finite differences', () => {
-    for (const options of [{ kernelSize: 2, lMax: 16 }, { kernelSize: 3, lMax: 21 }]) {
-      const layer = new lc.nn.MultiresConv(3, { ...options, seed: 4 });
-      const x = lc.randn([2, 3, options.lMax - 2], { seed: 6 });
-      const results = worstParameterGradError(layer, x, 1e-2, 21);
-      process.stdout.write(`MultiresConv ${JSON.stringify(options)} worst parameter gradient error ${Math.max(...results.map((r) => r.err)).toExponential(2)}\n`);
-      for (const { name, err } of results) {
-        if (!(err < 1e-2)) throw new Error(`${name}: relative gradient error ${err}`);
-      }
-      x.dispose();
-      layer.dispose();
-    }
+    expectParameterGradients('MultiresConv', [{ kernelSize: 2, lMax: 16 }, { kernelSize: 3, lMax: 21 }], (options) => new lc.nn.MultiresConv(3, { ...options, seed: 4 }), (options) => options.lMax - 2);
   });
 
   test('a 2-layer MultiresConv classifier overfits 8 sequences', () => {
@@ -51,17 +41,9 @@ describe('MultiresConv layer', () => {
   });
 
   test('training-step memory is flat', () => {
-    const layer = new lc.nn.MultiresConv(3, { lMax: 16, seed: 2 });
     const x = lc.randn([2, 3, 12], { seed: 1 });
-    expectMemoryFlat(() => {
-      lc.tidy(() => lc.mean(lc.square(layer.forward(x))).backward());
-      for (const p of layer.parameters()) {
-        p.grad?.dispose();
-        p.grad = null;
-      }
-    }, 'cpu', 3);
+    expectTrainingMemoryFlat(() => new lc.nn.MultiresConv(3, { lMax: 16, seed: 2 }), x);
     x.dispose();
-    layer.dispose();
   });
 
   test('dropout acts in training mode only', () => {

@@ -1,6 +1,6 @@
 import * as lc from '../lib';
 import { cudaSuite, expectBadInput, expectMemoryFlat, fakeTensor, randomArray, relError, testBadInput } from './helpers';
-import { expectCudaMatchesCpu, expectDropoutOnlyInTraining, expectStateDictRoundTrip, overfit, setTensor, worstParameterGradError } from './nn_layers';
+import { expectCudaMatchesCpu, expectDropoutOnlyInTraining, expectStateDictRoundTrip, expectParameterGradients, expectTrainingMemoryFlat, overfit, setTensor } from './nn_helpers';
 
 /** Runs step() over x [B,H,L] from the zero state; returns the outputs as [B,H,L] values. */
 function runSteps(layer: lc.nn.S4, x: lc.Tensor): Float32Array {
@@ -95,17 +95,7 @@ describe('S4 layer', () => {
   test('parameter gradients match central finite differences', () => {
     // Larger steps dt than the default make every kernel parameter matter at these short lengths.
     const dts = { dtMin: 0.05, dtMax: 0.5 };
-    for (const options of [{ dState: 8, lMax: 12, ...dts }, { dState: 4, lMax: 9, channels: 2, rank: 2, bidirectional: true, ...dts }]) {
-      const layer = new lc.nn.S4(3, { ...options, seed: 4 });
-      const x = lc.randn([2, 3, options.lMax], { seed: 6 });
-      const results = worstParameterGradError(layer, x, 1e-2, 21);
-      process.stdout.write(`S4 ${JSON.stringify(options)} worst parameter gradient error ${Math.max(...results.map((r) => r.err)).toExponential(2)}\n`);
-      for (const { name, err } of results) {
-        if (!(err < 1e-2)) throw new Error(`${name}: relative gradient error ${err}`);
-      }
-      x.dispose();
-      layer.dispose();
-    }
+    expectParameterGradients('S4', [{ dState: 8, lMax: 12, ...dts }, { dState: 4, lMax: 9, channels: 2, rank: 2, bidirectional: true, ...dts }], (options) => new lc.nn.S4(3, { ...options, seed: 4 }), (options) => options.lMax);
   });
 
   test('a 2-layer S4 classifier overfits 8 sequences', () => {
@@ -121,17 +111,9 @@ describe('S4 layer', () => {
   });
 
   test('training-step memory is flat', () => {
-    const layer = new lc.nn.S4(3, { dState: 8, lMax: 16, seed: 2 });
     const x = lc.randn([2, 3, 16], { seed: 1 });
-    expectMemoryFlat(() => {
-      lc.tidy(() => lc.mean(lc.square(layer.forward(x))).backward());
-      for (const p of layer.parameters()) {
-        p.grad?.dispose();
-        p.grad = null;
-      }
-    }, 'cpu', 3);
+    expectTrainingMemoryFlat(() => new lc.nn.S4(3, { dState: 8, lMax: 16, seed: 2 }), x);
     x.dispose();
-    layer.dispose();
   });
 
   test('dropout acts in training mode only', () => {

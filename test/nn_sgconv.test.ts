@@ -1,6 +1,6 @@
 import * as lc from '../lib';
-import { cudaSuite, expectBadInput, expectMemoryFlat, testBadInput } from './helpers';
-import { expectCudaMatchesCpu, expectDropoutOnlyInTraining, expectStateDictRoundTrip, overfit, worstParameterGradError } from './nn_layers';
+import { cudaSuite, expectBadInput, testBadInput } from './helpers';
+import { expectCudaMatchesCpu, expectDropoutOnlyInTraining, expectStateDictRoundTrip, expectParameterGradients, expectTrainingMemoryFlat, overfit } from './nn_helpers';
 
 describe('SGConv layer', () => {
   test('parameters, buffer and groups', () => {
@@ -50,17 +50,7 @@ describe('SGConv layer', () => {
       { kernelDim: 4, lMax: 13 },
       { kernelDim: 3, lMax: 12, channels: 2, bidirectional: true, glu: true, decay: 1.5, initScale: 1 },
     ];
-    for (const options of configs) {
-      const layer = new lc.nn.SGConv(3, { ...options, seed: 4 });
-      const x = lc.randn([2, 3, options.lMax], { seed: 6 });
-      const results = worstParameterGradError(layer, x, 1e-2, 21);
-      process.stdout.write(`SGConv ${JSON.stringify(options)} worst parameter gradient error ${Math.max(...results.map((r) => r.err)).toExponential(2)}\n`);
-      for (const { name, err } of results) {
-        if (!(err < 1e-2)) throw new Error(`${name}: relative gradient error ${err}`);
-      }
-      x.dispose();
-      layer.dispose();
-    }
+    expectParameterGradients('SGConv', configs, (options) => new lc.nn.SGConv(3, { ...options, seed: 4 }), (options) => options.lMax);
   });
 
   test('a 2-layer SGConv classifier overfits 8 sequences', () => {
@@ -86,17 +76,9 @@ describe('SGConv layer', () => {
   });
 
   test('training-step memory is flat', () => {
-    const layer = new lc.nn.SGConv(3, { kernelDim: 4, lMax: 16, glu: true, seed: 2 });
     const x = lc.randn([2, 3, 16], { seed: 1 });
-    expectMemoryFlat(() => {
-      lc.tidy(() => lc.mean(lc.square(layer.forward(x))).backward());
-      for (const p of layer.parameters()) {
-        p.grad?.dispose();
-        p.grad = null;
-      }
-    }, 'cpu', 3);
+    expectTrainingMemoryFlat(() => new lc.nn.SGConv(3, { kernelDim: 4, lMax: 16, glu: true, seed: 2 }), x);
     x.dispose();
-    layer.dispose();
   });
 
   test('dropout acts in training mode only', () => {

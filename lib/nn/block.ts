@@ -4,7 +4,8 @@ import { checkPositiveInt, describe } from '../errors';
 import { add } from '../ops/elementwise';
 import { checkOptions } from '../ops/options';
 import { Tensor, tidy } from '../tensor';
-import { checkInput, Dropout, GLU, Layer, LayerNorm, Linear, seedStream } from './layers';
+import { checkInput, Layer, seedStream } from './layer_utils';
+import { Dropout, GLU, LayerNorm, Linear } from './layers';
 import { Module } from './module';
 
 /** A module mapping [B, H, L] -> [B, H, L]. */

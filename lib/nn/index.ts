@@ -1,6 +1,7 @@
 export { Module } from './module';
 export type { ParameterGroup, ParameterInfo } from './module';
-export { Layer, Linear, LayerNorm, Dropout, Embedding, GELU, GLU } from './layers';
+export { Layer } from './layer_utils';
+export { Linear, LayerNorm, Dropout, Embedding, GELU, GLU } from './layers';
 export type { LinearOptions, LayerNormOptions } from './layers';
 export { S4D } from './s4d';
 export type { S4DLayerOptions } from './s4d';

@@ -1,11 +1,56 @@
-// Helpers shared by the S4, SGConv and MultiresConv layers: argument checks and seeded inits.
+// Helpers shared by every nn layer (layers.ts, S4D, S4, SGConv, MultiresConv, ResidualBlock,
+// SequenceClassifier): the Layer base class, argument checks and seeded initialisation.
 import { checkRank, checkShape, checkTensor, describe, fmtShape } from '../errors';
 import { uniformGenerator } from '../random';
 import { Device, Tensor, tensor } from '../tensor';
+import { Module, ParameterGroup } from './module';
+
+/**
+ * A Module that looks its own parameters and buffers up by name, so that forward passes read
+ * the current tensors (Module.to and replaceTensor swap them).
+ */
+export abstract class Layer extends Module {
+  private readonly tensors = new Map<string, Tensor>();
+
+  protected override registerParameter(name: string, t: Tensor, group: ParameterGroup = 'default'): Tensor {
+    this.tensors.set(name, t);
+    return super.registerParameter(name, t, group);
+  }
+
+  protected override registerBuffer(name: string, t: Tensor): Tensor {
+    this.tensors.set(name, t);
+    return super.registerBuffer(name, t);
+  }
+
+  protected override replaceTensor(name: string, t: Tensor): Tensor {
+    const out = super.replaceTensor(name, t);
+    this.tensors.set(name, t);
+    return out;
+  }
+
+  /** The current tensor of this module's own parameter or buffer `name`. */
+  protected own(name: string): Tensor {
+    const t = this.tensors.get(name);
+    if (!t) throw new Error(`${this.constructor.name}: no parameter or buffer named '${name}'`);
+    return t;
+  }
+}
+
+// Two seed derivations are in use and both stay: each fixes the initial weights that a given
+// layer seed gives, so switching a layer from one to the other would change them.
+
+/**
+ * A seed for each sub-initialiser, drawn from `seed` (or the global generator when omitted).
+ * Used by layers.ts, S4D, ResidualBlock and SequenceClassifier (and for Dropout's masks).
+ */
+export function seedStream(seed: number | undefined): () => number {
+  const uniform = uniformGenerator(seed);
+  return () => Math.floor(uniform() * 2 ** 32);
+}
 
 /**
  * The seed of a layer's i-th random draw: distinct per draw for a given layer seed, undefined
- * (the global generator, see lc.seed) when the layer has none.
+ * (the global generator, see lc.seed) when the layer has none. Used by S4, SGConv, MultiresConv.
  */
 export function drawSeed(seed: number | undefined, i: number): number | undefined {
   return seed === undefined ? undefined : (seed + 0x9e3779b9 * (i + 1)) >>> 0;
@@ -17,6 +62,22 @@ export function uniformTensor(shape: number[], bound: number, seed: number | und
   const values = new Float32Array(shape.reduce((a, b) => a * b, 1));
   for (let i = 0; i < values.length; i++) values[i] = (2 * uniform() - 1) * bound;
   return tensor(values, shape);
+}
+
+// Two input checks with different error wording (both pinned by the tests): checkInput names
+// the layer ('S4D u: expected rank 3'), checkLayerInput uses the ops' wording ('x: expected
+// rank 3 ([B,H,L])') and also checks the device and empty dimensions.
+
+/**
+ * Throws unless `x` is a live tensor of one of `ranks` whose size along `axis` is `size`.
+ * @throws TypeError for a non-tensor or disposed x; RangeError naming `name` otherwise.
+ */
+export function checkInput(x: unknown, name: string, ranks: number[], axis: number, size: number, what: string): Tensor {
+  const t = checkTensor(x, name, Tensor);
+  if (!ranks.includes(t.shape.length)) throw new RangeError(`${name}: expected rank ${ranks.join(' or ')}, got shape ${fmtShape(t.shape)}`);
+  const a = axis < 0 ? axis + t.shape.length : axis;
+  if (t.shape[a] !== size) throw new RangeError(`${name}: expected size ${size} (${what}) along axis ${axis}, got shape ${fmtShape(t.shape)}`);
+  return t;
 }
 
 /** Checks a layer's input x [B,H,L] against the layer's H and device; returns [B, H, L]. */
@@ -49,11 +110,4 @@ export function checkSeed(seed: unknown): number | undefined {
   if (seed === undefined) return undefined;
   if (typeof seed !== 'number' || !Number.isInteger(seed)) throw new TypeError(`seed: expected an integer, got ${describe(seed)}`);
   return seed;
-}
-
-/** The module's own parameter or buffer `name` (looked up each time: to() replaces tensors). */
-export function stateTensor(m: { stateDict(): Record<string, Tensor> }, name: string): Tensor {
-  const t = m.stateDict()[name];
-  if (!t) throw new Error(`internal: no parameter or buffer named '${name}'`);
-  return t;
 }

@@ -7,59 +7,8 @@ import { gelu, glu } from '../ops/activations';
 import { layerNorm } from '../ops/layernorm';
 import { linear } from '../ops/linear';
 import { dropout, embedding } from '../ops/nn';
-import { uniformGenerator } from '../random';
 import { full, randn, Tensor } from '../tensor';
-import { checkProbability, uniformTensor } from './layer_utils';
-import { Module, ParameterGroup } from './module';
-
-/**
- * A Module that looks its own parameters and buffers up by name, so that forward passes read
- * the current tensors (Module.to and replaceTensor swap them).
- */
-export abstract class Layer extends Module {
-  private readonly tensors = new Map<string, Tensor>();
-
-  protected override registerParameter(name: string, t: Tensor, group: ParameterGroup = 'default'): Tensor {
-    this.tensors.set(name, t);
-    return super.registerParameter(name, t, group);
-  }
-
-  protected override registerBuffer(name: string, t: Tensor): Tensor {
-    this.tensors.set(name, t);
-    return super.registerBuffer(name, t);
-  }
-
-  protected override replaceTensor(name: string, t: Tensor): Tensor {
-    const out = super.replaceTensor(name, t);
-    this.tensors.set(name, t);
-    return out;
-  }
-
-  /** The current tensor of this module's own parameter or buffer `name`. */
-  protected own(name: string): Tensor {
-    const t = this.tensors.get(name);
-    if (!t) throw new Error(`${this.constructor.name}: no parameter or buffer named '${name}'`);
-    return t;
-  }
-}
-
-/** A seed for each sub-initialiser, drawn from `seed` (or the global generator when omitted). */
-export function seedStream(seed: number | undefined): () => number {
-  const uniform = uniformGenerator(seed);
-  return () => Math.floor(uniform() * 2 ** 32);
-}
-
-/**
- * Throws unless `x` is a live tensor of one of `ranks` whose size along `axis` is `size`.
- * @throws TypeError for a non-tensor or disposed x; RangeError naming `name` otherwise.
- */
-export function checkInput(x: unknown, name: string, ranks: number[], axis: number, size: number, what: string): Tensor {
-  const t = checkTensor(x, name, Tensor);
-  if (!ranks.includes(t.shape.length)) throw new RangeError(`${name}: expected rank ${ranks.join(' or ')}, got shape ${fmtShape(t.shape)}`);
-  const a = axis < 0 ? axis + t.shape.length : axis;
-  if (t.shape[a] !== size) throw new RangeError(`${name}: expected size ${size} (${what}) along axis ${axis}, got shape ${fmtShape(t.shape)}`);
-  return t;
-}
+import { checkInput, checkProbability, Layer, seedStream, uniformTensor } from './layer_utils';
 
 export interface LinearOptions {
   /** Learn an additive bias (default true). */

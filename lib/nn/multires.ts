@@ -6,8 +6,7 @@ import { dropout } from '../ops/nn';
 import { checkOptions } from '../ops/options';
 import { narrow, pad } from '../ops/shape';
 import { Tensor, tidy } from '../tensor';
-import { Module } from './module';
-import { checkLayerInput, checkProbability, checkSeed, drawSeed, stateTensor, uniformTensor } from './layer_utils';
+import { checkLayerInput, checkProbability, checkSeed, drawSeed, Layer, uniformTensor } from './layer_utils';
 
 export interface MultiresConvLayerOptions {
   /** Taps k of the shared filters h0, h1 (>= 2), default 2. */
@@ -31,7 +30,7 @@ export interface MultiresConvLayerOptions {
  * filters sharing the fan-in 2k), `w` [H,J+2] ~ U(−1,1)·sqrt(2/(J+2)) (each output mixes J+2
  * levels).
  */
-export class MultiresConv extends Module {
+export class MultiresConv extends Layer {
   readonly H: number;
   readonly kernelSize: number;
   readonly lMax: number;
@@ -69,10 +68,9 @@ export class MultiresConv extends Module {
   forward(x: Tensor): Tensor {
     const [, , L] = checkLayerInput(x, this.H, this.device, 'MultiresConv layer');
     if (L > this.lMax) throw new RangeError(`x: sequence length L = ${L} exceeds lMax = ${this.lMax} of this MultiresConv layer (the tree depth covers lMax)`);
-    const p = (name: string) => stateTensor(this, name);
     return tidy(() => {
       const padded = L < this.lMax ? pad(x, 2, 0, this.lMax - L) : x;
-      let y = multiresConv(padded, p('h0'), p('h1'), p('w'), { depth: this.depth });
+      let y = multiresConv(padded, this.own('h0'), this.own('h1'), this.own('w'), { depth: this.depth });
       if (L < this.lMax) y = narrow(y, 2, 0, L);
       y = gelu(y);
       return this.dropoutP > 0 && this.training ? dropout(y, this.dropoutP, { training: true }) : y;

@@ -14,8 +14,7 @@ import { checkOptions } from '../ops/options';
 import { sum } from '../ops/reduce';
 import { narrow, reshape } from '../ops/shape';
 import { Device, dispose, keep, randn, Tensor, tensor, tidy, zeros } from '../tensor';
-import { Module } from './module';
-import { checkFlag, checkLayerInput, checkProbability, checkSeed, drawSeed, stateTensor, uniformTensor } from './layer_utils';
+import { checkFlag, checkLayerInput, checkProbability, checkSeed, drawSeed, Layer, uniformTensor } from './layer_utils';
 
 export interface S4Options {
   /** State size N (even; N/2 complex modes are kept), default 64. */
@@ -62,7 +61,7 @@ interface StepConstants {
  *
  * The kernel is always computed at lMax (C̃ encodes that length) and truncated to the input's L.
  */
-export class S4 extends Module {
+export class S4 extends Layer {
   readonly H: number;
   /** Kept complex modes N' = dState / 2. */
   readonly modes: number;
@@ -130,16 +129,12 @@ export class S4 extends Module {
     });
   }
 
-  private p(name: string): Tensor {
-    return stateTensor(this, name);
-  }
-
   /** The SSM kernel at lMax: [C',H,lMax] (C' = channels, doubled when bidirectional). */
   kernel(): Tensor {
     return tidy(() => {
-      const Lambda = complex(neg(exp(this.p('kernel.log_A_real'))), this.p('kernel.A_imag'));
-      const dt = exp(this.p('kernel.log_dt'));
-      return s4Kernel({ Lambda, P: this.p('kernel.P'), B: this.p('kernel.B'), Ct: this.p('kernel.C'), dt }, this.lMax);
+      const Lambda = complex(neg(exp(this.own('kernel.log_A_real'))), this.own('kernel.A_imag'));
+      const dt = exp(this.own('kernel.log_dt'));
+      return s4Kernel({ Lambda, P: this.own('kernel.P'), B: this.own('kernel.B'), Ct: this.own('kernel.C'), dt }, this.lMax);
     });
   }
 
@@ -159,7 +154,7 @@ export class S4 extends Module {
         const part = this.bidirectional ? narrow(k, 0, start, channels) : k;
         return channels === 1 ? reshape(part, [H, L]) : part;
       };
-      let y = fftConv(x, causal(0), { D: this.p('D'), kRev: this.bidirectional ? causal(channels) : undefined });
+      let y = fftConv(x, causal(0), { D: this.own('D'), kRev: this.bidirectional ? causal(channels) : undefined });
       if (channels > 1) y = reshape(y, [B, channels * H, L]);
       return this.mixOutput(y, 1);
     });
@@ -169,8 +164,8 @@ export class S4 extends Module {
   private mixOutput(y: Tensor, axis: number): Tensor {
     let z = gelu(y);
     if (this.dropoutP > 0 && this.training) z = dropout(z, this.dropoutP, { training: true });
-    const weight = this.p('output_linear.0.weight');
-    z = linear(z, reshape(weight, weight.shape.slice(0, 2)), this.p('output_linear.0.bias'), { axis });
+    const weight = this.own('output_linear.0.weight');
+    z = linear(z, reshape(weight, weight.shape.slice(0, 2)), this.own('output_linear.0.bias'), { axis });
     return glu(z, axis);
   }
 
@@ -184,7 +179,7 @@ export class S4 extends Module {
     if (this.bidirectional) throw new Error('S4.setupStep: a bidirectional layer cannot run step by step (its output depends on future inputs)');
     const { H, modes: N, rank: R } = this;
     const C0 = this.channels;
-    const host = (name: string) => Float64Array.from(this.p(name).toFloat32Array());
+    const host = (name: string) => Float64Array.from(this.own(name).toFloat32Array());
     const logAReal = host('kernel.log_A_real'), aImag = host('kernel.A_imag'), logDtH = host('kernel.log_dt');
     const P = host('kernel.P'), B = host('kernel.B'), Ct = host('kernel.C');
     const out = {
@@ -281,7 +276,7 @@ export class S4 extends Module {
       const v = add(sub(add(state, cmul(k.halfLambda, state)), lowRank(s)), mul(k.dtB, u));
       const c = sum(mul(k.GInv, reshape(pairSum(k.QInv0, v), [B, 1, R, H])), 2);
       const next = cmul(k.inv0, sub(v, lowRank(c)));
-      let y = add(pairSum(k.C, next), mul(this.p('D'), reshape(xt, [B, 1, H])));
+      let y = add(pairSum(k.C, next), mul(this.own('D'), reshape(xt, [B, 1, H])));
       y = reshape(y, [B, channels * H]);
       return [this.mixOutput(y, -1), next] as [Tensor, Tensor];
     });

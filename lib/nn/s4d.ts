@@ -15,8 +15,7 @@ import { keep, randn, Tensor, tensor, tidy, zeros } from '../tensor';
 import { gelu, glu } from '../ops/activations';
 import { linear } from '../ops/linear';
 import { dropout } from '../ops/nn';
-import { checkProbability, uniformTensor } from './layer_utils';
-import { checkInput, Layer, seedStream } from './layers';
+import { checkInput, checkProbability, Layer, seedStream, uniformTensor } from './layer_utils';
 
 export interface S4DLayerOptions {
   /** State size N (N/2 complex modes are kept); even. Default 64. */

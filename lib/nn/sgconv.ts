@@ -10,8 +10,7 @@ import { dropout } from '../ops/nn';
 import { checkOptions } from '../ops/options';
 import { narrow, reshape } from '../ops/shape';
 import { randn, Tensor, tidy, zeros } from '../tensor';
-import { Module } from './module';
-import { checkFlag, checkLayerInput, checkProbability, checkSeed, drawSeed, stateTensor, uniformTensor } from './layer_utils';
+import { checkFlag, checkLayerInput, checkProbability, checkSeed, drawSeed, Layer, uniformTensor } from './layer_utils';
 
 export interface SGConvOptions {
   /** Length d of each sub-kernel, default 64. */
@@ -47,7 +46,7 @@ export interface SGConvOptions {
  * Any L works: the kernel (of length kernelDim·2^(S−1+initScale) >= lMax) is truncated or
  * zero-padded to L.
  */
-export class SGConv extends Module {
+export class SGConv extends Layer {
   readonly H: number;
   readonly kernelDim: number;
   readonly lMax: number;
@@ -96,25 +95,21 @@ export class SGConv extends Module {
     this.registerBuffer('kernel_norm', zeros([rows, H]));
   }
 
-  private p(name: string): Tensor {
-    return stateTensor(this, name);
-  }
-
   /**
    * The kernel [C',H,L]. The first call computes the norm and freezes it in `kernel_norm`
    * (unless a loaded state dict already holds one); later calls divide by that frozen norm.
    */
   kernel(L: number): Tensor {
-    const subKernels = Array.from({ length: this.numScales }, (_, i) => this.p(`kernel_list.${i}`));
+    const subKernels = Array.from({ length: this.numScales }, (_, i) => this.own(`kernel_list.${i}`));
     const options = { multiplier: this.decay, initScale: this.initScale };
-    if (!this.normFrozen && this.p('kernel_norm').toFloat32Array().every((v) => v === 0)) {
+    if (!this.normFrozen && this.own('kernel_norm').toFloat32Array().every((v) => v === 0)) {
       const { kernel, norm } = sgconv(subKernels, L, options);
       this.replaceTensor('kernel_norm', norm);
       this.normFrozen = true;
       return kernel;
     }
     this.normFrozen = true;
-    return sgconv(subKernels, L, { ...options, norm: this.p('kernel_norm') }).kernel;
+    return sgconv(subKernels, L, { ...options, norm: this.own('kernel_norm') }).kernel;
   }
 
   /**
@@ -129,10 +124,10 @@ export class SGConv extends Module {
       const k = this.kernel(L);
       const causal = this.bidirectional ? narrow(k, 0, 0, channels) : k;
       const kRev = this.bidirectional ? narrow(k, 0, channels, channels) : undefined;
-      let y = reshape(fftConv(x, causal, { D: this.p('D'), kRev }), [B, channels * H, L]);
+      let y = reshape(fftConv(x, causal, { D: this.own('D'), kRev }), [B, channels * H, L]);
       y = gelu(y);
       if (this.dropoutP > 0 && this.training) y = dropout(y, this.dropoutP, { training: true });
-      y = linear(y, this.p('output_linear.weight'), this.p('output_linear.bias'), { axis: 1 });
+      y = linear(y, this.own('output_linear.weight'), this.own('output_linear.bias'), { axis: 1 });
       return this.glu ? glu(y, 1) : y;
     });
   }

@@ -6,8 +6,8 @@
 import { record } from '../autograd';
 import { checkSameDevice, checkShape, checkTensor, fmtShape } from '../errors';
 import { Tensor, wrap } from '../tensor';
-import { broadcastOp } from './elementwise';
-import { BinaryOp, binaryGrad, binaryKernel, Operand, sumTo, UnaryOp, unaryKernel } from './kernels';
+import { broadcastOp, quotientBackward } from './elementwise';
+import { BinaryOp, binaryGrad, binaryKernel, Operand, UnaryOp, unaryKernel } from './kernels';
 import { join, window } from './shape';
 
 function checkComplex(z: Tensor, name: string): void {
@@ -37,18 +37,8 @@ export function cmul(a: Tensor, b: Tensor): Tensor {
 
 /** Complex quotient a / b with broadcasting over the leading dims; errors as {@link cmul}. */
 export function cdiv(a: Tensor, b: Tensor): Tensor {
-  return broadcastOp('cdiv', BinaryOp.cdiv, a, b, (g, out, shape) => {
-    // f = a/b: df/da = 1/b, df/db = -f/b. With q = g / conj(b): grad a = q, grad b = -q * conj(f).
-    const q: Operand = { storage: binaryKernel(BinaryOp.cdivConj, g, b, shape), shape, device: g.device };
-    try {
-      return [
-        a.requiresGrad ? sumTo(q.storage, shape, a.shape) : null,
-        b.requiresGrad ? binaryGrad(BinaryOp.cmulConj, q, out, shape, b.shape, -1) : null,
-      ];
-    } finally {
-      q.storage.dispose();
-    }
-  }, checkComplexPair(a, b));
+  // f = a/b: df/da = 1/b, df/db = -f/b. With q = g / conj(b): grad a = q, grad b = -q * conj(f).
+  return broadcastOp('cdiv', BinaryOp.cdiv, a, b, quotientBackward(a, b, BinaryOp.cdivConj, BinaryOp.cmulConj), checkComplexPair(a, b));
 }
 
 function complexUnary(name: string, op: number, z: Tensor, grad: (g: Tensor, out: Tensor) => Tensor): Tensor {

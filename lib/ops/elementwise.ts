@@ -52,18 +52,26 @@ export function mul(a: Tensor, b: Tensor): Tensor {
 
 /** a / b elementwise with broadcasting (IEEE division: x / 0 is ±Infinity or NaN); errors as {@link add}. */
 export function div(a: Tensor, b: Tensor): Tensor {
-  return broadcastOp('div', BinaryOp.div, a, b, (g, out, shape) => {
-    // d/da = 1/b; d/db = -a/b^2 = -(1/b) * out: both from q = g / b.
-    const q: Operand = { storage: binaryKernel(BinaryOp.div, g, b, shape), shape, device: g.device };
+  // d/da = 1/b; d/db = -a/b^2 = -(1/b) * out: both from q = g / b.
+  return broadcastOp('div', BinaryOp.div, a, b, quotientBackward(a, b, BinaryOp.div, BinaryOp.mul));
+}
+
+/**
+ * The backward of a quotient out = a / b (div, and cdiv with the conjugating ops): with
+ * q = divOp(g, b), grad a = q summed to a's shape and grad b = -mulOp(q, out) summed to b's.
+ */
+export function quotientBackward(a: Tensor, b: Tensor, divOp: number, mulOp: number): BinaryBackward {
+  return (g, out, shape) => {
+    const q: Operand = { storage: binaryKernel(divOp, g, b, shape), shape, device: g.device };
     try {
       return [
         a.requiresGrad ? sumTo(q.storage, shape, a.shape) : null,
-        b.requiresGrad ? binaryGrad(BinaryOp.mul, q, out, shape, b.shape, -1) : null,
+        b.requiresGrad ? binaryGrad(mulOp, q, out, shape, b.shape, -1) : null,
       ];
     } finally {
       q.storage.dispose();
     }
-  });
+  };
 }
 
 /** Records a unary op: out = op(x); `grad` maps the output's gradient to x's. */

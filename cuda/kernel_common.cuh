@@ -1,5 +1,5 @@
-// Shared by cuda/nn.cu, cuda/layernorm.cu and cuda/loss.cu: grid-stride indexing and warp and
-// block sums. Included by one .cu file each: everything here has internal linkage.
+// Shared by the CUDA kernels (elementwise, optim, nn, layernorm, loss): grid-stride indexing and
+// warp and block sums. Included by one .cu file each: everything here has internal linkage.
 #pragma once
 #include <cuda_runtime.h>
 

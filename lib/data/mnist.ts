@@ -39,7 +39,7 @@ function buildSplit(images: Float32Array[], labels: number[], order: Int32Array 
 /**
  * sMNIST (`permuted` false) or psMNIST: L = 784, one normalised pixel per step, 10 classes.
  * Split: per class, the last 100 digits of the package's file are the test set (1,000 digits);
- * the rest (about 9,000) train, shuffled with a fixed seed so classes are mixed.
+ * the rest (about 9,000) train; both are shuffled with fixed seeds so classes are mixed.
  */
 export function mnistTask(permuted: boolean): Dataset {
   const classes = digitsByClass();
@@ -48,8 +48,9 @@ export function mnistTask(permuted: boolean): Dataset {
   for (const { images, labels } of classes) {
     images.forEach((img, i) => (i >= images.length - TEST_PER_CLASS ? test : train).push({ img, label: labels[i] }));
   }
-  const shuffle = permutation(train.length, uniformGenerator(1));
-  const trainOrdered = Array.from(shuffle, (i) => train[i]);
+  // Fixed shuffles mix the classes, so --train-limit / --test-limit subsets are balanced too.
+  const trainOrdered = Array.from(permutation(train.length, uniformGenerator(1)), (i) => train[i]);
+  const testOrdered = Array.from(permutation(test.length, uniformGenerator(2)), (i) => test[i]);
   const order = permuted ? permutation(PIXELS, uniformGenerator(PERMUTATION_SEED)) : null;
   return {
     name: permuted ? 'psmnist' : 'smnist',
@@ -59,6 +60,6 @@ export function mnistTask(permuted: boolean): Dataset {
     nClasses: 10,
     targets: 'sequence',
     train: buildSplit(trainOrdered.map((d) => d.img), trainOrdered.map((d) => d.label), order),
-    test: buildSplit(test.map((d) => d.img), test.map((d) => d.label), order),
+    test: buildSplit(testOrdered.map((d) => d.img), testOrdered.map((d) => d.label), order),
   };
 }

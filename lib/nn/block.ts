@@ -51,7 +51,7 @@ export class ResidualBlock extends Layer {
     this.layer = this.registerModule('layer', layer);
     this.mixing = mixing === 'glu' ? this.registerModule('mixing', new Linear(this.dModel, 2 * this.dModel, { axis: 1, seed: seeds() })) : null;
     this.norm = this.registerModule('norm', new LayerNorm(this.dModel, { axis: 1 }));
-    this.drop = this.registerModule('dropout', new Dropout(opts.dropout ?? 0, { seed: seeds() }));
+    this.drop = this.registerModule('dropout', new Dropout(opts.dropout ?? 0));
   }
 
   /** x [B, H, L] -> [B, H, L]. @throws RangeError for a rank other than 3 or a channel count other than dModel. */

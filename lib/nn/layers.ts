@@ -83,23 +83,18 @@ export class LayerNorm extends Layer {
 }
 
 /**
- * Inverted dropout with probability p while training; the identity in eval mode. The masks of
- * successive calls come from a generator seeded with `seed` (or from the global one).
+ * Inverted dropout with probability p while training; the identity in eval mode. Masks are
+ * drawn from the global generator, so `lc.seed(s)` before a step makes them reproducible — and
+ * a training run resumable from a checkpoint, whatever its modules did before.
  */
 export class Dropout extends Layer {
-  private readonly nextSeed: () => number;
-
-  constructor(readonly p: number, options?: { seed?: number }) {
+  constructor(readonly p: number) {
     super();
     checkProbability(p, 'p');
-    const opts = checkOptions<{ seed?: number }>(options, 'Dropout options', ['seed']);
-    this.nextSeed = seedStream(opts.seed);
   }
 
   forward(x: Tensor): Tensor {
-    const t = checkTensor(x, 'Dropout x', Tensor);
-    const active = this.training && this.p > 0;
-    return dropout(t, this.p, { training: active, ...(active ? { seed: this.nextSeed() } : {}) });
+    return dropout(checkTensor(x, 'Dropout x', Tensor), this.p, { training: this.training && this.p > 0 });
   }
 }
 

@@ -60,7 +60,6 @@ export class S4D extends Layer {
   readonly bidirectional: boolean;
   readonly dropoutP: number;
   readonly lMax: number | undefined;
-  private readonly nextDropoutSeed: () => number;
   private stepConstants: StepConstants | null = null;
 
   constructor(readonly H: number, options?: S4DLayerOptions) {
@@ -91,7 +90,6 @@ export class S4D extends Layer {
     const fanIn = this.channels * H;
     this.registerParameter('output_linear.0.weight', uniformTensor([2 * H, fanIn, 1], 1 / Math.sqrt(fanIn), seeds()));
     this.registerParameter('output_linear.0.bias', uniformTensor([2 * H], 1 / Math.sqrt(fanIn), seeds()), 'noDecay');
-    this.nextDropoutSeed = seedStream(seeds());
   }
 
   /** The diagonal state matrix A [H, N/2, 2] and the step sizes dt [H] (differentiable). */
@@ -103,7 +101,7 @@ export class S4D extends Layer {
   /** GELU -> dropout -> 1×1 conv C·H -> 2H -> GLU, along `axis` (1 for [B, C·H, L], -1 for [B, C·H]). */
   private mix(y: Tensor, axis: number, train: boolean): Tensor {
     let z = gelu(y);
-    if (train && this.dropoutP > 0) z = dropout(z, this.dropoutP, { training: true, seed: this.nextDropoutSeed() });
+    if (train && this.dropoutP > 0) z = dropout(z, this.dropoutP, { training: true });
     const weight = reshape(this.own('output_linear.0.weight'), [2 * this.H, this.channels * this.H]);
     return glu(linear(z, weight, this.own('output_linear.0.bias'), { axis }), axis);
   }

@@ -1,0 +1,112 @@
+// Command-line flags of `longconv`: parsed strictly, validated before anything is written.
+import { parseArgs } from 'util';
+
+export const TASKS = ['smnist', 'psmnist', 'listops', 'copy', 'recall'] as const;
+export const MODELS = ['s4d', 's4', 'sgconv', 'multires'] as const;
+export const DEVICES = ['cpu', 'cuda', 'auto'] as const;
+export type TaskName = (typeof TASKS)[number];
+export type ModelName = (typeof MODELS)[number];
+
+/** A usage error: printed as one line, exit code 2, nothing written. */
+export class UsageError extends Error {}
+
+export interface TrainArgs {
+  task: TaskName;
+  model: ModelName;
+  device: (typeof DEVICES)[number];
+  epochs?: number;
+  batch?: number;
+  dModel?: number;
+  layers?: number;
+  lr?: number;
+  weightDecay?: number;
+  dropout?: number;
+  seed: number;
+  trainLimit?: number;
+  testLimit?: number;
+  length?: number;
+  out?: string;
+  resume?: string;
+  json: boolean;
+}
+
+const trainFlags = {
+  task: { type: 'string' }, model: { type: 'string' }, device: { type: 'string' }, epochs: { type: 'string' },
+  batch: { type: 'string' }, 'd-model': { type: 'string' }, layers: { type: 'string' }, lr: { type: 'string' },
+  'weight-decay': { type: 'string' }, dropout: { type: 'string' }, seed: { type: 'string' },
+  'train-limit': { type: 'string' }, 'test-limit': { type: 'string' }, length: { type: 'string' },
+  out: { type: 'string' }, resume: { type: 'string' }, json: { type: 'boolean' },
+} as const;
+
+const evalFlags = { checkpoint: { type: 'string' }, task: { type: 'string' }, device: { type: 'string' }, 'test-limit': { type: 'string' }, json: { type: 'boolean' } } as const;
+
+function parse<T extends Record<string, { type: 'string' | 'boolean' }>>(argv: string[], flags: T, command: string) {
+  try {
+    return parseArgs({ args: argv, options: flags, strict: true, allowPositionals: false }).values as Record<string, string | boolean | undefined>;
+  } catch (e) {
+    const valid = Object.keys(flags).map((f) => `--${f}`).join(', ');
+    throw new UsageError(`${(e as Error).message.split('\n')[0].replace(/\. To specify.*$/, '')} (valid flags for ${command}: ${valid})`);
+  }
+}
+
+function choice<T extends string>(value: unknown, name: string, choices: readonly T[], fallback?: T): T {
+  if (value === undefined && fallback !== undefined) return fallback;
+  if (typeof value !== 'string' || !choices.includes(value as T)) {
+    throw new UsageError(`${value === undefined ? `missing --${name}` : `unknown ${name} '${value}'`} (choose from ${choices.join(', ')})`);
+  }
+  return value as T;
+}
+
+function number(value: unknown, name: string, { integer = false, min = -Infinity, max = Infinity, exclusiveMin = false } = {}): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  const bad = typeof value !== 'string' || value.trim() === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min || n > max || (exclusiveMin && n === min);
+  if (bad) {
+    const range = `${exclusiveMin ? '>' : '>='} ${min}${max < Infinity ? ` and <= ${max}` : ''}`;
+    throw new UsageError(`--${name}: expected ${integer ? 'an integer' : 'a number'} ${range}, got '${String(value)}'`);
+  }
+  return n;
+}
+
+export function parseTrainArgs(argv: string[]): TrainArgs {
+  const v = parse(argv, trainFlags, 'train');
+  return {
+    task: choice(v.task, 'task', TASKS, 'smnist'),
+    model: choice(v.model, 'model', MODELS, 's4d'),
+    device: choice(v.device, 'device', DEVICES, 'auto'),
+    epochs: number(v.epochs, 'epochs', { integer: true, min: 1 }),
+    batch: number(v.batch, 'batch', { integer: true, min: 1 }),
+    dModel: number(v['d-model'], 'd-model', { integer: true, min: 1 }),
+    layers: number(v.layers, 'layers', { integer: true, min: 1 }),
+    lr: number(v.lr, 'lr', { min: 0, exclusiveMin: true }),
+    weightDecay: number(v['weight-decay'], 'weight-decay', { min: 0 }),
+    dropout: number(v.dropout, 'dropout', { min: 0, max: 0.99 }),
+    seed: number(v.seed, 'seed', { integer: true, min: 0 }) ?? 0,
+    trainLimit: number(v['train-limit'], 'train-limit', { integer: true, min: 1 }),
+    testLimit: number(v['test-limit'], 'test-limit', { integer: true, min: 1 }),
+    length: number(v.length, 'length', { integer: true, min: 1 }),
+    out: v.out as string | undefined,
+    resume: v.resume as string | undefined,
+    json: !!v.json,
+  };
+}
+
+export interface EvalArgs {
+  checkpoint: string;
+  task?: TaskName;
+  device: (typeof DEVICES)[number];
+  testLimit?: number;
+  json: boolean;
+}
+
+export function parseEvalArgs(argv: string[]): EvalArgs {
+  const v = parse(argv, evalFlags, 'eval');
+  if (typeof v.checkpoint !== 'string') throw new UsageError('missing --checkpoint DIR (a directory written by longconv train --out)');
+  return {
+    checkpoint: v.checkpoint,
+    task: v.task === undefined ? undefined : choice(v.task, 'task', TASKS),
+    device: choice(v.device, 'device', DEVICES, 'auto'),
+    testLimit: number(v['test-limit'], 'test-limit', { integer: true, min: 1 }),
+    json: !!v.json,
+  };
+}

@@ -1,23 +1,9 @@
 // One training step (forward, cross-entropy, backward, parameter update) of the S4 repository's
 // example classifier shape: S4D, dModel 128, 4 layers, N 64, B 16, L 1024 — median ms per step.
-// The update is AdamW when lc.optim has it, else plain SGD outside the graph.
+// The update is AdamW.
 'use strict';
 const lc = require('../dist');
 const { medianMs, printTable } = require('./util');
-
-function sgd(model, lr) {
-  return () => {
-    lc.tidy(() => lc.noGrad(() => {
-      const update = {};
-      for (const [name, p] of model.namedParameters()) update[name] = lc.sub(p, lc.scale(p.grad, lr));
-      model.loadStateDict(update, { strict: false });
-    }));
-    for (const p of model.parameters()) {
-      p.grad.dispose();
-      p.grad = null;
-    }
-  };
-}
 
 function measure({ B, L, H, nLayers, N, threads, device }) {
   lc.setNumThreads(threads);
@@ -26,21 +12,19 @@ function measure({ B, L, H, nLayers, N, threads, device }) {
   }).to(device);
   const x = lc.randn([B, L, 1], { seed: 2, device });
   const labels = Array.from({ length: B }, (_, i) => i % 10);
-  let update;
-  if (lc.optim && lc.optim.AdamW) {
-    const opt = new lc.optim.AdamW(model, { lr: 0.01, weightDecay: 0.01 });
-    update = () => { opt.step(); opt.zeroGrad(); };
-  } else update = sgd(model, 0.01);
+  const opt = new lc.optim.AdamW(model, { lr: 0.01, weightDecay: 0.01 });
   const step = () => {
     lc.tidy(() => lc.crossEntropy(model.forward(x), labels).backward());
-    update();
+    opt.step();
+    opt.zeroGrad();
     if (device === 'cuda') lc.synchronize();
   };
   const ms = medianMs(step, { reps: 5, warmup: 1 });
   const parameters = model.parameters().reduce((s, p) => s + p.size, 0);
   x.dispose();
+  opt.dispose();
   model.dispose();
-  return { B, L, H, nLayers, N, device, threads, parameters, update: lc.optim && lc.optim.AdamW ? 'AdamW' : 'SGD', msPerStep: ms };
+  return { B, L, H, nLayers, N, device, threads, parameters, msPerStep: ms };
 }
 
 function run({ quick } = {}) {
@@ -51,7 +35,7 @@ function run({ quick } = {}) {
   if (lc.backendInfo().cuda.available) configs.push({ ...shape, threads: cpuThreads, device: 'cuda' });
   const rows = configs.map(measure);
   printTable('S4D classifier training step (forward + backward + update)', rows);
-  return { rows };
+  return { suite: 'training', date: new Date().toISOString(), machine: { cpus: require('os').cpus().length, cpu: require('os').cpus()[0]?.model }, rows };
 }
 
 module.exports = { run };

@@ -111,23 +111,6 @@ function evaluate(model: lc.nn.SequenceClassifier, task: Dataset, split: Split, 
   return { loss: loss / count, accuracy: correct / count };
 }
 
-function limitSplit(split: Split, n: number | undefined, task: Dataset): Split {
-  if (n === undefined || n >= split.size) return split;
-  const width = task.inputs === 'real' ? task.dInput : 1;
-  const per = task.targets === 'position' ? task.L : 1;
-  return { size: n, x: split.x.subarray(0, n * task.L * width), y: split.y.subarray(0, n * per), lengths: split.lengths?.subarray(0, n) };
-}
-
-function shuffled(n: number, seed: number): Int32Array {
-  const random = uniformGenerator(seed);
-  const p = Int32Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [p[i], p[j]] = [p[j], p[i]];
-  }
-  return p;
-}
-
 function readMetrics(dir: string): Record<string, number>[] {
   const file = path.join(dir, 'metrics.jsonl');
   if (!fs.existsSync(file)) return [];
@@ -156,7 +139,7 @@ export function train(args: TrainArgs, emit: Emit): Record<string, unknown> {
 
   const started = Date.now();
   const full = loadTask(config.task, config.length);
-  const task: Dataset = { ...full, train: limitSplit(full.train, config.trainLimit, full), test: limitSplit(full.test, config.testLimit, full) };
+  const task: Dataset = { ...full, train: lc.data.limitSplit(full, full.train, config.trainLimit), test: lc.data.limitSplit(full, full.test, config.testLimit) };
   const range = targetRange(task);
   lc.seed(config.seed);
   const model = buildModel(config, task, device);
@@ -182,7 +165,7 @@ export function train(args: TrainArgs, emit: Emit): Record<string, unknown> {
   emit({ event: 'start', task: config.task, model: config.model, device, parameters: params, trainSize: task.train.size, testSize: task.test.size, epochs: config.epochs, startEpoch, out: outDir });
 
   for (let epoch = startEpoch; epoch <= config.epochs; epoch++) {
-    const order = shuffled(task.train.size, config.seed * 100003 + epoch);
+    const order = lc.data.permutation(task.train.size, uniformGenerator(config.seed * 100003 + epoch));
     const bar = args.json ? null : new SingleBar({ format: `epoch ${epoch}/${config.epochs} [{bar}] {value}/{total} | loss {loss} | acc {acc}% | {rate} seq/s`, hideCursor: true, clearOnComplete: false });
     bar?.start(task.train.size, 0, { loss: '-', acc: '-', rate: '-' });
     const t0 = Date.now();
@@ -243,7 +226,7 @@ export function evaluateCheckpoint(args: EvalArgs): Record<string, unknown> {
   if (full.nClasses !== trained.nClasses || full.inputs !== trained.inputs || full.dInput !== trained.dInput || full.targets !== trained.targets) {
     throw new UsageError(`--task ${taskName}: the checkpoint was trained on ${config.task}, whose inputs and classes differ (choose a task with the same inputs, e.g. ${config.task})`);
   }
-  const task = { ...full, test: limitSplit(full.test, args.testLimit, full) };
+  const task = { ...full, test: lc.data.limitSplit(full, full.test, args.testLimit) };
   const model = buildModel(config, task, device);
   lc.io.load(weights, model);
   const t0 = Date.now();

@@ -30,12 +30,14 @@ export interface Dataset {
   perfectAccuracy?: number;
 }
 
-/** The first n of a split (or all of it). */
-export function limitSplit(split: Split, n: number | undefined, L: number, width: number, perRow: number): Split {
+/** The first n sequences of a split of `task` (all of it when n is undefined or larger). */
+export function limitSplit(task: Dataset, split: Split, n: number | undefined): Split {
   if (n === undefined || n >= split.size) return split;
+  const width = task.inputs === 'real' ? task.dInput : 1;
+  const perRow = task.targets === 'position' ? task.L : 1;
   return {
     size: n,
-    x: split.x.subarray(0, n * L * width),
+    x: split.x.subarray(0, n * task.L * width),
     y: split.y.subarray(0, n * perRow),
     lengths: split.lengths?.subarray(0, n),
   };

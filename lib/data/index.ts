@@ -1,4 +1,5 @@
 export type { Dataset, Split } from './dataset';
+export { limitSplit, permutation } from './dataset';
 export { mnistTask, TEST_PER_CLASS, PERMUTATION_SEED } from './mnist';
 export { listopsTask, sampleListOps, applyOp, LISTOPS_TOKENS } from './listops';
 export type { ListOpsOptions } from './listops';

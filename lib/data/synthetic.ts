@@ -1,7 +1,7 @@
 // Synthetic long-range tasks with a known perfect score (100%): copying memory and associative
 // recall. Seeded; the distance to bridge grows with the sequence length L.
 import { uniformGenerator } from '../random';
-import { Dataset, Split } from './dataset';
+import { Dataset, permutation, Split } from './dataset';
 
 export interface SyntheticOptions {
   /** Sequence length. */
@@ -11,8 +11,16 @@ export interface SyntheticOptions {
   seed?: number;
 }
 
-function checkLength(L: number, min: number, name: string): void {
-  if (!Number.isInteger(L) || L < min) throw new RangeError(`${name}: the sequence length L must be an integer >= ${min}, got ${L}`);
+// The sequence length (checked) and the train/test splits drawn from one seed, apart.
+function setup(options: SyntheticOptions, minLength: number, name: string) {
+  const L = options.L ?? 200;
+  if (!Number.isInteger(L) || L < minLength) throw new RangeError(`${name}: the sequence length L must be an integer >= ${minLength}, got ${L}`);
+  const seed = options.seed ?? 0;
+  const splits = (make: (n: number, random: () => number) => Split) => ({
+    train: make(options.nTrain ?? 4000, uniformGenerator(seed * 2 + 1)),
+    test: make(options.nTest ?? 500, uniformGenerator(seed * 2 + 2)),
+  });
+  return { L, splits };
 }
 
 /** Copying memory (Arjovsky et al.): token ids. */
@@ -28,8 +36,7 @@ export const COPY_COUNT = 10;
  * which the model must output the symbols in order (targets −1 elsewhere). Chance accuracy 1/8.
  */
 export function copyTask(options: SyntheticOptions = {}): Dataset {
-  const L = options.L ?? 200;
-  checkLength(L, 2 * COPY_COUNT + 1, 'copy');
+  const { L, splits } = setup(options, 2 * COPY_COUNT + 1, 'copy');
   const make = (n: number, random: () => number): Split => {
     const x = new Float32Array(n * L);
     const y = new Int32Array(n * L).fill(-1);
@@ -43,12 +50,7 @@ export function copyTask(options: SyntheticOptions = {}): Dataset {
     }
     return { size: n, x, y };
   };
-  const seed = options.seed ?? 0;
-  return {
-    name: 'copy', L, inputs: 'tokens', dInput: 10, nClasses: 10, targets: 'position', perfectAccuracy: 1,
-    train: make(options.nTrain ?? 4000, uniformGenerator(seed * 2 + 1)),
-    test: make(options.nTest ?? 500, uniformGenerator(seed * 2 + 2)),
-  };
+  return { name: 'copy', L, inputs: 'tokens', dInput: 10, nClasses: 10, targets: 'position', perfectAccuracy: 1, ...splits(make) };
 }
 
 /** Associative recall: token ids. */
@@ -65,19 +67,14 @@ export const RECALL_PAIRS = 8;
  * 2..17, values 18..33 (class = value index). Chance accuracy 1/16.
  */
 export function recallTask(options: SyntheticOptions = {}): Dataset {
-  const L = options.L ?? 200;
-  checkLength(L, 2 * RECALL_PAIRS + 2, 'recall');
+  const { L, splits } = setup(options, 2 * RECALL_PAIRS + 2, 'recall');
   const keyBase = 2;
   const valueBase = keyBase + RECALL_KEYS;
   const make = (n: number, random: () => number): Split => {
     const x = new Float32Array(n * L);
     const y = new Int32Array(n);
     for (let i = 0; i < n; i++) {
-      const keys = Array.from({ length: RECALL_KEYS }, (_, k) => k);
-      for (let k = RECALL_KEYS - 1; k > 0; k--) {
-        const j = Math.floor(random() * (k + 1));
-        [keys[k], keys[j]] = [keys[j], keys[k]];
-      }
+      const keys = permutation(RECALL_KEYS, random);
       const values = Array.from({ length: RECALL_PAIRS }, () => Math.floor(random() * RECALL_VALUES));
       for (let p = 0; p < RECALL_PAIRS; p++) {
         x[i * L + 2 * p] = keyBase + keys[p];
@@ -90,10 +87,5 @@ export function recallTask(options: SyntheticOptions = {}): Dataset {
     }
     return { size: n, x, y };
   };
-  const seed = options.seed ?? 0;
-  return {
-    name: 'recall', L, inputs: 'tokens', dInput: valueBase + RECALL_VALUES, nClasses: RECALL_VALUES, targets: 'sequence', perfectAccuracy: 1,
-    train: make(options.nTrain ?? 4000, uniformGenerator(seed * 2 + 1)),
-    test: make(options.nTest ?? 500, uniformGenerator(seed * 2 + 2)),
-  };
+  return { name: 'recall', L, inputs: 'tokens', dInput: valueBase + RECALL_VALUES, nClasses: RECALL_VALUES, targets: 'sequence', perfectAccuracy: 1, ...splits(make) };
 }

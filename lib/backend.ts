@@ -2,20 +2,32 @@
 import { checkPositiveInt } from './errors';
 import { native } from './native';
 
+/** What {@link backendInfo} reports about the CPU and CUDA backends. */
 export interface BackendInfo {
-  cpu: { threads: number };
+  /** The CPU backend (always available). */
+  cpu: {
+    /** Threads the CPU kernels use (see {@link setNumThreads}). */
+    threads: number;
+  };
+  /** The CUDA backend: whether it can be used here, and on what. */
   cuda: {
     /** True when a CUDA device, a recent enough driver and cuFFT were all found. */
     available: boolean;
     /** Why CUDA is unavailable, in words (no driver, driver too old, no device, cuFFT not found, CPU-only build). */
     reason?: string;
+    /** The GPU's name (device 0), when available. */
     device?: string;
+    /** The GPU's compute capability, e.g. '9.0', when available. */
     computeCapability?: string;
+    /** The GPU's total memory in bytes, when available. */
     memoryBytes?: number;
+    /** cuFFT's version number (e.g. 12000), when cuFFT was loaded. */
     cufftVersion?: number;
+    /** The cuFFT library file that was loaded (see the README: `LONGCONV_CUFFT_PATH`, sonames, `CUDA_PATH`). */
     cufftPath?: string;
     /** Whether cuBLAS (needed by matmul and linear on CUDA) was found; the other ops work without it. */
     cublasAvailable?: boolean;
+    /** The cuBLAS library file that was loaded (`LONGCONV_CUBLAS_PATH` overrides the search). */
     cublasPath?: string;
     /** Why cuBLAS cannot be used, when it cannot. */
     cublasReason?: string;

@@ -5,7 +5,9 @@ import { checkOptions } from './ops/options';
 import { uniformGenerator } from './random';
 import { Device, Tensor, tensor } from './tensor';
 
+/** Options of the initialisers: where the result is created. */
 export interface InitOptions {
+  /** 'cpu' (default), 'cuda' or 'auto'; 'cuda' without a usable GPU throws an `Error`. */
   device?: Device | 'auto';
 }
 
@@ -32,20 +34,30 @@ function diagonalA(H: unknown, N: unknown, options: InitOptions | undefined, nam
 }
 
 /** S4D-Lin: A[h,n] = −1/2 + iπn, n = 0..N/2−1, as a tensor [H, N/2, 2]. N must be even. */
-export function s4dLin(H: number, N: number, options?: InitOptions): { A: Tensor } {
+export function s4dLin(H: number, N: number, options?: InitOptions): {
+  /** A [H, N/2, 2]. */
+  A: Tensor;
+} {
   return diagonalA(H, N, options, 's4dLin', (k) => Math.PI * k);
 }
 
 /** S4D-Inv: A[h,n] = −1/2 + i(N/π)(N/(2n+1) − 1), n = 0..N/2−1, as a tensor [H, N/2, 2]. */
-export function s4dInv(H: number, N: number, options?: InitOptions): { A: Tensor } {
+export function s4dInv(H: number, N: number, options?: InitOptions): {
+  /** A [H, N/2, 2]. */
+  A: Tensor;
+} {
   return diagonalA(H, N, options, 's4dInv', (k, n) => (n / Math.PI) * (n / (2 * k + 1) - 1));
 }
 
 /** A dense complex matrix in float64, row-major. */
 export interface ComplexMatrix {
+  /** Number of rows. */
   rows: number;
+  /** Number of columns. */
   cols: number;
+  /** Real parts, rows × cols, row-major. */
   re: Float64Array;
+  /** Imaginary parts, rows × cols, row-major. */
   im: Float64Array;
 }
 
@@ -120,11 +132,13 @@ export function hermitianEigen(n: number, re: Float64Array, im: Float64Array): {
   return { values, vectors: { rows: n, cols: n, re: vr, im: vi } };
 }
 
+/** Options of {@link hippoLegS}. */
 export interface HippoOptions extends InitOptions {
   /** Im B̃ is clipped to [−clipB, clipB] (default 2, as the S4 reference); Infinity keeps it whole. */
   clipB?: number;
 }
 
+/** The diagonalised HiPPO-LegS DPLR matrices from {@link hippoLegS}, for one feature (repeat over H). */
 export interface HippoLegS {
   /** The kept eigenvalues −1/2 + iλ (λ > 0, ascending): [N/2, 2]. */
   Lambda: Tensor;
@@ -204,6 +218,7 @@ export function hippoLegS(N: number, options?: HippoOptions): HippoLegS {
   };
 }
 
+/** Options of {@link logDt}. */
 export interface LogDtOptions extends InitOptions {
   /** Seed for a reproducible draw (otherwise the global generator, see lc.seed). */
   seed?: number;

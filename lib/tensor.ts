@@ -5,10 +5,17 @@ import { checkTensor, describe, fmtShape } from './errors';
 import { native, Storage } from './native';
 import { normalSamples } from './random';
 
+/** Where a tensor's data lives: host memory or the current CUDA device. */
 export type Device = 'cpu' | 'cuda';
 
+/** Options of the tensor creation functions (`tensor`, `zeros`, `ones`, `full`, `randn`). */
 export interface TensorOptions {
+  /**
+   * 'cpu' (default), 'cuda', or 'auto' (CUDA when `backendInfo().cuda.available`, else the CPU).
+   * 'cuda' without a usable GPU throws an `Error` that gives the reason.
+   */
   device?: Device | 'auto';
+  /** Make the tensor a leaf of the autograd graph: `backward()` accumulates into its `.grad`. Default false. */
   requiresGrad?: boolean;
 }
 
@@ -37,14 +44,22 @@ export function numelOf(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
+/**
+ * A dense float32 tensor (row-major) on the CPU or a CUDA device. Create one with
+ * {@link tensor}, {@link zeros}, {@link ones}, {@link full} or {@link randn}; free it with
+ * `dispose()` or inside {@link tidy}. Ops never mix devices: they throw a `TypeError` naming
+ * the argument on a different device. Using a disposed tensor throws a `TypeError`.
+ */
 export class Tensor {
+  /** The dimensions, outermost first (frozen). `[]` is a scalar. */
   readonly shape: readonly number[];
+  /** Where the data lives; `to(device)` makes a copy elsewhere. */
   readonly device: Device;
   /** Whether gradients flow to this tensor. Leaves keep theirs in `.grad`. */
   requiresGrad: boolean;
   /** Accumulated gradient of a leaf tensor after backward(). */
   grad: Tensor | null = null;
-  /** The op that produced this tensor, when it is part of a graph. */
+  /** @internal The op that produced this tensor, when it is part of a graph. */
   gradNode: GradNode | null = null;
   private storageRef: Storage | null;
   private disposedByUser = false;
@@ -68,6 +83,7 @@ export class Tensor {
     return numelOf(this.shape);
   }
 
+  /** Whether `dispose()` was called (directly, by `lc.dispose` or by a `tidy` scope). */
   get isDisposed(): boolean {
     return this.disposedByUser;
   }
@@ -128,6 +144,7 @@ export class Tensor {
     node?.release();
   }
 
+  /** A short description: shape, device and whether it requires gradients (not the values). */
   toString(): string {
     return `Tensor(shape=${fmtShape(this.shape)}, device='${this.device}'${this.requiresGrad ? ', requiresGrad' : ''})`;
   }
@@ -184,10 +201,13 @@ export function ones(shape: readonly number[], opts: TensorOptions = {}): Tensor
   return full(shape, 1, opts);
 }
 
+/** Options of {@link randn}: the device and autograd flags plus the distribution and seed. */
 export interface RandnOptions extends TensorOptions {
   /** Seed for a reproducible draw; the same seed gives the same values on every device. */
   seed?: number;
+  /** Mean of the distribution. Default 0. */
   mean?: number;
+  /** Standard deviation of the distribution. Default 1. */
   std?: number;
 }
 
@@ -250,6 +270,7 @@ export function dispose(x: TensorContainer): void {
   all.forEach((t) => t.dispose());
 }
 
+/** Memory in use on one device, as reported by {@link memory}. */
 export interface DeviceMemory {
   /** Live (not disposed) tensors. */
   tensors: number;
@@ -261,7 +282,18 @@ export interface DeviceMemory {
  * Live tensors and bytes per device. `reservedBytes` adds the freed blocks that the caching
  * allocators keep for reuse (released by lc.emptyCache()).
  */
-export function memory(): { cpu: DeviceMemory & { reservedBytes: number }; cuda: DeviceMemory & { reservedBytes: number } } {
+export function memory(): {
+  /** Host memory. */
+  cpu: DeviceMemory & {
+    /** Bytes held by the CPU allocator: live and cached blocks. */
+    reservedBytes: number;
+  };
+  /** Device memory (zeros without a GPU). */
+  cuda: DeviceMemory & {
+    /** Bytes held by the CUDA caching allocator: live and cached blocks. */
+    reservedBytes: number;
+  };
+} {
   const stats = native.memoryStats();
   return {
     cpu: { tensors: liveTensors.cpu, bytes: stats.cpu.bytes, reservedBytes: stats.cpu.reservedBytes },

@@ -2,6 +2,7 @@
 
 /** One split: n sequences of length L, as real features [n, L, dInput] or token ids [n, L]. */
 export interface Split {
+  /** Number of sequences. */
   size: number;
   /** Row-major [size, L, dInput] (real inputs) or [size, L] (token ids, as numbers). */
   x: Float32Array;
@@ -14,17 +15,23 @@ export interface Split {
   lengths?: Int32Array;
 }
 
+/** A task: its inputs, targets and fixed train/test splits (from `lc.data`). */
 export interface Dataset {
+  /** The task's name, e.g. 'smnist'. */
   name: string;
   /** Sequence length (after padding). */
   L: number;
   /** Real features per position (inputs: 'real') or vocabulary size (inputs: 'tokens'). */
   inputs: 'real' | 'tokens';
+  /** Features per position ('real') or the vocabulary size ('tokens'). */
   dInput: number;
+  /** Number of classes of the targets. */
   nClasses: number;
   /** 'sequence': one label per sequence; 'position': a label per position (−1 = ignore). */
   targets: 'sequence' | 'position';
+  /** The training split. */
   train: Split;
+  /** The test split. */
   test: Split;
   /** The accuracy a perfect model reaches (1 for the synthetic tasks), when known. */
   perfectAccuracy?: number;

@@ -53,13 +53,17 @@ function randomExpr(random: () => number, depth: number, leafChance: number): Ex
 const MAX_DEPTH = 10;
 const MAX_ARGS = 5;
 
+/** Options of {@link listopsTask}. */
 export interface ListOpsOptions {
   /** Longest sequence (tokens), at most 2048; shorter ones are padded. */
   maxLength?: number;
   /** Shortest accepted expression (tokens). */
   minLength?: number;
+  /** Training sequences. Default 10,000. */
   nTrain?: number;
+  /** Test sequences. Default 1,000. */
   nTest?: number;
+  /** Seed of both splits (drawn from different streams). Default 0. */
   seed?: number;
 }
 
@@ -69,7 +73,12 @@ export interface ListOpsOptions {
  * after each rejected tree (lower when too short, higher when too long), so long ranges such
  * as [1500, 2048] are reached in a few tries.
  */
-export function sampleListOps(random: () => number, minLength: number, maxLength: number): { tokens: string[]; value: number } {
+export function sampleListOps(random: () => number, minLength: number, maxLength: number): {
+  /** The expression's tokens (see LISTOPS_TOKENS). */
+  tokens: string[];
+  /** Its value, 0..9. */
+  value: number;
+} {
   let leafChance = 0.7;
   for (;;) {
     const e = randomExpr(random, 0, leafChance);

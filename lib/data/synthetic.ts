@@ -3,11 +3,15 @@
 import { uniformGenerator } from '../random';
 import { Dataset, permutation, Split } from './dataset';
 
+/** Options of {@link copyTask} and {@link recallTask}. */
 export interface SyntheticOptions {
   /** Sequence length. */
   L?: number;
+  /** Training sequences (default 4,000). */
   nTrain?: number;
+  /** Test sequences (default 500). */
   nTest?: number;
+  /** Seed of both splits (drawn from different streams). Default 0. */
   seed?: number;
 }
 

@@ -8,6 +8,7 @@ import { AdamW, AdamWState } from '../optim/adamw';
 import { dispose, Tensor } from '../tensor';
 import { loadTensors, saveTensors } from './safetensors';
 
+/** Options of {@link save}. */
 export interface SaveOptions {
   /** Also save this optimizer's state (moments and step) to `path + '.optim.safetensors'`. */
   optimizer?: AdamW;
@@ -15,6 +16,7 @@ export interface SaveOptions {
   metadata?: Record<string, string>;
 }
 
+/** Options of {@link load}. */
 export interface LoadOptions {
   /** Also restore this optimizer's state from `path + '.optim.safetensors'`. */
   optimizer?: AdamW;

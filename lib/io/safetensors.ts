@@ -10,7 +10,9 @@ import { dispose, Tensor, tensor } from '../tensor';
 
 /** What loadTensors returns: the tensors (on the CPU) by name and the `__metadata__` strings. */
 export interface LoadedTensors {
+  /** The tensors by name, on the CPU. */
   tensors: Record<string, Tensor>;
+  /** The header's `__metadata__` strings ({} when absent). */
   metadata: Record<string, string>;
 }
 

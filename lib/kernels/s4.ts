@@ -11,6 +11,7 @@ import { checkRank, checkSameDevice, checkShape, checkTensor, fmtShape } from '.
 import { Tensor, tensor, tidy, zeros } from '../tensor';
 import { CMatrix, conjugateDoubled } from './complex64';
 
+/** The DPLR SSM of `kernels.s4`; every tensor on the same device, complex values as [..., 2]. */
 export interface S4Params {
   /** Diagonal part Λ [H, N, 2] (complex, Re < 0), N = kept modes (state size / 2). */
   Lambda: Tensor;
@@ -67,7 +68,7 @@ function bilinearFrequencies(L: number): { z: Float32Array; factor: Float32Array
 /**
  * The S4 (DPLR) kernel K[c,h,l] = C̃ᵀ-generated kernel of dA = (I − dt/2·A)⁻¹(I + dt/2·A),
  * A = diag(Λ) − PPᴴ on the conjugate-doubled state, for l = 0..L−1:
- * k̂(ω^j) = 2/(1+ω^j) · [r_C̃B − r_C̃P (I + r_QP)⁻¹ r_QB](z_j), r_ab = cauchy(dt·a⊙b, z, dt·Λ, conj),
+ * `k̂(ω^j) = 2/(1+ω^j) · [r_C̃B − r_C̃P (I + r_QP)⁻¹ r_QB](z_j)`, `r_ab = cauchy(dt·a⊙b, z, dt·Λ, conj)`,
  * Q = conj(P), then K = irfft(k̂, L).
  * @returns [H, L] for Ct of shape [H,N,2], [C, H, L] for [C,H,N,2]. Differentiable in every parameter.
  * @throws TypeError/RangeError for non-tensors, shapes that disagree, R ∉ {1,2}, L < 1, mixed devices.
@@ -111,9 +112,13 @@ export function s4(params: S4Params, L: number): Tensor {
   });
 }
 
+/** The parts of the DPLR SSM that `kernels.setupCt` needs (see {@link S4Params}). */
 export interface DplrParams {
+  /** Diagonal part Λ [H, N, 2]. */
   Lambda: Tensor;
+  /** Low-rank part P [R, H, N, 2], R = 1 or 2. */
   P: Tensor;
+  /** Step sizes dt [H] (> 0). */
   dt: Tensor;
 }
 

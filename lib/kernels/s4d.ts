@@ -8,6 +8,7 @@ import { checkRank, checkSameDevice, checkShape, checkTensor, fmtShape } from '.
 import { checkOptions } from '../ops/options';
 import { Tensor, tensor, tidy } from '../tensor';
 
+/** The diagonal SSM of `kernels.s4d`; every tensor on the same device, complex values as [..., 2]. */
 export interface S4DParams {
   /** State matrix diagonal A [H, N, 2] (complex, Re < 0), N = kept modes (state size / 2). */
   A: Tensor;
@@ -19,6 +20,7 @@ export interface S4DParams {
   dt: Tensor;
 }
 
+/** Options of `kernels.s4d`. */
 export interface S4DOptions {
   /** Discretisation: 'zoh' (default) or 'bilinear'. */
   disc?: 'zoh' | 'bilinear';

@@ -25,6 +25,7 @@ const MAX_SUB_KERNELS = 32;
 /** The longest untruncated concatenation d·2^(S−1+initScale) accepted (as the binding). */
 const MAX_TOTAL_LENGTH = 2 ** 40;
 
+/** Options of `kernels.sgconv`: the decay, the upsampling scale and a frozen normaliser. */
 export interface SgconvOptions {
   /**
    * Decay base: sub-kernel i is scaled by multiplier[h]^(S−1−i). A number (default 2), a
@@ -41,6 +42,7 @@ export interface SgconvOptions {
   norm?: Tensor;
 }
 
+/** What `kernels.sgconv` returns: the kernel and the normaliser it used (keep it to freeze it). */
 export interface SgconvResult {
   /** The kernel, [C,H,L] (or [H,L] for 2-D sub-kernels). */
   kernel: Tensor;

@@ -9,8 +9,12 @@ import { Dropout, GLU, LayerNorm, Linear } from './layers';
 import { Module } from './module';
 
 /** A module mapping [B, H, L] -> [B, H, L]. */
-export type SequenceLayer = Module & { forward(x: Tensor): Tensor };
+export type SequenceLayer = Module & {
+  /** x [B, H, L] -> [B, H, L]. */
+  forward(x: Tensor): Tensor;
+};
 
+/** Options of {@link ResidualBlock}. */
 export interface ResidualBlockOptions {
   /** The channel count H of the block's input and output. */
   dModel: number;
@@ -20,16 +24,19 @@ export interface ResidualBlockOptions {
   dropout?: number;
   /** 'glu' adds a 1×1 convolution H -> 2H and GLU after the layer (MultiresConv's block); default 'none'. */
   mixing?: 'none' | 'glu';
+  /** Seed for a reproducible initialisation (otherwise the global generator, see lc.seed). */
   seed?: number;
 }
 
 /**
  * x -> layer -> [1×1 conv H -> 2H -> GLU] -> dropout -> + x -> LayerNorm (post-norm), or
- * x + dropout([mixing](layer(LayerNorm(x)))) (pre-norm). Submodules: `layer`, `norm`
+ * `x + dropout([mixing](layer(LayerNorm(x))))` (pre-norm). Submodules: `layer`, `norm`
  * (LayerNorm over axis 1) and, with mixing 'glu', `mixing` (Linear H -> 2H along axis 1).
  */
 export class ResidualBlock extends Layer {
+  /** The channel count H. */
   readonly dModel: number;
+  /** Whether the norm comes before the layer. */
   readonly prenorm: boolean;
   private readonly layer: SequenceLayer;
   private readonly norm: LayerNorm;

@@ -14,27 +14,37 @@ import { S4D } from './s4d';
 import { SGConv } from './sgconv';
 
 /** Which layer each block holds, with that layer's own options (see S4D, S4, SGConv, MultiresConv). */
-export type LayerSpec = { type: 's4d' | 's4' | 'sgconv' | 'multires' } & Record<string, unknown>;
+export type LayerSpec = {
+  /** The layer: S4D, S4, SGConv or MultiresConv; the other keys are that layer's options. */
+  type: 's4d' | 's4' | 'sgconv' | 'multires';
+} & Record<string, unknown>;
 
+/** Options of {@link SequenceClassifier}. */
 export interface SequenceClassifierOptions {
   /** Features per time step of real-valued inputs [B, L, dInput] (a Linear encoder)… */
   dInput?: number;
   /** …or the vocabulary size of token inputs [B, L] (an Embedding encoder). Exactly one is given. */
   nTokens?: number;
+  /** Channels H of the blocks. */
   dModel: number;
+  /** Number of residual blocks. */
   nLayers: number;
+  /** The sequence layer of every block and its options, e.g. `{ type: 's4d', dState: 64 }`. */
   layer: LayerSpec;
+  /** Number of classes (the decoder's outputs). */
   nClasses: number;
   /**
    * 'mean' (over the valid positions, default), 'last' (the last valid position), or 'none':
    * no pooling, logits for every position [B, L, nClasses] (sequence-to-sequence tasks).
    */
   pool?: 'mean' | 'last' | 'none';
+  /** Pre-norm blocks instead of post-norm (default false, as the reference). */
   prenorm?: boolean;
   /** Dropout of the blocks; also the layers' own dropout unless layer.dropout is given. Default 0. */
   dropout?: number;
   /** The longest sequence (required by the S4, SGConv and MultiresConv layers unless layer.lMax is given). */
   lMax?: number;
+  /** Seed for a reproducible initialisation (otherwise the global generator, see lc.seed). */
   seed?: number;
 }
 
@@ -59,10 +69,15 @@ function makeLayer(spec: LayerSpec, H: number, defaults: Record<string, unknown>
  * `layers.{i}.mixing.*` for MultiresConv blocks), `decoder.*`.
  */
 export class SequenceClassifier extends Layer {
+  /** Channels H of the blocks. */
   readonly dModel: number;
+  /** Number of classes. */
   readonly nClasses: number;
+  /** The pooling over positions. */
   readonly pool: 'mean' | 'last' | 'none';
+  /** Features of real-valued inputs (undefined for token inputs). */
   readonly dInput: number | undefined;
+  /** Vocabulary size of token inputs (undefined for real-valued inputs). */
   readonly nTokens: number | undefined;
   private readonly encoder: Linear | Embedding;
   private readonly blocks: ResidualBlock[] = [];

@@ -10,11 +10,13 @@ import { dropout, embedding } from '../ops/nn';
 import { full, randn, Tensor } from '../tensor';
 import { checkInput, checkProbability, Layer, seedStream, uniformTensor } from './layer_utils';
 
+/** Options of {@link Linear}. */
 export interface LinearOptions {
   /** Learn an additive bias (default true). */
   bias?: boolean;
   /** The axis of x holding the features (default -1; 1 for [B, H, L] inputs: a 1×1 convolution). */
   axis?: number;
+  /** Seed of the initialisation (otherwise the global generator, see lc.seed). */
   seed?: number;
 }
 
@@ -23,9 +25,16 @@ export interface LinearOptions {
  * initialised U(−1/√I, 1/√I) like torch.nn.Linear.
  */
 export class Linear extends Layer {
+  /** The axis of x holding the features. */
   readonly axis: number;
+  /** Whether the layer has a `bias` parameter. */
   readonly hasBias: boolean;
 
+  /**
+   * @param inFeatures I, the input features (a positive integer)
+   * @param outFeatures O, the output features (a positive integer)
+   * @throws TypeError/RangeError for non-positive sizes, unknown options or a non-integer axis.
+   */
   constructor(readonly inFeatures: number, readonly outFeatures: number, options?: LinearOptions) {
     super();
     checkPositiveInt(inFeatures, 'inFeatures');
@@ -50,17 +59,25 @@ export class Linear extends Layer {
   }
 }
 
+/** Options of {@link LayerNorm}. */
 export interface LayerNormOptions {
   /** The normalised axis (default -1; 1 for the channels of [B, H, L]). */
   axis?: number;
+  /** Added to the variance (default 1e-5, > 0). */
   eps?: number;
 }
 
 /** Layer normalisation over one axis with `weight` (ones) and `bias` (zeros) [size], group 'noDecay'. */
 export class LayerNorm extends Layer {
+  /** The normalised axis. */
   readonly axis: number;
+  /** Added to the variance. */
   readonly eps: number;
 
+  /**
+   * @param size entries along the normalised axis (a positive integer)
+   * @throws TypeError/RangeError for a non-positive size, unknown options, eps <= 0.
+   */
   constructor(readonly size: number, options?: LayerNormOptions) {
     super();
     checkPositiveInt(size, 'size');
@@ -88,11 +105,16 @@ export class LayerNorm extends Layer {
  * a training run resumable from a checkpoint, whatever its modules did before.
  */
 export class Dropout extends Layer {
+  /**
+   * @param p the probability of zeroing an element, in [0, 1)
+   * @throws RangeError for p outside [0, 1).
+   */
   constructor(readonly p: number) {
     super();
     checkProbability(p, 'p');
   }
 
+  /** x (any shape) -> same shape, on x's device. */
   forward(x: Tensor): Tensor {
     return dropout(checkTensor(x, 'Dropout x', Tensor), this.p, { training: this.training && this.p > 0 });
   }
@@ -100,6 +122,11 @@ export class Dropout extends Layer {
 
 /** A lookup table `weight` [V, D] ~ N(0, 1) (as torch.nn.Embedding): ids [...] -> [..., D]. */
 export class Embedding extends Layer {
+  /**
+   * @param numEmbeddings V, the vocabulary size
+   * @param dim D, the embedding size
+   * @param options `seed` of the initialisation (otherwise the global generator)
+   */
   constructor(readonly numEmbeddings: number, readonly dim: number, options?: { seed?: number }) {
     super();
     checkPositiveInt(numEmbeddings, 'numEmbeddings');
@@ -116,6 +143,7 @@ export class Embedding extends Layer {
 
 /** The exact (erf) GELU. */
 export class GELU extends Layer {
+  /** x (any shape) -> same shape. */
   forward(x: Tensor): Tensor {
     return gelu(x);
   }
@@ -123,11 +151,13 @@ export class GELU extends Layer {
 
 /** GLU over `axis` (default -1): first half · sigmoid(second half). */
 export class GLU extends Layer {
+  /** @param axis the axis that is halved (its size must be even) */
   constructor(readonly axis = -1) {
     super();
     if (!Number.isInteger(axis)) throw new TypeError(`axis: expected an integer, got ${describe(axis)}`);
   }
 
+  /** x with 2n entries along `axis` -> n entries there. @throws RangeError for an odd size at `axis`. */
   forward(x: Tensor): Tensor {
     return glu(x, this.axis);
   }

@@ -7,8 +7,11 @@ import { Device, keep, resolveDevice, Tensor } from '../tensor';
  * get their own learning rate and no weight decay by default, as the papers train them. */
 export type ParameterGroup = 'default' | 'ssm' | 'noDecay';
 
+/** A registered parameter and its optimizer group. */
 export interface ParameterInfo {
+  /** The parameter (requiresGrad). */
   tensor: Tensor;
+  /** Its group: sets the learning rate and weight decay AdamW gives it. */
   group: ParameterGroup;
 }
 
@@ -17,6 +20,11 @@ function isFloat32Array(x: unknown): x is Float32Array {
   return Object.prototype.toString.call(x) === '[object Float32Array]';
 }
 
+/**
+ * The base of every layer and model: named parameters (with optimizer groups), buffers and
+ * submodules; train()/eval(); stateDict()/loadStateDict() with the reference PyTorch names;
+ * to(device) and dispose(). Parameters live on one device, the module's.
+ */
 export abstract class Module {
   /** Whether the module is in training mode (dropout on); see train() and eval(). */
   training = true;
@@ -72,6 +80,7 @@ export abstract class Module {
     return this.namedParameterInfos().map(([n, info]) => [n, info.tensor]);
   }
 
+  /** Every parameter, submodules included, in registration order. */
   parameters(): Tensor[] {
     return this.namedParameterInfos().map(([, info]) => info.tensor);
   }

@@ -8,6 +8,7 @@ import { narrow, pad } from '../ops/shape';
 import { Tensor, tidy } from '../tensor';
 import { checkLayerInput, checkProbability, checkSeed, drawSeed, Layer, uniformTensor } from './layer_utils';
 
+/** Options of the {@link MultiresConv} layer (`lMax` is required). */
 export interface MultiresConvLayerOptions {
   /** Taps k of the shared filters h0, h1 (>= 2), default 2. */
   kernelSize?: number;
@@ -31,11 +32,15 @@ export interface MultiresConvLayerOptions {
  * levels).
  */
 export class MultiresConv extends Layer {
+  /** The feature count H of the input and output [B, H, L]. */
   readonly H: number;
+  /** Taps k of the filters h0, h1. */
   readonly kernelSize: number;
+  /** The longest sequence the tree covers; longer inputs are rejected. */
   readonly lMax: number;
   /** Tree depth J. */
   readonly depth: number;
+  /** Dropout probability after the GELU (training mode only). */
   readonly dropoutP: number;
 
   /**

@@ -16,6 +16,7 @@ import { narrow, reshape } from '../ops/shape';
 import { Device, dispose, keep, randn, Tensor, tensor, tidy, zeros } from '../tensor';
 import { checkFlag, checkLayerInput, checkProbability, checkSeed, drawSeed, Layer, uniformTensor } from './layer_utils';
 
+/** Options of the {@link S4} layer (`lMax` is required). */
 export interface S4Options {
   /** State size N (even; N/2 complex modes are kept), default 64. */
   dState?: number;
@@ -31,6 +32,7 @@ export interface S4Options {
   lMax: number;
   /** dt ~ exp(U(log dtMin, log dtMax)), defaults 1e-3 and 1e-1. */
   dtMin?: number;
+  /** Upper end of the dt initialisation range (see dtMin). */
   dtMax?: number;
   /** Seed for a reproducible initialisation (otherwise the global generator, see lc.seed). */
   seed?: number;
@@ -62,13 +64,19 @@ interface StepConstants {
  * The kernel is always computed at lMax (C̃ encodes that length) and truncated to the input's L.
  */
 export class S4 extends Layer {
+  /** The feature count H of the input and output [B, H, L]. */
   readonly H: number;
   /** Kept complex modes N' = dState / 2. */
   readonly modes: number;
+  /** Rank R of the low-rank part P (1 or 2). */
   readonly rank: number;
+  /** Kernels per feature. */
   readonly channels: number;
+  /** Whether the layer also has an anti-causal kernel (no step mode then). */
   readonly bidirectional: boolean;
+  /** Dropout probability after the GELU (training mode only). */
   readonly dropoutP: number;
+  /** The kernel length C̃ is set up for; longer inputs are rejected. */
   readonly lMax: number;
   private stepConstants: StepConstants | null = null;
 

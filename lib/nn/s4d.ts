@@ -17,6 +17,7 @@ import { linear } from '../ops/linear';
 import { dropout } from '../ops/nn';
 import { checkInput, checkProbability, Layer, seedStream, uniformTensor } from './layer_utils';
 
+/** Options of the {@link S4D} layer. */
 export interface S4DLayerOptions {
   /** State size N (N/2 complex modes are kept); even. Default 64. */
   dState?: number;
@@ -30,10 +31,13 @@ export interface S4DLayerOptions {
   bidirectional?: boolean;
   /** Dropout after the activation (default 0). */
   dropout?: number;
+  /** dt ~ exp(U(log dtMin, log dtMax)): lower end, default 1e-3. */
   dtMin?: number;
+  /** Upper end of the dt initialisation range, default 1e-1. */
   dtMax?: number;
   /** When given, longer inputs are rejected. */
   lMax?: number;
+  /** Seed for a reproducible initialisation (otherwise the global generator, see lc.seed). */
   seed?: number;
 }
 
@@ -54,14 +58,25 @@ interface StepConstants {
  * `output_linear.0.bias` [2H] (noDecay). A = −exp(log_A_real) + i·A_imag, dt = exp(log_dt), B = 1.
  */
 export class S4D extends Layer {
+  /** State size N (N/2 complex modes). */
   readonly dState: number;
+  /** Kernels per feature. */
   readonly channels: number;
+  /** The discretisation. */
   readonly disc: 'zoh' | 'bilinear';
+  /** Whether the layer also has an anti-causal kernel (no step mode then). */
   readonly bidirectional: boolean;
+  /** Dropout probability after the GELU (training mode only). */
   readonly dropoutP: number;
+  /** When set, longer inputs are rejected. */
   readonly lMax: number | undefined;
   private stepConstants: StepConstants | null = null;
 
+  /**
+   * @param H the feature count of the input and output [B, H, L]
+   * @throws TypeError/RangeError for a non-positive H, unknown options or bad values (odd dState,
+   *   dropout outside [0, 1), an unknown init or disc).
+   */
   constructor(readonly H: number, options?: S4DLayerOptions) {
     super();
     checkPositiveInt(H, 'H');

@@ -12,6 +12,7 @@ import { narrow, reshape } from '../ops/shape';
 import { randn, Tensor, tidy, zeros } from '../tensor';
 import { checkFlag, checkLayerInput, checkProbability, checkSeed, drawSeed, Layer, uniformTensor } from './layer_utils';
 
+/** Options of the {@link SGConv} layer (`lMax` is required). */
 export interface SGConvOptions {
   /** Length d of each sub-kernel, default 64. */
   kernelDim?: number;
@@ -47,14 +48,23 @@ export interface SGConvOptions {
  * zero-padded to L.
  */
 export class SGConv extends Layer {
+  /** The feature count H of the input and output [B, H, L]. */
   readonly H: number;
+  /** Length d of each sub-kernel. */
   readonly kernelDim: number;
+  /** The longest sequence the kernel was built for (sets the number of scales). */
   readonly lMax: number;
+  /** Kernels per feature. */
   readonly channels: number;
+  /** The decay multiplier (sub-kernel i is scaled by decay^(S−1−i)). */
   readonly decay: number;
+  /** Upsampling offset: sub-kernel i is upsampled by 2^(max(0,i−1)+initScale). */
   readonly initScale: number;
+  /** Whether the layer also has an anti-causal kernel (no step mode then). */
   readonly bidirectional: boolean;
+  /** Dropout probability after the GELU (training mode only). */
   readonly dropoutP: number;
+  /** Whether the output linear goes to 2H followed by GLU. */
   readonly glu: boolean;
   /** Number of sub-kernels S. */
   readonly numScales: number;

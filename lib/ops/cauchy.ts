@@ -17,6 +17,7 @@ declare module '../native' {
   }
 }
 
+/** Options of {@link cauchy}. */
 export interface CauchyOptions {
   /** Add each mode's conjugate pair, conj(v) / (z - conj(w)) (S4's form). Default false. */
   conj?: boolean;

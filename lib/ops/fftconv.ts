@@ -18,6 +18,7 @@ declare module '../native' {
   }
 }
 
+/** Options of {@link fftConv}: the skip term and the anti-causal kernel, both on u's device. */
 export interface FftConvOptions {
   /** Skip connection D: [H] when k is [H,L], [C,H] when k is [C,H,L]. */
   D?: Tensor;

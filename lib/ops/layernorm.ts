@@ -17,6 +17,7 @@ declare module '../native' {
   }
 }
 
+/** Options of {@link layerNorm}. */
 export interface LayerNormOptions {
   /** The normalised axis (default -1): 1 for the channels of [B,H,L], -1 for those of [B,L,H]. */
   axis?: number;

@@ -103,6 +103,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   ]);
 }
 
+/** Options of {@link linear}. */
 export interface LinearOptions {
   /** The axis of x holding the I input features (default -1); it becomes O in the output. */
   axis?: number;

@@ -20,6 +20,7 @@ declare module '../native' {
   }
 }
 
+/** Options of {@link multiresConv}. */
 export interface MultiresConvOptions {
   /** Number of levels J, an integer in [0, multiresDepth(L, k)]; defaults to multiresDepth(L, k). */
   depth?: number;

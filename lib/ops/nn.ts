@@ -17,6 +17,7 @@ declare module '../native' {
   }
 }
 
+/** Options of {@link dropout}. */
 export interface DropoutOptions {
   /** Apply dropout (default true); false gives a copy of x. */
   training?: boolean;

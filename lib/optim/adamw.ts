@@ -18,10 +18,13 @@ declare module '../native' {
 
 /** Learning rate and weight decay of one parameter group. */
 export interface AdamWGroupOptions {
+  /** The group's learning rate (>= 0). */
   lr?: number;
+  /** The group's decoupled weight decay (>= 0). */
   weightDecay?: number;
 }
 
+/** Options of {@link AdamW}. */
 export interface AdamWOptions {
   /** Learning rate of the 'default' group (and of 'noDecay' unless given there). Default 1e-3. */
   lr?: number;
@@ -36,12 +39,19 @@ export interface AdamWOptions {
    * lr 1e-3 and weightDecay 0, as the papers train them; 'noDecay' (biases, norms, D) to the
    * main lr and weightDecay 0.
    */
-  groups?: { ssm?: AdamWGroupOptions; noDecay?: AdamWGroupOptions };
+  groups?: {
+    /** Kernel/SSM parameters: default lr 1e-3, weightDecay 0. */
+    ssm?: AdamWGroupOptions;
+    /** Biases, norms and D: default the main lr, weightDecay 0. */
+    noDecay?: AdamWGroupOptions;
+  };
 }
 
 /** The base hyperparameters of a group (before setLrScale). */
 export interface AdamWGroup {
+  /** Base learning rate. */
   readonly lr: number;
+  /** Decoupled weight decay. */
   readonly weightDecay: number;
 }
 
@@ -50,8 +60,11 @@ export interface AdamWGroup {
  * parameter name, each of its parameter's shape.
  */
 export interface AdamWState {
+  /** Number of step() calls so far. */
   step: number;
+  /** First moments (exp_avg) by parameter name. */
   m: Record<string, Tensor>;
+  /** Second moments (exp_avg_sq) by parameter name. */
   v: Record<string, Tensor>;
 }
 
@@ -71,8 +84,11 @@ interface Moments {
  * Moments are created (zeros) at a parameter's first update, on its device.
  */
 export class AdamW {
+  /** The module whose parameters are updated. */
   readonly module: Module;
+  /** Decay rates of the first and second moments. */
   readonly betas: readonly [number, number];
+  /** Added to the denominator. */
   readonly eps: number;
   /** Base learning rate and weight decay per group; the effective lr is lr · lrScale. */
   readonly groups: Readonly<Record<ParameterGroup, AdamWGroup>>;

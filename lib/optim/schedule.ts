@@ -3,6 +3,7 @@ import { describe } from '../errors';
 import { checkOptions } from '../ops/options';
 import { checkNumber } from './check';
 
+/** Options of {@link cosineSchedule}. */
 export interface CosineScheduleOptions {
   /** Steps of linear warmup from 0 to 1 (0: none). */
   warmup: number;

@@ -3,7 +3,7 @@
 // the backward function itself (declared beside the forward, in the op's own file).
 import { checkTensor, fmtShape } from './errors';
 import { native, Storage } from './native';
-import { BinaryOp } from './ops/kernels';
+import { BinaryOp, binaryKernel } from './ops/kernels';
 import { keep, ones, Tensor } from './tensor';
 
 let gradEnabled = true;
@@ -78,11 +78,12 @@ export function record(output: Tensor, op: string, inputs: (Tensor | null)[], ba
   return output;
 }
 
-// a + b into a new tensor of the same shape (gradient accumulation; outside the graph).
-function sum(a: Tensor, b: Tensor): Tensor {
-  const out = new Tensor(native.alloc(a.device, a.size, false), a.shape);
-  native.binary(BinaryOp.add, a.storage, b.storage, out.storage, [a.size], [a.size], [a.size], 1);
-  return out;
+// previous + g as a new gradient (outside the graph, owned by no tidy scope); frees both.
+function accumulated(previous: Tensor, g: Tensor): Tensor {
+  const total = keep(new Tensor(binaryKernel(BinaryOp.add, previous, g, previous.shape), previous.shape));
+  previous.dispose();
+  g.dispose();
+  return total;
 }
 
 function topologicalOrder(root: Tensor): Tensor[] {
@@ -128,10 +129,7 @@ export function backward(root: Tensor, grad?: Tensor): void {
   const grads = new Map<Tensor, Tensor>([[root, seed]]);
   const accumulate = (t: Tensor, g: Tensor) => {
     const previous = grads.get(t);
-    if (!previous) return grads.set(t, g);
-    grads.set(t, keep(sum(previous, g)));
-    previous.dispose();
-    g.dispose();
+    grads.set(t, previous ? accumulated(previous, g) : g);
   };
 
   // Every tensor on the way is held until its own turn: releasing a node after its backward
@@ -158,12 +156,7 @@ function backpropagateOne(t: Tensor, g: Tensor, accumulate: (t: Tensor, g: Tenso
   if (!node) {
     // A leaf: accumulate into .grad (unless the user has disposed of it).
     if (t.isDisposed) g.dispose();
-    else if (t.grad) {
-      const total = keep(sum(t.grad, g));
-      t.grad.dispose();
-      g.dispose();
-      t.grad = total;
-    } else t.grad = g;
+    else t.grad = t.grad ? accumulated(t.grad, g) : g;
     return;
   }
   let inputGrads: (Tensor | null)[];

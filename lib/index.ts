@@ -30,6 +30,8 @@ export * as optim from './optim';
 export * as io from './io';
 export { gelu, sigmoid, tanh, relu, glu } from './ops/activations';
 export { layerNorm } from './ops/layernorm';
+export { batchNorm } from './ops/batchnorm';
+export type { BatchNormOptions } from './ops/batchnorm';
 export type { LayerNormOptions } from './ops/layernorm';
 export { dropout, embedding, maskedMeanPool } from './ops/nn';
 export type { DropoutOptions } from './ops/nn';

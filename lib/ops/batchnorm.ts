@@ -1,0 +1,98 @@
+// Batch normalisation over one channel axis, composed from differentiable ops: the statistics
+// of each channel over every other axis are layerNorm's statistics of the channel-major view
+// [C, N], so the normalisation and its backward run in one native layerNorm call.
+import { noGrad } from '../autograd';
+import { checkSameDevice, checkShape, checkTensor, describe, fmtShape } from '../errors';
+import { native } from '../native';
+import { full, keep, Tensor, tidy } from '../tensor';
+import { add, addScalar, mul, scale, sqrt, sub, div, square } from './elementwise';
+import { normalizeAxis } from './kernels';
+import { layerNorm } from './layernorm';
+import { checkOptions } from './options';
+import { mean } from './reduce';
+import { permute, reshape } from './shape';
+
+/** Options of {@link batchNorm}. */
+export interface BatchNormOptions {
+  /** The channel axis (default 1: the C of [B, C, L]). */
+  axis?: number;
+  /** Normalise with the batch's statistics and update the running ones (true), or with the running ones (false). Default true. */
+  training?: boolean;
+  /** Weight of the batch in the running statistics: running = (1 − momentum)·running + momentum·batch. Default 0.1. */
+  momentum?: number;
+  /** Added to the variance (default 1e-5). */
+  eps?: number;
+}
+
+/**
+ * Batch normalisation as torch.nn.functional.batch_norm: per channel c (along `axis`),
+ * y = (x − μ_c) / sqrt(σ²_c + eps) · weight_c + bias_c. Training: μ and σ² (biased) over every
+ * other axis of x; the running statistics, when given, are updated in place with the unbiased
+ * variance (σ²·N/(N − 1)). Evaluation: μ and σ² are the running statistics. Differentiable in
+ * x, weight and bias (the running statistics are constants).
+ * @param x any shape with the channel axis; training needs >= 2 values per channel
+ * @param runningMean [C] or null
+ * @param runningVar [C] or null (both or neither; evaluation needs both)
+ * @param weight optional scale [C]; bias optional shift [C]
+ * @throws TypeError for a non-tensor, mixed devices, unknown options; RangeError for an axis
+ *   out of range, statistics or affine parameters of the wrong shape, evaluation without
+ *   running statistics, training with one value per channel, or momentum outside [0, 1].
+ */
+export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, weight?: Tensor | null, bias?: Tensor | null, options?: BatchNormOptions): Tensor {
+  checkTensor(x, 'x', Tensor);
+  const opts = checkOptions<BatchNormOptions>(options, 'batchNorm options', ['axis', 'training', 'momentum', 'eps']);
+  const axis = normalizeAxis(opts.axis ?? 1, x.shape.length, 'axis');
+  const training = opts.training ?? true;
+  if (typeof training !== 'boolean') throw new TypeError(`training: expected a boolean, got ${describe(training)}`);
+  const momentum = opts.momentum ?? 0.1;
+  const eps = opts.eps ?? 1e-5;
+  if (typeof momentum !== 'number' || !(momentum >= 0 && momentum <= 1)) throw new RangeError(`momentum: expected a number in [0, 1], got ${describe(momentum)}`);
+  if (typeof eps !== 'number' || !(eps >= 0) || !Number.isFinite(eps)) throw new RangeError(`eps: expected a finite number >= 0, got ${describe(eps)}`);
+  const C = x.shape[axis];
+  const what = `the channels of x ${fmtShape(x.shape)} along axis ${axis}`;
+  const named: [string, Tensor | null][] = [['runningMean', runningMean], ['runningVar', runningVar], ['weight', weight ?? null], ['bias', bias ?? null]];
+  for (const [name, p] of named) if (p != null) checkShape(checkTensor(p, name, Tensor), name, [C], what);
+  checkSameDevice([['x', x], ...named.map(([n, p]) => [n, p ?? undefined] as [string, Tensor | undefined])]);
+  if ((runningMean == null) !== (runningVar == null)) throw new TypeError('runningMean, runningVar: give both or neither');
+  if (!training && runningMean == null) throw new RangeError('batchNorm: evaluation (training false) needs runningMean and runningVar');
+  const N = x.size / C;
+  if (training && N < 2) throw new RangeError(`x: training needs more than one value per channel, got shape ${fmtShape(x.shape)}`);
+
+  // [C] -> broadcastable along `axis`.
+  const perChannel = (t: Tensor) => reshape(t, x.shape.map((d, i) => (i === axis ? C : 1)));
+  return tidy(() => {
+    let y: Tensor;
+    if (training) {
+      const order = [axis, ...x.shape.map((_, i) => i).filter((i) => i !== axis)];
+      const inverse = order.map((_, i) => order.indexOf(i));
+      const channelMajor = axis === 0 ? x : permute(x, order);
+      const flat = reshape(channelMajor, [C, N]);
+      const normalized = reshape(layerNorm(flat, null, null, { axis: 1, eps }), channelMajor.shape);
+      y = axis === 0 ? normalized : permute(normalized, inverse);
+      if (runningMean && runningVar) updateRunning(flat, N, momentum, runningMean, runningVar);
+    } else {
+      const rstd = div(full([C], 1, { device: x.device }), sqrt(addScalar(runningVar!, eps)));
+      y = mul(sub(x, perChannel(runningMean!)), perChannel(rstd));
+    }
+    if (weight) y = mul(y, perChannel(weight));
+    if (bias) y = add(y, perChannel(bias));
+    return y;
+  });
+}
+
+// running ← (1 − m)·running + m·batch statistic (unbiased variance), in place, outside the graph.
+function updateRunning(flat: Tensor, N: number, momentum: number, runningMean: Tensor, runningVar: Tensor): void {
+  noGrad(() =>
+    tidy(() => {
+      const mu = mean(flat, 1, true);
+      const variance = scale(mean(square(sub(flat, mu)), 1), N / (N - 1));
+      const next = (running: Tensor, batch: Tensor) => keep(add(scale(running, 1 - momentum), scale(reshape(batch, [running.size]), momentum)));
+      const m = next(runningMean, mu);
+      const v = next(runningVar, variance);
+      native.copyInto(runningMean.storage, m.storage);
+      native.copyInto(runningVar.storage, v.storage);
+      m.dispose();
+      v.dispose();
+    }),
+  );
+}

@@ -1,15 +1,14 @@
 // Batch normalisation over one channel axis, composed from differentiable ops: the statistics
-// of each channel over every other axis are layerNorm's statistics of the channel-major view
+// of each channel over every other axis are layerNorm's statistics of the channel-major copy
 // [C, N], so the normalisation and its backward run in one native layerNorm call.
 import { noGrad } from '../autograd';
 import { checkSameDevice, checkShape, checkTensor, describe, fmtShape } from '../errors';
 import { native } from '../native';
-import { full, keep, Tensor, tidy } from '../tensor';
-import { add, addScalar, mul, scale, sqrt, sub, div, square } from './elementwise';
+import { full, Tensor, tidy } from '../tensor';
+import { add, addScalar, div, mul, scale, sqrt, square, sub } from './elementwise';
 import { normalizeAxis } from './kernels';
-import { layerNorm } from './layernorm';
+import { normalizeMiddle } from './layernorm';
 import { checkOptions } from './options';
-import { mean } from './reduce';
 import { permute, reshape } from './shape';
 
 /** Options of {@link batchNorm}. */
@@ -63,13 +62,12 @@ export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Ten
   return tidy(() => {
     let y: Tensor;
     if (training) {
+      // The channel-major copy [C, rest…] is layerNorm's [outer = C, n = N, inner = 1].
       const order = [axis, ...x.shape.map((_, i) => i).filter((i) => i !== axis)];
-      const inverse = order.map((_, i) => order.indexOf(i));
       const channelMajor = axis === 0 ? x : permute(x, order);
-      const flat = reshape(channelMajor, [C, N]);
-      const normalized = reshape(layerNorm(flat, null, null, { axis: 1, eps }), channelMajor.shape);
-      y = axis === 0 ? normalized : permute(normalized, inverse);
-      if (runningMean && runningVar) updateRunning(flat, N, momentum, runningMean, runningVar);
+      const { y: normalized, mean: mu, rstd } = normalizeMiddle(channelMajor, C, N, 1, null, null, eps, runningMean !== null);
+      y = axis === 0 ? normalized : permute(normalized, order.map((_, i) => order.indexOf(i)));
+      if (runningMean && runningVar) updateRunning(mu!, rstd!, eps, N, momentum, runningMean, runningVar);
     } else {
       const rstd = div(full([C], 1, { device: x.device }), sqrt(addScalar(runningVar!, eps)));
       y = mul(sub(x, perChannel(runningMean!)), perChannel(rstd));
@@ -80,19 +78,15 @@ export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Ten
   });
 }
 
-// running ← (1 − m)·running + m·batch statistic (unbiased variance), in place, outside the graph.
-function updateRunning(flat: Tensor, N: number, momentum: number, runningMean: Tensor, runningVar: Tensor): void {
+// running ← (1 − m)·running + m·batch statistic, in place, outside the graph. The batch
+// variance comes back from layerNorm's 1/sqrt(var + eps), made unbiased (·N/(N − 1)).
+function updateRunning(mu: Tensor, rstd: Tensor, eps: number, N: number, momentum: number, runningMean: Tensor, runningVar: Tensor): void {
   noGrad(() =>
     tidy(() => {
-      const mu = mean(flat, 1, true);
-      const variance = scale(mean(square(sub(flat, mu)), 1), N / (N - 1));
-      const next = (running: Tensor, batch: Tensor) => keep(add(scale(running, 1 - momentum), scale(reshape(batch, [running.size]), momentum)));
-      const m = next(runningMean, mu);
-      const v = next(runningVar, variance);
-      native.copyInto(runningMean.storage, m.storage);
-      native.copyInto(runningVar.storage, v.storage);
-      m.dispose();
-      v.dispose();
+      const variance = scale(addScalar(div(full([rstd.size], 1, { device: rstd.device }), square(rstd)), -eps), N / (N - 1));
+      for (const [running, batch] of [[runningMean, mu], [runningVar, variance]]) {
+        native.copyInto(running.storage, add(scale(running, 1 - momentum), scale(batch, momentum)).storage);
+      }
     }),
   );
 }

@@ -31,6 +31,7 @@ export * as io from './io';
 export { gelu, sigmoid, tanh, relu, glu } from './ops/activations';
 export { layerNorm } from './ops/layernorm';
 export { batchNorm } from './ops/batchnorm';
+export { flip } from './ops/flip';
 export type { BatchNormOptions } from './ops/batchnorm';
 export type { LayerNormOptions } from './ops/layernorm';
 export { dropout, embedding, maskedMeanPool } from './ops/nn';

@@ -21,7 +21,7 @@ const data = {
   scifar: (d: string) => writeCifar(d),
   'lra-image': (d: string) => writeCifar(d),
   'lra-listops': (d: string) => writeListops(d),
-  'lra-text': (d: string) => writeImdb(d),
+  'lra-text': (d: string) => writeImdb(d, 4),
   'lra-retrieval': (d: string) => writeAan(d),
   'lra-pathfinder': (d: string) => writePathfinder(d, 32),
   'lra-pathx': (d: string) => writePathfinder(d, 128, 10),
@@ -41,7 +41,7 @@ describe('one epoch on each file task', () => {
     scifar: { train: 18, val: 2, test: 6, valFrom: 'train' },
     'lra-image': { train: 18, val: 2, test: 6, valFrom: 'train' },
     'lra-listops': { train: 12, val: 4, test: 4, valFrom: 'file' },
-    'lra-text': { train: 6, val: 6, test: 6, valFrom: 'test' },
+    'lra-text': { train: 8, val: 8, test: 8, valFrom: 'test' },
     'lra-retrieval': { train: 8, val: 4, test: 4, valFrom: 'file' },
     'lra-pathfinder': { train: 16, val: 2, test: 2, valFrom: 'train' },
     'lra-pathx': { train: 8, val: 1, test: 1, valFrom: 'train' },
@@ -157,4 +157,31 @@ test('the best validation epoch chooses best.safetensors; the test split is scor
   expect(done).toMatchObject({ bestEpoch: best.epoch, bestValAccuracy: best.valAccuracy });
   const e = run(['eval', '--checkpoint', out, '--test-limit', '32', '--json']);
   expect(e.lines[0].testAccuracy).toBe(done.testAccuracy);
+});
+
+describe('every preset trains one epoch on its task (model scaled down by flags)', () => {
+  const presets = require('../lib/cli/presets').PRESETS as { name: string; task: string }[];
+  for (const { name, task } of presets) {
+    test(name, () => {
+      const r = run(['train', '--preset', name, '--data-dir', dirs[task], '--d-model', '8', '--layers', '2', '--epochs', '1', '--batch', '4', '--train-limit', '8', '--val-limit', '4', '--test-limit', '4', '--json', '--out', path.join(tmp, `preset-${name}`)]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.lines[0]).toMatchObject({ event: 'start', preset: name, task, trainSize: 8 });
+      expect(r.lines[r.lines.length - 1]).toMatchObject({ event: 'done', preset: name, bestEpoch: 1 });
+      const config = JSON.parse(fs.readFileSync(path.join(tmp, `preset-${name}`, 'config.json'), 'utf8'));
+      expect(config).toMatchObject({ preset: name, dModel: 8, layers: 2, batch: 4 });
+    });
+  }
+});
+
+test('longconv presets lists each preset with its source file and reported accuracy', () => {
+  const r = spawnSync(process.execPath, [bin, 'presets'], { encoding: 'utf8' });
+  expect(r.status).toBe(0);
+  expect(r.stdout).toMatch(/^s4-lra-listops +lra-listops +s4 +59\.6% +state-spaces\/s4@e757cef configs\/experiment\/lra\/s4-listops\.yaml$/m);
+  expect(r.stdout).toMatch(/^sgconv-lra-pathx +lra-pathx +sgconv +97\.83% +ctlllll\/SGConv@0c2b3ab \(branch preview\) configs\/experiment\/lra\/gconv-lra-pathx\.yaml$/m);
+  expect(r.stdout).toMatch(/^multires-scifar +scifar +multires +93\.15% +thjashin\/multires-conv@828089f scripts\/seq_cifar\.sh/m);
+  expect(r.stdout).toMatch(/^s4d-lra-pathx +lra-pathx +s4d +fails \(chance\)/m);
+  const json = spawnSync(process.execPath, [bin, 'presets', '--json'], { encoding: 'utf8' }).stdout.trim().split('\n').map((l) => JSON.parse(l));
+  expect(json).toHaveLength(22);
+  expect(json[0]).toMatchObject({ event: 'preset', name: 's4-lra-listops', reported: 59.6, values: { lr: 0.01 } });
 });

@@ -31,6 +31,11 @@ export function buildModel(config: RunConfig, task: Task, device: lc.Device): { 
     nClasses: task.nClasses,
     pool: task.targets === 'position' ? 'none' : config.pool,
     prenorm: config.prenorm,
+    // The S4 repository's pre-norm models normalise the last block's output too.
+    finalNorm: config.prenorm,
+    norm: config.norm,
+    tiedDropout: config.tiedDropout,
+    head: task.pairs ? 'retrieval' : 'linear',
     dropout: config.dropout,
     lMax: task.L,
     seed: config.seed,

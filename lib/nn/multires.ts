@@ -5,8 +5,8 @@ import { multiresConv, multiresDepth } from '../ops/multires';
 import { dropout } from '../ops/nn';
 import { checkOptions } from '../ops/options';
 import { narrow, pad } from '../ops/shape';
-import { Tensor, tidy } from '../tensor';
-import { checkLayerInput, checkProbability, checkSeed, drawSeed, Layer, uniformTensor } from './layer_utils';
+import { Tensor, tensor, tidy } from '../tensor';
+import { checkFlag, checkLayerInput, checkProbability, checkSeed, drawSeed, Layer, uniformTensor } from './layer_utils';
 
 /** Options of the {@link MultiresConv} layer (`lMax` is required). */
 export interface MultiresConvLayerOptions {
@@ -16,6 +16,8 @@ export interface MultiresConvLayerOptions {
   lMax: number;
   /** Dropout probability after the GELU, default 0. */
   dropout?: number;
+  /** Initialise the skip weight w[:, J+1] by U(−1, 1), independent of the tree size (the reference's --indep_res_init). Default false. */
+  independentSkipInit?: boolean;
   /** Seed for a reproducible initialisation (otherwise the global generator, see lc.seed). */
   seed?: number;
 }
@@ -29,7 +31,7 @@ export interface MultiresConvLayerOptions {
  *
  * Parameters (all group 'ssm'): `h0`, `h1` [H,k] ~ U(−1,1)·sqrt(2/(2k)) (fan-in scaled, the two
  * filters sharing the fan-in 2k), `w` [H,J+2] ~ U(−1,1)·sqrt(2/(J+2)) (each output mixes J+2
- * levels).
+ * levels; with independentSkipInit the skip column w[:, J+1] ~ U(−1,1)).
  */
 export class MultiresConv extends Layer {
   /** The feature count H of the input and output [B, H, L]. */
@@ -49,7 +51,7 @@ export class MultiresConv extends Layer {
    */
   constructor(H: number, options: MultiresConvLayerOptions) {
     super();
-    const opts = checkOptions<MultiresConvLayerOptions>(options, 'MultiresConv options', ['kernelSize', 'lMax', 'dropout', 'seed']);
+    const opts = checkOptions<MultiresConvLayerOptions>(options, 'MultiresConv options', ['kernelSize', 'lMax', 'dropout', 'independentSkipInit', 'seed']);
     this.H = checkPositiveInt(H, 'H');
     if (opts.lMax === undefined) throw new TypeError('options.lMax: required (it sets the tree depth)');
     this.lMax = checkPositiveInt(opts.lMax, 'options.lMax');
@@ -62,7 +64,13 @@ export class MultiresConv extends Layer {
     const filterBound = Math.sqrt(2 / (2 * k));
     this.registerParameter('h0', uniformTensor([H, k], filterBound, drawSeed(seed, 0)), 'ssm');
     this.registerParameter('h1', uniformTensor([H, k], filterBound, drawSeed(seed, 1)), 'ssm');
-    this.registerParameter('w', uniformTensor([H, this.depth + 2], Math.sqrt(2 / (this.depth + 2)), drawSeed(seed, 2)), 'ssm');
+    const w = uniformTensor([H, this.depth + 2], Math.sqrt(2 / (this.depth + 2)), drawSeed(seed, 2));
+    if (checkFlag(opts.independentSkipInit, 'options.independentSkipInit', false)) {
+      const values = w.toFloat32Array(), skip = uniformTensor([H], 1, drawSeed(seed, 3)).toFloat32Array();
+      skip.forEach((v, h) => (values[h * (this.depth + 2) + this.depth + 1] = v));
+      w.dispose();
+      this.registerParameter('w', tensor(values, [H, this.depth + 2]), 'ssm');
+    } else this.registerParameter('w', w, 'ssm');
   }
 
   /**

@@ -20,8 +20,12 @@ export interface SGConvOptions {
   lMax: number;
   /** Kernels per feature, default 1; the output linear mixes channels·H features. */
   channels?: number;
-  /** The decay multiplier: sub-kernel i is scaled by decay^(S−1−i); default 2 (α = 1/2). */
-  decay?: number;
+  /**
+   * The decay multiplier: sub-kernel i is scaled by decay^(S−1−i); default 2 (α = 1/2). A pair
+   * [min, max] gives channel h the multiplier min + (max − min)·h/(H − 1) (the reference's
+   * decay_min, decay_max).
+   */
+  decay?: number | readonly [number, number];
   /** Sub-kernel i is upsampled by 2^(max(0,i−1)+initScale); default 0. */
   initScale?: number;
   /** Adds an anti-causal kernel (twice the sub-kernel rows). */
@@ -56,8 +60,9 @@ export class SGConv extends Layer {
   readonly lMax: number;
   /** Kernels per feature. */
   readonly channels: number;
-  /** The decay multiplier (sub-kernel i is scaled by decay^(S−1−i)). */
-  readonly decay: number;
+  /** The decay multiplier (sub-kernel i is scaled by decay^(S−1−i)), or its range over the channels. */
+  readonly decay: number | readonly [number, number];
+  private readonly multiplier: number | number[];
   /** Upsampling offset: sub-kernel i is upsampled by 2^(max(0,i−1)+initScale). */
   readonly initScale: number;
   /** Whether the layer also has an anti-causal kernel (no step mode then). */
@@ -84,9 +89,12 @@ export class SGConv extends Layer {
     this.kernelDim = checkPositiveInt(opts.kernelDim ?? 64, 'options.kernelDim');
     this.channels = checkPositiveInt(opts.channels ?? 1, 'options.channels');
     const decay = opts.decay ?? 2;
-    if (typeof decay !== 'number') throw new TypeError(`options.decay: expected a number, got ${describe(decay)}`);
-    if (!(decay > 0) || !Number.isFinite(decay)) throw new RangeError(`options.decay: expected a finite number > 0, got ${decay}`);
-    this.decay = decay;
+    const range = Array.isArray(decay) ? decay : [decay];
+    if (range.length !== (Array.isArray(decay) ? 2 : 1) || !range.every((d) => typeof d === 'number')) throw new TypeError(`options.decay: expected a number or [min, max], got ${describe(decay)}`);
+    if (!range.every((d) => d > 0 && Number.isFinite(d))) throw new RangeError(`options.decay: expected ${Array.isArray(decay) ? 'finite numbers' : 'a finite number'} > 0, got ${range.join(', ')}`);
+    this.decay = Array.isArray(decay) ? [decay[0], decay[1]] : (decay as number);
+    // torch.linspace(min, max, H) for a range.
+    this.multiplier = Array.isArray(decay) ? Array.from({ length: this.H }, (_, h) => (this.H === 1 ? decay[0] : decay[0] + ((decay[1] - decay[0]) * h) / (this.H - 1))) : (decay as number);
     this.initScale = checkNonNegativeInt(opts.initScale ?? 0, 'options.initScale');
     this.bidirectional = checkFlag(opts.bidirectional, 'options.bidirectional', false);
     this.dropoutP = checkProbability(opts.dropout ?? 0, 'options.dropout');
@@ -111,7 +119,7 @@ export class SGConv extends Layer {
    */
   kernel(L: number): Tensor {
     const subKernels = Array.from({ length: this.numScales }, (_, i) => this.own(`kernel_list.${i}`));
-    const options = { multiplier: this.decay, initScale: this.initScale };
+    const options = { multiplier: this.multiplier, initScale: this.initScale };
     if (!this.normFrozen && this.own('kernel_norm').toFloat32Array().every((v) => v === 0)) {
       const { kernel, norm } = sgconv(subKernels, L, options);
       this.replaceTensor('kernel_norm', norm);

@@ -1,5 +1,6 @@
 import * as lc from '../lib';
-import { cudaSuite, expectBadInput, expectMemoryFlat, fakeTensor, randomArray, relError, testBadInput } from './helpers';
+import { cudaSuite, gpu } from './devices';
+import { expectBadInput, expectMemoryFlat, fakeTensor, randomArray, relError, testBadInput } from './helpers';
 import { expectCudaMatchesCpu, expectDropoutOnlyInTraining, expectStateDictRoundTrip, expectParameterGradients, expectTrainingMemoryFlat, overfit, setTensor } from './nn_helpers';
 
 /** Runs step() over x [B,H,L] from the zero state; returns the outputs as [B,H,L] values. */
@@ -132,9 +133,9 @@ describe('S4 layer', () => {
       const layer = new lc.nn.S4(3, { dState: 8, lMax: 12, seed: 6 });
       const x = lc.randn([2, 3, 12], { seed: 9 });
       const conv = lc.tidy(() => lc.noGrad(() => layer.forward(x).toFloat32Array()));
-      layer.to('cuda');
+      layer.to(gpu);
       layer.setupStep();
-      const xc = x.to('cuda');
+      const xc = x.to(gpu);
       expect(relError(runSteps(layer, xc), conv)).toBeLessThan(1e-4);
       lc.dispose([x, xc]);
       layer.dispose();

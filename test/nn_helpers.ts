@@ -245,3 +245,29 @@ export function expectDropoutOnlyInTraining(make: (p: number) => SequenceLayer, 
   withDropout.dispose();
   without.dispose();
 }
+
+/** A layer that streams: S4D and S4 after setupStep(). */
+export interface StreamingLayer {
+  defaultState(batch: number): lc.Tensor;
+  step(x: lc.Tensor, state: lc.Tensor): [lc.Tensor, lc.Tensor];
+}
+
+/** The outputs of step() over every position of x [B,H,L] from the default state, as [B,H,L]. */
+export function runSteps(layer: StreamingLayer, x: lc.Tensor): Float32Array {
+  const [B, H, L] = x.shape;
+  const xs = x.toFloat32Array();
+  const ys = new Float32Array(xs.length);
+  let state = layer.defaultState(B);
+  for (let t = 0; t < L; t++) {
+    const xt = new Float32Array(B * H);
+    for (let i = 0; i < B * H; i++) xt[i] = xs[i * L + t];
+    const [y, next] = lc.tidy(() => layer.step(lc.tensor(xt, [B, H], { device: x.device }), state));
+    state.dispose();
+    state = next;
+    const yv = y.toFloat32Array();
+    y.dispose();
+    for (let i = 0; i < B * H; i++) ys[i * L + t] = yv[i];
+  }
+  state.dispose();
+  return ys;
+}

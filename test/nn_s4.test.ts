@@ -1,28 +1,9 @@
 import * as lc from '../lib';
 import { cudaSuite, gpu } from './devices';
 import { expectBadInput, expectMemoryFlat, fakeTensor, randomArray, relError, testBadInput } from './helpers';
-import { expectCudaMatchesCpu, expectDropoutOnlyInTraining, expectStateDictRoundTrip, expectParameterGradients, expectTrainingMemoryFlat, overfit, setTensor } from './nn_helpers';
+import { expectCudaMatchesCpu, expectDropoutOnlyInTraining, expectStateDictRoundTrip, expectParameterGradients, expectTrainingMemoryFlat, overfit, runSteps, setTensor } from './nn_helpers';
 
 /** Runs step() over x [B,H,L] from the zero state; returns the outputs as [B,H,L] values. */
-function runSteps(layer: lc.nn.S4, x: lc.Tensor): Float32Array {
-  const [B, H, L] = x.shape;
-  const xs = x.toFloat32Array();
-  const ys = new Float32Array(xs.length);
-  let state = layer.defaultState(B);
-  for (let t = 0; t < L; t++) {
-    const xt = new Float32Array(B * H);
-    for (let i = 0; i < B * H; i++) xt[i] = xs[i * L + t];
-    const [y, next] = lc.tidy(() => layer.step(lc.tensor(xt, [B, H], { device: x.device }), state));
-    state.dispose();
-    state = next;
-    const yv = y.toFloat32Array();
-    y.dispose();
-    for (let i = 0; i < B * H; i++) ys[i * L + t] = yv[i];
-  }
-  state.dispose();
-  return ys;
-}
-
 describe('S4 layer', () => {
   test('parameters: names, shapes and groups', () => {
     const layer = new lc.nn.S4(3, { dState: 8, lMax: 16, seed: 1 });

@@ -1,7 +1,7 @@
 import * as lc from '../lib';
 import { cudaSuite, gpu } from './devices';
 import { expectBadInput, expectClose, expectMemoryFlat, randomArray, t } from './helpers';
-import { expectCudaMatchesCpu, parameterGradErrors, values } from './nn_helpers';
+import { expectCudaMatchesCpu, parameterGradErrors, runSteps, values } from './nn_helpers';
 import { gelu, sigmoid } from './reference';
 
 interface S4DConfig {
@@ -302,21 +302,11 @@ cudaSuite('S4D')('S4D on CUDA', () => {
     test(`step() over a whole sequence equals the convolution mode on the GPU device (${label})`, () => {
       const H = 4, N = 16, B = 3, L = 64;
       const layer = new lc.nn.S4D(H, { dState: N, seed: 3, dtMax: 0.3, ...options }).eval().to(gpu);
-      lc.tidy(() => {
-        const x = lc.randn([B, H, L], { seed: 5, device: gpu });
-        const conv = layer.forward(x).toFloat32Array();
-        layer.setupStep();
-        let state = layer.defaultState(B);
-        const stepped = new Float32Array(B * H * L);
-        for (let s = 0; s < L; s++) {
-          const [y, next] = layer.step(lc.reshape(lc.narrow(x, 2, s, 1), [B, H]), state);
-          state.dispose();
-          state = next;
-          y.toFloat32Array().forEach((v, i) => (stepped[i * L + s] = v));
-          y.dispose();
-        }
-        expectClose(stepped, conv, 1e-4);
-      });
+      const x = lc.randn([B, H, L], { seed: 5, device: gpu });
+      const conv = lc.tidy(() => layer.forward(x).toFloat32Array());
+      layer.setupStep();
+      expectClose(runSteps(layer, x), conv, 1e-4);
+      x.dispose();
       layer.dispose();
     });
   }

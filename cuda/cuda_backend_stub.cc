@@ -45,5 +45,7 @@ void cuda_copy_to_host(void*, const void*, size_t) { unavailable(); }
 void cuda_copy_device(void*, const void*, size_t) { unavailable(); }
 void cuda_zero(void*, size_t) { unavailable(); }
 void cuda_synchronize() { unavailable(); }
+void cuda_timer_start() { unavailable(); }
+double cuda_timer_stop_ms() { unavailable(); }
 
 }  // namespace lc

@@ -1,9 +1,10 @@
-// The `longconv` command: train, eval, info.
+// The `longconv` command: train, eval, presets, info, bench.
 import * as lc from '..';
 import { DataError } from '../data/files';
 import { MODELS, parseEvalArgs, parseTrainArgs, TASKS, UsageError } from './args';
 import { PRESETS } from './presets';
 import { evaluateCheckpoint, train } from './train';
+import { benchCommand } from '../bench';
 
 const USAGE = `usage: longconv <command> [flags]
   train [--preset NAME] [--task ${TASKS.join('|')}]
@@ -15,7 +16,10 @@ const USAGE = `usage: longconv <command> [flags]
         [--out DIR] [--resume DIR] [--json]
   eval  --checkpoint DIR [--task T] [--data-dir DIR] [--device D] [--test-limit n] [--json]
   presets [--json]   the papers' recipes: task, model, source config, reported accuracy
-  info [--json]`;
+  info [--json]
+  bench [fftconv|rfft|cauchy|vandermonde|s4d-kernel|s4-kernel|sgconv-kernel|multires|layer|train-step|all ...]
+        [--device cpu|cuda|auto] [--sizes L1,L2,...] [--batch B] [--heads H] [--state N] [--threads T1,T2,...]
+        [--repeat R] [--warmup W] [--peers none|numpy|fftw|torch|all|LIST] [--python PATH] [--json] [--out DIR] [--svg FILE]`;
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 
@@ -36,8 +40,15 @@ function info(): Record<string, unknown> {
   return { event: 'info', longconv: pkg.version, node: process.versions.node, napi: process.versions.napi, platform: `${process.platform}-${process.arch}`, threads: lc.getNumThreads(), backend: lc.backendInfo() };
 }
 
-/** Runs the CLI; returns the process exit code (2 for usage errors). */
-export function main(argv: string[]): number {
+// Usage errors and missing or malformed data files: one line, exit code 2.
+function usageError(e: unknown): number {
+  if (!(e instanceof UsageError || e instanceof DataError)) throw e;
+  process.stderr.write(`longconv: ${e.message}\n`);
+  return 2;
+}
+
+/** Runs the CLI; returns the process exit code (2 for usage errors), a promise of it for bench. */
+export function main(argv: string[]): number | Promise<number> {
   const [command, ...rest] = argv;
   const json = rest.includes('--json');
   const print = (event: Record<string, unknown>) => {
@@ -61,6 +72,8 @@ export function main(argv: string[]): number {
         if (rest.filter((a) => a !== '--json').length) throw new UsageError(`presets takes no flags but --json, got ${rest.join(' ')}`);
         presetLines(json).forEach((line) => console.log(line));
         return 0;
+      case 'bench':
+        return benchCommand(rest).catch(usageError);
       case 'info':
         if (rest.filter((a) => a !== '--json').length) throw new UsageError(`info takes no flags but --json, got ${rest.join(' ')}`);
         print(info());
@@ -71,13 +84,9 @@ export function main(argv: string[]): number {
         console.log(USAGE);
         return command === undefined ? 2 : 0;
       default:
-        throw new UsageError(`unknown command '${command}' (choose from train, eval, presets, info)`);
+        throw new UsageError(`unknown command '${command}' (choose from train, eval, presets, info, bench)`);
     }
   } catch (e) {
-    if (e instanceof UsageError || e instanceof DataError) {
-      process.stderr.write(`longconv: ${e.message}\n`);
-      return 2;
-    }
-    throw e;
+    return usageError(e);
   }
 }

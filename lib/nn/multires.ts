@@ -30,8 +30,9 @@ export interface MultiresConvLayerOptions {
  * reference, whose depth is fixed by the maximum length too).
  *
  * Parameters (all group 'ssm'): `h0`, `h1` [H,k] ~ U(−1,1)·sqrt(2/(2k)) (fan-in scaled, the two
- * filters sharing the fan-in 2k), `w` [H,J+2] ~ U(−1,1)·sqrt(2/(J+2)) (each output mixes J+2
- * levels; with independentSkipInit the skip column w[:, J+1] ~ U(−1,1)).
+ * filters sharing the fan-in 2k), `w` [H,J+2] ~ U(−1,1)·sqrt(2/(2(J+2))) (the reference's
+ * sqrt(2/(2m+2)) with m = J+1 memory levels; each output mixes J+2 levels; with
+ * independentSkipInit the skip column w[:, J+1] ~ U(−1,1)).
  */
 export class MultiresConv extends Layer {
   /** The feature count H of the input and output [B, H, L]. */
@@ -64,7 +65,7 @@ export class MultiresConv extends Layer {
     const filterBound = Math.sqrt(2 / (2 * k));
     this.registerParameter('h0', uniformTensor([H, k], filterBound, drawSeed(seed, 0)), 'ssm');
     this.registerParameter('h1', uniformTensor([H, k], filterBound, drawSeed(seed, 1)), 'ssm');
-    const w = uniformTensor([H, this.depth + 2], Math.sqrt(2 / (this.depth + 2)), drawSeed(seed, 2));
+    const w = uniformTensor([H, this.depth + 2], Math.sqrt(2 / (2 * (this.depth + 2))), drawSeed(seed, 2));
     if (checkFlag(opts.independentSkipInit, 'options.independentSkipInit', false)) {
       const values = w.toFloat32Array(), skip = uniformTensor([H], 1, drawSeed(seed, 3)).toFloat32Array();
       skip.forEach((v, h) => (values[h * (this.depth + 2) + this.depth + 1] = v));

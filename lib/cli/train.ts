@@ -43,7 +43,8 @@ export function buildModel(config: RunConfig, task: Task, device: lc.Device): { 
   return { model, classify: (x, mask) => model.forward(x, mask) };
 }
 
-function makeOptimizer(config: RunConfig, model: lc.nn.Module): lc.optim.AdamW {
+/** AdamW with the run's groups: the kernel/SSM parameters' own lr and weight decay, and those of biases and norms. */
+export function makeOptimizer(config: RunConfig, model: lc.nn.Module): lc.optim.AdamW {
   return new lc.optim.AdamW(model, {
     lr: config.lr,
     weightDecay: config.weightDecay,

@@ -186,22 +186,19 @@ void launch_level(const float* a, const float* b, const LevelParams& p, int64_t 
   const int threads = L >= kBlock ? kBlock : static_cast<int>((L + 31) / 32 * 32);
   const dim3 grid(static_cast<unsigned>((L + threads - 1) / threads),
                   static_cast<unsigned>(std::min(rows, kMaxGridRows)));
-  dilated_level<kAdjoint><<<grid, threads>>>(a, b, p, rows, H, L, out0, out1);
-  check_launch("dilated_level");
+  launch_kernel("dilated_level", dilated_level<kAdjoint>, grid, threads, a, b, p, rows, H, L, out0, out1);
 }
 
 template <bool kAccumulate>
 void launch_scale(const float* in, const float* w, int64_t J, int64_t wcol, int64_t H, int64_t L,
                   int64_t n, float* out) {
-  scale_rows<kAccumulate><<<grid_for(n), kBlock>>>(in, w, J + 2, wcol, H, L, n, out);
-  check_launch("scale_rows");
+  launch_kernel("scale_rows", scale_rows<kAccumulate>, grid_for(n), kBlock, in, w, J + 2, wcol, H, L, n, out);
 }
 
 void launch_correlations(const float* lo, const float* dy, const float* g, int64_t B, int64_t H,
                          int64_t L, int64_t k, int64_t d, int64_t lags, float* c0, float* c1) {
   const unsigned blocks = static_cast<unsigned>(std::min<int64_t>(H * lags, 1 << 20));
-  lag_correlations<<<blocks, kBlock>>>(lo, dy, g, B, H, L, k, d, lags, c0, c1);
-  check_launch("lag_correlations");
+  launch_kernel("lag_correlations", lag_correlations, blocks, kBlock, lo, dy, g, B, H, L, k, d, lags, c0, c1);
 }
 
 }  // namespace
@@ -264,8 +261,8 @@ void multires_backward_cuda(const float* dy, const float* levels, const float* h
   if (dw) launch_correlations(levels + J * n, dy, nullptr, B, H, L, k, 1, 1, nullptr, c1.get() + J * H * k);
   if (dx) launch_scale<true>(dy, w, J, J + 1, H, L, n, dx);
   if (want_kernel_grads) {
-    kernel_grads<<<grid_for(H), kBlock>>>(c0.get(), c1.get(), h1, w, H, k, J, dh0, dh1, dw);
-    check_launch("kernel_grads");
+    launch_kernel("kernel_grads", kernel_grads, grid_for(H), kBlock, c0.get(), c1.get(), h1, w, H, k, J, dh0,
+                  dh1, dw);
   }
 }
 

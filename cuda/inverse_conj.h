@@ -3,11 +3,7 @@
 #pragma once
 #include <cmath>
 
-#ifdef __CUDACC__
-#define LC_HOST_DEVICE __host__ __device__
-#else
-#define LC_HOST_DEVICE
-#endif
+#include "host_device.h"
 
 namespace lc {
 

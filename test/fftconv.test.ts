@@ -1,5 +1,6 @@
 import * as lc from '../lib';
-import { directionalDerivative, dot, expectClose, expectSameAcrossThreads, randomArray, relError, t } from './helpers';
+import { native } from '../lib/native';
+import { cudaSuite, directionalDerivative, dot, expectClose, expectSameAcrossThreads, randomArray, relError, t } from './helpers';
 import { ConvCase, fftConvGradReference, fftConvReference } from './reference';
 
 // Relative error (max abs error / max abs value). The FFT path's float32 error measures about
@@ -149,5 +150,63 @@ describe('fftConv threads', () => {
       });
     };
     expectSameAcrossThreads(run);
+  });
+});
+
+cudaSuite('fftConv')('fftConv on CUDA: grid limits, the plan cache, a missing spectrum', () => {
+  // fftConv forward and backward with kRev and D on `device`: [y, du, dk, dkRev, dD].
+  const run = (cs: ConvCase, dy: Float64Array, device: lc.Device) =>
+    lc.tidy(() => {
+      const o = { device, requiresGrad: true };
+      const kShape = [cs.C, cs.H, cs.L];
+      const u = t(cs.u, [cs.B, cs.H, cs.L], o);
+      const k = t(cs.k, kShape, o);
+      const kRev = t(cs.kRev!, kShape, o);
+      const D = t(cs.D!, [cs.C, cs.H], o);
+      const y = lc.fftConv(u, k, { kRev, D });
+      y.backward(t(dy, [...y.shape], { device }));
+      const out = [y, u.grad!, k.grad!, kRev.grad!, D.grad!].map((x) => x.toFloat32Array());
+      lc.dispose([u.grad, k.grad, kRev.grad, D.grad]);
+      return out;
+    });
+
+  test('B·C·H, B·H and C·H all above 65,535 rows (the grid y limit), L = 2048', () => {
+    const cs = makeCase(2, 2, 32769, 2048, true, true, 3);
+    const dy = randomArray(2 * 2 * 32769 * 2048, 4);
+    const gpu = run(cs, dy, 'cuda');
+    const cpu = run(cs, dy, 'cpu');
+    gpu.forEach((g, i) => expectClose(g, cpu[i], TOL));
+  });
+
+  test('more shapes than the plan cache holds: evictions are counted, results stay right', () => {
+    const before = lc.memory().cuda;
+    const shapes = 150; // two new plans each (forward R2C and C2R at batch B): 300 > 256
+    for (let B = 1; B <= shapes; B++) {
+      const cs = makeCase(B, 1, 1, 16, true, true, B);
+      const y = (device: lc.Device) =>
+        lc.tidy(() => {
+          const { u, k, kRev, D } = tensors(cs, true);
+          return lc.fftConv(u.to(device), k.to(device), { kRev: kRev!.to(device), D: D!.to(device) }).toFloat32Array();
+        });
+      if (B % 37 === 1) expectClose(y('cuda'), y('cpu'), TOL);
+      else y('cuda');
+    }
+    const after = lc.memory().cuda;
+    expect(after.fftPlans).toBeLessThanOrEqual(256);
+    expect(after.fftPlanEvictions - before.fftPlanEvictions).toBeGreaterThanOrEqual(2 * shapes - 256);
+    lc.emptyCache();
+    expect(lc.memory().cuda.fftPlans).toBe(0);
+  });
+
+  test('kernel gradients without the saved input spectrum are refused, and CUDA stays usable', () => {
+    lc.tidy(() => {
+      const o = { device: 'cuda' as lc.Device };
+      const u = lc.randn([2, 3, 64], { ...o, seed: 1 });
+      const k = lc.randn([1, 3, 64], { ...o, seed: 2 });
+      const Kf = native.fftconvKernelSpectrum(k.storage, null, null, 1, 3, 64);
+      const [y] = native.fftconvForward(u.storage, Kf, 2, 1, 3, 64, false);
+      expect(() => native.fftconvBackward(y, Kf, null, 2, 1, 3, 64, true, true, false, false)).toThrow(/Uf/);
+      expectClose(lc.fftConv(u, k).toFloat32Array(), lc.fftConv(u.to('cpu'), k.to('cpu')).toFloat32Array(), TOL);
+    });
   });
 });

@@ -1,7 +1,7 @@
 // layerNorm against a float64 reference over every axis, with and without weight and bias;
 // gradients against the float64 analytic ones and finite differences; bad input.
 import * as lc from '../lib';
-import { expectBadInput, expectClose, expectMemoryFlat, expectSameAcrossThreads, fakeTensor, randomArray, t } from './helpers';
+import { cudaSuite, expectBadInput, expectClose, expectMemoryFlat, expectSameAcrossThreads, fakeTensor, randomArray, t, timeRun } from './helpers';
 import { checkGradients, disposedTensor, layerNormReference } from './nn_reference';
 
 const TOL = 1e-5;
@@ -111,4 +111,68 @@ test('layerNorm memory stays flat over repeated forward and backward', () => {
     });
   expectMemoryFlat(step, 'cpu', 5);
   lc.dispose([x, w, b]);
+});
+
+cudaSuite('layerNorm')('layerNorm on CUDA equals the CPU backend (both sum in double)', () => {
+  // One input and output gradient per shape, on either device.
+  const setup = (shape: number[], axis: number) => {
+    const ax = axis < 0 ? axis + shape.length : axis;
+    const n = shape.reduce((a, b) => a * b, 1);
+    return {
+      size: shape[ax],
+      // Around 10 with a spread of ~1: float sums over 2^20 of these were off by 2e-4.
+      x: randomArray(n, 11).map((v) => Math.fround(10 + 1.7 * v)),
+      dy: randomArray(n, 12),
+      w: randomArray(shape[ax], 13),
+      b: randomArray(shape[ax], 14),
+    };
+  };
+  const run = (device: lc.Device, shape: number[], axis: number, d: ReturnType<typeof setup>) =>
+    lc.tidy(() => {
+      const xt = t(d.x, shape, { device, requiresGrad: true });
+      const wt = t(d.w, [d.size], { device, requiresGrad: true });
+      const bt = t(d.b, [d.size], { device, requiresGrad: true });
+      const y = lc.layerNorm(xt, wt, bt, { axis });
+      y.backward(t(d.dy, shape, { device }));
+      const out = [y, xt.grad!, wt.grad!, bt.grad!].map((g) => g.toFloat32Array());
+      lc.dispose([xt.grad, wt.grad, bt.grad]);
+      return out;
+    });
+
+  for (const [shape, axis, what] of [
+    [[2, 1 << 20], -1, 'rows of 2^20 (inner == 1: a warp per row)'],
+    [[3, 1 << 20, 2], 1, 'rows of 2^20, strided (inner == 2: a thread per row)'],
+    [[1 << 20, 5], -1, 'weight and bias gradients summed over 2^20 rows'],
+    [[7, 3, 1], 1, 'n = 3, inner == 1'],
+  ] as [number[], number, string][]) {
+    test(`[${shape}] axis ${axis}, ${what}: forward and backward`, () => {
+      const d = setup(shape, axis);
+      const [gpu, cpu] = [run('cuda', shape, axis, d), run('cpu', shape, axis, d)];
+      expectClose(gpu[0], cpu[0], TOL);
+      expectClose(gpu[1], cpu[1], 2e-5);
+      expectClose(gpu[2], cpu[2], TOL);
+      expectClose(gpu[3], cpu[3], TOL);
+    });
+  }
+
+  test('backward with inner == 1 (strided weight-gradient reads): equal, and timed', () => {
+    const shape = [8192, 1024];
+    const d = setup(shape, -1);
+    const [gpu, cpu] = [run('cuda', shape, -1, d), run('cpu', shape, -1, d)];
+    gpu.forEach((g, i) => expectClose(g, cpu[i], i === 1 ? 2e-5 : TOL));
+    for (const device of ['cuda', 'cpu'] as lc.Device[]) {
+      const xt = t(d.x, shape, { device, requiresGrad: true });
+      const wt = t(d.w, [1024], { device, requiresGrad: true });
+      const bt = t(d.b, [1024], { device, requiresGrad: true });
+      const dy = t(d.dy, shape, { device });
+      timeRun(`layerNorm [8192, 1024] axis -1 forward + backward on ${device}`, () =>
+        lc.tidy(() => {
+          lc.layerNorm(xt, wt, bt).backward(dy);
+          lc.dispose([xt.grad, wt.grad, bt.grad]);
+          xt.grad = wt.grad = bt.grad = null;
+        }),
+      );
+      lc.dispose([xt, wt, bt, dy]);
+    }
+  });
 });

@@ -1,5 +1,5 @@
 import * as lc from '../lib';
-import { BadInputCase, cudaSuite, directionalDerivative, dot, expectClose, expectMemoryFlat, expectSameAcrossThreads, fakeTensor, randomArray, relError, t, testBadInput } from './helpers';
+import { BadInputCase, cudaSuite, directionalDerivative, dot, expectClose, expectMemoryFlat, expectSameAcrossThreads, fakeTensor, randomArray, relError, t, testBadInput, timeRun } from './helpers';
 
 // ---- float64 reference: SPEC §1.7 written plainly, and its gradients by a plain reverse loop ----
 
@@ -349,6 +349,26 @@ describeCuda('multiresConv CUDA', () => {
       gpu.forEach((g, i) => expectClose(g, cpu[i], 1e-4));
     });
   }
+
+  test('H·k small, B·L large (kernel gradients summed over 2^21 terms per lag, in double): equal, and timed', () => {
+    const [B, H, L, k] = [16, 1, 1 << 17, 2];
+    const J = defaultDepth(L, k);
+    const cs = makeCase(B, H, L, k, J, 21);
+    const dy = randomArray(B * H * L, 22);
+    const run = (device: lc.Device) =>
+      lc.tidy(() => {
+        const p = tensors(cs, true, device);
+        const y = lc.multiresConv(p.x, p.h0, p.h1, p.w);
+        y.backward(t(dy, [B, H, L], { device }));
+        const out = [y, p.x.grad!, p.h0.grad!, p.h1.grad!, p.w.grad!].map((g) => g.toFloat32Array());
+        lc.dispose([p.x.grad, p.h0.grad, p.h1.grad, p.w.grad]);
+        return out;
+      });
+    const gpu = run('cuda');
+    const cpu = run('cpu');
+    gpu.forEach((g, i) => expectClose(g, cpu[i], TOL));
+    for (const device of ['cuda', 'cpu'] as lc.Device[]) timeRun(`multiresConv B=${B} H=${H} L=${L} k=${k} forward + backward on ${device}`, () => run(device));
+  });
 
   test('only x needs a gradient: no levels saved, dx still right', () => {
     const cs = makeCase(2, 3, 50, 3, defaultDepth(50, 3), 3);

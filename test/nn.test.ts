@@ -1,7 +1,7 @@
 // dropout, embedding and maskedMeanPool: float64 references, gradients (references and
 // finite differences), determinism, bad input, flat memory.
 import * as lc from '../lib';
-import { expectBadInput, expectClose, expectMemoryFlat, expectSameAcrossThreads, fakeTensor, randomArray, t } from './helpers';
+import { cudaSuite, expectBadInput, expectClose, expectMemoryFlat, expectSameAcrossThreads, fakeTensor, randomArray, t } from './helpers';
 import { checkGradients, disposedTensor } from './nn_reference';
 
 const TOL = 1e-6;
@@ -184,6 +184,32 @@ function poolReference(x: Float64Array, mask: Float64Array | null, B: number, H:
   }
   return { out, dx };
 }
+
+cudaSuite('embedding')('embedding on CUDA equals the CPU backend', () => {
+  // More rows than the backward's 1024 blocks (several rows per block), more indices than a block
+  // has threads, the last row used, and many repeats.
+  for (const [V, D, n] of [[5000, 9, 30000], [1025, 1, 2049]])
+    test(`V=${V} D=${D} n=${n}: forward, backward, and a deterministic gradient`, () => {
+      const idx = Array.from(randomArray(n, V), (v) => Math.min(V - 1, Math.floor(((v + 1) / 2) * V)));
+      idx[0] = idx[n - 1] = V - 1;
+      const w = randomArray(V * D, 3);
+      const dy = randomArray(n * D, 4);
+      const run = (device: lc.Device) =>
+        lc.tidy(() => {
+          const wt = t(w, [V, D], { device, requiresGrad: true });
+          const y = lc.embedding(lc.tensor(idx, [n], { device }), wt);
+          y.backward(t(dy, [n, D], { device }));
+          const out = [y.toFloat32Array(), wt.grad!.toFloat32Array()];
+          wt.grad!.dispose();
+          return out;
+        });
+      const gpu = run('cuda');
+      const cpu = run('cpu');
+      expect(Array.from(gpu[0])).toEqual(Array.from(cpu[0]));
+      expectClose(gpu[1], cpu[1], TOL);
+      expect(Array.from(run('cuda')[1])).toEqual(Array.from(gpu[1]));
+    });
+});
 
 describe('maskedMeanPool', () => {
   for (const [B, H, L] of [[1, 1, 1], [2, 3, 7], [3, 5, 64], [4, 128, 1001]]) {

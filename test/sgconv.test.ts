@@ -331,6 +331,8 @@ describeCuda('sgconv CUDA equals the CPU backend', () => {
     [3, true, 4, 4, 0, 100],
     [2, true, 64, 10, 0, 20000],
     [2, true, 1, 16, 0, 70000],
+    // A concatenation of 2^25 samples per row (the norm sums all of them), truncated to L.
+    [1, false, 2, 25, 0, 4096],
   ] as [number, boolean, number, number, number, number][]) {
     test(`C=${C} d=${d} S=${S} initScale=${initScale} L=${L}`, () => {
       const H = 3;

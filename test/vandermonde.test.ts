@@ -286,6 +286,18 @@ describe('vandermonde rejects bad input with a clear message', () => {
   });
 });
 
+// vandermonde forward and backward on `device` with output gradient g: [out, dv, dx].
+function runVandermonde(cs: VandCase, g: Float64Array, device: lc.Device): Float32Array[] {
+  return lc.tidy(() => {
+    const { v, x } = tensors(cs, true, device);
+    const out = lc.vandermonde(v, x, cs.L);
+    out.backward(t(g, [...cs.lead, cs.L], { device }));
+    const res = [out, v.grad!, x.grad!].map((y) => y.toFloat32Array());
+    lc.dispose([v.grad!, x.grad!]);
+    return res;
+  });
+}
+
 cudaSuite('vandermonde')('vandermonde on CUDA equals the CPU backend', () => {
   for (const N of [1, 3, 33, 300])
     for (const L of [1, 7, 1000, 70000])
@@ -293,17 +305,8 @@ cudaSuite('vandermonde')('vandermonde on CUDA equals the CPU backend', () => {
         const [lead, xLead] = L > 1000 ? [[2], []] : [[2, 3], [3]];
         const cs = makeCase(lead, xLead, N, L, N + L);
         const g = randomArray(prod(lead) * L, 8);
-        const run = (device: lc.Device) =>
-          lc.tidy(() => {
-            const { v, x } = tensors(cs, true, device);
-            const out = lc.vandermonde(v, x, L);
-            out.backward(t(g, [...lead, L], { device }));
-            const res = [out, v.grad!, x.grad!].map((y) => y.toFloat32Array());
-            lc.dispose([v.grad!, x.grad!]);
-            return res;
-          });
-        const gpu = run('cuda');
-        const cpu = run('cpu');
+        const gpu = runVandermonde(cs, g, 'cuda');
+        const cpu = runVandermonde(cs, g, 'cpu');
         gpu.forEach((y, i) => expectClose(y, cpu[i], 1e-4));
       });
 
@@ -315,5 +318,24 @@ cudaSuite('vandermonde')('vandermonde on CUDA equals the CPU backend', () => {
       return lc.vandermonde(v, x, L).toFloat32Array();
     });
     expectClose(run('cuda'), run('cpu'), 1e-4);
+  });
+
+  test('R = 65537 rows (more than one grid dimension), N = 9, L = 257: forward and backward', () => {
+    const cs = makeCase([65537], [], 9, 257, 3);
+    const g = randomArray(65537 * 257, 4);
+    const gpu = runVandermonde(cs, g, 'cuda');
+    const cpu = runVandermonde(cs, g, 'cpu');
+    gpu.forEach((y, i) => expectClose(y, cpu[i], TOL));
+  });
+
+  test('L = 1000000 with Im(x)·l up to 1e7 (phases past float precision): forward and backward', () => {
+    const L = 1000000, N = 9;
+    // Im x from 0.3 to 9.1, Re x = -1e-7: exp(x l) has decayed only to 0.9 at the end.
+    const x = new Float64Array(N * 2).map((_, i) => Math.fround(i % 2 === 0 ? -1e-7 : 0.3 + 1.1 * ((i - 1) / 2)));
+    const cs: VandCase = { lead: [2], xLead: [], N, L, v: randomArray(2 * N * 2, 6), x };
+    const g = randomArray(2 * L, 7);
+    const gpu = runVandermonde(cs, g, 'cuda');
+    const cpu = runVandermonde(cs, g, 'cpu');
+    gpu.forEach((y, i) => expectClose(y, cpu[i], TOL));
   });
 });

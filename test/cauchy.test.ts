@@ -1,5 +1,8 @@
+// cauchy against direct float64 sums and analytic gradients; finite differences; threads and
+// memory; bad input; CUDA against the CPU backend.
 import * as lc from '../lib';
-import { BadInputCase, cudaSuite, directionalDerivative, dot, expectClose, expectMemoryFlat, expectSameAcrossThreads, fakeTensor, randomArray, relError, t, testBadInput } from './helpers';
+import { cudaCases, cudaSuite, forEachDevice } from './devices';
+import { BadInputCase, checkGradients, expectClose, expectMemoryFlat, expectSameAcrossThreads, fakeTensor, randomArray, relError, t, testBadInput } from './helpers';
 
 // The CPU kernel works in double, so the float32 result is accurate to rounding (~1e-7).
 const TOL = 1e-5;
@@ -151,21 +154,17 @@ describe('cauchy gradients against finite differences of the op itself', () => {
       test(`conj=${conj} v[${lead}] w[${wLead}]`, () => {
         const N = 5, L = 37;
         const cs = makeCase(lead, wLead, N, L, conj, 77);
-        const wt = randomArray(prod(lead) * L * 2, 3);
         const shapes = [[...lead, N, 2], [...wLead, N, 2]];
-        const f = (p: Float64Array[]) => lc.cauchy(t(p[0], shapes[0]), t(cs.z, [L, 2]), t(p[1], shapes[1]), { conj });
-        lc.tidy(() => {
-          const { v, w, z } = tensors(cs, true);
-          lc.cauchy(v, z, w, { conj }).backward(t(wt, [...lead, L, 2]));
-          [v, w].forEach((input, i) => {
-            const direction = randomArray(input.size, 100 + i);
-            // Linear in v: a unit step is exact. In w, a small step (curvature is O(1/|z-w|^3)).
-            const fd = directionalDerivative(f, [cs.v, cs.w], i, direction, wt, i === 0 ? 1 : 1e-3);
-            const analytic = dot(input.grad!.toFloat32Array(), direction);
-            expect(Math.abs(fd - analytic) / Math.max(1, Math.abs(analytic))).toBeLessThan(1e-3);
-            input.grad!.dispose();
-          });
+        const z = t(cs.z, [L, 2]);
+        checkGradients(([v, w]) => lc.cauchy(v, z, w, { conj }), [cs.v, cs.w], shapes, {
+          w: randomArray(prod(lead) * L * 2, 3),
+          // Linear in v: a unit step is exact. In w, a small step (curvature is O(1/|z-w|^3)).
+          h: (i) => (i === 0 ? 1 : 1e-3),
+          tol: 1e-3,
+          directions: 1,
+          direction: (i, _, n) => randomArray(n, 100 + i),
         });
+        z.dispose();
       });
     }
 
@@ -272,32 +271,28 @@ function runCauchy(cs: CauchyCase, g: Float64Array, device: lc.Device): Float32A
 }
 
 cudaSuite('cauchy')('cauchy on CUDA equals the CPU backend', () => {
-  for (const N of [1, 3, 33, 300])
-    for (const L of [1, 7, 1000, 70000])
+  // Past L = 1000, w is broadcast over all of v's rows ([2] against []).
+  for (const N of cudaCases([1, 2, 3, 33, 64, 300, 1000], [1, 2, 33]))
+    for (const L of cudaCases([1, 2, 7, 97, 784, 1000, 4097, 65536, 70000], [1, 7, 97]))
       for (const conj of [false, true])
         test(`N=${N} L=${L} conj=${conj}`, () => {
           const [lead, wLead] = L > 1000 ? [[2], []] : [[2, 3], [3]];
           const cs = makeCase(lead, wLead, N, L, conj, N + L);
           const g = randomArray(prod(lead) * L * 2, 8);
-          const gpu = runCauchy(cs, g, 'cuda');
-          const cpu = runCauchy(cs, g, 'cpu');
-          gpu.forEach((x, i) => expectClose(x, cpu[i], 1e-4));
+          forEachDevice((device) => runCauchy(cs, g, device), 1e-4);
         });
 
   for (const conj of [false, true])
-    test(`R = 65537 rows (more than one grid dimension), N = 9, L = 257, conj=${conj}`, () => {
-      const cs = makeCase([65537], [], 9, 257, conj, 5);
-      const g = randomArray(65537 * 257 * 2, 9);
-      const gpu = runCauchy(cs, g, 'cuda');
-      const cpu = runCauchy(cs, g, 'cpu');
-      gpu.forEach((x, i) => expectClose(x, cpu[i], TOL));
+    test(`R = 65537 rows (more than one grid dimension; small: 300), N = 9, L = 257, conj=${conj}`, () => {
+      const [R] = cudaCases([65537], [300]);
+      const cs = makeCase([R], [], 9, 257, conj, 5);
+      forEachDevice((device) => runCauchy(cs, randomArray(R * 257 * 2, 9), device), TOL);
     });
 
   // Mode 0 of row 0 (row 1) sits at distance d from z[3] (z[5]): |d|^2 under- or overflows
   // float32 for d < ~1e-19 or > ~1.8e19, so CUDA must scale before squaring (the CPU works in
-  // double).
-  // Where dw = conj(v) sum g / conj(d)^2 itself leaves the float range, only out and dv are
-  // compared.
+  // double). Where dw = conj(v) sum g / conj(d)^2 itself leaves the float range, only out and
+  // dv are compared.
   for (const [d, withDw] of [[1e-12, true], [1e-25, false], [1e21, false]] as [number, boolean][])
     for (const conj of [false, true])
       test(`a pole at distance ${d} from z (conj=${conj}): equal, and finite`, () => {
@@ -306,11 +301,7 @@ cudaSuite('cauchy')('cauchy on CUDA equals the CPU backend', () => {
         const w = Float64Array.from([-d, 3, -0.5, 1.25, d, 5, -0.5, 2.5].map(Math.fround));
         const cs: CauchyCase = { lead: [2], wLead: [2], N, L, conj, v: randomArray(2 * N * 2, 3), w, z };
         const g = randomArray(2 * L * 2, 4);
-        const gpu = runCauchy(cs, g, 'cuda');
-        const cpu = runCauchy(cs, g, 'cpu');
-        for (const i of withDw ? [0, 1, 2] : [0, 1]) {
-          expect(gpu[i].every(Number.isFinite)).toBe(true);
-          expectClose(gpu[i], cpu[i], TOL);
-        }
+        const { gpu } = forEachDevice((device) => runCauchy(cs, g, device).slice(0, withDw ? 3 : 2), TOL);
+        gpu.forEach((x) => expect(x.every(Number.isFinite)).toBe(true));
       });
 });

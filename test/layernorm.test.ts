@@ -1,10 +1,45 @@
 // layerNorm against a float64 reference over every axis, with and without weight and bias;
-// gradients against the float64 analytic ones and finite differences; bad input.
+// gradients against the float64 analytic ones and finite differences; bad input; CUDA against
+// the CPU backend.
 import * as lc from '../lib';
-import { cudaSuite, expectBadInput, expectClose, expectMemoryFlat, expectSameAcrossThreads, fakeTensor, randomArray, t, timeRun } from './helpers';
-import { checkGradients, disposedTensor, layerNormReference } from './nn_reference';
+import { compareOp, cudaCases, cudaSuite, forEachDevice, gpu, opInput } from './devices';
+import { checkGradients, disposedTensor, expectBadInput, expectClose, expectMemoryFlat, expectSameAcrossThreads, fakeTensor, randomArray, t, timeRun } from './helpers';
+import { split } from './reference';
 
 const TOL = 1e-5;
+
+function layerNormReference(x: Float64Array, shape: number[], axis: number, w: Float64Array | null, b: Float64Array | null, eps: number, dy: Float64Array) {
+  const [outer, n, inner] = split(shape, axis);
+  const y = new Float64Array(x.length);
+  const dx = new Float64Array(x.length);
+  const dw = new Float64Array(n);
+  const db = new Float64Array(n);
+  for (let o = 0; o < outer; o++)
+    for (let i = 0; i < inner; i++) {
+      const at = (j: number) => (o * n + j) * inner + i;
+      let mean = 0;
+      for (let j = 0; j < n; j++) mean += x[at(j)] / n;
+      let v = 0;
+      for (let j = 0; j < n; j++) v += (x[at(j)] - mean) ** 2 / n;
+      const rstd = 1 / Math.sqrt(v + eps);
+      let mg = 0;
+      let mgx = 0;
+      for (let j = 0; j < n; j++) {
+        const xhat = (x[at(j)] - mean) * rstd;
+        y[at(j)] = xhat * (w ? w[j] : 1) + (b ? b[j] : 0);
+        const g = dy[at(j)] * (w ? w[j] : 1);
+        mg += g / n;
+        mgx += (g * xhat) / n;
+        dw[j] += dy[at(j)] * xhat;
+        db[j] += dy[at(j)];
+      }
+      for (let j = 0; j < n; j++) {
+        const xhat = (x[at(j)] - mean) * rstd;
+        dx[at(j)] = rstd * (dy[at(j)] * (w ? w[j] : 1) - mg - xhat * mgx);
+      }
+    }
+  return { y, dx, dw, db };
+}
 
 const cases: [number[], number][] = [
   [[9], 0], [[4, 7], -1], [[4, 7], 0], [[3, 5, 8], 1], [[3, 5, 8], 2], [[3, 5, 8], 0], [[2, 1, 3], 1],
@@ -75,7 +110,7 @@ describe('layerNorm forward and backward match float64', () => {
 test('layerNorm finite differences in x, weight and bias', () => {
   const shape = [2, 5, 3];
   const params = [randomArray(30, 1).map((v) => 2 * v), randomArray(5, 2), randomArray(5, 3)];
-  checkGradients(([x, w, b]) => lc.layerNorm(x, w, b, { axis: 1 }), params, [shape, [5], [5]], [0, 1, 2], { h: 1e-3 });
+  checkGradients(([x, w, b]) => lc.layerNorm(x, w, b, { axis: 1 }), params, [shape, [5], [5]], { h: 1e-3 });
 });
 
 describe('layerNorm bad input', () => {
@@ -113,13 +148,21 @@ test('layerNorm memory stays flat over repeated forward and backward', () => {
   lc.dispose([x, w, b]);
 });
 
-cudaSuite('layerNorm')('layerNorm on CUDA equals the CPU backend (both sum in double)', () => {
+cudaSuite('layerNorm')('layerNorm: CUDA equals the CPU backend', () => {
+  for (const [shape, axis] of [[[9], 0], [[4, 128, 257], 1], [[1000, 64], -1], [[3, 5, 7], 0], [[2, 4096], -1]] as [number[], number][]) {
+    test(`layerNorm [${shape}] axis ${axis}`, () => {
+      const n = shape[axis < 0 ? axis + shape.length : axis];
+      compareOp([opInput(shape, 3, true, 2), opInput([n], 4), opInput([n], 5)], ([x, w, b]) => lc.layerNorm(x, w, b, { axis }), 2e-5);
+      compareOp([opInput(shape, 3, true, 2)], ([x]) => lc.layerNorm(x, null, null, { axis }), 2e-5);
+    });
+  }
+
   // One input and output gradient per shape, on either device.
   const setup = (shape: number[], axis: number) => {
     const ax = axis < 0 ? axis + shape.length : axis;
     const n = shape.reduce((a, b) => a * b, 1);
     return {
-      size: shape[ax],
+      shape, axis, size: shape[ax],
       // Around 10 with a spread of ~1: float sums over 2^20 of these were off by 2e-4.
       x: randomArray(n, 11).map((v) => Math.fround(10 + 1.7 * v)),
       dy: randomArray(n, 12),
@@ -127,45 +170,42 @@ cudaSuite('layerNorm')('layerNorm on CUDA equals the CPU backend (both sum in do
       b: randomArray(shape[ax], 14),
     };
   };
-  const run = (device: lc.Device, shape: number[], axis: number, d: ReturnType<typeof setup>) =>
+  const run = (device: lc.Device, d: ReturnType<typeof setup>) =>
     lc.tidy(() => {
-      const xt = t(d.x, shape, { device, requiresGrad: true });
+      const xt = t(d.x, d.shape, { device, requiresGrad: true });
       const wt = t(d.w, [d.size], { device, requiresGrad: true });
       const bt = t(d.b, [d.size], { device, requiresGrad: true });
-      const y = lc.layerNorm(xt, wt, bt, { axis });
-      y.backward(t(d.dy, shape, { device }));
+      const y = lc.layerNorm(xt, wt, bt, { axis: d.axis });
+      y.backward(t(d.dy, d.shape, { device }));
       const out = [y, xt.grad!, wt.grad!, bt.grad!].map((g) => g.toFloat32Array());
       lc.dispose([xt.grad, wt.grad, bt.grad]);
       return out;
     });
-
+  const long = cudaCases([1 << 20], [1 << 12])[0];
   for (const [shape, axis, what] of [
-    [[2, 1 << 20], -1, 'rows of 2^20 (inner == 1: a warp per row)'],
-    [[3, 1 << 20, 2], 1, 'rows of 2^20, strided (inner == 2: a thread per row)'],
-    [[1 << 20, 5], -1, 'weight and bias gradients summed over 2^20 rows'],
+    [[2, long], -1, 'long rows (inner == 1: a warp per row)'],
+    [[3, long, 2], 1, 'long rows, strided (inner == 2: a thread per row)'],
+    [[long, 5], -1, 'weight and bias gradients summed over many rows'],
     [[7, 3, 1], 1, 'n = 3, inner == 1'],
   ] as [number[], number, string][]) {
-    test(`[${shape}] axis ${axis}, ${what}: forward and backward`, () => {
+    test(`[${shape}] axis ${axis}, ${what}: sums in double on both backends`, () => {
+      // dx to 2e-5, as against float64 above; y and the parameter gradients to TOL.
       const d = setup(shape, axis);
-      const [gpu, cpu] = [run('cuda', shape, axis, d), run('cpu', shape, axis, d)];
-      expectClose(gpu[0], cpu[0], TOL);
-      expectClose(gpu[1], cpu[1], 2e-5);
-      expectClose(gpu[2], cpu[2], TOL);
-      expectClose(gpu[3], cpu[3], TOL);
+      const { gpu: g, cpu: c } = forEachDevice((device) => run(device, d), 2e-5);
+      [0, 2, 3].forEach((i) => expectClose(g[i], c[i], TOL));
     });
   }
 
   test('backward with inner == 1 (strided weight-gradient reads): equal, and timed', () => {
-    const shape = [8192, 1024];
-    const d = setup(shape, -1);
-    const [gpu, cpu] = [run('cuda', shape, -1, d), run('cpu', shape, -1, d)];
-    gpu.forEach((g, i) => expectClose(g, cpu[i], i === 1 ? 2e-5 : TOL));
-    for (const device of ['cuda', 'cpu'] as lc.Device[]) {
-      const xt = t(d.x, shape, { device, requiresGrad: true });
-      const wt = t(d.w, [1024], { device, requiresGrad: true });
-      const bt = t(d.b, [1024], { device, requiresGrad: true });
-      const dy = t(d.dy, shape, { device });
-      timeRun(`layerNorm [8192, 1024] axis -1 forward + backward on ${device}`, () =>
+    const d = setup(cudaCases([[8192, 1024]], [[64, 128]])[0], -1);
+    const { gpu: g, cpu: c } = forEachDevice((device) => run(device, d), 2e-5);
+    [0, 2, 3].forEach((i) => expectClose(g[i], c[i], TOL));
+    for (const device of [gpu, 'cpu'] as lc.Device[]) {
+      const xt = t(d.x, d.shape, { device, requiresGrad: true });
+      const wt = t(d.w, [d.size], { device, requiresGrad: true });
+      const bt = t(d.b, [d.size], { device, requiresGrad: true });
+      const dy = t(d.dy, d.shape, { device });
+      timeRun(`layerNorm [${d.shape}] axis -1 forward + backward on ${device}`, () =>
         lc.tidy(() => {
           lc.layerNorm(xt, wt, bt).backward(dy);
           lc.dispose([xt.grad, wt.grad, bt.grad]);

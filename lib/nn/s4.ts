@@ -1,7 +1,7 @@
 // The S4 layer (SPEC §2): a DPLR (HiPPO-LegS) SSM kernel → fftConv with D → GELU → dropout →
 // 1×1 convolution H → 2H → GLU, plus an O(N·H) recurrent step for streaming inference.
 import { checkPositiveInt, checkRank, checkShape, checkTensor, fmtShape } from '../errors';
-import { hippoLegS, logDt } from '../init';
+import { hippoLegS, logDt, MAX_HIPPO_STATE } from '../init';
 import { CMatrix, conjugateDoubled } from '../kernels/complex64';
 import { dplrTransition, s4 as s4Kernel, setupCt } from '../kernels/s4';
 import { gelu, glu } from '../ops/activations';
@@ -18,7 +18,7 @@ import { checkFlag, checkLayerInput, checkProbability, checkSeed, drawSeed, Laye
 
 /** Options of the {@link S4} layer (`lMax` is required). */
 export interface S4Options {
-  /** State size N (even; N/2 complex modes are kept), default 64. */
+  /** State size N (even, at most 4096; N/2 complex modes are kept), default 64. */
   dState?: number;
   /** Rank R of the low-rank part P (1 or 2), default 1. Rank 2 starts with P_2 = 0. */
   rank?: number;
@@ -82,7 +82,7 @@ export class S4 extends Layer {
 
   /**
    * @throws TypeError for a non-numeric size or option, an unknown option; RangeError for H < 1,
-   *   an odd or non-positive dState, rank ∉ {1,2}, channels < 1, lMax missing or < 1, a dropout
+   *   an odd or non-positive dState or one above 4096, rank ∉ {1,2}, channels < 1, lMax missing or < 1, a dropout
    *   outside [0,1), or bad dtMin/dtMax.
    */
   constructor(H: number, options: S4Options) {
@@ -93,6 +93,7 @@ export class S4 extends Layer {
     this.lMax = checkPositiveInt(opts.lMax, 'options.lMax');
     const dState = checkPositiveInt(opts.dState ?? 64, 'options.dState');
     if (dState % 2 !== 0) throw new RangeError(`options.dState: expected an even state size, got ${dState}`);
+    if (dState > MAX_HIPPO_STATE) throw new RangeError(`options.dState: expected an even state size <= ${MAX_HIPPO_STATE}, got ${dState}`);
     this.modes = dState / 2;
     this.rank = checkPositiveInt(opts.rank ?? 1, 'options.rank');
     if (this.rank > 2) throw new RangeError(`options.rank: expected 1 or 2, got ${this.rank}`);

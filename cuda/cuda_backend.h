@@ -22,6 +22,8 @@ struct CudaInfo {
   std::string cublasPath;       // cuBLAS (matmul, linear), when found
   int cublasVersion = 0;        // its version, as CUBLAS_VERSION (e.g. 130000)
   std::string cublasReason;     // why cuBLAS is not usable, when it is not
+  int memoryClockKHz = 0;       // peak memory clock (cudaDevAttrMemoryClockRate)
+  int memoryBusWidthBits = 0;   // global memory bus width (cudaDevAttrGlobalMemoryBusWidth)
 };
 
 // A CUDA version number in words: 12040 -> "12.4".
@@ -33,6 +35,9 @@ inline std::string cuda_version_words(int version) {
 const CudaInfo& cuda_info();
 // Throws lc::Error with cuda_info().reason when CUDA is not available.
 void cuda_require();
+// CPU-only builds: throws lc::Error saying the addon was built without CUDA support (the
+// CUDA branch of every kernel's dispatch, native/dispatch.h).
+[[noreturn]] void cuda_unavailable();
 
 // Caching allocator: freed blocks are kept for reuse (no cudaMalloc/cudaFree per op).
 // cuda_alloc throws lc::OutOfMemory when the device is full even after the cache is released.
@@ -62,5 +67,11 @@ void cuda_copy_to_host(void* dst, const void* src, size_t bytes);
 void cuda_copy_device(void* dst, const void* src, size_t bytes);
 void cuda_zero(void* dst, size_t bytes);
 void cuda_synchronize();
+
+// Device-side timing of the work queued on the legacy default stream (the stream every op
+// uses), for benchmarks: start records an event; stop records another, waits for it and
+// returns the milliseconds between the two.
+void cuda_timer_start();
+double cuda_timer_stop_ms();
 
 }  // namespace lc

@@ -38,6 +38,7 @@ export interface NativeBinding {
       cublasPath?: string;
       cublasVersion?: number;
       cublasReason?: string;
+      peakBandwidthBytesPerSecond?: number;
     };
   };
   memoryStats(): {

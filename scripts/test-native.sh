@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=build/native-test
 mkdir -p "$out"
-flags=(-std=c++17 -O2 -Wall -Wextra -Werror -pthread -Inative)
+flags=(-std=c++17 -O2 -Wall -Wextra -Werror -pthread -Inative -Icuda)
 g++ "${flags[@]}" -mavx2 -mfma -c native/fft_kernels_avx2.cc -o "$out/fft_kernels_avx2.o"
 g++ "${flags[@]}" test/native/fft_test.cc native/fft.cc native/fft_kernels_generic.cc \
   native/fftconv_cpu.cc native/thread_pool.cc "$out/fft_kernels_avx2.o" -o "$out/fft_test"
@@ -19,6 +19,6 @@ for major in 11 12; do
   echo "extern \"C\" int fake_major() { return $major; }" |
     g++ -shared -fPIC -x c++ - -o "$out/fakecuda/libfakecuda.so.$major"
 done
-g++ "${flags[@]}" -Icuda test/native/cuda_host_test.cc cuda/library_search.cc -ldl \
+g++ "${flags[@]}" test/native/cuda_host_test.cc cuda/library_search.cc -ldl \
   -o "$out/cuda_host_test"
 "$out/cuda_host_test" "$PWD/$out/fakecuda"

@@ -1,9 +1,8 @@
 // Parameter initialisers of the S4 family (SPEC §1.4, §1.5), computed in float64 on the host
 // and returned as float32 tensors (complex values as a last dimension of 2: re, im).
-import { checkPositiveInt, describe } from './errors';
-import { checkOptions } from './ops/options';
 import { uniformGenerator } from './random';
 import { Device, Tensor, tensor } from './tensor';
+import { checkNumber, checkOptions, checkPositiveInt, checkSeed, rangeError } from './validate';
 
 /** Options of the initialisers: where the result is created. */
 export interface InitOptions {
@@ -13,15 +12,15 @@ export interface InitOptions {
 
 function checkEvenStateSize(N: unknown): number {
   const n = checkPositiveInt(N, 'N');
-  if (n % 2 !== 0) throw new RangeError(`N: expected an even state size (N/2 complex modes), got ${n}`);
+  if (n % 2 !== 0) throw rangeError('N', 'an even state size (N/2 complex modes)', String(n));
   return n;
 }
 
 // A [H, N/2, 2] tensor of A[h,n] = -1/2 + i*imag(n), the same for every h.
-function diagonalA(H: unknown, N: unknown, options: InitOptions | undefined, name: string, imag: (n: number, N: number) => number): { A: Tensor } {
+function diagonalA(H: unknown, N: unknown, options: InitOptions | undefined, imag: (n: number, N: number) => number): { A: Tensor } {
   const h = checkPositiveInt(H, 'H');
   const n = checkEvenStateSize(N);
-  const opts = checkOptions<InitOptions>(options, `${name} options`, ['device']);
+  const opts = checkOptions<InitOptions>(options, 'options', ['device']);
   const modes = n / 2;
   const values = new Float32Array(h * modes * 2);
   for (let row = 0; row < h; row++) {
@@ -38,7 +37,7 @@ export function s4dLin(H: number, N: number, options?: InitOptions): {
   /** A [H, N/2, 2]. */
   A: Tensor;
 } {
-  return diagonalA(H, N, options, 's4dLin', (k) => Math.PI * k);
+  return diagonalA(H, N, options, (k) => Math.PI * k);
 }
 
 /** S4D-Inv: A[h,n] = −1/2 + i(N/π)(N/(2n+1) − 1), n = 0..N/2−1, as a tensor [H, N/2, 2]. */
@@ -46,7 +45,7 @@ export function s4dInv(H: number, N: number, options?: InitOptions): {
   /** A [H, N/2, 2]. */
   A: Tensor;
 } {
-  return diagonalA(H, N, options, 's4dInv', (k, n) => (n / Math.PI) * (n / (2 * k + 1) - 1));
+  return diagonalA(H, N, options, (k, n) => (n / Math.PI) * (n / (2 * k + 1) - 1));
 }
 
 /** A dense complex matrix in float64, row-major. */
@@ -175,10 +174,8 @@ export function hippoLegSDense(N: number): { A: Float64Array; B: Float64Array; P
  */
 export function hippoLegS(N: number, options?: HippoOptions): HippoLegS {
   const n = checkEvenStateSize(N);
-  const opts = checkOptions<HippoOptions>(options, 'hippoLegS options', ['device', 'clipB']);
-  const clipB = opts.clipB ?? 2;
-  if (typeof clipB !== 'number' || Number.isNaN(clipB)) throw new TypeError(`clipB: expected a number, got ${describe(clipB)}`);
-  if (clipB < 0) throw new RangeError(`clipB: expected a number >= 0, got ${clipB}`);
+  const opts = checkOptions<HippoOptions>(options, 'options', ['device', 'clipB']);
+  const clipB = opts.clipB === Infinity ? Infinity : checkNumber(opts.clipB ?? 2, 'options.clipB', { min: 0 });
   const { A, B, P } = hippoLegSDense(n);
   // M = -iS with S = A + PPᵀ + ½I (real skew): M is purely imaginary Hermitian.
   const zero = new Float64Array(n * n), mi = new Float64Array(n * n);
@@ -227,13 +224,11 @@ export interface LogDtOptions extends InitOptions {
 /** log dt ~ U(log dtMin, log dtMax), as a tensor [H]. Requires 0 < dtMin <= dtMax. */
 export function logDt(H: number, dtMin = 1e-3, dtMax = 1e-1, options?: LogDtOptions): Tensor {
   const h = checkPositiveInt(H, 'H');
-  for (const [name, v] of [['dtMin', dtMin], ['dtMax', dtMax]] as const) {
-    if (typeof v !== 'number') throw new TypeError(`${name}: expected a number, got ${describe(v)}`);
-    if (!(v > 0) || !Number.isFinite(v)) throw new RangeError(`${name}: expected a finite number > 0, got ${v}`);
-  }
-  if (dtMin > dtMax) throw new RangeError(`dtMin: expected dtMin <= dtMax, got dtMin ${dtMin} and dtMax ${dtMax}`);
-  const opts = checkOptions<LogDtOptions>(options, 'logDt options', ['device', 'seed']);
-  const uniform = uniformGenerator(opts.seed);
+  checkNumber(dtMin, 'dtMin', { min: 0, minExclusive: true });
+  checkNumber(dtMax, 'dtMax', { min: 0, minExclusive: true });
+  if (dtMin > dtMax) throw rangeError('dtMin', `a number <= dtMax (${dtMax})`, String(dtMin));
+  const opts = checkOptions<LogDtOptions>(options, 'options', ['device', 'seed']);
+  const uniform = uniformGenerator(opts.seed === undefined ? undefined : checkSeed(opts.seed, 'options.seed'));
   const lo = Math.log(dtMin), hi = Math.log(dtMax);
   const values = new Float32Array(h);
   for (let k = 0; k < h; k++) values[k] = lo + uniform() * (hi - lo);

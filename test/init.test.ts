@@ -239,7 +239,7 @@ describe('hippoLegS: the NPLR form reconstructs HiPPO-LegS in float64', () => {
 
   test('bad input', () => {
     expect(() => lc.init.hippoLegS(7)).toThrow(RangeError);
-    expect(() => lc.init.hippoLegS(8, { clipB: -1 })).toThrow(/^clipB: expected a number >= 0/);
+    expect(() => lc.init.hippoLegS(8, { clipB: -1 })).toThrow(/^options\.clipB: expected a finite number >= 0, got -1/);
     expect(() => lc.init.hippoLegS(8, { clipB: 'x' as never })).toThrow(TypeError);
   });
 });
@@ -267,8 +267,8 @@ describe('logDt', () => {
 
   test('defaults and bad input', () => {
     lc.tidy(() => expect(lc.init.logDt(3).shape).toEqual([3]));
-    expect(() => lc.init.logDt(3, 0)).toThrow(/^dtMin: expected a finite number > 0/);
-    expect(() => lc.init.logDt(3, 0.1, 0.01)).toThrow(/^dtMin: expected dtMin <= dtMax/);
+    expect(() => lc.init.logDt(3, 0)).toThrow(/^dtMin: expected a finite number > 0, got 0/);
+    expect(() => lc.init.logDt(3, 0.1, 0.01)).toThrow(/^dtMin: expected a number <= dtMax \(0.01\), got 0.1/);
     expect(() => lc.init.logDt(0)).toThrow(RangeError);
   });
 });

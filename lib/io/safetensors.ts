@@ -5,8 +5,8 @@
 // 8-byte boundary, and lay the tensors out in order without gaps, as the format requires.
 import * as fs from 'fs';
 import * as os from 'os';
-import { describe, fmtShape } from '../errors';
 import { dispose, Tensor, tensor } from '../tensor';
+import { checkObject, checkTensor, describe, fmtShape, typeError } from '../validate';
 
 /** What loadTensors returns: the tensors (on the CPU) by name and the `__metadata__` strings. */
 export interface LoadedTensors {
@@ -36,13 +36,10 @@ interface HeaderEntry {
  */
 export function saveTensors(path: string, tensors: Record<string, Tensor>, metadata?: Record<string, string>): void {
   checkPath(path);
-  if (tensors === null || typeof tensors !== 'object' || Array.isArray(tensors)) {
-    throw new TypeError(`tensors: expected an object of tensors by name, got ${describe(tensors)}`);
-  }
+  checkObject(tensors, 'tensors', 'an object of tensors by name');
   for (const [name, t] of Object.entries(tensors)) {
-    if (name === '' || name === METADATA_KEY) throw new TypeError(`tensors: the name '${name}' is reserved`);
-    if (!(t instanceof Tensor)) throw new TypeError(`tensors['${name}']: expected a Tensor, got ${describe(t)}`);
-    if (t.isDisposed) throw new TypeError(`tensors['${name}']: the tensor was disposed (shape ${fmtShape(t.shape)})`);
+    if (name === '' || name === METADATA_KEY) throw typeError('tensors', `names other than '' and '${METADATA_KEY}'`, `the reserved name '${name}'`);
+    checkTensor(t, `tensors['${name}']`);
   }
   if (metadata !== undefined) checkMetadata(metadata, 'metadata');
 
@@ -155,15 +152,12 @@ export function loadTensors(path: string): LoadedTensors {
 }
 
 function checkPath(path: unknown): void {
-  if (typeof path !== 'string' || path === '') throw new TypeError(`path: expected a file path, got ${describe(path)}`);
+  if (typeof path !== 'string' || path === '') throw typeError('path', 'a file path (a non-empty string)', describe(path));
 }
 
 function checkMetadata(metadata: unknown, name: string): void {
-  if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata)) {
-    throw new TypeError(`${name}: expected an object of strings, got ${describe(metadata)}`);
-  }
-  for (const [key, value] of Object.entries(metadata)) {
-    if (typeof value !== 'string') throw new TypeError(`${name}['${key}']: expected a string, got ${describe(value)}`);
+  for (const [key, value] of Object.entries(checkObject(metadata, name, 'an object of strings'))) {
+    if (typeof value !== 'string') throw typeError(`${name}['${key}']`, 'a string', describe(value));
   }
 }
 

@@ -60,93 +60,28 @@ export interface ComplexMatrix {
   im: Float64Array;
 }
 
-/**
- * @internal
- * Eigen-decomposition of a complex Hermitian n×n matrix (row-major re, im; only read) by cyclic
- * Jacobi rotations in float64: M = V diag(values) Vᴴ with V unitary. Each rotation first turns
- * the pivot M[p][q] real by a phase on column q, then applies the real symmetric Jacobi
- * rotation that zeroes it. Accurate to a few ulps of ‖M‖.
- */
-export function hermitianEigen(n: number, re: Float64Array, im: Float64Array): { values: Float64Array; vectors: ComplexMatrix } {
-  const mr = Float64Array.from(re), mi = Float64Array.from(im);
-  const vr = new Float64Array(n * n), vi = new Float64Array(n * n);
-  for (let k = 0; k < n; k++) vr[k * n + k] = 1;
-  let frobenius = 0;
-  for (let k = 0; k < n * n; k++) frobenius += mr[k] * mr[k] + mi[k] * mi[k];
-  // Stop once the off-diagonal part is at rounding level (‖off‖ <= 1e-15 ‖M‖), or stops shrinking.
-  const tolerance = 1e-30 * frobenius;
-  let previousOff = Infinity;
-
-  // Columns p, q of X (n×n) := X·J with J = [[jpp, jpq], [jqp, jqq]] (complex, as [re, im]).
-  const rotateColumns = (xr: Float64Array, xi: Float64Array, p: number, q: number, J: number[]) => {
-    const [appR, appI, apqR, apqI, aqpR, aqpI, aqqR, aqqI] = J;
-    for (let r = 0; r < n; r++) {
-      const xpR = xr[r * n + p], xpI = xi[r * n + p], xqR = xr[r * n + q], xqI = xi[r * n + q];
-      xr[r * n + p] = xpR * appR - xpI * appI + xqR * aqpR - xqI * aqpI;
-      xi[r * n + p] = xpR * appI + xpI * appR + xqR * aqpI + xqI * aqpR;
-      xr[r * n + q] = xpR * apqR - xpI * apqI + xqR * aqqR - xqI * aqqI;
-      xi[r * n + q] = xpR * apqI + xpI * apqR + xqR * aqqI + xqI * aqqR;
-    }
-  };
-  // Rows p, q of M := Jᴴ·M.
-  const rotateRows = (p: number, q: number, J: number[]) => {
-    const [appR, appI, apqR, apqI, aqpR, aqpI, aqqR, aqqI] = J;
-    for (let c = 0; c < n; c++) {
-      const xpR = mr[p * n + c], xpI = mi[p * n + c], xqR = mr[q * n + c], xqI = mi[q * n + c];
-      // conj(J_pp) x_p + conj(J_qp) x_q and conj(J_pq) x_p + conj(J_qq) x_q
-      mr[p * n + c] = appR * xpR + appI * xpI + aqpR * xqR + aqpI * xqI;
-      mi[p * n + c] = appR * xpI - appI * xpR + aqpR * xqI - aqpI * xqR;
-      mr[q * n + c] = apqR * xpR + apqI * xpI + aqqR * xqR + aqqI * xqI;
-      mi[q * n + c] = apqR * xpI - apqI * xpR + aqqR * xqI - aqqI * xqR;
-    }
-  };
-
-  for (let sweep = 0; sweep < 100; sweep++) {
-    let off = 0;
-    for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) off += mr[p * n + q] ** 2 + mi[p * n + q] ** 2;
-    if (off <= tolerance || off >= previousOff) break;
-    previousOff = off;
-    for (let p = 0; p < n - 1; p++) {
-      for (let q = p + 1; q < n; q++) {
-        const cR = mr[p * n + q], cI = mi[p * n + q];
-        const magnitude = Math.hypot(cR, cI);
-        if (magnitude === 0) continue;
-        // Phase e^{-iφ} on column q makes the pivot real (= magnitude).
-        const phR = cR / magnitude, phI = -cI / magnitude;
-        const theta = (mr[q * n + q] - mr[p * n + p]) / (2 * magnitude);
-        const t = (theta >= 0 ? 1 : -1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const cs = 1 / Math.sqrt(t * t + 1), sn = t * cs;
-        // J = diag(1, e^{-iφ}) · [[cs, sn], [-sn, cs]]
-        const J = [cs, 0, sn, 0, -sn * phR, -sn * phI, cs * phR, cs * phI];
-        rotateColumns(mr, mi, p, q, J);
-        rotateRows(p, q, J);
-        rotateColumns(vr, vi, p, q, J);
-        mr[p * n + q] = mi[p * n + q] = mr[q * n + p] = mi[q * n + p] = 0;
-        mi[p * n + p] = mi[q * n + q] = 0;
-      }
-    }
-  }
-  const values = new Float64Array(n);
-  for (let k = 0; k < n; k++) values[k] = mr[k * n + k];
-  return { values, vectors: { rows: n, cols: n, re: vr, im: vi } };
-}
-
 /** Options of {@link hippoLegS}. */
 export interface HippoOptions extends InitOptions {
   /** Im B̃ is clipped to [−clipB, clipB] (default 2, as the S4 reference); Infinity keeps it whole. */
   clipB?: number;
 }
 
+/** The largest state size N that {@link hippoLegS} (and so nn.S4's dState) accepts. */
+export const MAX_HIPPO_STATE = 4096;
+
 /** The diagonalised HiPPO-LegS DPLR matrices from {@link hippoLegS}, for one feature (repeat over H). */
 export interface HippoLegS {
-  /** The kept eigenvalues −1/2 + iλ (λ > 0, ascending): [N/2, 2]. */
+  /** The kept eigenvalues −1/2 + iμ (μ < 0, ascending, as the S4 reference keeps them): [N/2, 2]. */
   Lambda: Tensor;
   /** P̃ = Vᴴ P: [N/2, 2]. */
   P: Tensor;
   /** B̃ = Vᴴ B, Im clipped to [−clipB, clipB]: [N/2, 2]. */
   B: Tensor;
-  /** The kept eigenvectors as columns, N × N/2, in float64 (for tests and analysis). */
-  V: ComplexMatrix;
+  /**
+   * The kept eigenvectors as columns, N × N/2, in float64, each of unit norm with its first
+   * component real and positive (for tests and analysis; computed when first read).
+   */
+  readonly V: ComplexMatrix;
 }
 
 /** @internal The HiPPO-LegS matrices in float64: A (N×N, row-major), B and P (length N). */
@@ -162,56 +97,126 @@ export function hippoLegSDense(N: number): { A: Float64Array; B: Float64Array; P
 }
 
 /**
- * HiPPO-LegS in S4's diagonal-plus-low-rank form (SPEC §1.5). A + PPᵀ = −½I + S with S real
- * skew-symmetric; −iS is Hermitian, so its eigenvectors diagonalise A + PPᵀ with eigenvalues
- * −½ + iλ, which come in conjugate pairs (eigenvector v for λ, conj(v) for −λ). The N/2 with
- * λ > 0 are kept (ascending): Lambda, V (N × N/2), P̃ = Vᴴ P, B̃ = Vᴴ B.
+ * @internal
+ * The N/2 positive μ (ascending) for which iμ is an eigenvalue of the skew-symmetric part S of
+ * HiPPO-LegS (docs/MATH.md, "HiPPO-LegS eigenvalues"): the roots of
+ * Θ(μ) = Σₙ atan(2μ/(2n+1)) = (2j+1)π/2, j = 0..N/2−1. Θ is increasing and concave on μ > 0, so
+ * Newton's method started left of a root climbs to it without overshooting; the bisection
+ * fallback only guards against rounding. O(N) per evaluation, a few evaluations per root.
+ */
+export function legsFrequencies(N: number): Float64Array {
+  // Local bindings: global lookups inside hot loops are slow in vm contexts (jest, REPLs).
+  const { atan, abs } = Math, eps = Number.EPSILON;
+  const theta = (mu: number): [number, number] => {
+    let value = 0, slope = 0;
+    for (let n = 0; n < N; n++) {
+      const c = 2 * n + 1;
+      value += atan((2 * mu) / c);
+      slope += (2 * c) / (c * c + 4 * mu * mu);
+    }
+    return [value, slope];
+  };
+  const roots = new Float64Array(N / 2);
+  let lo = 0;
+  for (let j = 0; j < N / 2; j++) {
+    const target = ((2 * j + 1) * Math.PI) / 2;
+    // Every root lies below N²/π (from atan x <= x applied to Σ atan((2n+1)/(2μ)) = π/2).
+    let hi = N * N, mu = lo;
+    for (let iteration = 0; iteration < 200; iteration++) {
+      const [value, slope] = theta(mu);
+      if (value < target) lo = mu;
+      else hi = mu;
+      let next = mu + (target - value) / slope;
+      if (!(next > lo && next < hi)) next = (lo + hi) / 2;
+      const done = abs(next - mu) <= 4 * eps * next;
+      mu = next;
+      if (done) break;
+    }
+    roots[j] = mu;
+    lo = mu;
+  }
+  return roots;
+}
+
+/**
+ * HiPPO-LegS in S4's diagonal-plus-low-rank form (SPEC §1.5), as the S4 reference's
+ * `nplr('legs', N)` computes it. A + PPᵀ = −½I + S with S real skew-symmetric, so
+ * A = V diag(Λ) Vᴴ − P̃P̃ᴴ on the conjugate-doubled state with eigenvalues Λ = −½ + iμ of
+ * A + PPᵀ. Of each conjugate pair the one with μ < 0 is kept (ascending, the reference's order):
+ * Lambda, V (N × N/2), P̃ = Vᴴ P, B̃ = Vᴴ B with Im B̃ clipped to ±clipB.
  *
- * The full (conjugate-doubled) state is the kept modes plus their conjugates: with
- * W = [V, conj(V)] (unitary), Λ₂ = diag(Λ, conj(Λ)) and P₂ = [P̃; conj(P̃)],
- * A = W (Λ₂ − P₂P₂ᴴ) Wᴴ, i.e. A = V diag(Λ) Vᴴ − P̃P̃ᴴ on that state, and B = W [B̃; conj(B̃)]
- * before clipping. N must be even.
+ * Not a general eigensolver: S = ½·D·K·D (D = diag √(2n+1), K the sign matrix) makes each
+ * eigenvector a two-term recurrence in μ and the eigenvalues the roots of a monotone scalar
+ * equation (docs/MATH.md), so the whole set-up is O(N²) and N = 1024 takes milliseconds.
+ * Eigenvectors are pinned to unit norm with a real positive first component: the clip acts on
+ * Im B̃, which depends on that phase, so this fixes the same B̃ on every machine (LAPACK leaves
+ * the phase free; the reference's files have real first components too, of either sign, and a
+ * sign flip of a column does not change the clipped B in the original basis).
+ *
+ * With W = [V, conj(V)] (unitary), Λ₂ = diag(Λ, conj(Λ)) and P₂ = [P̃; conj(P̃)]:
+ * A = W (Λ₂ − P₂P₂ᴴ) Wᴴ and B = W [B̃; conj(B̃)] before clipping.
+ * @throws RangeError for an odd N, N < 2 or N > MAX_HIPPO_STATE (4096); TypeError/RangeError
+ *   for a bad clipB.
  */
 export function hippoLegS(N: number, options?: HippoOptions): HippoLegS {
   const n = checkEvenStateSize(N);
+  if (n > MAX_HIPPO_STATE) throw rangeError('N', `an even state size <= ${MAX_HIPPO_STATE}`, String(n));
   const opts = checkOptions<HippoOptions>(options, 'options', ['device', 'clipB']);
   const clipB = opts.clipB === Infinity ? Infinity : checkNumber(opts.clipB ?? 2, 'options.clipB', { min: 0 });
-  const { A, B, P } = hippoLegSDense(n);
-  // M = -iS with S = A + PPᵀ + ½I (real skew): M is purely imaginary Hermitian.
-  const zero = new Float64Array(n * n), mi = new Float64Array(n * n);
-  for (let r = 0; r < n; r++) {
-    for (let c = 0; c < n; c++) mi[r * n + c] = -(A[r * n + c] + P[r] * P[c] + (r === c ? 0.5 : 0));
-  }
-  const { values, vectors } = hermitianEigen(n, zero, mi);
-  const order = Array.from(values.keys()).sort((a, b) => values[a] - values[b]).slice(n / 2);
   const modes = n / 2;
-  const V: ComplexMatrix = { rows: n, cols: modes, re: new Float64Array(n * modes), im: new Float64Array(n * modes) };
+  const positive = legsFrequencies(n);
+  const mu = Float64Array.from({ length: modes }, (_, k) => -positive[modes - 1 - k]);
+  // Column k of V: w = D·v solves w_{m+1}(½ + i·a_{m+1}) = w_m(i·a_m − ½) with a_m = μ/(2m+1),
+  // D = diag √(2m+1); w_0 = 1 makes the first component real and positive. Written to
+  // (re, im)[m·stride + offset], normalised.
+  const root = Float64Array.from({ length: n }, (_, m) => Math.sqrt(2 * m + 1));
+  const eigenvector = (k: number, re: Float64Array, im: Float64Array, stride: number, offset: number): void => {
+    let wr = 1, wi = 0, norm = 0;
+    for (let m = 0; m < n; m++) {
+      re[m * stride + offset] = wr / root[m];
+      im[m * stride + offset] = wi / root[m];
+      norm += (wr * wr + wi * wi) / (2 * m + 1);
+      const a = mu[k] / (2 * m + 1), b = mu[k] / (2 * m + 3);
+      const xr = -0.5 * wr - a * wi, xi = a * wr - 0.5 * wi; // w_m (i·a − ½)
+      const den = 0.25 + b * b; // |½ + i·b|²
+      [wr, wi] = [(0.5 * xr + b * xi) / den, (0.5 * xi - b * xr) / den];
+    }
+    const scale = 1 / Math.sqrt(norm);
+    for (let m = 0; m < n; m++) {
+      re[m * stride + offset] *= scale;
+      im[m * stride + offset] *= scale;
+    }
+  };
   const lambda = new Float32Array(modes * 2), pt = new Float32Array(modes * 2), bt = new Float32Array(modes * 2);
-  order.forEach((column, k) => {
-    let pR = 0, pI = 0, bR = 0, bI = 0;
-    for (let r = 0; r < n; r++) {
-      const vR = vectors.re[r * n + column], vI = vectors.im[r * n + column];
-      V.re[r * modes + k] = vR;
-      V.im[r * modes + k] = vI;
-      // (Vᴴ x)_k = sum_r conj(V[r,k]) x[r], x real
-      pR += vR * P[r];
-      pI -= vI * P[r];
-      bR += vR * B[r];
-      bI -= vI * B[r];
+  const vr = new Float64Array(n), vi = new Float64Array(n);
+  for (let k = 0; k < modes; k++) {
+    eigenvector(k, vr, vi, 1, 0);
+    // B̃_k = Σ_m conj(v_m)·√(2m+1); P_m = √(m+½) = B_m/√2, so P̃ = B̃/√2.
+    let bR = 0, bI = 0;
+    for (let m = 0; m < n; m++) {
+      bR += vr[m] * root[m];
+      bI -= vi[m] * root[m];
     }
     lambda[2 * k] = -0.5;
-    lambda[2 * k + 1] = values[column];
-    pt[2 * k] = pR;
-    pt[2 * k + 1] = pI;
+    lambda[2 * k + 1] = mu[k];
+    pt[2 * k] = bR * Math.SQRT1_2;
+    pt[2 * k + 1] = bI * Math.SQRT1_2;
     bt[2 * k] = bR;
     bt[2 * k + 1] = Math.min(clipB, Math.max(-clipB, bI));
-  });
+  }
   const device = { device: opts.device };
+  let V: ComplexMatrix | undefined;
   return {
     Lambda: tensor(lambda, [modes, 2], device),
     P: tensor(pt, [modes, 2], device),
     B: tensor(bt, [modes, 2], device),
-    V,
+    get V(): ComplexMatrix {
+      if (!V) {
+        V = { rows: n, cols: modes, re: new Float64Array(n * modes), im: new Float64Array(n * modes) };
+        for (let k = 0; k < modes; k++) eigenvector(k, V.re, V.im, modes, k);
+      }
+      return V;
+    },
   };
 }
 

@@ -1,10 +1,30 @@
 // gelu, sigmoid, tanh, relu and glu against float64 references; gradients against float64
-// derivatives and finite differences; bad input.
+// derivatives and finite differences; bad input; CUDA against the CPU backend.
 import * as lc from '../lib';
-import { expectBadInput, expectClose, expectMemoryFlat, fakeTensor, randomArray, t } from './helpers';
-import { checkGradients, disposedTensor, gelu, geluGrad, gluReference, sigmoid } from './nn_reference';
+import { compareOp, cudaSuite, opInput } from './devices';
+import { checkGradients, disposedTensor, expectBadInput, expectClose, expectMemoryFlat, randomArray, t } from './helpers';
+import { gelu, geluGrad, sigmoid, split } from './reference';
 
 const TOL = 1e-6; // float32 rounding of one elementwise formula
+
+function gluReference(x: Float64Array, shape: number[], axis: number, dy: Float64Array) {
+  const [outer, n, inner] = split(shape, axis);
+  const half = n / 2;
+  const y = new Float64Array(outer * half * inner);
+  const dx = new Float64Array(x.length);
+  for (let o = 0; o < outer; o++)
+    for (let j = 0; j < half; j++)
+      for (let i = 0; i < inner; i++) {
+        const ia = (o * n + j) * inner + i;
+        const ib = (o * n + j + half) * inner + i;
+        const io = (o * half + j) * inner + i;
+        const s = sigmoid(x[ib]);
+        y[io] = x[ia] * s;
+        dx[ia] = dy[io] * s;
+        dx[ib] = dy[io] * x[ia] * s * (1 - s);
+      }
+  return { y, dx };
+}
 
 type Ref = { name: string; op: (x: lc.Tensor) => lc.Tensor; f: (x: number) => number; df: (x: number) => number };
 const activations: Ref[] = [
@@ -34,7 +54,7 @@ describe.each(activations)('$name', ({ op, f, df }) => {
 
   test('finite differences', () => {
     const x = randomArray(40, 5).map((v) => v * 3);
-    checkGradients(([xt]) => op(xt), [x], [[5, 8]], [0], { h: 1e-3 });
+    checkGradients(([xt]) => op(xt), [x], [[5, 8]], { h: 1e-3 });
   });
 
   test('extreme inputs stay finite', () => {
@@ -75,7 +95,7 @@ describe('glu', () => {
   test('default axis is the last; finite differences', () => {
     const x = randomArray(24, 9);
     lc.tidy(() => expect(lc.glu(t(x, [3, 8])).shape).toEqual([3, 4]));
-    checkGradients(([xt]) => lc.glu(xt, 1), [x], [[2, 4, 3]], [0], { h: 1e-3 });
+    checkGradients(([xt]) => lc.glu(xt, 1), [x], [[2, 4, 3]], { h: 1e-3 });
   });
 
   test('bad input', () => {
@@ -102,4 +122,18 @@ test('memory stays flat over repeated forward and backward', () => {
     });
   expectMemoryFlat(step, 'cpu', 5);
   x.dispose();
+});
+
+cudaSuite('activations')('activations and glu: CUDA equals the CPU backend', () => {
+  for (const shape of [[7], [3, 1000, 33]]) {
+    test(`activations [${shape}]`, () => {
+      for (const op of [lc.gelu, lc.sigmoid, lc.tanh, lc.relu]) compareOp([opInput(shape, 1, true, 5)], ([x]) => op(x));
+    });
+  }
+
+  for (const [shape, axis] of [[[6], 0], [[3, 8, 5], 1], [[5, 2, 64], -1]] as [number[], number][]) {
+    test(`glu [${shape}] axis ${axis}`, () => {
+      compareOp([opInput(shape, 2, true, 3)], ([x]) => lc.glu(x, axis));
+    });
+  }
 });

@@ -1,5 +1,8 @@
+// cauchy against direct float64 sums and analytic gradients; finite differences; threads and
+// memory; bad input; CUDA against the CPU backend.
 import * as lc from '../lib';
-import { BadInputCase, cudaSuite, directionalDerivative, dot, expectClose, expectMemoryFlat, expectSameAcrossThreads, fakeTensor, randomArray, relError, t, testBadInput } from './helpers';
+import { cudaCases, cudaSuite, forEachDevice } from './devices';
+import { BadInputCase, checkGradients, expectClose, expectMemoryFlat, expectSameAcrossThreads, fakeTensor, randomArray, relError, t, testBadInput } from './helpers';
 
 // The CPU kernel works in double, so the float32 result is accurate to rounding (~1e-7).
 const TOL = 1e-5;
@@ -151,21 +154,17 @@ describe('cauchy gradients against finite differences of the op itself', () => {
       test(`conj=${conj} v[${lead}] w[${wLead}]`, () => {
         const N = 5, L = 37;
         const cs = makeCase(lead, wLead, N, L, conj, 77);
-        const wt = randomArray(prod(lead) * L * 2, 3);
         const shapes = [[...lead, N, 2], [...wLead, N, 2]];
-        const f = (p: Float64Array[]) => lc.cauchy(t(p[0], shapes[0]), t(cs.z, [L, 2]), t(p[1], shapes[1]), { conj });
-        lc.tidy(() => {
-          const { v, w, z } = tensors(cs, true);
-          lc.cauchy(v, z, w, { conj }).backward(t(wt, [...lead, L, 2]));
-          [v, w].forEach((input, i) => {
-            const direction = randomArray(input.size, 100 + i);
-            // Linear in v: a unit step is exact. In w, a small step (curvature is O(1/|z-w|^3)).
-            const fd = directionalDerivative(f, [cs.v, cs.w], i, direction, wt, i === 0 ? 1 : 1e-3);
-            const analytic = dot(input.grad!.toFloat32Array(), direction);
-            expect(Math.abs(fd - analytic) / Math.max(1, Math.abs(analytic))).toBeLessThan(1e-3);
-            input.grad!.dispose();
-          });
+        const z = t(cs.z, [L, 2]);
+        checkGradients(([v, w]) => lc.cauchy(v, z, w, { conj }), [cs.v, cs.w], shapes, {
+          w: randomArray(prod(lead) * L * 2, 3),
+          // Linear in v: a unit step is exact. In w, a small step (curvature is O(1/|z-w|^3)).
+          h: (i) => (i === 0 ? 1 : 1e-3),
+          tol: 1e-3,
+          directions: 1,
+          direction: (i, _, n) => randomArray(n, 100 + i),
         });
+        z.dispose();
       });
     }
 
@@ -260,14 +259,15 @@ describe('cauchy rejects bad input with a clear message', () => {
 });
 
 cudaSuite('cauchy')('cauchy on CUDA equals the CPU backend', () => {
-  for (const N of [1, 3, 33, 300])
-    for (const L of [1, 7, 1000, 70000])
+  // Past L = 1000, w is broadcast over all of v's rows ([2] against []).
+  for (const N of cudaCases([1, 2, 3, 33, 64, 300, 1000], [1, 2, 33]))
+    for (const L of cudaCases([1, 2, 7, 97, 784, 1000, 4097, 65536, 70000], [1, 7, 97]))
       for (const conj of [false, true])
         test(`N=${N} L=${L} conj=${conj}`, () => {
           const [lead, wLead] = L > 1000 ? [[2], []] : [[2, 3], [3]];
           const cs = makeCase(lead, wLead, N, L, conj, N + L);
           const g = randomArray(prod(lead) * L * 2, 8);
-          const run = (device: lc.Device) =>
+          forEachDevice((device) =>
             lc.tidy(() => {
               const { v, w, z } = tensors(cs, true, device);
               const out = lc.cauchy(v, z, w, { conj });
@@ -275,9 +275,7 @@ cudaSuite('cauchy')('cauchy on CUDA equals the CPU backend', () => {
               const res = [out, v.grad!, w.grad!].map((x) => x.toFloat32Array());
               lc.dispose([v.grad!, w.grad!]);
               return res;
-            });
-          const gpu = run('cuda');
-          const cpu = run('cpu');
-          gpu.forEach((x, i) => expectClose(x, cpu[i], 1e-4));
+            }),
+          1e-4);
         });
 });

@@ -1,5 +1,8 @@
+// rfft and irfft against float64 direct DFTs, forward and backward; finite differences; threads
+// and memory; bad input; CUDA against the CPU backend.
 import * as lc from '../lib';
-import { BadInputCase, cudaSuite, directionalDerivative, dot, expectClose, expectMemoryFlat, expectSameAcrossThreads, randomArray, relError, t, testBadInput } from './helpers';
+import { cudaCases, cudaSuite, forEachDevice, gpu } from './devices';
+import { BadInputCase, checkGradients, expectClose, expectMemoryFlat, expectSameAcrossThreads, randomArray, relError, t, testBadInput } from './helpers';
 
 // Relative error (max abs error / max abs value) against float64 direct DFT sums. Measured
 // errors are below 1e-6 for every length here (including Bluestein's primes and 784).
@@ -217,29 +220,16 @@ describe('rfft and irfft gradients match their float64 derivatives', () => {
 
 describe('rfft and irfft gradients against finite differences of the ops themselves', () => {
   // Both ops are linear, so a unit step has no truncation error: only float32 rounding.
-  const FD_TOL = 1e-4;
-  const fdCheck = (
-    f: (p: Float64Array[]) => lc.Tensor, input: Float64Array, grad: Float32Array, w: Float64Array, direction: Float64Array,
-  ) => {
-    const fd = directionalDerivative(f, [input], 0, direction, w, 1);
-    const analytic = dot(grad, direction);
-    expect(Math.abs(fd - analytic) / Math.max(1, Math.abs(fd))).toBeLessThan(FD_TOL);
-  };
+  const fdOptions = (w: Float64Array, direction: Float64Array) =>
+    ({ w, h: 1, tol: 1e-4, relativeTo: 'numeric', directions: 1, direction: () => direction }) as const;
 
   for (const n of [1, 2, 7, 8, 97, 784, 1009]) {
     for (const c of rfftCases(n)) {
       test(`rfft ${describeRfft(c)}`, () => {
         const rows = rowsOf(c.lead);
-        const shape = [...c.lead, c.L];
         const x = randomArray(rows * c.L, n + 21);
         const w = randomArray(rows * binsOf(n) * 2, n + 22);
-        lc.tidy(() => {
-          const xt = t(x, shape, { requiresGrad: true });
-          lc.rfft(xt, c.n).backward(t(w, [...c.lead, binsOf(n), 2]));
-          const f = (p: Float64Array[]) => lc.rfft(t(p[0], shape), c.n);
-          fdCheck(f, x, xt.grad!.toFloat32Array(), w, randomArray(x.length, n + 23));
-          xt.grad!.dispose();
-        });
+        checkGradients(([xt]) => lc.rfft(xt, c.n), [x], [[...c.lead, c.L]], fdOptions(w, randomArray(x.length, n + 23)));
       });
     }
     for (const c of irfftCases(n)) {
@@ -247,17 +237,10 @@ describe('rfft and irfft gradients against finite differences of the ops themsel
       for (const part of ['re', 'im'] as const) {
         test(`irfft ${describeIrfft(c)}, ${part} parts`, () => {
           const rows = rowsOf(c.lead);
-          const shape = [...c.lead, c.m, 2];
           const X = randomArray(rows * c.m * 2, n + 31);
           const w = randomArray(rows * n, n + 32);
           const direction = randomArray(X.length, n + 33).map((v, i) => ((i % 2 === 0) === (part === 're') ? v : 0));
-          lc.tidy(() => {
-            const Xt = t(X, shape, { requiresGrad: true });
-            lc.irfft(Xt, n).backward(t(w, [...c.lead, n]));
-            const f = (p: Float64Array[]) => lc.irfft(t(p[0], shape), n);
-            fdCheck(f, X, Xt.grad!.toFloat32Array(), w, direction);
-            Xt.grad!.dispose();
-          });
+          checkGradients(([Xt]) => lc.irfft(Xt, n), [X], [[...c.lead, c.m, 2]], fdOptions(w, direction));
         });
       }
     }
@@ -340,10 +323,8 @@ describe('rfft and irfft reject bad input with a clear message', () => {
   testBadInput(cases);
 });
 
-const describeCuda = cudaSuite('rfft');
-
-describeCuda('rfft and irfft on CUDA equal the CPU backend', () => {
-  for (const n of [1, 2, 3, 7, 8, 97, 784, 1000, 1009, 4096]) {
+cudaSuite('rfft')('rfft and irfft on CUDA equal the CPU backend', () => {
+  for (const n of cudaCases([1, 2, 3, 7, 8, 97, 784, 1000, 1009, 4096, 4097, 65536], [1, 2, 3, 7, 8, 97])) {
     for (const c of [...rfftCases(n).map((r) => ({ kind: 'rfft' as const, ...r })), ...irfftCases(n).map((r) => ({ kind: 'irfft' as const, ...r }))]) {
       const name = c.kind === 'rfft' ? describeRfft(c as RfftCase) : describeIrfft(c as IrfftCase);
       test(`${c.kind} ${name}: forward and backward`, () => {
@@ -352,7 +333,7 @@ describeCuda('rfft and irfft on CUDA equal the CPU backend', () => {
         const outShape = c.kind === 'rfft' ? [...c.lead, binsOf(n), 2] : [...c.lead, n];
         const input = randomArray(rows * inShape[inShape.length - 1] * (c.kind === 'rfft' ? 1 : inShape[inShape.length - 2]), n + 41);
         const dy = randomArray(outShape.reduce((a, b) => a * b, 1), n + 42);
-        const run = (device: lc.Device) =>
+        forEachDevice((device) =>
           lc.tidy(() => {
             const v = t(input, inShape, { device, requiresGrad: true });
             const y = c.kind === 'rfft' ? lc.rfft(v, c.n) : lc.irfft(v, n);
@@ -360,10 +341,8 @@ describeCuda('rfft and irfft on CUDA equal the CPU backend', () => {
             const out = [y.toFloat32Array(), v.grad!.toFloat32Array()];
             v.grad!.dispose();
             return out;
-          });
-        const gpu = run('cuda');
-        const cpu = run('cpu');
-        gpu.forEach((g, i) => expectClose(g, cpu[i], 1e-5));
+          }),
+        1e-5);
       });
     }
   }
@@ -371,21 +350,21 @@ describeCuda('rfft and irfft on CUDA equal the CPU backend', () => {
   test('irfft does not modify its input (cuFFT C2R overwrites its own buffer only)', () => {
     lc.tidy(() => {
       const data = randomArray(3 * 50 * 2, 5);
-      const X = t(data, [3, 50, 2], { device: 'cuda' });
+      const X = t(data, [3, 50, 2], { device: gpu });
       lc.irfft(X, 98);
       expect(Array.from(X.toFloat32Array())).toEqual(Array.from(Float32Array.from(data)));
     });
   });
 
   test('device memory stays flat over repeated forward and backward', () => {
-    const x = lc.randn([4, 784], { device: 'cuda', seed: 1, requiresGrad: true });
+    const x = lc.randn([4, 784], { device: gpu, seed: 1, requiresGrad: true });
     const step = () =>
       lc.tidy(() => {
-        lc.irfft(lc.rfft(x), 784).backward(lc.ones([4, 784], { device: 'cuda' }));
+        lc.irfft(lc.rfft(x), 784).backward(lc.ones([4, 784], { device: gpu }));
         x.grad!.dispose();
         x.grad = null;
       });
-    expectMemoryFlat(step, 'cuda', 10);
+    expectMemoryFlat(step, gpu, 10);
     x.dispose();
   });
 });

@@ -1,4 +1,5 @@
-// Shared test helpers: seeded random data, error measures and finite differences.
+// Shared test helpers: seeded random data, error measures, the gradient check, bad-input and
+// memory checks. The CUDA-vs-CPU side lives in devices.ts.
 import * as lc from '../lib';
 
 /** Seeded uniform values in [-1, 1) as float64 (exactly representable in float32). */
@@ -40,25 +41,99 @@ export function t(data: Float64Array, shape: number[], opts: lc.TensorOptions = 
 }
 
 /**
- * Central finite difference of loss(params) = sum(w * f(params)) along `direction` for one
- * parameter, evaluated with the op itself in float32 (outside the graph).
+ * The one finite difference of the tests: (lossAt(h) − lossAt(−h)) / 2h, the derivative at 0
+ * of a loss along one line, with an h² truncation error.
  */
-export function directionalDerivative(
-  f: (params: Float64Array[]) => lc.Tensor,
+export function centralDifference(lossAt: (step: number) => number, h: number): number {
+  return (lossAt(h) - lossAt(-h)) / (2 * h);
+}
+
+/**
+ * Directional derivatives by the finite difference: for each input `which`, the directional derivative
+ * of a scalar loss along a direction by autograd (grad · d) and by central differences
+ * (loss(x + h d) − loss(x − h d)) / 2h, where lossWith(which, values) evaluates the loss with
+ * that input replaced. With `richardson`, two steps h and h/2 are combined as (4 D(h/2) − D(h)) / 3,
+ * which cancels the central difference's h² error (for inputs the loss is a polynomial in).
+ */
+export function directionalDerivatives(
+  values: ArrayLike<number>[],
+  grads: (ArrayLike<number> | null)[],
+  lossWith: (which: number, values: Float64Array) => number,
+  which: number[],
+  { h, direction, richardson = () => false }: {
+    h: (which: number) => number;
+    direction: (which: number) => Float64Array;
+    richardson?: (which: number) => boolean;
+  },
+): { which: number; direction: Float64Array; analytic: number; numeric: number }[] {
+  return which.map((i, k) => {
+    const d = direction(i);
+    const base = values[i];
+    const at = (step: number) => lossWith(i, Float64Array.from(base, (v, j) => v + step * d[j]));
+    const central = (step: number) => centralDifference(at, step);
+    const numeric = richardson(i) ? (4 * central(h(i) / 2) - central(h(i))) / 3 : central(h(i));
+    const g = grads[k];
+    return { which: i, direction: d, analytic: g ? dot(g, d) : 0, numeric };
+  });
+}
+
+export interface GradCheckOptions {
+  /** The inputs to check (default: all). */
+  which?: number[];
+  /** Weights of the loss sum(w · f(inputs)) (default: random from seed + 7). */
+  w?: Float64Array;
+  /** The finite-difference step per input (default 1e-2). */
+  h?: number | ((which: number) => number);
+  /** The tolerance per input (default 2e-3). */
+  tol?: number | ((which: number) => number);
+  /** Whether |numeric − analytic| is measured against max(1, |analytic|) (default) or max(1, |numeric|). */
+  relativeTo?: 'analytic' | 'numeric';
+  /** Random directions per input (default 2). */
+  directions?: number;
+  /** The d-th direction for an input (default: random from seed + 31 · which + d). */
+  direction?: (which: number, d: number, length: number) => Float64Array;
+  /** Combine two steps to cancel the h² error, per input (see directionalDerivatives). */
+  richardson?: (which: number) => boolean;
+  seed?: number;
+}
+
+/**
+ * Checks the gradients that backward() gives for the loss sum(w · f(inputs)) against central
+ * finite differences of f itself, run in float32 outside the graph, along random directions:
+ * |numeric − analytic| < tol · max(1, |scale|). Returns each checked input's gradient and shape.
+ */
+export function checkGradients(
+  f: (inputs: lc.Tensor[]) => lc.Tensor,
   params: Float64Array[],
-  which: number,
-  direction: Float64Array,
-  w: ArrayLike<number>,
-  h: number,
-): number {
-  const evalAt = (sign: number) =>
-    lc.tidy(() =>
-      lc.noGrad(() => {
-        const shifted = params.map((p, i) => (i === which ? p.map((v, j) => v + sign * h * direction[j]) : p));
-        return dot(f(shifted).toFloat32Array(), w);
-      }),
-    );
-  return (evalAt(1) - evalAt(-1)) / (2 * h);
+  shapes: number[][],
+  options: GradCheckOptions = {},
+): { grad: Float32Array; shape: readonly number[] }[] {
+  const { which = params.map((_, i) => i), h = 1e-2, tol = 2e-3, relativeTo = 'analytic', directions = 2, seed = 1, richardson } = options;
+  const make = (ps: Float64Array[], requiresGrad: boolean) => ps.map((p, i) => t(p, shapes[i], { requiresGrad: requiresGrad && which.includes(i) }));
+  const w = options.w ?? lc.tidy(() => lc.noGrad(() => randomArray(f(make(params, false)).size, seed + 7)));
+  const grads = lc.tidy(() => {
+    const ts = make(params, true);
+    const y = f(ts);
+    y.backward(t(w, [...y.shape]));
+    const out = which.map((i) => ({ grad: ts[i].grad!.toFloat32Array(), shape: ts[i].grad!.shape }));
+    which.forEach((i) => ts[i].grad!.dispose());
+    return out;
+  });
+  const loss = (i: number, values: Float64Array) =>
+    lc.tidy(() => lc.noGrad(() => dot(f(make(params.map((p, j) => (j === i ? values : p)), false)).toFloat32Array(), w)));
+  const per = (v: number | ((which: number) => number)) => (typeof v === 'number' ? () => v : v);
+  const tolOf = per(tol);
+  for (let d = 0; d < directions; d++) {
+    const direction = (i: number) => (options.direction ?? ((j, e, n) => randomArray(n, seed + 31 * j + e)))(i, d, params[i].length);
+    const results = directionalDerivatives(params, grads.map((g) => g.grad), loss, which, { h: per(h), direction, richardson });
+    for (const { which: i, analytic, numeric } of results) {
+      const err = Math.abs(numeric - analytic) / Math.max(1, Math.abs(relativeTo === 'analytic' ? analytic : numeric));
+      if (!(err < tolOf(i))) {
+        throw new Error(`input ${i} direction ${d}: finite difference ${numeric} vs backward ${analytic} (relative error ${err.toExponential(3)}, tolerance ${tolOf(i)})`);
+      }
+    }
+  }
+  return grads;
 }
 
 /** One bad-input case: its name, the call, the error class it must throw and the message. */
@@ -124,17 +199,6 @@ export function fakeTensor(shape: number[], device: lc.Device = 'cuda'): lc.Tens
   }) as lc.Tensor;
 }
 
-/**
- * `describe` when CUDA is available, else `describe.skip` after one line on stdout, visible in
- * the test output, saying why (`<what> CUDA tests skipped: <reason>`).
- */
-export function cudaSuite(what?: string): jest.Describe {
-  const cuda = lc.backendInfo().cuda;
-  if (cuda.available) return describe;
-  process.stdout.write(`${what ? what + ' ' : ''}CUDA tests skipped: ${cuda.reason}\n`);
-  return describe.skip;
-}
-
 type Memory = ReturnType<typeof lc.memory>['cpu'];
 
 /** `run(2)` and `run(1)` (run sets the thread count) give equal results; the count is restored. */
@@ -163,4 +227,11 @@ export function expectMemoryFlat(
   expect(after.tensors).toBe(before.tensors);
   expect(after.bytes).toBe(before.bytes);
   return { before, after };
+}
+
+/** A disposed tensor. */
+export function disposedTensor(shape: number[]): lc.Tensor {
+  const x = lc.zeros(shape);
+  x.dispose();
+  return x;
 }

@@ -3,7 +3,8 @@
 // C recovered from C̃) — the check that the Cauchy/Woodbury/irfft path is right.
 import * as lc from '../lib';
 import { CMatrix, conjugateDoubled } from '../lib/conv_kernels/complex64';
-import { cudaSuite, dot, expectClose, randomArray, t } from './helpers';
+import { cudaCases, cudaSuite, forEachDevice } from './devices';
+import { directionalDerivatives, dot, expectClose, randomArray, t } from './helpers';
 
 type C64 = [number, number];
 const cmul = (a: C64, b: C64): C64 => [a[0] * b[0] - a[1] * b[1], a[0] * b[1] + a[1] * b[0]];
@@ -84,14 +85,13 @@ describe('kernels.s4d', () => {
         const inputs = Object.fromEntries(Object.entries(shapes).map(([k, s]) => [k, t(d[k as keyof typeof d], s, { requiresGrad: true })]));
         const K = lc.kernels.s4d(inputs as unknown as lc.kernels.S4DParams, L, { disc });
         K.backward(t(w, [channels, H, L]));
-        for (const name of Object.keys(shapes) as (keyof typeof d)[]) {
-          const dir = randomArray(d[name].length, 10 + name.length);
-          const eps = 1e-6;
-          const f = (sign: number) => dot(s4dReference({ ...d, [name]: d[name].map((v, i) => v + sign * eps * dir[i]) }, channels, H, N, L, disc), w);
-          const fd = (f(1) - f(-1)) / (2 * eps);
-          const analytic = dot(inputs[name].grad!.toFloat32Array(), dir);
-          expect(Math.abs(analytic - fd) / Math.max(1e-3, Math.abs(fd))).toBeLessThan(2e-4);
-        }
+        const names = Object.keys(shapes) as (keyof typeof d)[];
+        const lossWith = (i: number, values: Float64Array) => dot(s4dReference({ ...d, [names[i]]: values }, channels, H, N, L, disc), w);
+        const results = directionalDerivatives(names.map((n) => d[n]), names.map((n) => inputs[n].grad!.toFloat32Array()), lossWith, names.map((_, i) => i), {
+          h: () => 1e-6,
+          direction: (i) => randomArray(d[names[i]].length, 10 + names[i].length),
+        });
+        for (const { numeric, analytic } of results) expect(Math.abs(analytic - numeric) / Math.max(1e-3, Math.abs(numeric))).toBeLessThan(2e-4);
         lc.dispose(Object.values(inputs).map((x) => x.grad!));
       });
     }
@@ -244,14 +244,13 @@ describe('kernels.s4 equals the dense-matrix kernel', () => {
       lc.tidy(() => {
         const inputs = s4Inputs(d, channels, R, H, N, true);
         lc.kernels.s4(inputs, L).backward(t(w, channels ? [C, H, L] : [H, L]));
-        for (const name of Object.keys(inputs) as (keyof DplrData)[]) {
-          const dir = randomArray(d[name].length, 20 + name.length);
-          const eps = 1e-6;
-          const f = (sign: number) => dot(s4Reference({ ...d, [name]: d[name].map((v, i) => v + sign * eps * dir[i]) }, C, R, H, N, L), w);
-          const fd = (f(1) - f(-1)) / (2 * eps);
-          const analytic = dot(inputs[name].grad!.toFloat32Array(), dir);
-          expect(Math.abs(analytic - fd) / Math.max(1e-3, Math.abs(fd))).toBeLessThan(1e-3);
-        }
+        const names = Object.keys(inputs) as (keyof DplrData)[];
+        const lossWith = (i: number, values: Float64Array) => dot(s4Reference({ ...d, [names[i]]: values }, C, R, H, N, L), w);
+        const results = directionalDerivatives(names.map((n) => d[n]), names.map((n) => inputs[n].grad!.toFloat32Array()), lossWith, names.map((_, i) => i), {
+          h: () => 1e-6,
+          direction: (i) => randomArray(d[names[i]].length, 20 + names[i].length),
+        });
+        for (const { numeric, analytic } of results) expect(Math.abs(analytic - numeric) / Math.max(1e-3, Math.abs(numeric))).toBeLessThan(1e-3);
         lc.dispose(Object.values(inputs).map((x) => x.grad!));
       });
     }
@@ -290,24 +289,24 @@ describe('kernels.s4 equals the dense-matrix kernel', () => {
 });
 
 cudaSuite('kernels.s4d/s4')('kernels.s4d and kernels.s4 on CUDA equal the CPU backend', () => {
-  test('forward and every gradient', () => {
-    const C = 2, R = 1, H = 3, N = 8, L = 1000;
-    const d = dplrData(C, R, H, N, 5);
-    const g = randomArray(C * H * L, 6);
-    const run = (device: lc.Device) =>
-      lc.tidy(() => {
-        const inputs = Object.fromEntries(Object.entries(s4Inputs(d, C, R, H, N, true)).map(([k, x]) => [k, lc.keep(x.to(device))]));
-        Object.values(inputs).forEach((x) => (x.requiresGrad = true));
-        const p = inputs as unknown as lc.kernels.S4Params;
-        const K4 = lc.kernels.s4(p, L);
-        const K4d = lc.kernels.s4d({ A: p.Lambda, B: p.B, C: p.Ct, dt: p.dt }, L);
-        lc.add(K4, K4d).backward(t(g, [C, H, L], { device }));
-        const out = [K4, K4d, ...Object.values(inputs).map((x) => x.grad!)].map((x) => x.toFloat32Array());
-        lc.dispose(Object.values(inputs).flatMap((x) => [x, x.grad!]));
-        return out;
-      });
-    const gpu = run('cuda');
-    const cpu = run('cpu');
-    gpu.forEach((x, i) => expectClose(x, cpu[i], 1e-4));
-  });
+  for (const L of cudaCases([1, 2, 7, 97, 784, 1000, 4097, 65536], [1, 7, 97])) {
+    test(`forward and every gradient, L=${L}`, () => {
+      const C = 2, R = 1, H = 3, N = 8;
+      const d = dplrData(C, R, H, N, 5);
+      const g = randomArray(C * H * L, 6);
+      forEachDevice((device) =>
+        lc.tidy(() => {
+          const inputs = Object.fromEntries(Object.entries(s4Inputs(d, C, R, H, N, true)).map(([k, x]) => [k, lc.keep(x.to(device))]));
+          Object.values(inputs).forEach((x) => (x.requiresGrad = true));
+          const p = inputs as unknown as lc.kernels.S4Params;
+          const K4 = lc.kernels.s4(p, L);
+          const K4d = lc.kernels.s4d({ A: p.Lambda, B: p.B, C: p.Ct, dt: p.dt }, L);
+          lc.add(K4, K4d).backward(t(g, [C, H, L], { device }));
+          const out = [K4, K4d, ...Object.values(inputs).map((x) => x.grad!)].map((x) => x.toFloat32Array());
+          lc.dispose(Object.values(inputs).flatMap((x) => [x, x.grad!]));
+          return out;
+        }),
+      1e-4);
+    });
+  }
 });

@@ -1,10 +1,45 @@
 // layerNorm against a float64 reference over every axis, with and without weight and bias;
-// gradients against the float64 analytic ones and finite differences; bad input.
+// gradients against the float64 analytic ones and finite differences; bad input; CUDA against
+// the CPU backend.
 import * as lc from '../lib';
-import { expectBadInput, expectClose, expectMemoryFlat, expectSameAcrossThreads, fakeTensor, randomArray, t } from './helpers';
-import { checkGradients, disposedTensor, layerNormReference } from './nn_reference';
+import { compareOp, cudaSuite, opInput } from './devices';
+import { checkGradients, disposedTensor, expectBadInput, expectClose, expectMemoryFlat, expectSameAcrossThreads, fakeTensor, randomArray, t } from './helpers';
+import { split } from './reference';
 
 const TOL = 1e-5;
+
+function layerNormReference(x: Float64Array, shape: number[], axis: number, w: Float64Array | null, b: Float64Array | null, eps: number, dy: Float64Array) {
+  const [outer, n, inner] = split(shape, axis);
+  const y = new Float64Array(x.length);
+  const dx = new Float64Array(x.length);
+  const dw = new Float64Array(n);
+  const db = new Float64Array(n);
+  for (let o = 0; o < outer; o++)
+    for (let i = 0; i < inner; i++) {
+      const at = (j: number) => (o * n + j) * inner + i;
+      let mean = 0;
+      for (let j = 0; j < n; j++) mean += x[at(j)] / n;
+      let v = 0;
+      for (let j = 0; j < n; j++) v += (x[at(j)] - mean) ** 2 / n;
+      const rstd = 1 / Math.sqrt(v + eps);
+      let mg = 0;
+      let mgx = 0;
+      for (let j = 0; j < n; j++) {
+        const xhat = (x[at(j)] - mean) * rstd;
+        y[at(j)] = xhat * (w ? w[j] : 1) + (b ? b[j] : 0);
+        const g = dy[at(j)] * (w ? w[j] : 1);
+        mg += g / n;
+        mgx += (g * xhat) / n;
+        dw[j] += dy[at(j)] * xhat;
+        db[j] += dy[at(j)];
+      }
+      for (let j = 0; j < n; j++) {
+        const xhat = (x[at(j)] - mean) * rstd;
+        dx[at(j)] = rstd * (dy[at(j)] * (w ? w[j] : 1) - mg - xhat * mgx);
+      }
+    }
+  return { y, dx, dw, db };
+}
 
 const cases: [number[], number][] = [
   [[9], 0], [[4, 7], -1], [[4, 7], 0], [[3, 5, 8], 1], [[3, 5, 8], 2], [[3, 5, 8], 0], [[2, 1, 3], 1],
@@ -75,7 +110,7 @@ describe('layerNorm forward and backward match float64', () => {
 test('layerNorm finite differences in x, weight and bias', () => {
   const shape = [2, 5, 3];
   const params = [randomArray(30, 1).map((v) => 2 * v), randomArray(5, 2), randomArray(5, 3)];
-  checkGradients(([x, w, b]) => lc.layerNorm(x, w, b, { axis: 1 }), params, [shape, [5], [5]], [0, 1, 2], { h: 1e-3 });
+  checkGradients(([x, w, b]) => lc.layerNorm(x, w, b, { axis: 1 }), params, [shape, [5], [5]], { h: 1e-3 });
 });
 
 describe('layerNorm bad input', () => {
@@ -111,4 +146,14 @@ test('layerNorm memory stays flat over repeated forward and backward', () => {
     });
   expectMemoryFlat(step, 'cpu', 5);
   lc.dispose([x, w, b]);
+});
+
+cudaSuite('layerNorm')('layerNorm: CUDA equals the CPU backend', () => {
+  for (const [shape, axis] of [[[9], 0], [[4, 128, 257], 1], [[1000, 64], -1], [[3, 5, 7], 0], [[2, 4096], -1]] as [number[], number][]) {
+    test(`layerNorm [${shape}] axis ${axis}`, () => {
+      const n = shape[axis < 0 ? axis + shape.length : axis];
+      compareOp([opInput(shape, 3, true, 2), opInput([n], 4), opInput([n], 5)], ([x, w, b]) => lc.layerNorm(x, w, b, { axis }), 2e-5);
+      compareOp([opInput(shape, 3, true, 2)], ([x]) => lc.layerNorm(x, null, null, { axis }), 2e-5);
+    });
+  }
 });

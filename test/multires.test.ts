@@ -1,5 +1,8 @@
+// multiresConv against a float64 reference, forward and backward; finite differences; autograd
+// bookkeeping; threads; CUDA against the CPU backend; bad input.
 import * as lc from '../lib';
-import { BadInputCase, cudaSuite, directionalDerivative, dot, expectClose, expectMemoryFlat, expectSameAcrossThreads, fakeTensor, randomArray, relError, t, testBadInput } from './helpers';
+import { cudaCases, cudaSuite, forEachDevice, gpu } from './devices';
+import { BadInputCase, checkGradients, directionalDerivatives, dot, expectClose, expectMemoryFlat, expectSameAcrossThreads, fakeTensor, randomArray, relError, t, testBadInput } from './helpers';
 
 // ---- float64 reference: SPEC §1.7 written plainly, and its gradients by a plain reverse loop ----
 
@@ -193,13 +196,12 @@ describe('multiresConv backward matches the float64 reference', () => {
     const ref = referenceBackward(cs, dy);
     const keys = ['x', 'h0', 'h1', 'w'] as const;
     const grads = [ref.dx, ref.dh0, ref.dh1, ref.dw];
-    keys.forEach((key, i) => {
-      const dir = randomArray(cs[key].length, 40 + i);
-      const loss = (s: number) => dot(referenceForward({ ...cs, [key]: cs[key].map((v, j) => v + s * dir[j]) }), dy);
-      const eps = 1e-5;
-      const fd = (loss(eps) - loss(-eps)) / (2 * eps);
-      expect(Math.abs(fd - dot(grads[i], dir))).toBeLessThan(1e-7 * Math.max(1, Math.abs(fd)));
+    const lossWith = (i: number, values: Float64Array) => dot(referenceForward({ ...cs, [keys[i]]: values }), dy);
+    const results = directionalDerivatives(keys.map((key) => cs[key]), grads, lossWith, [0, 1, 2, 3], {
+      h: () => 1e-5,
+      direction: (i) => randomArray(cs[keys[i]].length, 40 + i),
     });
+    for (const { numeric, analytic } of results) expect(Math.abs(numeric - analytic)).toBeLessThan(1e-7 * Math.max(1, Math.abs(numeric)));
   });
 });
 
@@ -208,24 +210,18 @@ describe('multiresConv gradients against finite differences of the op itself', (
     test(`L=${L} k=${k}`, () => {
       const B = 2, H = 3, J = defaultDepth(L, k);
       const cs = makeCase(B, H, L, k, J, L + k);
-      const weights = randomArray(B * H * L, 9);
-      const params = [cs.x, cs.h0, cs.h1, cs.w];
       const shapes = [[B, H, L], [H, k], [H, k], [H, J + 2]];
-      const f = (p: Float64Array[]) => lc.multiresConv(t(p[0], shapes[0]), t(p[1], shapes[1]), t(p[2], shapes[2]), t(p[3], shapes[3]));
-      lc.tidy(() => {
-        const inputs = params.map((p, i) => t(p, shapes[i], { requiresGrad: true }));
-        lc.multiresConv(inputs[0], inputs[1], inputs[2], inputs[3]).backward(t(weights, [B, H, L]));
-        params.forEach((p, i) => {
-          const direction = randomArray(p.length, 200 + i);
-          // Linear in x, h1 and w: a unit step is exact. A polynomial of degree J in h0: Richardson
-          // extrapolation of two steps cancels the central difference's h^2 error.
-          const fdAt = (step: number) => directionalDerivative(f, params, i, direction, weights, step);
-          const fd = i === 1 ? (4 * fdAt(5e-3) - fdAt(1e-2)) / 3 : fdAt(1);
-          const analytic = dot(inputs[i].grad!.toFloat32Array(), direction);
-          // The float32 evaluations' rounding, divided by the small steps, bounds h0's check.
-          expect(Math.abs(fd - analytic) / Math.max(1, Math.abs(fd))).toBeLessThan(i === 1 ? 1e-3 : 2e-5);
-          inputs[i].grad!.dispose();
-        });
+      checkGradients(([x, h0, h1, w]) => lc.multiresConv(x, h0, h1, w), [cs.x, cs.h0, cs.h1, cs.w], shapes, {
+        w: randomArray(B * H * L, 9),
+        // Linear in x, h1 and w: a unit step is exact. A polynomial of degree J in h0: Richardson
+        // extrapolation of two steps cancels the central difference's h^2 error.
+        h: (i) => (i === 1 ? 1e-2 : 1),
+        richardson: (i) => i === 1,
+        // The float32 evaluations' rounding, divided by the small steps, bounds h0's check.
+        tol: (i) => (i === 1 ? 1e-3 : 2e-5),
+        relativeTo: 'numeric',
+        directions: 1,
+        direction: (i, _, n) => randomArray(n, 200 + i),
       });
     });
   }
@@ -316,9 +312,7 @@ describe('multiresConv threads', () => {
 });
 
 // ---- CUDA against the CPU backend ----
-const describeCuda = cudaSuite('multiresConv');
-
-describeCuda('multiresConv CUDA', () => {
+cudaSuite('multiresConv')('multiresConv CUDA', () => {
   const sizes: [number, number, number, number, number][] = [
     // [B, H, L, k, depth]
     [2, 3, 1, 2, 0],
@@ -329,13 +323,15 @@ describeCuda('multiresConv CUDA', () => {
     [1, 2, 5000, 300, 5], // k above one shared-memory tap tile
     [70000, 1, 4, 2, 2], // more rows than one grid dimension holds
     [4, 8, 65536, 2, 16],
+    [2, 4, 784, 3, 8],
+    [2, 4, 4097, 4, 11],
   ];
-  for (const [B, H, L, k, J] of sizes) {
+  for (const [B, H, L, k, J] of cudaCases(sizes, sizes.slice(0, 4))) {
     test(`B=${B} H=${H} L=${L} k=${k} depth=${J}: forward and backward equal the CPU backend`, () => {
       expect(J).toBeLessThanOrEqual(defaultDepth(L, k));
       const cs = makeCase(B, H, L, k, J, L + k);
       const dy = randomArray(B * H * L, L + 5);
-      const run = (device: lc.Device) =>
+      forEachDevice((device) =>
         lc.tidy(() => {
           const p = tensors(cs, true, device);
           const y = lc.multiresConv(p.x, p.h0, p.h1, p.w, { depth: J });
@@ -343,26 +339,24 @@ describeCuda('multiresConv CUDA', () => {
           const out = [y, p.x.grad!, p.h0.grad!, p.h1.grad!, p.w.grad!].map((g) => g.toFloat32Array());
           lc.dispose([p.x.grad, p.h0.grad, p.h1.grad, p.w.grad]);
           return out;
-        });
-      const gpu = run('cuda');
-      const cpu = run('cpu');
-      gpu.forEach((g, i) => expectClose(g, cpu[i], 1e-4));
+        }),
+      1e-4);
     });
   }
 
   test('only x needs a gradient: no levels saved, dx still right', () => {
     const cs = makeCase(2, 3, 50, 3, defaultDepth(50, 3), 3);
     const dy = randomArray(2 * 3 * 50, 4);
-    const run = (device: lc.Device) =>
+    forEachDevice((device) =>
       lc.tidy(() => {
         const p = tensors(cs, false, device);
         const x = t(cs.x, [2, 3, 50], { device, requiresGrad: true });
         lc.multiresConv(x, p.h0, p.h1, p.w).backward(t(dy, [2, 3, 50], { device }));
         const dx = x.grad!.toFloat32Array();
         x.grad!.dispose();
-        return dx;
-      });
-    expectClose(run('cuda'), run('cpu'), 1e-4);
+        return [dx];
+      }),
+    1e-4);
   });
 
   test('repeated runs are bitwise identical and device memory stays flat', () => {
@@ -370,16 +364,16 @@ describeCuda('multiresConv CUDA', () => {
     const dy = randomArray(4 * 8 * 2048, 7);
     const step = () =>
       lc.tidy(() => {
-        const p = tensors(cs, true, 'cuda');
-        lc.multiresConv(p.x, p.h0, p.h1, p.w).backward(t(dy, [4, 8, 2048], { device: 'cuda' }));
+        const p = tensors(cs, true, gpu);
+        lc.multiresConv(p.x, p.h0, p.h1, p.w).backward(t(dy, [4, 8, 2048], { device: gpu }));
         const out = [p.h0.grad!, p.h1.grad!, p.w.grad!].map((g) => Array.from(g.toFloat32Array()));
         lc.dispose([p.x.grad, p.h0.grad, p.h1.grad, p.w.grad]);
         return out;
       });
     const first = step();
-    const before = lc.memory().cuda;
+    const before = lc.memory()[gpu];
     for (let i = 0; i < 5; i++) expect(step()).toEqual(first);
-    const after = lc.memory().cuda;
+    const after = lc.memory()[gpu];
     expect(after.tensors).toBe(before.tensors);
     expect(after.bytes).toBe(before.bytes);
   });

@@ -1,8 +1,8 @@
 // dropout, embedding and maskedMeanPool: float64 references, gradients (references and
-// finite differences), determinism, bad input, flat memory.
+// finite differences), determinism, bad input, flat memory; CUDA against the CPU backend.
 import * as lc from '../lib';
-import { expectBadInput, expectClose, expectMemoryFlat, expectSameAcrossThreads, fakeTensor, randomArray, t } from './helpers';
-import { checkGradients, disposedTensor } from './nn_reference';
+import { compareOp, cudaSuite, gpu, OpInput, opInput, runOp } from './devices';
+import { checkGradients, disposedTensor, expectBadInput, expectClose, expectMemoryFlat, expectSameAcrossThreads, fakeTensor, randomArray, t } from './helpers';
 
 const TOL = 1e-6;
 
@@ -149,7 +149,7 @@ describe('embedding', () => {
 
   test('finite differences in weight', () => {
     const idx = lc.tensor([1, 0, 1, 3], [4]);
-    checkGradients(([w]) => lc.embedding(idx, w), [randomArray(12, 1)], [[4, 3]], [0]);
+    checkGradients(([w]) => lc.embedding(idx, w), [randomArray(12, 1)], [[4, 3]]);
     idx.dispose();
   });
 
@@ -212,7 +212,7 @@ describe('maskedMeanPool', () => {
       expect(Array.from(y.toFloat32Array())).toEqual([1, 1, 0, 0]);
     });
     const mask = lc.tensor([1, 1, 0, 1, 0, 1, 1, 1], [2, 4]);
-    checkGradients(([x]) => lc.maskedMeanPool(x, mask), [randomArray(24, 3)], [[2, 3, 4]], [0]);
+    checkGradients(([x]) => lc.maskedMeanPool(x, mask), [randomArray(24, 3)], [[2, 3, 4]]);
     mask.dispose();
   });
 
@@ -242,4 +242,48 @@ test('memory stays flat over repeated forward and backward', () => {
     });
   expectMemoryFlat(step, 'cpu', 5);
   lc.dispose([w, idx, mask]);
+});
+
+cudaSuite('dropout, embedding, maskedMeanPool')('dropout, embedding and maskedMeanPool: CUDA equals the CPU backend', () => {
+  test('dropout: the same mask on both devices, forward and backward', () => {
+    const { gpu: onGpu, cpu } = compareOp([opInput([3, 100001], 6)], ([x]) => lc.dropout(x, 0.3, { seed: 12345 }), 1e-7);
+    onGpu.forEach((g, i) => expect(Array.from(g.map((v) => (v === 0 ? 0 : 1)))).toEqual(Array.from(cpu[i].map((v) => (v === 0 ? 0 : 1)))));
+  });
+
+  for (const [V, D, n] of [[5, 3, 7], [1000, 64, 5000], [3, 300, 20000], [100000, 8, 3000]]) {
+    test(`embedding V=${V} D=${D} n=${n}: equal, and the gradient is deterministic`, () => {
+      const idx: OpInput = { data: Float64Array.from(randomArray(n, V), (v) => Math.min(V - 1, Math.floor(((v + 1) / 2) * V))), shape: [n], grad: false };
+      const f = ([i, w]: lc.Tensor[]) => lc.embedding(i, w);
+      const inputs = [idx, opInput([V, D], 7)];
+      const { gpu: first } = compareOp(inputs, f, 1e-6);
+      const again = runOp(gpu, inputs, f);
+      expect(Array.from(again[1])).toEqual(Array.from(first[1]));
+    });
+  }
+
+  for (const [B, H, L] of [[1, 1, 1], [3, 5, 70], [8, 128, 1024]]) {
+    test(`maskedMeanPool B=${B} H=${H} L=${L}`, () => {
+      const mask: OpInput = { data: Float64Array.from(randomArray(B * L, 8), (v, i) => (i % L === 0 || v > 0 ? 1 : 0)), shape: [B, L], grad: false };
+      compareOp([opInput([B, H, L], 9), mask], ([x, m]) => lc.maskedMeanPool(x, m));
+      compareOp([opInput([B, H, L], 9)], ([x]) => lc.maskedMeanPool(x));
+    });
+  }
+
+  test('device memory stays flat over repeated forward and backward of the nn ops', () => {
+    const x = lc.randn([4, 16, 64], { device: gpu, seed: 1, requiresGrad: true });
+    const w = lc.randn([50, 16], { device: gpu, seed: 2, requiresGrad: true });
+    const idx = lc.tensor([1, 2, 3, 49], [4], { device: gpu });
+    const step = () =>
+      lc.tidy(() => {
+        const h = lc.layerNorm(lc.dropout(lc.gelu(x), 0.1), null, null, { axis: 1 });
+        const pooled = lc.add(lc.maskedMeanPool(lc.glu(lc.concat([h, h], 1), 1)), lc.embedding(idx, w));
+        lc.add(lc.crossEntropy(pooled, [0, 1, 2, 3]), lc.mse(pooled, lc.zeros([4, 16], { device: gpu }))).backward();
+        for (const p of [x, w]) {
+          p.grad!.dispose();
+          p.grad = null;
+        }
+      });
+    expectMemoryFlat(step, gpu, 5);
+    lc.dispose([x, w, idx]);
+  });
 });

@@ -1,6 +1,7 @@
 import * as lc from '../lib';
-import { cudaSuite, expectBadInput, expectClose, expectMemoryFlat, randomArray, t } from './helpers';
-import { parameterGradErrors, values } from './nn_helpers';
+import { cudaSuite, gpu } from './devices';
+import { expectBadInput, expectClose, expectMemoryFlat, randomArray, t } from './helpers';
+import { expectCudaMatchesCpu, parameterGradErrors, values } from './nn_helpers';
 
 const small = (extra: Partial<lc.nn.SequenceClassifierOptions> = {}) => new lc.nn.SequenceClassifier({
   dInput: 3, dModel: 8, nLayers: 2, layer: { type: 's4d', dState: 8 }, nClasses: 4, seed: 1, ...extra,
@@ -193,6 +194,22 @@ describe('SequenceClassifier memory', () => {
   test('200 CPU training steps keep live tensors and bytes flat', () => trainingMemoryTest('cpu'));
 });
 
-cudaSuite('SequenceClassifier')('SequenceClassifier on CUDA', () => {
-  test('200 CUDA training steps keep live tensors and bytes flat', () => trainingMemoryTest('cuda'));
+cudaSuite('SequenceClassifier')('SequenceClassifier and ResidualBlock on CUDA', () => {
+  test('200 CUDA training steps keep live tensors and bytes flat', () => trainingMemoryTest(gpu));
+
+  for (const type of ['s4d', 's4', 'sgconv', 'multires'] as const) {
+    test(`a ${type} classifier: forward and parameter gradients match the CPU; a round trip to the CPU loses nothing`, () => {
+      const x = lc.randn([2, 24, 3], { seed: 4 });
+      expectCudaMatchesCpu(() => small({ layer: { type }, lMax: 24 }), x);
+      x.dispose();
+    });
+  }
+
+  for (const [prenorm, mixing] of [[false, 'none'], [true, 'glu']] as const) {
+    test(`ResidualBlock prenorm=${prenorm} mixing=${mixing}: forward and parameter gradients match the CPU`, () => {
+      const x = lc.randn([2, 4, 30], { seed: 6 });
+      expectCudaMatchesCpu(() => new lc.nn.ResidualBlock(new lc.nn.S4D(4, { dState: 8, seed: 2 }), { dModel: 4, prenorm, mixing, seed: 3 }), x);
+      x.dispose();
+    });
+  }
 });

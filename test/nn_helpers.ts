@@ -1,28 +1,9 @@
-// Shared checks for nn modules: parameter gradients against central finite differences, a
-// float64 GELU for the references, and for the sequence layers (S4, SGConv, MultiresConv) a
+// Shared checks for nn modules: parameter gradients against central finite differences, and
+// for the sequence layers (S4, SGConv, MultiresConv) a
 // tiny classifier that must overfit, state-dict round trips, CUDA, dropout and memory checks.
 import * as lc from '../lib';
-import { dot, expectMemoryFlat, randomArray, relError } from './helpers';
-
-/** erf(x) to ~1e-15: its Maclaurin series for |x| < 2.5, the continued fraction of erfc beyond. */
-export function erf(x: number): number {
-  const a = Math.abs(x);
-  if (a < 2.5) {
-    let term = a, total = a;
-    for (let n = 1; n < 80; n++) {
-      term *= (-a * a) / n;
-      total += term / (2 * n + 1);
-    }
-    return Math.sign(x) * total * (2 / Math.sqrt(Math.PI));
-  }
-  // erfc(a) = exp(-a²)/√π · 1/(a + 1/2/(a + 1/(a + 3/2/(a + ...)))), evaluated from the tail.
-  let f = a;
-  for (let n = 60; n >= 1; n--) f = a + n / 2 / f;
-  return Math.sign(x) * (1 - Math.exp(-a * a) / Math.sqrt(Math.PI) / f);
-}
-
-export const gelu64 = (x: number): number => 0.5 * x * (1 + erf(x / Math.SQRT2));
-export const sigmoid64 = (x: number): number => 1 / (1 + Math.exp(-x));
+import { gpu } from './devices';
+import { directionalDerivatives, dot, expectMemoryFlat, randomArray, relError } from './helpers';
 
 /** Values of a tensor as float64. */
 export const values = (t: lc.Tensor): Float64Array => Float64Array.from(t.toFloat32Array());
@@ -39,24 +20,25 @@ export function setTensor(m: lc.nn.Module, name: string, data: ArrayLike<number>
   m.loadStateDict({ [name]: { data: Float32Array.from(data), shape: target.shape } }, { strict: false });
 }
 
-interface DirectionalDerivative {
+interface ParameterDerivative {
   name: string;
   /** The gradient backward() gave the parameter (null: none reached it). */
   grad: Float32Array | null;
   direction: Float64Array;
   /** grad · direction. */
   analytic: number;
-  /** The central difference (loss(θ + h d) − loss(θ − h d)) / 2h, module run in float32. */
+  /** The central difference of the module itself, run in float32. */
   numeric: number;
 }
 
 /**
  * For every parameter of `module`, with loss = sum(w · forward()) for a random w (from `seed`,
  * summed in float64): the autograd directional derivative along a random direction d (from
- * directionSeed(i) for the i-th parameter) and the central difference of the module itself.
- * Clears the parameters' gradients before and after.
+ * directionSeed(i) for the i-th parameter) and the central difference of the module itself
+ * (helpers' directionalDerivatives, the parameter set through loadStateDict). Clears the
+ * parameters' gradients before and after.
  */
-function directionalDerivatives(module: lc.nn.Module, forward: () => lc.Tensor, seed: number, h: number, directionSeed: (i: number) => number): DirectionalDerivative[] {
+function parameterDerivatives(module: lc.nn.Module, forward: () => lc.Tensor, seed: number, h: number, directionSeed: (i: number) => number): ParameterDerivative[] {
   const params = module.namedParameters();
   params.forEach(([, p]) => { p.grad?.dispose(); p.grad = null; });
   const w = lc.tidy(() => lc.noGrad(() => randomArray(forward().size, seed)));
@@ -65,21 +47,20 @@ function directionalDerivatives(module: lc.nn.Module, forward: () => lc.Tensor, 
     const y = forward();
     lc.sum(lc.mul(y, lc.tensor(Float32Array.from(w), y.shape, { device: y.device }))).backward();
   });
-  return params.map(([name, p], i) => {
-    const theta = p.toFloat32Array();
-    const direction = randomArray(p.size, directionSeed(i));
-    const grad = p.grad ? p.grad.toFloat32Array() : null;
-    const analytic = grad ? dot(grad, direction) : 0;
-    const at = (s: number) => {
-      setTensor(module, name, Float64Array.from(theta, (v, j) => v + s * h * direction[j]));
-      return loss();
-    };
-    const numeric = (at(1) - at(-1)) / (2 * h);
-    setTensor(module, name, theta);
-    p.grad?.dispose();
-    p.grad = null;
-    return { name, grad, direction, analytic, numeric };
+  const thetas = params.map(([, p]) => p.toFloat32Array());
+  const grads = params.map(([, p]) => (p.grad ? p.grad.toFloat32Array() : null));
+  const lossWith = (i: number, values: Float64Array) => {
+    setTensor(module, params[i][0], values);
+    const l = loss();
+    setTensor(module, params[i][0], thetas[i]);
+    return l;
+  };
+  const results = directionalDerivatives(thetas, grads, lossWith, params.map((_, i) => i), {
+    h: () => h,
+    direction: (i) => randomArray(params[i][1].size, directionSeed(i)),
   });
+  params.forEach(([, p]) => { p.grad?.dispose(); p.grad = null; });
+  return results.map(({ which, direction, analytic, numeric }) => ({ name: params[which][0], grad: grads[which], direction, analytic, numeric }));
 }
 
 /**
@@ -90,7 +71,7 @@ function directionalDerivatives(module: lc.nn.Module, forward: () => lc.Tensor, 
  */
 export function parameterGradErrors(module: lc.nn.Module, forward: () => lc.Tensor, seed: number, h = 1e-2): Record<string, number> {
   const errors: Record<string, number> = {};
-  for (const { name, grad, direction, analytic, numeric } of directionalDerivatives(module, forward, seed, h, (i) => seed + 101 * (i + 1))) {
+  for (const { name, grad, direction, analytic, numeric } of parameterDerivatives(module, forward, seed, h, (i) => seed + 101 * (i + 1))) {
     const norm = grad ? Math.sqrt(dot(grad, grad) * dot(direction, direction)) : 0;
     errors[name] = Math.abs(numeric - analytic) / Math.max(Math.abs(analytic), 1e-2 * norm, 1e-6);
   }
@@ -104,7 +85,7 @@ export function parameterGradErrors(module: lc.nn.Module, forward: () => lc.Tens
  * @throws Error for a parameter that backward() gives no gradient.
  */
 export function worstParameterGradError(layer: SequenceLayer, x: lc.Tensor, h: number, seed: number): { name: string; err: number }[] {
-  return directionalDerivatives(layer, () => layer.forward(x), seed, h, (i) => seed + 17 * (i + 1)).map(({ name, grad, analytic, numeric }) => {
+  return parameterDerivatives(layer, () => layer.forward(x), seed, h, (i) => seed + 17 * (i + 1)).map(({ name, grad, analytic, numeric }) => {
     if (!grad) throw new Error(`${name}: backward() gave no gradient`);
     // The floor keeps float32 rounding in the differences (~1e-5 absolute here) from
     // dominating the tiny derivatives of some directions (e.g. along P at short lengths).
@@ -219,22 +200,37 @@ export function expectStateDictRoundTrip(make: (seed: number) => SequenceLayer, 
   b.dispose();
 }
 
-/** The layer moved to CUDA gives the CPU's output (to 1e-4 relative) and gradients flow there. */
+/**
+ * The module moved to the GPU device gives the CPU's output (to 1e-4 relative) and parameter
+ * gradients of mean(forward(x)²) (to 1e-3), every gradient on the GPU; moved back to the CPU it
+ * gives the first output exactly (a to('cuda') / to('cpu') round trip loses nothing).
+ */
 export function expectCudaMatchesCpu(make: () => SequenceLayer, x: lc.Tensor): void {
   const layer = make();
-  const cpu = lc.tidy(() => lc.noGrad(() => layer.forward(x).toFloat32Array()));
-  layer.to('cuda');
-  const xc = x.to('cuda');
-  const gpu = lc.tidy(() => {
-    const y = layer.forward(xc);
-    lc.mean(lc.square(y)).backward();
-    return y.toFloat32Array();
-  });
-  expect(relError(gpu, cpu)).toBeLessThan(1e-4);
-  for (const [name, p] of layer.namedParameters()) {
-    expect([name, p.grad?.device]).toEqual([name, 'cuda']);
-  }
-  xc.dispose();
+  const run = (device: lc.Device) => {
+    const xd = x.to(device);
+    const out = lc.tidy(() => {
+      const y = layer.forward(xd);
+      lc.mean(lc.square(y)).backward();
+      return [y.toFloat32Array()];
+    });
+    const grads = layer.namedParameters().map(([name, p]) => {
+      expect([name, p.grad?.device]).toEqual([name, device]);
+      const g = p.grad!.toFloat32Array();
+      p.grad!.dispose();
+      p.grad = null;
+      return g;
+    });
+    if (xd !== x) xd.dispose();
+    return [...out, ...grads];
+  };
+  const cpu = run('cpu');
+  layer.to(gpu);
+  const onGpu = run(gpu);
+  expect(relError(onGpu[0], cpu[0])).toBeLessThan(1e-4);
+  onGpu.slice(1).forEach((g, i) => expect([layer.namedParameters()[i][0], relError(g, cpu[i + 1]) < 1e-3]).toEqual([layer.namedParameters()[i][0], true]));
+  layer.to('cpu');
+  expect(lc.tidy(() => lc.noGrad(() => layer.forward(x).toFloat32Array()))).toEqual(cpu[0]);
   layer.dispose();
 }
 
@@ -248,4 +244,30 @@ export function expectDropoutOnlyInTraining(make: (p: number) => SequenceLayer, 
   expect(run(withDropout)).toEqual(reference);
   withDropout.dispose();
   without.dispose();
+}
+
+/** A layer that streams: S4D and S4 after setupStep(). */
+export interface StreamingLayer {
+  defaultState(batch: number): lc.Tensor;
+  step(x: lc.Tensor, state: lc.Tensor): [lc.Tensor, lc.Tensor];
+}
+
+/** The outputs of step() over every position of x [B,H,L] from the default state, as [B,H,L]. */
+export function runSteps(layer: StreamingLayer, x: lc.Tensor): Float32Array {
+  const [B, H, L] = x.shape;
+  const xs = x.toFloat32Array();
+  const ys = new Float32Array(xs.length);
+  let state = layer.defaultState(B);
+  for (let t = 0; t < L; t++) {
+    const xt = new Float32Array(B * H);
+    for (let i = 0; i < B * H; i++) xt[i] = xs[i * L + t];
+    const [y, next] = lc.tidy(() => layer.step(lc.tensor(xt, [B, H], { device: x.device }), state));
+    state.dispose();
+    state = next;
+    const yv = y.toFloat32Array();
+    y.dispose();
+    for (let i = 0; i < B * H; i++) ys[i * L + t] = yv[i];
+  }
+  state.dispose();
+  return ys;
 }

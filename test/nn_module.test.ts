@@ -1,5 +1,6 @@
 import * as lc from '../lib';
-import { cudaSuite, expectClose } from './helpers';
+import { cudaSuite, gpu } from './devices';
+import { expectClose } from './helpers';
 
 // The layer skeleton shared by every module: to() drops the tensors derived from the
 // parameters (the streaming constants of S4D and S4) for every module of the tree, so a
@@ -59,22 +60,22 @@ describe('to() drops the streaming constants of every layer', () => {
 cudaSuite('streaming after to(device)')('streaming after to(device)', () => {
   for (const [name, make] of streamingLayers) {
     test(`${name}: setupStep() on the CPU, to('cuda'), step() throws until setupStep() runs on the GPU, then matches the CPU`, () => {
-      const cpu = make().eval();
-      const gpu = make().eval();
+      const onCpu = make().eval();
+      const moved = make().eval();
       lc.tidy(() => {
         const x = lc.randn([2, 3], { seed: 3 });
-        cpu.setupStep();
-        const [yc] = cpu.step(x, cpu.defaultState(2));
-        gpu.setupStep(); // on the CPU
-        gpu.to('cuda');
-        const xg = x.to('cuda');
-        expect(() => gpu.step(xg, gpu.defaultState(2))).toThrow(/call setupStep\(\) first/);
-        gpu.setupStep();
-        const [yg] = gpu.step(xg, gpu.defaultState(2));
-        expect(yg.device).toBe('cuda');
+        onCpu.setupStep();
+        const [yc] = onCpu.step(x, onCpu.defaultState(2));
+        moved.setupStep(); // on the CPU
+        moved.to(gpu);
+        const xg = x.to(gpu);
+        expect(() => moved.step(xg, moved.defaultState(2))).toThrow(/call setupStep\(\) first/);
+        moved.setupStep();
+        const [yg] = moved.step(xg, moved.defaultState(2));
+        expect(yg.device).toBe(gpu);
         expectClose(yg.toFloat32Array(), yc.toFloat32Array(), 1e-4);
       });
-      [cpu, gpu].forEach((l) => l.dispose());
+      [onCpu, moved].forEach((l) => l.dispose());
     });
   }
 });

@@ -1,27 +1,9 @@
 import * as lc from '../lib';
-import { cudaSuite, expectBadInput, expectMemoryFlat, fakeTensor, randomArray, relError, testBadInput } from './helpers';
-import { expectCudaMatchesCpu, expectDropoutOnlyInTraining, expectStateDictRoundTrip, expectParameterGradients, expectTrainingMemoryFlat, overfit, setTensor } from './nn_helpers';
+import { cudaSuite, gpu } from './devices';
+import { expectBadInput, expectMemoryFlat, fakeTensor, randomArray, relError, testBadInput } from './helpers';
+import { expectCudaMatchesCpu, expectDropoutOnlyInTraining, expectStateDictRoundTrip, expectParameterGradients, expectTrainingMemoryFlat, overfit, runSteps, setTensor } from './nn_helpers';
 
 /** Runs step() over x [B,H,L] from the zero state; returns the outputs as [B,H,L] values. */
-function runSteps(layer: lc.nn.S4, x: lc.Tensor): Float32Array {
-  const [B, H, L] = x.shape;
-  const xs = x.toFloat32Array();
-  const ys = new Float32Array(xs.length);
-  let state = layer.defaultState(B);
-  for (let t = 0; t < L; t++) {
-    const xt = new Float32Array(B * H);
-    for (let i = 0; i < B * H; i++) xt[i] = xs[i * L + t];
-    const [y, next] = lc.tidy(() => layer.step(lc.tensor(xt, [B, H], { device: x.device }), state));
-    state.dispose();
-    state = next;
-    const yv = y.toFloat32Array();
-    y.dispose();
-    for (let i = 0; i < B * H; i++) ys[i * L + t] = yv[i];
-  }
-  state.dispose();
-  return ys;
-}
-
 describe('S4 layer', () => {
   test('parameters: names, shapes and groups', () => {
     const layer = new lc.nn.S4(3, { dState: 8, lMax: 16, seed: 1 });
@@ -132,9 +114,9 @@ describe('S4 layer', () => {
       const layer = new lc.nn.S4(3, { dState: 8, lMax: 12, seed: 6 });
       const x = lc.randn([2, 3, 12], { seed: 9 });
       const conv = lc.tidy(() => lc.noGrad(() => layer.forward(x).toFloat32Array()));
-      layer.to('cuda');
+      layer.to(gpu);
       layer.setupStep();
-      const xc = x.to('cuda');
+      const xc = x.to(gpu);
       expect(relError(runSteps(layer, xc), conv)).toBeLessThan(1e-4);
       lc.dispose([x, xc]);
       layer.dispose();

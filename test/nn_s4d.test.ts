@@ -1,6 +1,8 @@
 import * as lc from '../lib';
-import { cudaSuite, expectBadInput, expectClose, expectMemoryFlat, randomArray, t } from './helpers';
-import { gelu64, parameterGradErrors, sigmoid64, values } from './nn_helpers';
+import { cudaSuite, gpu } from './devices';
+import { expectBadInput, expectClose, expectMemoryFlat, randomArray, t } from './helpers';
+import { expectCudaMatchesCpu, parameterGradErrors, runSteps, values } from './nn_helpers';
+import { gelu, sigmoid } from './reference';
 
 interface S4DConfig {
   H: number;
@@ -60,7 +62,7 @@ function s4dReference(layer: lc.nn.S4D, cfg: S4DConfig, u: Float64Array, B: numb
           let y = p['D'][c * H + h] * u[ub + tt];
           for (let s = 0; s <= tt; s++) y += K[(c * H + h) * L + s] * u[ub + tt - s];
           if (cfg.bidirectional) for (let s = 1; tt + s < L; s++) y += K[((channels + c) * H + h) * L + s - 1] * u[ub + tt + s];
-          g[c * H + h] = gelu64(y);
+          g[c * H + h] = gelu(y);
         }
       }
       for (let o = 0; o < H; o++) {
@@ -69,7 +71,7 @@ function s4dReference(layer: lc.nn.S4D, cfg: S4DConfig, u: Float64Array, B: numb
           a += p['output_linear.0.weight'][o * CH + i] * g[i];
           gate += p['output_linear.0.weight'][(H + o) * CH + i] * g[i];
         }
-        out[(b * H + o) * L + tt] = a * sigmoid64(gate);
+        out[(b * H + o) * L + tt] = a * sigmoid(gate);
       }
     }
   }
@@ -276,23 +278,42 @@ describe('S4D bad input', () => {
 cudaSuite('S4D')('S4D on CUDA', () => {
   test('forward, backward and step match the CPU', () => {
     const cpu = new lc.nn.S4D(4, { dState: 8, seed: 1 });
-    const gpu = new lc.nn.S4D(4, { dState: 8, seed: 1 }).to('cuda');
+    const onGpu = new lc.nn.S4D(4, { dState: 8, seed: 1 }).to(gpu);
     lc.tidy(() => {
       const u = lc.randn([2, 4, 100], { seed: 2 });
       const yc = cpu.forward(u);
-      const yg = gpu.forward(u.to('cuda'));
+      const yg = onGpu.forward(u.to(gpu));
       expectClose(yg.toFloat32Array(), yc.toFloat32Array(), 1e-4);
       lc.sum(lc.square(yc)).backward();
       lc.sum(lc.square(yg)).backward();
-      const gg = gpu.namedParameters();
+      const gg = onGpu.namedParameters();
       cpu.namedParameters().forEach(([n, p], i) => {
         expect(gg[i][0]).toBe(n);
         expectClose(gg[i][1].grad!.toFloat32Array(), p.grad!.toFloat32Array(), 1e-3);
       });
-      gpu.setupStep();
-      const [ys] = gpu.step(lc.reshape(lc.narrow(u.to('cuda'), 2, 0, 1), [2, 4]), gpu.defaultState(2));
+      onGpu.setupStep();
+      const [ys] = onGpu.step(lc.reshape(lc.narrow(u.to(gpu), 2, 0, 1), [2, 4]), onGpu.defaultState(2));
       expectClose(ys.toFloat32Array(), lc.reshape(lc.narrow(yc, 2, 0, 1), [2, 4]).toFloat32Array(), 1e-4);
     });
-    [cpu, gpu].forEach((l) => l.dispose());
+    [cpu, onGpu].forEach((l) => l.dispose());
+  });
+
+  for (const [label, options] of [['zoh', { disc: 'zoh' }], ['bilinear, channels 2', { disc: 'bilinear', channels: 2 }]] as [string, lc.nn.S4DOptions][]) {
+    test(`step() over a whole sequence equals the convolution mode on the GPU device (${label})`, () => {
+      const H = 4, N = 16, B = 3, L = 64;
+      const layer = new lc.nn.S4D(H, { dState: N, seed: 3, dtMax: 0.3, ...options }).eval().to(gpu);
+      const x = lc.randn([B, H, L], { seed: 5, device: gpu });
+      const conv = lc.tidy(() => layer.forward(x).toFloat32Array());
+      layer.setupStep();
+      expectClose(runSteps(layer, x), conv, 1e-4);
+      x.dispose();
+      layer.dispose();
+    });
+  }
+
+  test('forward and parameter gradients match the CPU; a round trip to the CPU loses nothing', () => {
+    const x = lc.randn([2, 3, 40], { seed: 8 });
+    expectCudaMatchesCpu(() => new lc.nn.S4D(3, { dState: 8, channels: 2, bidirectional: true, seed: 5 }), x);
+    x.dispose();
   });
 });

@@ -1,5 +1,6 @@
 import * as lc from '../lib';
-import { cudaSuite, expectBadInput, testBadInput } from './helpers';
+import { cudaSuite } from './devices';
+import { expectBadInput, testBadInput } from './helpers';
 import { expectCudaMatchesCpu, expectDropoutOnlyInTraining, expectStateDictRoundTrip, expectParameterGradients, expectTrainingMemoryFlat, overfit } from './nn_helpers';
 
 describe('SGConv layer', () => {

@@ -1,64 +1,31 @@
-// Independent float64 references: direct O(L^2) sums of the SPEC formulas, no FFTs.
+// Float64 math shared by the op and layer tests' references: erf (for GELU), sigmoid, and the
+// split of a shape around an axis.
 
-export interface ConvCase {
-  B: number;
-  C: number;
-  H: number;
-  L: number;
-  u: Float64Array; // [B,H,L]
-  k: Float64Array; // [C,H,L]
-  kRev?: Float64Array; // [C,H,L]
-  D?: Float64Array; // [C,H]
+/** erf by its Maclaurin series (|x| < 3) or continued fraction of erfc (else): ~1e-13. */
+export function erf(x: number): number {
+  const ax = Math.abs(x);
+  if (ax < 3) {
+    let term = x;
+    let sum = x;
+    for (let n = 1; n < 200 && Math.abs(term) > 1e-17 * Math.abs(sum); n++) {
+      term *= (-x * x) / n;
+      sum += term / (2 * n + 1);
+    }
+    return (2 / Math.sqrt(Math.PI)) * sum;
+  }
+  // erfc(x) = exp(-x^2)/sqrt(pi) * 1/(x + 1/2/(x + 1/(x + 3/2/(x + ...)))), evaluated bottom-up.
+  let f = ax;
+  for (let k = 60; k >= 1; k--) f = ax + k / 2 / f;
+  const erfc = Math.exp(-ax * ax) / Math.sqrt(Math.PI) / f;
+  return Math.sign(x) * (1 - erfc);
 }
 
-/** y[b,c,h,t] = sum_s k[s] u[t-s] + sum_{s>=1} kRev[s-1] u[t+s] + D u[t]  (SPEC §1.1). */
-export function fftConvReference({ B, C, H, L, u, k, kRev, D }: ConvCase): Float64Array {
-  const y = new Float64Array(B * C * H * L);
-  for (let b = 0; b < B; b++)
-    for (let c = 0; c < C; c++)
-      for (let h = 0; h < H; h++) {
-        const uo = (b * H + h) * L;
-        const ko = (c * H + h) * L;
-        const yo = ((b * C + c) * H + h) * L;
-        for (let t = 0; t < L; t++) {
-          let acc = D ? D[c * H + h] * u[uo + t] : 0;
-          for (let s = 0; s <= t; s++) acc += k[ko + s] * u[uo + t - s];
-          if (kRev) for (let s = 1; t + s < L; s++) acc += kRev[ko + s - 1] * u[uo + t + s];
-          y[yo + t] = acc;
-        }
-      }
-  return y;
-}
+export const gelu = (x: number) => 0.5 * x * (1 + erf(x / Math.SQRT2));
+export const geluGrad = (x: number) => 0.5 * (1 + erf(x / Math.SQRT2)) + (x * Math.exp(-0.5 * x * x)) / Math.sqrt(2 * Math.PI);
+export const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
-/** Gradients of sum(dy * y) w.r.t. u, k, kRev and D, by the same direct sums. */
-export function fftConvGradReference(cs: ConvCase, dy: Float64Array) {
-  const { B, C, H, L, u, k, kRev, D } = cs;
-  const du = new Float64Array(B * H * L);
-  const dk = new Float64Array(C * H * L);
-  const dkRev = new Float64Array(C * H * L);
-  const dD = new Float64Array(C * H);
-  for (let b = 0; b < B; b++)
-    for (let c = 0; c < C; c++)
-      for (let h = 0; h < H; h++) {
-        const uo = (b * H + h) * L;
-        const ko = (c * H + h) * L;
-        const yo = ((b * C + c) * H + h) * L;
-        for (let t = 0; t < L; t++) {
-          const g = dy[yo + t];
-          if (D) {
-            du[uo + t] += g * D[c * H + h];
-            dD[c * H + h] += g * u[uo + t];
-          }
-          for (let s = 0; s <= t; s++) {
-            du[uo + t - s] += g * k[ko + s];
-            dk[ko + s] += g * u[uo + t - s];
-          }
-          if (kRev)
-            for (let s = 1; t + s < L; s++) {
-              du[uo + t + s] += g * kRev[ko + s - 1];
-              dkRev[ko + s - 1] += g * u[uo + t + s];
-            }
-        }
-      }
-  return { du, dk, dkRev, dD };
+/** The sizes before, along and after `axis` of `shape`. */
+export function split(shape: number[], axis: number): [number, number, number] {
+  const prod = (s: number[]) => s.reduce((a, b) => a * b, 1);
+  return [prod(shape.slice(0, axis)), shape[axis], prod(shape.slice(axis + 1))];
 }

@@ -1,5 +1,8 @@
+// kernels.sgconv against a float64 reference, forward and backward; options; finite
+// differences; memory and threads; bad input; CUDA against the CPU backend.
 import * as lc from '../lib';
-import { BadInputCase, cudaSuite, directionalDerivative, dot, expectClose, expectMemoryFlat, expectSameAcrossThreads, fakeTensor, randomArray, relError, t, testBadInput } from './helpers';
+import { cudaCases, cudaSuite, forEachDevice } from './devices';
+import { BadInputCase, checkGradients, expectClose, expectMemoryFlat, expectSameAcrossThreads, fakeTensor, randomArray, relError, t, testBadInput } from './helpers';
 
 // float32 against float64: the only rounding is in the interpolation weights, the products and
 // the norm's sum, so the relative error stays near 1e-7.
@@ -213,20 +216,17 @@ describe('sgconv gradients against finite differences of the op itself', () => {
       const cs = makeCase(C, H, d, S, initScale, L, threeD, [2, 2, 2], 55 + d);
       const norm = sgconvReference(cs).norm;
       const normShape = threeD ? [C, H] : [H];
-      const w = randomArray(C * H * L, 8);
-      const f = (p: Float64Array[]) => lc.kernels.sgconv(p.map((x) => t(x, subShape(cs))), L, { initScale, multiplier: [2, 0.5, 1.5], norm: t(norm, normShape) }).kernel;
-      lc.tidy(() => {
-        const subs = cs.subs.map((x) => t(x, subShape(cs), { requiresGrad: true }));
-        lc.kernels.sgconv(subs, L, { initScale, multiplier: [2, 0.5, 1.5], norm: t(norm, normShape) }).kernel.backward(t(w, threeD ? [C, H, L] : [H, L]));
-        cs.subs.forEach((p, i) => {
-          const direction = randomArray(p.length, 200 + i);
-          // Linear in the sub-kernels once the norm is fixed: a unit step is exact.
-          const fd = directionalDerivative(f, cs.subs, i, direction, w, 1);
-          const analytic = dot(subs[i].grad!.toFloat32Array(), direction);
-          expect(Math.abs(fd - analytic) / Math.max(1, Math.abs(fd))).toBeLessThan(1e-4);
-        });
-        lc.dispose(subs.map((x) => x.grad));
+      const normT = t(norm, normShape);
+      checkGradients((subs) => lc.kernels.sgconv(subs, L, { initScale, multiplier: [2, 0.5, 1.5], norm: normT }).kernel, cs.subs, cs.subs.map(() => subShape(cs)), {
+        w: randomArray(C * H * L, 8),
+        // Linear in the sub-kernels once the norm is fixed: a unit step is exact.
+        h: 1,
+        tol: 1e-4,
+        relativeTo: 'numeric',
+        directions: 1,
+        direction: (i, _, n) => randomArray(n, 200 + i),
       });
+      normT.dispose();
     });
   }
 
@@ -322,16 +322,15 @@ describe('sgconv rejects bad input with a clear message', () => {
   testBadInput(cases);
 });
 
-const describeCuda = cudaSuite('sgconv');
-
-describeCuda('sgconv CUDA equals the CPU backend', () => {
-  for (const [C, threeD, d, S, initScale, L] of [
+cudaSuite('sgconv')('sgconv CUDA equals the CPU backend', () => {
+  const sizes: [number, boolean, number, number, number, number][] = [
     [1, false, 5, 1, 0, 3],
     [1, false, 5, 3, 1, 50],
     [3, true, 4, 4, 0, 100],
     [2, true, 64, 10, 0, 20000],
     [2, true, 1, 16, 0, 70000],
-  ] as [number, boolean, number, number, number, number][]) {
+  ];
+  for (const [C, threeD, d, S, initScale, L] of cudaCases(sizes, sizes.slice(0, 3))) {
     test(`C=${C} d=${d} S=${S} initScale=${initScale} L=${L}`, () => {
       const H = 3;
       const cs = makeCase(C, H, d, S, initScale, L, threeD, [2, 2, 2], 3);
@@ -346,11 +345,7 @@ describeCuda('sgconv CUDA equals the CPU backend', () => {
           lc.dispose(subs.map((w) => w.grad));
           return result;
         });
-      for (const withNorm of [false, true]) {
-        const gpu = run('cuda', withNorm);
-        const cpu = run('cpu', withNorm);
-        gpu.forEach((g, i) => expectClose(g, cpu[i], 1e-5));
-      }
+      for (const withNorm of [false, true]) forEachDevice((device) => run(device, withNorm), 1e-5);
     });
   }
 });

@@ -1,4 +1,7 @@
+// Tensors: creation, tidy/keep, memory, autograd basics, devices; bad input; moving between
+// devices and running out of device memory on CUDA.
 import * as lc from '../lib';
+import { cudaSuite, gpu, gpuOnlyTest } from './devices';
 
 describe('tensors', () => {
   test('round trip through the native buffer', () => {
@@ -121,5 +124,59 @@ describe('tensors', () => {
     if (info.cuda.available) return;
     expect(() => lc.zeros([2], { device: 'cuda' })).toThrow(/CUDA is not available/);
     lc.tidy(() => expect(lc.zeros([1], { device: 'auto' }).device).toBe('cpu'));
+  });
+});
+
+describe('tensor creation rejects bad input', () => {
+  test('data length must match the shape', () => {
+    expect(() => lc.tensor([1, 2, 3], [2, 2])).toThrow(RangeError);
+    expect(() => lc.tensor([1, 2, 3], [2, 2])).toThrow(/^data: expected 4 values \(shape \[2,2\]\), got 3/);
+  });
+  test('shape must be non-negative integers', () => {
+    expect(() => lc.zeros([2, -1])).toThrow(RangeError);
+    expect(() => lc.zeros([2, -1])).toThrow(/^shape\[1\]: expected an integer >= 0, got -1/);
+    expect(() => lc.zeros([1.5])).toThrow(TypeError);
+    expect(() => lc.zeros([1.5])).toThrow(/^shape\[0\]: expected an integer >= 0, got number 1.5/);
+    expect(() => lc.zeros(3 as never)).toThrow(/^shape: expected an array of non-negative integers, got number 3/);
+  });
+  test('unknown device', () => {
+    expect(() => lc.zeros([2], { device: 'tpu' as never })).toThrow(/options.device: expected 'cpu', 'cuda' or 'auto'/);
+  });
+  test('setNumThreads takes a positive integer', () => {
+    expect(() => lc.setNumThreads(0)).toThrow(RangeError);
+    expect(() => lc.setNumThreads(1.5)).toThrow(TypeError);
+  });
+  test('backward needs a gradient of the right shape', () => {
+    lc.tidy(() => {
+      const k = lc.randn([2, 4], { requiresGrad: true });
+      const y = lc.fftConv(lc.randn([1, 2, 4]), k);
+      expect(() => y.backward()).toThrow(/^grad: expected a Tensor of shape \[1,2,4\] \(only one-element tensors default to 1\), got undefined/);
+      expect(() => y.backward(lc.zeros([1, 2, 3]))).toThrow(/grad: expected shape \[1,2,4\]/);
+    });
+  });
+});
+
+cudaSuite('tensors')('tensors on CUDA', () => {
+  test('tensors move between devices', () => {
+    lc.tidy(() => {
+      const x = lc.tensor([1, 2, 3, 4], [2, 2]);
+      const g = x.to(gpu);
+      expect(g.device).toBe(gpu);
+      expect(Array.from(g.toFloat32Array())).toEqual([1, 2, 3, 4]);
+      expect(Array.from(g.to('cpu').toFloat32Array())).toEqual([1, 2, 3, 4]);
+      expect(Array.from(lc.zeros([3], { device: gpu }).toFloat32Array())).toEqual([0, 0, 0]);
+    });
+  });
+
+  gpuOnlyTest('out of memory is a catchable error', () => {
+    const huge = Math.ceil((lc.backendInfo().cuda.memoryBytes ?? 0) / 4 + 1e9);
+    let err: (Error & { code?: string }) | undefined;
+    try {
+      lc.zeros([huge], { device: 'cuda' });
+    } catch (e) {
+      err = e as Error;
+    }
+    expect(err?.code).toBe('ERR_LONGCONV_OUT_OF_MEMORY');
+    lc.tidy(() => expect(lc.zeros([4], { device: 'cuda' }).toFloat32Array().length).toBe(4));
   });
 });

@@ -153,30 +153,171 @@ export function dplrTransition(lambda: Float64Array, Ps: Float64Array[], dt: num
 }
 
 /**
+ * x ↦ dAᵀ·x for one feature on the conjugate-doubled state (float64, interleaved pairs):
+ * dAᵀ = (I + h·Aᵀ)(I − h·Aᵀ)⁻¹ with h = dt/2 and Aᵀ = diag(λ) − Σ_r conj(p_r)·p_rᵀ, the inverse
+ * applied by the Woodbury identity — O(N·R) per application instead of a dense O(N²).
+ */
+function transposedTransition(lambda: Float64Array, Ps: Float64Array[], dt: number): (x: Float64Array) => Float64Array {
+  const lam = conjugateDoubled(lambda);
+  const p = Ps.map(conjugateDoubled);
+  const n = lam.length / 2, R = p.length, h = dt / 2;
+  // d = 1/(1 − h·λ)
+  const d = new Float64Array(2 * n);
+  for (let i = 0; i < n; i++) {
+    const re = 1 - h * lam[2 * i], im = -h * lam[2 * i + 1], den = re * re + im * im;
+    [d[2 * i], d[2 * i + 1]] = [re / den, -im / den];
+  }
+  // Σ_i a_i·b_i·c_i (no conjugation) for interleaved vectors; c optional.
+  const dot = (a: Float64Array, b: Float64Array, c?: Float64Array): [number, number] => {
+    let re = 0, im = 0;
+    for (let i = 0; i < n; i++) {
+      let [br, bi] = [b[2 * i], b[2 * i + 1]];
+      if (c) [br, bi] = [br * c[2 * i] - bi * c[2 * i + 1], br * c[2 * i + 1] + bi * c[2 * i]];
+      re += a[2 * i] * br - a[2 * i + 1] * bi;
+      im += a[2 * i] * bi + a[2 * i + 1] * br;
+    }
+    return [re, im];
+  };
+  // G = I + h·Pᵀ·diag(d)·conj(P) (R×R), inverted in closed form (R <= 2).
+  const q = p.map((v) => v.map((x, i) => (i % 2 ? -x : x)));
+  const G = p.map((pr, r) => q.map((qs, s) => {
+    const [re, im] = dot(pr, qs, d);
+    return [h * re + (r === s ? 1 : 0), h * im];
+  }));
+  const cmulPair = (a: number[], b: number[]) => [a[0] * b[0] - a[1] * b[1], a[0] * b[1] + a[1] * b[0]];
+  const cinv = (a: number[]) => {
+    const den = a[0] * a[0] + a[1] * a[1];
+    return [a[0] / den, -a[1] / den];
+  };
+  let Ginv: number[][][];
+  if (R === 1) Ginv = [[cinv(G[0][0])]];
+  else {
+    const det = cmulPair(G[0][0], G[1][1]).map((v, i) => v - cmulPair(G[0][1], G[1][0])[i]);
+    const inv = cinv(det);
+    const neg = (a: number[]) => [-a[0], -a[1]];
+    Ginv = [[cmulPair(G[1][1], inv), cmulPair(neg(G[0][1]), inv)], [cmulPair(neg(G[1][0]), inv), cmulPair(G[0][0], inv)]];
+  }
+  return (x: Float64Array) => {
+    // z = d⊙x − d⊙Q·G⁻¹·(h·Pᵀ(d⊙x))
+    const z = new Float64Array(2 * n);
+    for (let i = 0; i < n; i++) {
+      z[2 * i] = d[2 * i] * x[2 * i] - d[2 * i + 1] * x[2 * i + 1];
+      z[2 * i + 1] = d[2 * i] * x[2 * i + 1] + d[2 * i + 1] * x[2 * i];
+    }
+    const t = p.map((pr) => dot(pr, z).map((v) => h * v));
+    for (let r = 0; r < R; r++) {
+      let [cr, ci] = [0, 0];
+      for (let s = 0; s < R; s++) {
+        const [gr, gi] = cmulPair(Ginv[r][s], t[s]);
+        cr += gr;
+        ci += gi;
+      }
+      const qr = q[r];
+      for (let i = 0; i < n; i++) {
+        // z_i −= d_i·q_i·c
+        const [ar, ai] = [d[2 * i] * qr[2 * i] - d[2 * i + 1] * qr[2 * i + 1], d[2 * i] * qr[2 * i + 1] + d[2 * i + 1] * qr[2 * i]];
+        z[2 * i] -= ar * cr - ai * ci;
+        z[2 * i + 1] -= ar * ci + ai * cr;
+      }
+    }
+    // y = z + h·(λ⊙z − Σ_r q_r·(p_rᵀz))
+    const y = new Float64Array(2 * n);
+    for (let i = 0; i < n; i++) {
+      y[2 * i] = z[2 * i] + h * (lam[2 * i] * z[2 * i] - lam[2 * i + 1] * z[2 * i + 1]);
+      y[2 * i + 1] = z[2 * i + 1] + h * (lam[2 * i] * z[2 * i + 1] + lam[2 * i + 1] * z[2 * i]);
+    }
+    for (let r = 0; r < R; r++) {
+      const [sr, si] = dot(p[r], z);
+      for (let i = 0; i < n; i++) {
+        y[2 * i] -= h * (q[r][2 * i] * sr - q[r][2 * i + 1] * si);
+        y[2 * i + 1] -= h * (q[r][2 * i] * si + q[r][2 * i + 1] * sr);
+      }
+    }
+    return y;
+  };
+}
+
+/**
+ * x ↦ (I − dA^L)ᵀ·x for one feature on the doubled state (2N entries), float64. Applies the
+ * structured step L times (O(L·N·R)) or forms dA^L densely by repeated squaring (O(N³·log L)),
+ * whichever costs fewer operations for this N, L and number of vectors.
+ */
+function ctOperator(lambda: Float64Array, Ps: Float64Array[], dt: number, L: number, vectors: number): (x: Float64Array) => Float64Array {
+  const n = lambda.length; // doubled state size
+  const stepped = vectors * L * n * (8 + 6 * Ps.length);
+  const squarings = Math.floor(Math.log2(L)), multiplies = L.toString(2).split('').filter((b) => b === '1').length;
+  const dense = (squarings + multiplies + 2) * n ** 3;
+  if (stepped <= dense) {
+    const step = transposedTransition(lambda, Ps, dt);
+    return (x) => {
+      let y = x;
+      for (let l = 0; l < L; l++) y = step(y);
+      return x.map((v, i) => v - y[i]);
+    };
+  }
+  const M = CMatrix.identity(n).plusScaled(dplrTransition(lambda, Ps, dt).pow(L).transpose(), -1);
+  return (x) => M.mulVec(x);
+}
+
+/**
  * C̃ = (I − dA^L)ᵀ C for each feature (S4 trains C̃ directly; this converts a C once, at init,
- * for kernels of length L). Computed on the host in float64 with dense matrices — an
- * initialisation step, never part of a training step.
+ * for kernels of length L). Computed on the host in float64 — an initialisation step, never
+ * part of a training step — by L structured steps of the DPLR transition or dense repeated
+ * squaring, whichever is cheaper (see ctOperator).
  * @param C [H, N, 2] or [C, H, N, 2]
  * @returns a new tensor of C's shape and device
  */
 export function setupCt(C: Tensor, params: DplrParams, L: number): Tensor {
-  const { H, N, R } = checkDplr(params, 'an object {Lambda, P, dt}', L, { name: 'C', tensor: C }, false);
+  checkDplr(params, 'an object {Lambda, P, dt}', L, { name: 'C', tensor: C }, false);
   const { Lambda } = params;
-  const lam = Lambda.toFloat32Array();
-  const Pd = params.P.toFloat32Array();
-  const dts = params.dt.toFloat32Array();
-  const Cd = C.toFloat32Array();
   const channels = C.shape.length === 4 ? C.shape[0] : 1;
-  const out = new Float32Array(Cd.length);
+  const out = convertCt(C.toFloat32Array(), hostDplr(Lambda, params.P, params.dt), channels, 0, L);
+  return tensor(out, C.shape, { device: C.device });
+}
+
+/** Host copies (float32) of a DPLR SSM's Λ [H,N,2], P [R,H,N,2] and dt [H], for {@link convertCt}. */
+export interface HostDplr {
+  /** Λ, [H, N, 2] row-major. */
+  Lambda: Float32Array;
+  /** P, [R, H, N, 2] row-major. */
+  P: Float32Array;
+  /** dt, [H]. */
+  dt: Float32Array;
+}
+
+function hostDplr(Lambda: Tensor, P: Tensor, dt: Tensor): HostDplr {
+  return { Lambda: Lambda.toFloat32Array(), P: P.toFloat32Array(), dt: dt.toFloat32Array() };
+}
+
+/**
+ * @internal
+ * Re-targets S4's C̃ ([channels, H, N, 2] on the host) from kernel length `fromL` to `toL`:
+ * C̃' = (I − dA^toL)ᵀ (I − dA^fromL)⁻ᵀ C̃, float64 per feature. fromL = 0 means C̃ holds a plain
+ * C (no C̃ set up yet, the reference's l_kernel = 0).
+ */
+export function convertCt(Ct: Float32Array, dplr: HostDplr, channels: number, fromL: number, toL: number): Float32Array {
+  const H = dplr.dt.length, N = dplr.Lambda.length / (2 * H), R = dplr.P.length / (2 * H * N);
+  const out = new Float32Array(Ct.length);
   for (let h = 0; h < H; h++) {
-    const Ps = Array.from({ length: R }, (_, r) => row(Pd, r * H + h, N));
-    const dAL = dplrTransition(row(lam, h, N), Ps, dts[h]).pow(L);
-    // (I − dA^L)ᵀ applied to the doubled C = [C, conj C]; C̃ keeps the first N entries.
-    const M = CMatrix.identity(2 * N).plusScaled(dAL.transpose(), -1);
+    const lambda = row(dplr.Lambda, h, N);
+    const Ps = Array.from({ length: R }, (_, r) => row(dplr.P, r * H + h, N));
+    const dt = dplr.dt[h];
+    const apply = ctOperator(lambda, Ps, dt, toL, channels);
+    const undo = fromL > 0 ? CMatrix.identity(2 * N).plusScaled(dplrTransition(lambda, Ps, dt).pow(fromL).transpose(), -1) : null;
     for (let c = 0; c < channels; c++) {
-      const ct = M.mulVec(conjugateDoubled(row(Cd, c * H + h, N)));
-      out.set(Float32Array.from(ct.subarray(0, 2 * N)), 2 * N * (c * H + h));
+      let x = conjugateDoubled(row(Ct, c * H + h, N));
+      if (undo) x = solveVector(undo, x);
+      out.set(Float32Array.from(apply(x).subarray(0, 2 * N)), 2 * N * (c * H + h));
     }
   }
-  return tensor(out, C.shape, { device: C.device });
+  return out;
+}
+
+/** Solves M·x = b for one complex vector b (interleaved). */
+function solveVector(M: CMatrix, b: Float64Array): Float64Array {
+  const n = M.n;
+  const rhs = new CMatrix(n);
+  for (let i = 0; i < n; i++) [rhs.data[2 * i * n], rhs.data[2 * i * n + 1]] = [b[2 * i], b[2 * i + 1]];
+  const x = M.solve(rhs);
+  return Float64Array.from({ length: 2 * n }, (_, k) => x.data[2 * Math.floor(k / 2) * n + (k % 2)]);
 }

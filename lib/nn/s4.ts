@@ -2,7 +2,7 @@
 // dropout → 1×1 convolution H → 2H → GLU, plus an O(N·H) recurrent step for streaming inference.
 import { CMatrix, conjugateDoubled } from '../conv_kernels/complex64';
 import { dplrTransition, s4 as s4Kernel, setupCt } from '../conv_kernels/s4';
-import { hippoLegS, logDt } from '../init';
+import { hippoLegS, logDt, MAX_HIPPO_STATE } from '../init';
 import { cmul, complex, real } from '../ops/complex';
 import { add, exp, mul, neg, scale, sub } from '../ops/elementwise';
 import { sum } from '../ops/reduce';
@@ -14,7 +14,7 @@ import { seedStream } from './module';
 
 /** Options of the {@link S4} layer (`lMax` is required). */
 export interface S4Options {
-  /** State size N (even; N/2 complex modes are kept), default 64. */
+  /** State size N (even, at most 4096; N/2 complex modes are kept), default 64. */
   dState?: number;
   /** Rank R of the low-rank part P (1 or 2), default 1. Rank 2 starts with P_2 = 0. */
   rank?: number;
@@ -73,7 +73,7 @@ export class S4 extends LongConvLayer {
 
   /**
    * @throws TypeError for a non-numeric size or option, an unknown option; RangeError for H < 1,
-   *   an odd or non-positive dState, rank ∉ {1,2}, channels < 1, lMax missing or < 1, a dropout
+   *   an odd or non-positive dState or one above 4096, rank ∉ {1,2}, channels < 1, lMax missing or < 1, a dropout
    *   outside [0,1), or bad dtMin/dtMax.
    */
   constructor(H: number, options: S4Options) {
@@ -81,6 +81,7 @@ export class S4 extends LongConvLayer {
     super(H, opts, 'limits the input');
     const dState = checkPositiveInt(opts.dState ?? 64, 'options.dState');
     if (dState % 2 !== 0) throw rangeError('options.dState', 'an even state size', String(dState));
+    if (dState > MAX_HIPPO_STATE) throw rangeError('options.dState', `an even state size <= ${MAX_HIPPO_STATE}`, String(dState));
     this.modes = dState / 2;
     this.rank = checkInteger(opts.rank ?? 1, 'options.rank', { min: 1, max: 2 });
     this.channels = checkPositiveInt(opts.channels ?? 1, 'options.channels');

@@ -117,9 +117,8 @@ __global__ void cauchy_backward_kernel(const float2* __restrict__ grad,
 
 }  // namespace
 
-void cauchy_forward_cuda(const float* v, const float* w, const float* z, int64_t R, int64_t Rw,
-                         int64_t N, int64_t L, bool conj, float* out) {
-  cuda_require();
+void cauchy_forward_cuda(const float* v, const float* w, const float* z, float* out, int64_t R,
+                         int64_t Rw, int64_t N, int64_t L, bool conj) {
   const dim3 grid(static_cast<unsigned>((L + kForwardThreads - 1) / kForwardThreads),
                   static_cast<unsigned>(std::min(R, kMaxGridRows)));
   (conj ? cauchy_forward_kernel<true> : cauchy_forward_kernel<false>)<<<grid, kForwardThreads>>>(
@@ -129,10 +128,9 @@ void cauchy_forward_cuda(const float* v, const float* w, const float* z, int64_t
 }
 
 void cauchy_backward_cuda(const float* grad, const float* v, const float* w, const float* z,
-                          int64_t R, int64_t Rw, int64_t N, int64_t L, bool conj, float* dv,
-                          float* dw) {
+                          float* dv, float* dw, int64_t R, int64_t Rw, int64_t N, int64_t L,
+                          bool conj) {
   if (!dv && !dw) return;
-  cuda_require();
   const ModalGrid layout = modal_grid(R, N, L);
   DeviceFloats part = device_floats(R * layout.chunks * N * 4);
   (conj ? cauchy_backward_kernel<true> : cauchy_backward_kernel<false>)<<<layout.grid(R),

@@ -25,6 +25,9 @@ struct CudaInfo {
 const CudaInfo& cuda_info();
 // Throws lc::Error with cuda_info().reason when CUDA is not available.
 void cuda_require();
+// CPU-only builds: throws lc::Error saying the addon was built without CUDA support (the
+// CUDA branch of every kernel's dispatch, native/dispatch.h).
+[[noreturn]] void cuda_unavailable();
 
 // Caching allocator: freed blocks are kept for reuse (no cudaMalloc/cudaFree per op).
 // cuda_alloc throws lc::OutOfMemory when the device is full even after the cache is released.

@@ -50,20 +50,19 @@ __global__ void sum_kernel(const float* in, float* out, Loop kept, Loop reduced,
 
 }  // namespace
 
-void binary_cuda(BinaryOp op, const float* a, const float* b, float* out, const Loop& loop, float alpha) {
+void binary_cuda(const float* a, const float* b, float* out, const Loop& loop, BinaryOp op,
+                 float alpha) {
   int64_t n = loop_numel(loop);
   if (n == 0) return;
-  cuda_require();
   with_op(op, [&](auto tag) {
     binary_kernel<decltype(tag)::value><<<grid_for(n), kBlock>>>(a, b, out, loop, n, alpha);
   });
   check_launch("binary");
 }
 
-void unary_cuda(UnaryOp op, const float* x, float* out, int64_t n, float s, float t) {
+void unary_cuda(const float* x, float* out, int64_t n, UnaryOp op, float s, float t) {
   int64_t elements = is_complex(op) ? n / 2 : n;
   if (elements == 0) return;
-  cuda_require();
   with_op(op, [&](auto tag) {
     unary_kernel<decltype(tag)::value><<<grid_for(elements), kBlock>>>(x, out, elements, s, t);
   });
@@ -73,7 +72,6 @@ void unary_cuda(UnaryOp op, const float* x, float* out, int64_t n, float s, floa
 void sum_to_cuda(const float* in, float* out, const Loop& kept, const Loop& reduced, float scale) {
   int64_t outputs = loop_numel(kept), inner = loop_numel(reduced);
   if (outputs == 0) return;
-  cuda_require();
   // Few outputs with long sums: split each into parts (pass 1 into scratch), then add the
   // parts of each output (pass 2, the same kernel over a contiguous [outputs, parts] block).
   constexpr int64_t kMinChunk = 4096, kTargetTasks = 8192;
@@ -102,7 +100,6 @@ void sum_to_cuda(const float* in, float* out, const Loop& kept, const Loop& redu
 void strided_copy_cuda(const float* in, float* out, const Loop& loop, int64_t in_offset, int64_t out_offset) {
   int64_t n = loop_numel(loop);
   if (n == 0) return;
-  cuda_require();
   copy_kernel<<<grid_for(n), kBlock>>>(in, out, loop, n, in_offset, out_offset);
   check_launch("strided_copy");
 }

@@ -145,15 +145,13 @@ int64_t fftconv_input_spectrum_floats_cuda(int64_t B, int64_t H, int64_t L) {
   return B * H * spectrum_row_floats(fftconv_size(L));
 }
 
-void fftconv_kernel_spectrum_cuda(const float* k, const float* kRev, const float* D, int64_t C,
-                                  int64_t H, int64_t L, float* Kf) {
-  cuda_require();
+void fftconv_kernel_spectrum_cuda(const float* k, const float* kRev, const float* D, float* Kf,
+                                  int64_t C, int64_t H, int64_t L) {
   spectra_of(k, kRev, D, C * H, L, fftconv_size(L), Kf);
 }
 
-void fftconv_forward_cuda(const float* u, const float* Kf, int64_t B, int64_t C, int64_t H,
-                          int64_t L, float* y, float* Uf) {
-  cuda_require();
+void fftconv_forward_cuda(const float* u, const float* Kf, float* y, float* Uf, int64_t B,
+                          int64_t C, int64_t H, int64_t L) {
   const int64_t n = fftconv_size(L);
   DeviceFloats uScratch(nullptr, cuda_free);
   if (!Uf) {
@@ -166,12 +164,10 @@ void fftconv_forward_cuda(const float* u, const float* Kf, int64_t B, int64_t C,
   product_to_signals<false>(Uf, Kf, shape, B * C * H, L, n, y, nullptr, nullptr);
 }
 
-void fftconv_backward_cuda(const float* dy, const float* Kf, const float* Uf, int64_t B,
-                           int64_t C, int64_t H, int64_t L, float* du, float* dk, float* dkRev,
-                           float* dD) {
+void fftconv_backward_cuda(const float* dy, const float* Kf, const float* Uf, float* du, float* dk,
+                           float* dkRev, float* dD, int64_t B, int64_t C, int64_t H, int64_t L) {
   const bool kernelGrad = dk || dkRev || dD;
   if (!du && !kernelGrad) return;
-  cuda_require();
   const int64_t n = fftconv_size(L);
   DeviceFloats dyf = device_floats(B * C * H * spectrum_row_floats(n));
   spectra_of(dy, nullptr, nullptr, B * C * H, L, n, dyf.get());

@@ -35,10 +35,8 @@ int cublas_int(int64_t v, const char* what) {
 
 }  // namespace
 
-void gemm_cuda(const GemmShape& shape, const float* A, const float* B, const float* bias,
-               float* C) {
-  cuda_require();
-  gemm_check(shape);
+void gemm_cuda(const float* A, const float* B, const float* bias, float* C,
+               const GemmShape& shape) {
   const GemmShape s = gemm_normalize(shape);
   const size_t outerDims = gemm_outer_dims(s);
   const GemmBatchDim strided = outerDims ? s.batch[outerDims - 1] : GemmBatchDim{1, 0, 0, 0};

@@ -102,7 +102,6 @@ void layernorm_forward_cuda(const float* x, const float* weight, const float* bi
                             int64_t outer, int64_t n, int64_t inner, float eps) {
   int64_t rows = outer * inner;
   if (rows == 0 || n == 0) return;
-  cuda_require();
   if (inner == 1) forward_kernel<kWarp><<<warp_grid(rows), kBlock>>>(x, weight, bias, y, mean, rstd, rows, n, inner, eps);
   else forward_kernel<1><<<grid_for(rows), kBlock>>>(x, weight, bias, y, mean, rstd, rows, n, inner, eps);
   check_launch("layernorm_forward");
@@ -112,7 +111,6 @@ void layernorm_backward_cuda(const float* x, const float* weight, const float* m
                              float* dx, float* dweight, float* dbias, int64_t outer, int64_t n, int64_t inner) {
   int64_t rows = outer * inner;
   if (rows == 0 || n == 0) return;
-  cuda_require();
   if (dx) {
     if (inner == 1) backward_dx_kernel<kWarp><<<warp_grid(rows), kBlock>>>(x, weight, mean, rstd, dy, dx, rows, n, inner);
     else backward_dx_kernel<1><<<grid_for(rows), kBlock>>>(x, weight, mean, rstd, dy, dx, rows, n, inner);

@@ -100,7 +100,6 @@ __global__ void mse_backward_kernel(const float* a, const float* b, const float*
 void cross_entropy_forward_cuda(const float* logits, const float* labels, float* loss, float* softmax, int64_t B,
                                 int64_t C) {
   if (B == 0 || C == 0) return;
-  cuda_require();
   DeviceFloats row_loss = device_floats(B);
   cross_entropy_rows_kernel<<<warp_grid(B), kBlock>>>(logits, labels, softmax, row_loss.get(), B, C);
   check_launch("cross_entropy_forward");
@@ -110,20 +109,17 @@ void cross_entropy_forward_cuda(const float* logits, const float* labels, float*
 void cross_entropy_backward_cuda(const float* softmax, const float* labels, const float* grad, float* dlogits,
                                  int64_t B, int64_t C) {
   if (B * C == 0) return;
-  cuda_require();
   cross_entropy_backward_kernel<<<grid_for(B * C), kBlock>>>(softmax, labels, grad, dlogits, B * C, B, C);
   check_launch("cross_entropy_backward");
 }
 
 void mse_forward_cuda(const float* a, const float* b, float* loss, int64_t n) {
   if (n == 0) return;
-  cuda_require();
   device_mean(SquaredDiff{a, b}, n, loss);
 }
 
 void mse_backward_cuda(const float* a, const float* b, const float* grad, float* da, float* db, int64_t n) {
   if (n == 0) return;
-  cuda_require();
   mse_backward_kernel<<<grid_for(n), kBlock>>>(a, b, grad, da, db, n);
   check_launch("mse_backward");
 }

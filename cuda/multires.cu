@@ -207,9 +207,8 @@ void launch_correlations(const float* lo, const float* dy, const float* g, int64
 }  // namespace
 
 void multires_forward_cuda(const float* x, const float* h0, const float* h1, const float* w,
-                           int64_t B, int64_t H, int64_t L, int64_t k, int64_t J, float* y,
-                           float* levels) {
-  cuda_require();
+                           float* y, float* levels, int64_t B, int64_t H, int64_t L, int64_t k,
+                           int64_t J) {
   const int64_t rows = B * H, n = rows * L;
   // Without `levels`, lo_1..lo_J ping-pong between two scratch arrays.
   DeviceFloats scratch(nullptr, cuda_free);
@@ -228,13 +227,11 @@ void multires_forward_cuda(const float* x, const float* h0, const float* h1, con
   launch_scale<true>(current, w, J, 0, H, L, n, y);
 }
 
-void multires_backward_cuda(const float* dy, const float* levels, const float* h0,
-                            const float* h1, const float* w, int64_t B, int64_t H, int64_t L,
-                            int64_t k, int64_t J, float* dx, float* dh0, float* dh1, float* dw) {
+void multires_backward_cuda(const float* dy, const float* levels, const float* h0, const float* h1,
+                            const float* w, float* dx, float* dh0, float* dh1, float* dw, int64_t B,
+                            int64_t H, int64_t L, int64_t k, int64_t J) {
   const bool want_kernel_grads = dh0 || dh1 || dw;
-  if (want_kernel_grads && !levels) throw Error("multires_backward_cuda: dh0, dh1 and dw need levels");
   if (!dx && !want_kernel_grads) return;
-  cuda_require();
   const int64_t rows = B * H, n = rows * L;
   // glo_m is needed for dx (m = 0) and for dh0 (m >= 1).
   const bool need_glo = dx || (dh0 && J > 0);

@@ -50,16 +50,15 @@ __global__ void partials_kernel(double* partial, int count) {
 
 }  // namespace
 
-void adamw_step_cuda(float* param, const float* grad, float* m, float* v, int64_t n, const AdamWHyper& h) {
+void adamw_step_cuda(const float* grad, float* param, float* m, float* v, int64_t n,
+                     const AdamWHyper& h) {
   if (n == 0) return;
-  cuda_require();
   adamw_kernel<<<grid_for(n), kBlock>>>(param, grad, m, v, n, adamw_coefficients(h));
   check_launch("adamw_step");
 }
 
 double sum_of_squares_cuda(const float* x, int64_t n) {
   if (n == 0) return 0;
-  cuda_require();
   const unsigned blocks = std::min<unsigned>(grid_for(n), kMaxPartials);
   std::unique_ptr<double, void (*)(void*)> partial(static_cast<double*>(cuda_alloc(blocks * sizeof(double))),
                                                    cuda_free);

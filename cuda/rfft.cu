@@ -92,16 +92,10 @@ __global__ void store_signals(const float* __restrict__ padded, int64_t rows, in
 
 #undef LC_FOR_EACH_ITEM
 
-void check_sizes(int64_t rows, int64_t in, int64_t n, int64_t out, const char* what) {
-  if (rows < 0 || in < 0 || n < 1 || out < 0) throw Error(std::string(what) + ": bad sizes");
-}
-
 }  // namespace
 
-void rfft_cuda(const float* x, int64_t rows, int64_t L, int64_t n, int64_t bins, bool adjoint,
-               float* out) {
-  cuda_require();
-  check_sizes(rows, L, n, bins, "rfft_cuda");
+void rfft_cuda(const float* x, float* out, int64_t rows, int64_t L, int64_t n, int64_t bins,
+               bool adjoint) {
   if (rows == 0 || bins == 0) return;
   const int64_t rowFloats = 2 * (n / 2 + 1);
   DeviceFloats padded = device_floats(rows * rowFloats);
@@ -112,10 +106,8 @@ void rfft_cuda(const float* x, int64_t rows, int64_t L, int64_t n, int64_t bins,
          std::min(bins, n / 2 + 1), adjoint, out);
 }
 
-void irfft_cuda(const float* X, int64_t rows, int64_t m, int64_t n, int64_t len, bool adjoint,
-                float* out) {
-  cuda_require();
-  check_sizes(rows, m, n, len, "irfft_cuda");
+void irfft_cuda(const float* X, float* out, int64_t rows, int64_t m, int64_t n, int64_t len,
+                bool adjoint) {
   if (rows == 0 || len == 0) return;
   const int64_t bins = n / 2 + 1, rowFloats = 2 * bins;
   // C2R overwrites its input, so it only ever sees this scratch copy.

@@ -23,10 +23,7 @@ struct PointerList {
 
 template <typename T>
 PointerList<T> pointer_list(T* const* pointers, int64_t S) {
-  if (S < 1 || S > kSgconvMaxSubKernels)
-    throw Error("sgconv: the number of sub-kernels must be in [1, " +
-                std::to_string(kSgconvMaxSubKernels) + "], got " + std::to_string(S));
-  PointerList<T> list{};
+  PointerList<T> list{};  // S <= kSgconvMaxSubKernels: a precondition (native/sgconv.h)
   for (int64_t i = 0; i < S; ++i) list.at[i] = pointers[i];
   return list;
 }
@@ -97,10 +94,9 @@ Geometry geometry(int64_t S, int64_t C, int64_t H, int64_t d, int64_t initScale,
 
 }  // namespace
 
-void sgconv_kernel_forward_cuda(const float* const* subKernels, int64_t S, int64_t C, int64_t H,
-                                int64_t d, int64_t initScale, const float* multiplier, int64_t L,
-                                bool computeNorm, float* norm, float* out) {
-  cuda_require();
+void sgconv_kernel_forward_cuda(const float* const* subKernels, const float* multiplier, float* out,
+                                float* norm, int64_t S, int64_t C, int64_t H, int64_t d,
+                                int64_t initScale, int64_t L, bool computeNorm) {
   const PointerList<const float> w = pointer_list(subKernels, S);
   const Geometry g = geometry(S, C, H, d, initScale, L);
   if (g.rows == 0 || L == 0) return;
@@ -113,9 +109,8 @@ void sgconv_kernel_forward_cuda(const float* const* subKernels, int64_t S, int64
 }
 
 void sgconv_kernel_backward_cuda(const float* dOut, const float* multiplier, const float* norm,
-                                 int64_t S, int64_t C, int64_t H, int64_t d, int64_t initScale,
-                                 int64_t L, float* const* dSubKernels) {
-  cuda_require();
+                                 float* const* dSubKernels, int64_t S, int64_t C, int64_t H,
+                                 int64_t d, int64_t initScale, int64_t L) {
   const PointerList<float> dw = pointer_list(dSubKernels, S);
   const Geometry g = geometry(S, C, H, d, initScale, L);
   if (g.rows == 0 || d == 0) return;

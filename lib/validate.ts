@@ -194,6 +194,19 @@ export function checkOneOf<T>(x: unknown, name: string, choices: readonly T[], f
   return x as T;
 }
 
+/** A file path: a non-empty string. */
+export function checkFilePath(x: unknown, name = 'path'): string {
+  if (typeof x !== 'string' || x === '') throw typeError(name, 'a file path (a non-empty string)', describe(x));
+  return x;
+}
+
+/** A string (empty included); undefined gives `fallback` when one is given. */
+export function checkString(x: unknown, name: string, fallback?: string): string {
+  if (x === undefined && fallback !== undefined) return fallback;
+  if (typeof x !== 'string') throw typeError(name, 'a string', describe(x));
+  return x;
+}
+
 /** A plain object (not null, not an array); `what` describes it ('an object {Lambda, P, dt}'). */
 export function checkObject(x: unknown, name: string, what = 'an object'): Record<string, unknown> {
   if (x === null || typeof x !== 'object' || Array.isArray(x)) throw typeError(name, what, describe(x));

@@ -100,7 +100,7 @@ LC_BINDING(binary) {  // (op, a, b, out, aShape, bShape, outShape, alpha); shape
   std::vector<Dim> dims;
   for (size_t d = 0; d < out_shape.size(); ++d) dims.push_back({out_shape[d], sa[d], sb[d]});
   float alpha = float(arg_number(info[7], "alpha"));
-  (dev == Device::CUDA ? binary_cuda : binary_cpu)(op, a, b, out, make_loop(dims), alpha);
+  binary(dev, a, b, out, make_loop(dims), op, alpha);
   return env.Undefined();
 }
 
@@ -114,7 +114,7 @@ LC_BINDING(unary) {  // (op, x, out, n, s, t); n floats
   const float* x = arg_buffer(info[1], "x", dev, n);
   float* out = arg_buffer(info[2], "out", dev, n);
   float s = float(arg_number(info[4], "s")), t = float(arg_number(info[5], "t"));
-  (dev == Device::CUDA ? unary_cuda : unary_cpu)(op, x, out, n, s, t);
+  unary(dev, x, out, n, op, s, t);
   return env.Undefined();
 }
 
@@ -132,7 +132,7 @@ LC_BINDING(sumTo) {  // (in, out, inShape, outShape, scale); outShape: inShape w
     else throw Error("sumTo: outShape must equal inShape or be 1 in each dim");
   }
   float scale = float(arg_number(info[4], "scale"));
-  (dev == Device::CUDA ? sum_to_cuda : sum_to_cpu)(in, out, make_loop(kept), make_loop(reduced), scale);
+  sum_to(dev, in, out, make_loop(kept), make_loop(reduced), scale);
   return env.Undefined();
 }
 
@@ -151,8 +151,7 @@ LC_BINDING(stridedCopy) {  // (in, out, shape, inStrides, inOffset, outStrides, 
   if (numel_of(shape) == 0) return env.Undefined();
   if (last_index(loop, 0, in_offset) >= in->numel || last_index(loop, 1, out_offset) >= out->numel)
     throw Error("stridedCopy: indices pass the end of a buffer");
-  (in->device == Device::CUDA ? strided_copy_cuda : strided_copy_cpu)(in->data, out->data, loop, in_offset,
-                                                                       out_offset);
+  strided_copy(in->device, in->data, out->data, loop, in_offset, out_offset);
   return env.Undefined();
 }
 

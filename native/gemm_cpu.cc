@@ -74,9 +74,7 @@ std::unique_ptr<float[]> work_buffer(int64_t floats) {
 
 }  // namespace
 
-void gemm_cpu(const GemmShape& shape, const float* A, const float* B, const float* bias,
-              float* C) {
-  gemm_check(shape);
+void gemm_cpu(const float* A, const float* B, const float* bias, float* C, const GemmShape& shape) {
   const GemmShape s = gemm_normalize(shape);
   const size_t outerDims = gemm_outer_dims(s);
   const int64_t outerCount = gemm_batch_count(s.batch, 0, outerDims);

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=build/native-test
 mkdir -p "$out"
-flags=(-std=c++17 -O2 -Wall -Wextra -Werror -pthread -Inative)
+flags=(-std=c++17 -O2 -Wall -Wextra -Werror -pthread -Inative -Icuda)
 g++ "${flags[@]}" -mavx2 -mfma -c native/fft_kernels_avx2.cc -o "$out/fft_kernels_avx2.o"
 g++ "${flags[@]}" test/native/fft_test.cc native/fft.cc native/fft_kernels_generic.cc \
   native/fftconv_cpu.cc native/thread_pool.cc "$out/fft_kernels_avx2.o" -o "$out/fft_test"

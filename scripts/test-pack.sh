@@ -39,7 +39,7 @@ for f in package/package.json package/README.md package/LICENSE \
          package/dist/index.js package/dist/index.d.ts package/dist/nn/index.d.ts \
          package/bin/longconv.js package/scripts/build-native.js \
          package/CMakeLists.txt package/binding.gyp package/native/binding.cc \
-         package/cuda/fftconv.cu package/cuda/fftconv_stub.cc package/cuda/library_search.cc; do
+         package/cuda/fftconv.cu package/cuda/cuda_backend_stub.cc package/cuda/library_search.cc; do
   grep -qxF "$f" "$work/files.txt" || fail "the tarball lacks $f"
 done
 if grep -q '^package/build/' "$work/files.txt"; then fail "the tarball contains build/ (it would shadow the prebuilt addon)"; fi

@@ -27,7 +27,8 @@ export interface MultiresConvOptions {
  * reference, whose depth is fixed by the maximum length too).
  *
  * Parameters (all group 'ssm'): `h0`, `h1` [H,k] ~ U(−1,1)·sqrt(2/(2k)) (fan-in scaled, the two
- * filters sharing the fan-in 2k), `w` [H,J+2] ~ U(−1,1)·sqrt(2/(J+2)) (each output mixes J+2
+ * filters sharing the fan-in 2k), `w` [H,J+2] ~ U(−1,1)·sqrt(2/(2(J+2))) (the reference's
+ * sqrt(2/(2m+2)) with m = J+1 memory levels; each output mixes J+2
  * levels).
  */
 export class MultiresConv extends LongConvLayer {
@@ -51,7 +52,7 @@ export class MultiresConv extends LongConvLayer {
     const filterBound = Math.sqrt(2 / (2 * k));
     this.registerParameter('h0', uniformTensor([H, k], filterBound, seeds()), 'ssm');
     this.registerParameter('h1', uniformTensor([H, k], filterBound, seeds()), 'ssm');
-    this.registerParameter('w', uniformTensor([H, this.depth + 2], Math.sqrt(2 / (this.depth + 2)), seeds()), 'ssm');
+    this.registerParameter('w', uniformTensor([H, this.depth + 2], Math.sqrt(2 / (2 * (this.depth + 2))), seeds()), 'ssm');
   }
 
   /** The depth-J tree over x zero-padded to lMax, cut back to L (no output linear follows). */

@@ -1,10 +1,10 @@
 // The SGConv layer (docs/MATH.md §3.3): the multiscale SGConv kernel → fftConv (+D, optionally
 // bidirectional) → GELU → dropout → Linear(channels·H → H) (or → 2H and GLU).
 import { sgconv } from '../conv_kernels/sgconv';
-import { randn, Tensor, zeros } from '../tensor';
-import { checkBoolean, checkNonNegativeInt, checkNumber, checkOptions, checkPositiveInt } from '../validate';
+import { randn, Tensor, tensor, zeros } from '../tensor';
+import { checkBoolean, checkNonNegativeInt, checkNumber, checkOptions, checkPositiveInt, typeError } from '../validate';
 import { convolveWithKernel, LongConvLayer } from './long_conv_layer';
-import { seedStream } from './module';
+import { Module, seedStream } from './module';
 
 /** Options of the {@link SGConv} layer (`lMax` is required). */
 export interface SGConvOptions {
@@ -14,8 +14,12 @@ export interface SGConvOptions {
   lMax: number;
   /** Kernels per feature, default 1; the output linear mixes channels·H features. */
   channels?: number;
-  /** The decay multiplier: sub-kernel i is scaled by decay^(S−1−i); default 2 (α = 1/2). */
-  decay?: number;
+  /**
+   * The decay multiplier: sub-kernel i of feature h is scaled by m_h^(S−1−i). A number (every
+   * feature; default 2, α = 1/2) or [min, max]: m_h evenly spaced from min to max over the H
+   * features, as the reference GConv's decay_min, decay_max.
+   */
+  decay?: number | [number, number];
   /** Sub-kernel i is upsampled by 2^(max(0,i−1)+initScale); default 0. */
   initScale?: number;
   /** Adds an anti-causal kernel (twice the sub-kernel rows). */
@@ -34,9 +38,10 @@ export interface SGConvOptions {
  * Parameters (C' = channels, twice that when bidirectional): `kernel_list.{i}` [C',H,kernelDim]
  * for i < S = max(1, 1 + ceil(log2(lMax/kernelDim)) − initScale) (group 'ssm', N(0,1) init),
  * `D` [channels,H] ('noDecay', N(0,1)), `output_linear.weight` [H (2H with glu), channels·H] and
- * `output_linear.bias` ('noDecay'), initialised as torch's Linear. Buffer `kernel_norm` [C',H]:
+ * `output_linear.bias` ('noDecay'), initialised as torch's Linear. Buffers: `kernel_norm` [C',H],
  * the per-row L2 norm of the untruncated kernel, computed at the first forward and then frozen
- * (it is part of the state dict; all zeros means "not computed yet").
+ * (all zeros means "not computed yet", also after loading such a state dict), and `multiplier`
+ * [H], the per-feature decay (from options.decay).
  *
  * Any L works: the kernel (of length kernelDim·2^(S−1+initScale) >= lMax) is truncated or
  * zero-padded to L.
@@ -48,8 +53,8 @@ export class SGConv extends LongConvLayer {
   declare readonly lMax: number;
   /** Kernels per feature. */
   readonly channels: number;
-  /** The decay multiplier (sub-kernel i is scaled by decay^(S−1−i)). */
-  readonly decay: number;
+  /** The decay multipliers' range [min, max] over the features (equal ends: one multiplier). */
+  readonly decay: [number, number];
   /** Upsampling offset: sub-kernel i is upsampled by 2^(max(0,i−1)+initScale). */
   readonly initScale: number;
   /** Whether the layer also has an anti-causal kernel. */
@@ -71,7 +76,11 @@ export class SGConv extends LongConvLayer {
     this.normFrozen = false;
     this.kernelDim = checkPositiveInt(opts.kernelDim ?? 64, 'options.kernelDim');
     this.channels = checkPositiveInt(opts.channels ?? 1, 'options.channels');
-    this.decay = checkNumber(opts.decay ?? 2, 'options.decay', { min: 0, minExclusive: true });
+    const decay = opts.decay ?? 2;
+    if (Array.isArray(decay) && decay.length !== 2) throw typeError('options.decay', 'a number or [min, max]', `an array of ${decay.length}`);
+    const ends = Array.isArray(decay) ? decay : [decay, decay];
+    const positive = { min: 0, minExclusive: true };
+    this.decay = ends.map((v, i) => checkNumber(v, ends === decay ? `options.decay[${i}]` : 'options.decay', positive)) as [number, number];
     this.initScale = checkNonNegativeInt(opts.initScale ?? 0, 'options.initScale');
     this.bidirectional = checkBoolean(opts.bidirectional, 'options.bidirectional', false);
     this.glu = checkBoolean(opts.glu, 'options.glu', false);
@@ -85,6 +94,20 @@ export class SGConv extends LongConvLayer {
     this.registerParameter('D', randn([this.channels, H], { seed: seeds() }), 'noDecay');
     this.registerOutputLinear('output_linear.', this.channels * H, this.glu ? 2 * H : H, false, this.glu, seeds);
     this.registerBuffer('kernel_norm', zeros([rows, H]));
+    // Per-feature multipliers (a buffer, as the reference's `multiplier`), linspace(min, max, H).
+    const [lo, hi] = this.decay;
+    this.registerBuffer('multiplier', tensor(Float32Array.from({ length: H }, (_, h) => (H === 1 ? lo : lo + ((hi - lo) * h) / (H - 1))), [H]));
+  }
+
+  /** Whether `kernel_norm` holds the norm (computed at the first forward, or loaded). */
+  get normInitialized(): boolean {
+    return !this.own('kernel_norm').toFloat32Array().every((v) => v === 0);
+  }
+
+  /** Loads as Module.loadStateDict; a loaded `kernel_norm` of zeros is computed at the next forward. */
+  override loadStateDict(...args: Parameters<Module['loadStateDict']>): void {
+    super.loadStateDict(...args);
+    this.normFrozen = false;
   }
 
   /**
@@ -93,8 +116,8 @@ export class SGConv extends LongConvLayer {
    */
   kernel(L: number): Tensor {
     const subKernels = Array.from({ length: this.numScales }, (_, i) => this.own(`kernel_list.${i}`));
-    const options = { multiplier: this.decay, initScale: this.initScale };
-    if (!this.normFrozen && this.own('kernel_norm').toFloat32Array().every((v) => v === 0)) {
+    const options = { multiplier: this.own('multiplier'), initScale: this.initScale };
+    if (!this.normFrozen && !this.normInitialized) {
       const { kernel, norm } = sgconv(subKernels, L, options);
       this.replaceTensor('kernel_norm', norm);
       this.normFrozen = true;

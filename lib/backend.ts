@@ -1,5 +1,5 @@
 // What the native backends can do here, and the CPU thread count.
-import { checkPositiveInt } from './errors';
+import { checkPositiveInt } from './validate';
 import { native } from './native';
 
 /** What {@link backendInfo} reports about the CPU and CUDA backends. */

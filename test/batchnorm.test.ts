@@ -120,11 +120,11 @@ describe('batchNorm bad input', () => {
   test.each([
     ['non-tensor x', () => lc.batchNorm([1] as never, null, null), TypeError, /x: expected a Tensor/],
     ['stats of the wrong size', () => lc.batchNorm(x(), lc.zeros([4]), lc.ones([4])), RangeError, /runningMean: expected shape \[3\] \(the channels of x \[2,3,4\] along axis 1\), got \[4\]/],
-    ['one statistic only', () => lc.batchNorm(x(), lc.zeros([3]), null), TypeError, /give both or neither/],
-    ['evaluation without statistics', () => lc.batchNorm(x(), null, null, null, null, { training: false }), RangeError, /needs runningMean and runningVar/],
-    ['one value per channel', () => lc.batchNorm(lc.zeros([1, 3]), null, null), RangeError, /more than one value per channel/],
+    ['one statistic only', () => lc.batchNorm(x(), lc.zeros([3]), null), TypeError, /runningMean, runningVar: expected both or neither, got runningMean only/],
+    ['evaluation without statistics', () => lc.batchNorm(x(), null, null, null, null, { training: false }), RangeError, /runningMean, runningVar: expected the running statistics for evaluation \(options\.training false\), got none/],
+    ['one value per channel', () => lc.batchNorm(lc.zeros([1, 3]), null, null), RangeError, /x: expected more than one value per channel for training, got shape \[1,3\]/],
     ['weight of the wrong size', () => lc.batchNorm(x(), null, null, lc.ones([2])), RangeError, /weight: expected shape \[3\]/],
-    ['bad momentum', () => lc.batchNorm(x(), null, null, null, null, { momentum: 2 }), RangeError, /momentum: expected a number in \[0, 1\]/],
+    ['bad momentum', () => lc.batchNorm(x(), null, null, null, null, { momentum: 2 }), RangeError, /options\.momentum: expected a finite number in \[0, 1\], got 2/],
     ['axis out of range', () => lc.batchNorm(x(), null, null, null, null, { axis: 3 }), RangeError, /axis/],
     ['unknown option', () => lc.batchNorm(x(), null, null, null, null, { moment: 0.1 } as never), TypeError, /moment/],
   ])('%s', (_name, fn, type, message) => expectBadInput(fn as () => lc.Tensor, type as ErrorConstructor, message as RegExp));

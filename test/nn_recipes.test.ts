@@ -33,8 +33,8 @@ describe('BatchNorm module', () => {
     lc.tidy(() => bn.loadStateDict({ weight: lc.tensor([1.5, -0.5, 2, 1], [4]), bias: lc.tensor([0.1, 0.2, -0.3, 0], [4]) }, { strict: false }));
     const x = lc.randn([3, 4, 6], { seed: 3 });
     for (const [name, err] of Object.entries(parameterGradErrors(bn, () => bn.forward(x), 5, 1e-2))) expect([name, err < 1e-2]).toEqual([name, true]);
-    expectBadInput(() => bn.forward(lc.zeros([2, 5, 3])), RangeError, /BatchNorm x/);
-    expectBadInput(() => new lc.nn.BatchNorm(4, { momentum: 3 }), RangeError, /options.momentum: expected a number in \[0, 1\]/);
+    expectBadInput(() => bn.forward(lc.zeros([2, 5, 3])), RangeError, /x: expected size 4 along axis 1 \(size\), got shape \[2,5,3\]/);
+    expectBadInput(() => new lc.nn.BatchNorm(4, { momentum: 3 }), RangeError, /options\.momentum: expected a finite number in \[0, 1\], got 3/);
     x.dispose();
     bn.dispose();
   });
@@ -80,7 +80,7 @@ describe('RetrievalHead (two towers: MLP([a, b, a − b, a·b]))', () => {
     checkGradients(([x, y]) => head.forward(x, y), [a, b], [[B, D], [B, D]], { h: 1e-3 });
     const at = t(a, [B, D]), bt = t(b, [B, D]);
     for (const [name, err] of Object.entries(parameterGradErrors(head, () => head.forward(at, bt), 7, 1e-2))) expect([name, err < 1e-2]).toEqual([name, true]);
-    expectBadInput(() => head.forward(at, lc.zeros([B, D + 1])), RangeError, /RetrievalHead b: expected shape \[5,3\]/);
+    expectBadInput(() => head.forward(at, lc.zeros([B, D + 1])), RangeError, /b: expected shape \[5,3\] \(the shape of a\), got \[5,4\]/);
     lc.dispose([at, bt]);
     head.dispose();
   });
@@ -98,7 +98,7 @@ describe('RetrievalHead (two towers: MLP([a, b, a − b, a·b]))', () => {
     expect(after.slice(0, 2)).toEqual(base.slice(0, 2));
     expect(after.slice(4, 6)).toEqual(base.slice(4, 6));
     expect(after.slice(2, 4)).not.toEqual(base.slice(2, 4));
-    expectBadInput(() => model.forward(lc.zeros([5, 7])), RangeError, /head 'retrieval' takes pairs .* odd count 5/);
+    expectBadInput(() => model.forward(lc.zeros([5, 7])), RangeError, /x: expected an even count of sequences for head 'retrieval' .*got odd count 5/);
     model.dispose();
   });
 });
@@ -158,4 +158,72 @@ test('MultiresConv independentSkipInit: the skip column ~ U(−1, 1), the rest a
   expect(Math.max(...skip.map(Math.abs))).toBeGreaterThan(Math.sqrt(2 / (2 * J2))); // not the scaled bound
   plain.dispose();
   indep.dispose();
+});
+
+describe('MultiresConv bidirectional: an anti-causal tree on the reversed sequence', () => {
+  const H = 3, L = 11;
+  test('the output is GELU(tree(x) + flip(tree_rev(flip(x)))); parameter names; gradients', () => {
+    const layer = new lc.nn.MultiresConv(H, { lMax: 16, kernelSize: 3, bidirectional: true, seed: 5 });
+    expect(layer.namedParameters().map(([n]) => n)).toEqual(['h0', 'h1', 'w', 'h0_rev', 'h1_rev', 'w_rev']);
+    const p = layer.stateDict();
+    const x = lc.randn([2, H, L], { seed: 6 });
+    lc.tidy(() => {
+      // The layer pads to lMax = 16 and cuts back: so does this composition of tested ops.
+      const tree = (u: lc.Tensor, s: string) => lc.narrow(lc.multiresConv(lc.pad(u, 2, 0, 16 - L), p[`h0${s}`], p[`h1${s}`], p[`w${s}`], { depth: layer.depth }), 2, 0, L);
+      const expected = lc.gelu(lc.add(tree(x, ''), lc.flip(tree(lc.flip(x, 2), '_rev'), 2)));
+      expectClose(layer.forward(x).toFloat32Array(), expected.toFloat32Array(), 1e-6);
+    });
+    for (const [name, err] of Object.entries(parameterGradErrors(layer, () => layer.forward(x), 3, 1e-2))) expect([name, err < 1e-2]).toEqual([name, true]);
+    x.dispose();
+    layer.dispose();
+  });
+
+  test('a change at the last position reaches every output (causal: only the last)', () => {
+    const outputs = (bidirectional: boolean) => {
+      const layer = new lc.nn.MultiresConv(H, { lMax: L, bidirectional, seed: 7 });
+      const x = randomArray(H * L, 8);
+      const y0 = lc.tidy(() => layer.forward(t(x, [1, H, L])).toFloat32Array());
+      x[L - 1] += 1; // channel 0, last position
+      const y1 = lc.tidy(() => layer.forward(t(x, [1, H, L])).toFloat32Array());
+      layer.dispose();
+      return Array.from({ length: L }, (_, l) => y1[l] !== y0[l]);
+    };
+    expect(outputs(false)).toEqual([...new Array(L - 1).fill(false), true]);
+    expect(outputs(true).every(Boolean)).toBe(true);
+  });
+});
+
+test('tied dropout inside the layers: MultiresConv keeps or drops whole (example, channel) rows', () => {
+  const layer = new lc.nn.MultiresConv(8, { lMax: 16, dropout: 0.5, tiedDropout: true, seed: 9 });
+  const x = lc.randn([4, 8, 16], { seed: 10 });
+  lc.seed(3);
+  const y = lc.tidy(() => layer.forward(x).toFloat32Array());
+  layer.eval();
+  const full = lc.tidy(() => layer.forward(x).toFloat32Array());
+  for (let r = 0; r < 32; r++) {
+    const row = Array.from(y.subarray(r * 16, (r + 1) * 16));
+    const kept = Array.from(full.subarray(r * 16, (r + 1) * 16), (v) => Math.fround(2 * v));
+    expect(row.every((v) => v === 0) || row.every((v, i) => Math.abs(v - kept[i]) <= 1e-6 * Math.abs(kept[i]))).toBe(true);
+  }
+  expect(() => new lc.nn.S4D(4, { tiedDropout: 'yes' as never })).toThrow(/options\.tiedDropout: expected a boolean/);
+  x.dispose();
+  layer.dispose();
+});
+
+test('the dropout op with tied: one mask value per row along the last axis, reproducible by seed', () => {
+  lc.tidy(() => {
+    const x = lc.randn([3, 5, 7], { seed: 1, requiresGrad: true });
+    const y = lc.dropout(x, 0.3, { seed: 11, tied: true });
+    const again = lc.dropout(x, 0.3, { seed: 11, tied: true }).toFloat32Array();
+    expect(Array.from(y.toFloat32Array())).toEqual(Array.from(again));
+    const xv = x.toFloat32Array(), yv = y.toFloat32Array();
+    for (let r = 0; r < 15; r++) {
+      const ratios = new Set(Array.from({ length: 7 }, (_, i) => Math.round((yv[r * 7 + i] / xv[r * 7 + i]) * 1e4)));
+      expect(ratios.size).toBe(1);
+      expect([0, Math.round(1e4 / 0.7)]).toContain([...ratios][0]);
+    }
+    y.backward(lc.ones([3, 5, 7]));
+    expect(Array.from(x.grad!.toFloat32Array(), (g, i) => Math.fround(g * xv[i]))).toEqual(Array.from(yv));
+    x.grad!.dispose();
+  });
 });

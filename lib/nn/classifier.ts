@@ -1,15 +1,15 @@
-// SequenceClassifier (SPEC §2): encoder (Linear or Embedding) -> nLayers residual blocks of a
-// long-convolution layer -> pooling over L -> Linear head, as the S4 repository's example model;
-// or, for pairs of sequences (LRA Retrieval), the two-tower head on both pooled sequences.
-import { checkPositiveInt, checkShape, checkTensor, describe, fmtShape } from '../errors';
-import { checkOptions } from '../ops/options';
+// SequenceClassifier (docs/MATH.md §3.5): encoder (Linear or Embedding) -> nLayers residual
+// blocks of a long-convolution layer -> pooling over L -> Linear head, as the S4 repository's
+// example model; or, for pairs of sequences (LRA Retrieval), the two-tower head on both pooled
+// sequences.
+import { mul, sub } from '../ops/elementwise';
+import { maskedMeanPool } from '../ops/nn';
 import { concat, narrow, reshape, transpose } from '../ops/shape';
 import { Tensor, tensor, tidy } from '../tensor';
+import { checkBoolean, checkObject, checkOneOf, checkOptions, checkPositiveInt, checkShape, checkTensor, fmtShape, rangeError, typeError } from '../validate';
 import { ResidualBlock, SequenceLayer } from './block';
-import { maskedMeanPool } from '../ops/nn';
-import { checkInput, Layer, seedStream } from './layer_utils';
 import { BatchNorm, Embedding, GELU, LayerNorm, Linear } from './layers';
-import { mul, sub } from '../ops/elementwise';
+import { checkModuleInput, Module, seedStream } from './module';
 import { MultiresConv } from './multires';
 import { S4 } from './s4';
 import { S4D } from './s4d';
@@ -46,7 +46,7 @@ export interface SequenceClassifierOptions {
   norm?: 'layer' | 'batch';
   /** Normalise the last block's output once more (the S4 repository's pre-norm models do). Default false. */
   finalNorm?: boolean;
-  /** Share each dropout mask of the blocks along L. Default false. */
+  /** Share each dropout mask of the blocks and their layers along L (the S4 repository's tie_dropout). Default false. */
   tiedDropout?: boolean;
   /**
    * 'linear' (default): a Linear head on the pooled sequence. 'retrieval': each example is a
@@ -69,7 +69,7 @@ const optionNames = ['dInput', 'nTokens', 'dModel', 'nLayers', 'layer', 'nClasse
  * features a, b [B, D] -> Linear(4D -> D) -> GELU -> Linear(D -> nClasses) on [a, b, a − b, a·b].
  * Parameters `classifier.0.*` and `classifier.2.*`, initialised as torch's Linear.
  */
-export class RetrievalHead extends Layer {
+export class RetrievalHead extends Module {
   private readonly hidden: Linear;
   private readonly gelu = new GELU();
   private readonly out: Linear;
@@ -90,22 +90,18 @@ export class RetrievalHead extends Layer {
 
   /** a, b [B, D] -> logits [B, nClasses]. @throws RangeError for shapes other than [B, dModel] each. */
   forward(a: Tensor, b: Tensor): Tensor {
-    checkInput(a, 'RetrievalHead a', [2], 1, this.dModel, 'dModel');
-    checkShape(checkTensor(b, 'RetrievalHead b', Tensor), 'RetrievalHead b', a.shape, 'the shape of a');
+    checkModuleInput(a, this, { layout: 'B,D', width: { axis: 1, size: this.dModel, what: 'dModel' } }, 'a');
+    checkShape(checkModuleInput(b, this, { layout: 'B,D' }, 'b'), 'b', a.shape, 'the shape of a');
     return tidy(() => this.out.forward(this.gelu.forward(this.hidden.forward(concat([a, b, sub(a, b), mul(a, b)], 1)))));
   }
 }
 
+const layerClasses = { s4d: S4D, s4: S4, sgconv: SGConv, multires: MultiresConv } as const;
+
 function makeLayer(spec: LayerSpec, H: number, defaults: Record<string, unknown>): SequenceLayer {
   const { type, ...own } = spec;
-  const options: unknown = { ...defaults, ...own }; // each layer validates its own options
-  switch (type) {
-    case 's4d': return new S4D(H, options as ConstructorParameters<typeof S4D>[1]);
-    case 's4': return new S4(H, options as ConstructorParameters<typeof S4>[1]);
-    case 'sgconv': return new SGConv(H, options as ConstructorParameters<typeof SGConv>[1]);
-    case 'multires': return new MultiresConv(H, options as ConstructorParameters<typeof MultiresConv>[1]);
-    default: throw new TypeError(`options.layer.type: expected 's4d', 's4', 'sgconv' or 'multires', got ${describe(type)}`);
-  }
+  const Layer = layerClasses[checkOneOf(type, 'options.layer.type', Object.keys(layerClasses) as (keyof typeof layerClasses)[])];
+  return new Layer(H, { ...defaults, ...own } as never); // each layer validates its own options
 }
 
 /**
@@ -115,7 +111,7 @@ function makeLayer(spec: LayerSpec, H: number, defaults: Record<string, unknown>
  * `layers.{i}.mixing.*` for MultiresConv blocks), `norm.*` (finalNorm), `decoder.*`
  * (`decoder.classifier.{0,2}.*` for the retrieval head).
  */
-export class SequenceClassifier extends Layer {
+export class SequenceClassifier extends Module {
   /** Channels H of the blocks. */
   readonly dModel: number;
   /** Number of classes. */
@@ -137,20 +133,18 @@ export class SequenceClassifier extends Layer {
     super();
     const opts = checkOptions<SequenceClassifierOptions>(options, 'SequenceClassifier options', optionNames);
     if ((opts.dInput === undefined) === (opts.nTokens === undefined)) {
-      throw new TypeError('SequenceClassifier options: give exactly one of dInput (real-valued inputs) and nTokens (token ids)');
+      const given = opts.dInput === undefined ? 'neither' : 'both';
+      throw typeError('SequenceClassifier options', 'exactly one of dInput (real-valued inputs) and nTokens (token ids)', given);
     }
     this.dModel = checkPositiveInt(opts.dModel, 'options.dModel');
     const nLayers = checkPositiveInt(opts.nLayers, 'options.nLayers');
     this.nClasses = checkPositiveInt(opts.nClasses, 'options.nClasses');
-    this.pool = opts.pool ?? 'mean';
-    if (!['mean', 'last', 'none'].includes(this.pool)) throw new TypeError(`options.pool: expected 'mean', 'last' or 'none', got ${describe(this.pool)}`);
-    const norm = opts.norm ?? 'layer';
-    if (norm !== 'layer' && norm !== 'batch') throw new TypeError(`options.norm: expected 'layer' or 'batch', got ${describe(norm)}`);
-    this.head = opts.head ?? 'linear';
-    if (this.head !== 'linear' && this.head !== 'retrieval') throw new TypeError(`options.head: expected 'linear' or 'retrieval', got ${describe(this.head)}`);
-    if (this.head === 'retrieval' && this.pool === 'none') throw new TypeError("options.head: 'retrieval' needs pooled sequences (pool 'mean' or 'last', not 'none')");
-    const spec = opts.layer;
-    if (spec === null || typeof spec !== 'object') throw new TypeError(`options.layer: expected an object {type, ...layer options}, got ${describe(spec)}`);
+    this.pool = checkOneOf(opts.pool, 'options.pool', ['mean', 'last', 'none'] as const, 'mean');
+    const spec = checkObject(opts.layer, 'options.layer', 'an object {type, ...layer options}') as LayerSpec;
+    const prenorm = checkBoolean(opts.prenorm, 'options.prenorm', false);
+    const norm = checkOneOf(opts.norm, 'options.norm', ['layer', 'batch'] as const, 'layer');
+    this.head = checkOneOf(opts.head, 'options.head', ['linear', 'retrieval'] as const, 'linear');
+    if (this.head === 'retrieval' && this.pool === 'none') throw typeError('options.head', "pooled sequences for 'retrieval' (pool 'mean' or 'last')", "pool 'none'");
     const seeds = seedStream(opts.seed);
 
     if (opts.dInput !== undefined) {
@@ -160,17 +154,19 @@ export class SequenceClassifier extends Layer {
       this.nTokens = checkPositiveInt(opts.nTokens, 'options.nTokens');
       this.encoder = this.registerModule('encoder', new Embedding(this.nTokens, this.dModel, { seed: seeds() }));
     }
+    const tiedDropout = checkBoolean(opts.tiedDropout, 'options.tiedDropout', false);
     const layerDefaults: Record<string, unknown> = { dropout: opts.dropout ?? 0 };
+    if (tiedDropout) layerDefaults.tiedDropout = true;
     if (opts.lMax !== undefined) layerDefaults.lMax = checkPositiveInt(opts.lMax, 'options.lMax');
     for (let i = 0; i < nLayers; i++) {
       const layer = makeLayer(spec, this.dModel, { ...layerDefaults, seed: seeds() });
       this.blocks.push(this.registerModule(`layers.${i}`, new ResidualBlock(layer, {
         dModel: this.dModel,
-        prenorm: opts.prenorm ?? false,
+        prenorm,
         dropout: opts.dropout ?? 0,
         mixing: layer instanceof MultiresConv ? 'glu' : 'none',
         norm,
-        tiedDropout: opts.tiedDropout ?? false,
+        tiedDropout,
         seed: seeds(),
       })));
     }
@@ -190,12 +186,12 @@ export class SequenceClassifier extends Layer {
    *   number of sequences.
    */
   forward(x: Tensor, mask?: Tensor): Tensor {
-    const input = checkTensor(x, 'SequenceClassifier x', Tensor);
-    if (this.dInput !== undefined) checkInput(input, 'SequenceClassifier x', [3], 2, this.dInput, 'dInput');
-    else if (input.shape.length !== 2) throw new RangeError(`SequenceClassifier x: expected token ids of rank 2 [B, L], got shape ${fmtShape(input.shape)}`);
+    const input = this.dInput !== undefined
+      ? checkModuleInput(x, this, { layout: 'B,L,dInput', width: { axis: 2, size: this.dInput, what: 'dInput' } })
+      : checkModuleInput(x, this, { layout: 'B,L' });
     const [B, L] = input.shape;
-    if (this.head === 'retrieval' && B % 2 !== 0) throw new RangeError(`SequenceClassifier x: head 'retrieval' takes pairs (the first sequences, then the second), got an odd count ${B} (shape ${fmtShape(input.shape)})`);
-    if (mask !== undefined) checkShape(checkTensor(mask, 'SequenceClassifier mask', Tensor), 'SequenceClassifier mask', [B, L], `[B, L] of x ${fmtShape(input.shape)}`);
+    if (this.head === 'retrieval' && B % 2 !== 0) throw rangeError('x', "an even count of sequences for head 'retrieval' (the first of each pair, then the second)", `odd count ${B} (shape ${fmtShape(input.shape)})`);
+    if (mask !== undefined) checkShape(checkTensor(mask, 'mask'), 'mask', [B, L], `[B,L] of x ${fmtShape(input.shape)}`);
     const last = this.pool === 'last' && mask ? lastPositions(mask) : null; // checked before any work
     return tidy(() => {
       let h = transpose(this.encoder.forward(input), 1, 2); // [B, dModel, L]
@@ -220,7 +216,7 @@ function lastPositions(mask: Tensor): Float32Array {
   for (let b = 0; b < B; b++) {
     let t = L - 1;
     while (t >= 0 && valid[b * L + t] === 0) t--;
-    if (t < 0) throw new RangeError(`SequenceClassifier mask: row ${b} has no valid position (pool 'last')`);
+    if (t < 0) throw rangeError(`mask[${b}]`, "at least one valid position (pool 'last')", 'none');
     last[b * L + t] = 1;
   }
   return last;

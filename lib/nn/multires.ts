@@ -1,21 +1,26 @@
-// The MultiresConv layer (SPEC §2): the fading-tree multiresolution convolution → GELU → dropout.
-import { checkPositiveInt } from '../errors';
-import { gelu } from '../ops/activations';
+// The MultiresConv layer (docs/MATH.md §3.4): the fading-tree multiresolution convolution →
+// GELU → dropout (the 1×1 convolution and GLU after it are the residual block's mixing).
+import { add } from '../ops/elementwise';
+import { flip } from '../ops/flip';
 import { multiresConv, multiresDepth } from '../ops/multires';
-import { dropout } from '../ops/nn';
-import { checkOptions } from '../ops/options';
 import { narrow, pad } from '../ops/shape';
-import { Tensor, tensor, tidy } from '../tensor';
-import { checkFlag, checkLayerInput, checkProbability, checkSeed, drawSeed, Layer, uniformTensor } from './layer_utils';
+import { Tensor, tensor } from '../tensor';
+import { checkBoolean, checkInteger, checkOptions } from '../validate';
+import { LongConvLayer } from './long_conv_layer';
+import { seedStream, uniformTensor } from './module';
 
 /** Options of the {@link MultiresConv} layer (`lMax` is required). */
-export interface MultiresConvLayerOptions {
+export interface MultiresConvOptions {
   /** Taps k of the shared filters h0, h1 (>= 2), default 2. */
   kernelSize?: number;
   /** The longest sequence: the tree depth J = multiresDepth(lMax, k) covers it. Required. */
   lMax: number;
   /** Dropout probability after the GELU, default 0. */
   dropout?: number;
+  /** Share the dropout mask along L (one value per example and channel; the S4 repository's tie_dropout). Default false. */
+  tiedDropout?: boolean;
+  /** Add an anti-causal tree (its own filters, run on the reversed sequence). Default false. */
+  bidirectional?: boolean;
   /** Initialise the skip weight w[:, J+1] by U(−1, 1), independent of the tree size (the reference's --indep_res_init). Default false. */
   independentSkipInit?: boolean;
   /** Seed for a reproducible initialisation (otherwise the global generator, see lc.seed). */
@@ -32,62 +37,56 @@ export interface MultiresConvLayerOptions {
  * Parameters (all group 'ssm'): `h0`, `h1` [H,k] ~ U(−1,1)·sqrt(2/(2k)) (fan-in scaled, the two
  * filters sharing the fan-in 2k), `w` [H,J+2] ~ U(−1,1)·sqrt(2/(2(J+2))) (the reference's
  * sqrt(2/(2m+2)) with m = J+1 memory levels; each output mixes J+2 levels; with
- * independentSkipInit the skip column w[:, J+1] ~ U(−1,1)).
+ * independentSkipInit the skip column w[:, J+1] ~ U(−1,1)). Bidirectional layers add the
+ * anti-causal tree's `h0_rev`, `h1_rev`, `w_rev` (initialised alike): its output at t mixes
+ * x[t], x[t+1], …, computed as flip(tree(flip(x))), and adds to the causal tree's.
  */
-export class MultiresConv extends Layer {
-  /** The feature count H of the input and output [B, H, L]. */
-  readonly H: number;
+export class MultiresConv extends LongConvLayer {
   /** Taps k of the filters h0, h1. */
   readonly kernelSize: number;
   /** The longest sequence the tree covers; longer inputs are rejected. */
-  readonly lMax: number;
+  declare readonly lMax: number;
   /** Tree depth J. */
   readonly depth: number;
-  /** Dropout probability after the GELU (training mode only). */
-  readonly dropoutP: number;
+  /** Whether an anti-causal tree adds to the causal one. */
+  readonly bidirectional: boolean;
 
   /**
    * @throws TypeError for a non-numeric size or option, an unknown option, a missing lMax;
    *   RangeError for H < 1, kernelSize < 2, lMax < 1 or a dropout outside [0,1).
    */
-  constructor(H: number, options: MultiresConvLayerOptions) {
-    super();
-    const opts = checkOptions<MultiresConvLayerOptions>(options, 'MultiresConv options', ['kernelSize', 'lMax', 'dropout', 'independentSkipInit', 'seed']);
-    this.H = checkPositiveInt(H, 'H');
-    if (opts.lMax === undefined) throw new TypeError('options.lMax: required (it sets the tree depth)');
-    this.lMax = checkPositiveInt(opts.lMax, 'options.lMax');
-    this.kernelSize = checkPositiveInt(opts.kernelSize ?? 2, 'options.kernelSize');
-    if (this.kernelSize < 2) throw new RangeError(`options.kernelSize: expected an integer >= 2, got ${this.kernelSize}`);
-    this.dropoutP = checkProbability(opts.dropout ?? 0, 'options.dropout');
-    const seed = checkSeed(opts.seed);
-    const k = this.kernelSize;
+  constructor(H: number, options: MultiresConvOptions) {
+    const opts = checkOptions<MultiresConvOptions>(options, 'MultiresConv options', ['kernelSize', 'lMax', 'dropout', 'tiedDropout', 'bidirectional', 'independentSkipInit', 'seed']);
+    super(H, opts, 'limits the input');
+    const k = (this.kernelSize = checkInteger(opts.kernelSize ?? 2, 'options.kernelSize', { min: 2 }));
+    this.bidirectional = checkBoolean(opts.bidirectional, 'options.bidirectional', false);
+    const independentSkip = checkBoolean(opts.independentSkipInit, 'options.independentSkipInit', false);
+    const seeds = seedStream(opts.seed);
     this.depth = multiresDepth(this.lMax, k);
     const filterBound = Math.sqrt(2 / (2 * k));
-    this.registerParameter('h0', uniformTensor([H, k], filterBound, drawSeed(seed, 0)), 'ssm');
-    this.registerParameter('h1', uniformTensor([H, k], filterBound, drawSeed(seed, 1)), 'ssm');
-    const w = uniformTensor([H, this.depth + 2], Math.sqrt(2 / (2 * (this.depth + 2))), drawSeed(seed, 2));
-    if (checkFlag(opts.independentSkipInit, 'options.independentSkipInit', false)) {
-      const values = w.toFloat32Array(), skip = uniformTensor([H], 1, drawSeed(seed, 3)).toFloat32Array();
-      skip.forEach((v, h) => (values[h * (this.depth + 2) + this.depth + 1] = v));
-      w.dispose();
-      this.registerParameter('w', tensor(values, [H, this.depth + 2]), 'ssm');
-    } else this.registerParameter('w', w, 'ssm');
+    for (const suffix of this.bidirectional ? ['', '_rev'] : ['']) {
+      this.registerParameter(`h0${suffix}`, uniformTensor([H, k], filterBound, seeds()), 'ssm');
+      this.registerParameter(`h1${suffix}`, uniformTensor([H, k], filterBound, seeds()), 'ssm');
+      const J2 = this.depth + 2;
+      const w = uniformTensor([H, J2], Math.sqrt(2 / (2 * J2)), seeds());
+      if (!independentSkip) this.registerParameter(`w${suffix}`, w, 'ssm');
+      else {
+        const values = w.toFloat32Array();
+        uniformTensor([H], 1, seeds()).toFloat32Array().forEach((v, h) => (values[h * J2 + J2 - 1] = v));
+        w.dispose();
+        this.registerParameter(`w${suffix}`, tensor(values, [H, J2]), 'ssm');
+      }
+    }
   }
 
-  /**
-   * x [B,H,L] → [B,H,L].
-   * @throws TypeError for a non-tensor or disposed input; RangeError for a rank other than 3, a
-   *   width other than H, an empty dimension, or L > lMax.
-   */
-  forward(x: Tensor): Tensor {
-    const [, , L] = checkLayerInput(x, this.H, this.device, 'MultiresConv layer');
-    if (L > this.lMax) throw new RangeError(`x: sequence length L = ${L} exceeds lMax = ${this.lMax} of this MultiresConv layer (the tree depth covers lMax)`);
-    return tidy(() => {
-      const padded = L < this.lMax ? pad(x, 2, 0, this.lMax - L) : x;
-      let y = multiresConv(padded, this.own('h0'), this.own('h1'), this.own('w'), { depth: this.depth });
-      if (L < this.lMax) y = narrow(y, 2, 0, L);
-      y = gelu(y);
-      return this.dropoutP > 0 && this.training ? dropout(y, this.dropoutP, { training: true }) : y;
-    });
+  /** The depth-J tree over x zero-padded to lMax, cut back to L (no output linear follows); plus the anti-causal tree. */
+  protected override convolve(x: Tensor, L: number): Tensor {
+    const tree = (u: Tensor, suffix: string) => {
+      const padded = L < this.lMax ? pad(u, 2, 0, this.lMax - L) : u;
+      const y = multiresConv(padded, this.own(`h0${suffix}`), this.own(`h1${suffix}`), this.own(`w${suffix}`), { depth: this.depth });
+      return L < this.lMax ? narrow(y, 2, 0, L) : y;
+    };
+    const causal = tree(x, '');
+    return this.bidirectional ? add(causal, flip(tree(flip(x, 2), '_rev'), 2)) : causal;
   }
 }

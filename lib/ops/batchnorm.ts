@@ -2,17 +2,15 @@
 // of each channel over every other axis are layerNorm's statistics of the channel-major copy
 // [C, N], so the normalisation and its backward run in one native layerNorm call.
 import { noGrad } from '../autograd';
-import { checkSameDevice, checkShape, checkTensor, describe, fmtShape } from '../errors';
 import { native } from '../native';
 import { full, Tensor, tidy } from '../tensor';
+import { checkAxis, checkBoolean, checkNumber, checkOptionalTensor, checkOptions, checkSameDevice, checkShape, checkTensor, fmtShape, rangeError, typeError } from '../validate';
 import { add, addScalar, div, mul, scale, sqrt, square, sub } from './elementwise';
-import { normalizeAxis } from './kernels';
 import { normalizeMiddle } from './layernorm';
-import { checkOptions } from './options';
 import { permute, reshape } from './shape';
 
-/** Options of {@link batchNorm}. */
-export interface BatchNormOptions {
+/** Options of {@link batchNorm} (the module `nn.BatchNorm` has its own, {@link nn.BatchNormOptions}). */
+export interface BatchNormOpOptions {
   /** The channel axis (default 1: the C of [B, C, L]). */
   axis?: number;
   /** Normalise with the batch's statistics and update the running ones (true), or with the running ones (false). Default true. */
@@ -37,25 +35,22 @@ export interface BatchNormOptions {
  *   out of range, statistics or affine parameters of the wrong shape, evaluation without
  *   running statistics, training with one value per channel, or momentum outside [0, 1].
  */
-export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, weight?: Tensor | null, bias?: Tensor | null, options?: BatchNormOptions): Tensor {
-  checkTensor(x, 'x', Tensor);
-  const opts = checkOptions<BatchNormOptions>(options, 'batchNorm options', ['axis', 'training', 'momentum', 'eps']);
-  const axis = normalizeAxis(opts.axis ?? 1, x.shape.length, 'axis');
-  const training = opts.training ?? true;
-  if (typeof training !== 'boolean') throw new TypeError(`training: expected a boolean, got ${describe(training)}`);
-  const momentum = opts.momentum ?? 0.1;
-  const eps = opts.eps ?? 1e-5;
-  if (typeof momentum !== 'number' || !(momentum >= 0 && momentum <= 1)) throw new RangeError(`momentum: expected a number in [0, 1], got ${describe(momentum)}`);
-  if (typeof eps !== 'number' || !(eps >= 0) || !Number.isFinite(eps)) throw new RangeError(`eps: expected a finite number >= 0, got ${describe(eps)}`);
+export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, weight?: Tensor | null, bias?: Tensor | null, options?: BatchNormOpOptions): Tensor {
+  checkTensor(x, 'x');
+  const opts = checkOptions<BatchNormOpOptions>(options, 'options', ['axis', 'training', 'momentum', 'eps']);
+  const axis = checkAxis(opts.axis ?? 1, x.shape.length, 'options.axis');
+  const training = checkBoolean(opts.training, 'options.training', true);
+  const momentum = checkNumber(opts.momentum ?? 0.1, 'options.momentum', { min: 0, max: 1 });
+  const eps = checkNumber(opts.eps ?? 1e-5, 'options.eps', { min: 0 });
   const C = x.shape[axis];
   const what = `the channels of x ${fmtShape(x.shape)} along axis ${axis}`;
   const named: [string, Tensor | null][] = [['runningMean', runningMean], ['runningVar', runningVar], ['weight', weight ?? null], ['bias', bias ?? null]];
-  for (const [name, p] of named) if (p != null) checkShape(checkTensor(p, name, Tensor), name, [C], what);
-  checkSameDevice([['x', x], ...named.map(([n, p]) => [n, p ?? undefined] as [string, Tensor | undefined])]);
-  if ((runningMean == null) !== (runningVar == null)) throw new TypeError('runningMean, runningVar: give both or neither');
-  if (!training && runningMean == null) throw new RangeError('batchNorm: evaluation (training false) needs runningMean and runningVar');
+  for (const [name, p] of named) if (checkOptionalTensor(p, name)) checkShape(p!, name, [C], what);
+  checkSameDevice([['x', x], ...named]);
+  if ((runningMean == null) !== (runningVar == null)) throw typeError('runningMean, runningVar', 'both or neither', runningMean == null ? 'runningVar only' : 'runningMean only');
+  if (!training && runningMean == null) throw rangeError('runningMean, runningVar', 'the running statistics for evaluation (options.training false)', 'none');
   const N = x.size / C;
-  if (training && N < 2) throw new RangeError(`x: training needs more than one value per channel, got shape ${fmtShape(x.shape)}`);
+  if (training && N < 2) throw rangeError('x', 'more than one value per channel for training', `shape ${fmtShape(x.shape)}`);
 
   // [C] -> broadcastable along `axis`.
   const perChannel = (t: Tensor) => reshape(t, x.shape.map((d, i) => (i === axis ? C : 1)));

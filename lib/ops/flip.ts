@@ -1,9 +1,8 @@
 // Reversal along one axis, composed from differentiable ops: the axis is moved to the front and
 // its rows gathered in reverse order by the embedding lookup (whose backward is the reverse
 // gather), so no kernel of its own is needed.
-import { checkTensor } from '../errors';
 import { Tensor, tensor, tidy } from '../tensor';
-import { normalizeAxis } from './kernels';
+import { checkAxis, checkTensor } from '../validate';
 import { embedding } from './nn';
 import { permute, reshape } from './shape';
 
@@ -12,8 +11,8 @@ import { permute, reshape } from './shape';
  * @throws TypeError for a non-tensor or disposed x; RangeError for an axis out of range.
  */
 export function flip(x: Tensor, axis: number): Tensor {
-  checkTensor(x, 'x', Tensor);
-  const ax = normalizeAxis(axis, x.shape.length, 'axis');
+  checkTensor(x, 'x');
+  const ax = checkAxis(axis, x.shape.length, 'axis');
   const n = x.shape[ax];
   if (n <= 1 || x.size === 0) return tidy(() => reshape(x, x.shape)); // nothing to reverse (a new handle, as every op returns)
   const order = [ax, ...x.shape.map((_, i) => i).filter((i) => i !== ax)];

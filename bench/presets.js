@@ -61,7 +61,7 @@ function measure(preset, { reps, budget }) {
   microStep(); // warm-up (kernels' caches, first allocations)
   const times = Array.from({ length: reps }, () => ms(microStep));
   const update = ms(() => {
-    lc.optim.clipGradNorm(model, 1.0);
+    if (config.gradientClip > 0) lc.optim.clipGradNorm(model, config.gradientClip);
     optimizer.step();
     optimizer.zeroGrad();
   });

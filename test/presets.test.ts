@@ -11,13 +11,17 @@ const source = fs.readFileSync(path.join(__dirname, '..', 'lib', 'cli', 'presets
 // The keys of PresetValues and of the layers' options that presets set.
 const VALUE_KEYS = new Set([
   'epochs', 'batch', 'devices', 'layers', 'dModel', 'dropout', 'tiedDropout', 'prenorm', 'norm', 'pool', 'lr', 'weightDecay', 'ssmLr', 'dtLr',
-  'normWeightDecay', 'warmupSteps', 'totalSteps', 'warmupEpochs', 'seed', 'maxLength',
+  'normWeightDecay', 'warmupSteps', 'totalSteps', 'warmupEpochs', 'gradientClip', 'seed', 'maxLength',
   'dState', 'dtMin', 'dtMax', 'bidirectional', 'init', 'kernelDim', 'decay', 'initScale', 'glu', 'lMax', 'kernelSize', 'independentSkipInit',
 ]);
 // How a config's words read as preset values.
 const WORDS: Record<string, unknown> = { pool: 'mean', last: 'last', batch: 'batch', layer: 'layer', 'diag-lin': 'lin', glu: true, null: 'main', true: true, false: false };
 
-function configValue(word: string): unknown {
+// Per preset key, words that read otherwise: Lightning's gradient_clip_val null or 0.0 both mean no clipping (0).
+const KEY_WORDS: Record<string, Record<string, unknown>> = { gradientClip: { null: 0 } };
+
+function configValue(word: string, key: string): unknown {
+  if (KEY_WORDS[key] && word in KEY_WORDS[key]) return KEY_WORDS[key][word];
   if (word in WORDS) return WORDS[word];
   const n = Number(word);
   if (word.trim() !== '' && Number.isFinite(n)) return n;
@@ -42,7 +46,7 @@ describe('every preset value equals the config value cited next to it', () => {
       const citations = comment!.replace(/^\S+\.(yaml|py|sh)\s+/, '').split(/,\s+(?=[\w.-]+: )/).map((c) => {
         const cm = /^([\w.-]+): (.+)$/.exec(c.trim());
         if (!cm) throw new Error(`unreadable citation '${c}' for ${key}`);
-        return configValue(cm[2]);
+        return configValue(cm[2], key);
       });
       if (Array.isArray(value)) expect(value).toEqual(citations);
       else {
@@ -61,7 +65,9 @@ describe('each preset gives its run settings; explicit flags override it', () =>
       expect(c).toMatchObject({
         task: preset.task, model: preset.model, preset: preset.name, epochs: v.epochs, batch: v.batch * (v.devices ?? 1), layers: v.layers, dModel: v.dModel,
         dropout: v.dropout, tiedDropout: v.tiedDropout, prenorm: v.prenorm, norm: v.norm, pool: v.pool, lr: v.lr, weightDecay: v.weightDecay, seed: v.seed,
+        gradientClip: v.gradientClip,
       });
+      expect(preset.differences.length).toBeGreaterThan(0); // every recipe says what differs here
       expect(c.layer).toMatchObject({ type: preset.model, ...v.layer });
       expect(c.ssmLr).toBe(v.ssmLr === 'main' ? v.lr : v.ssmLr);
       expect(c.ssmWeightDecay).toBe(v.ssmLr === 'main' ? v.weightDecay : 0);
@@ -88,4 +94,20 @@ test('presets cover every file task for S4, S4D and SGConv, and MultiresConv\'s 
   const expected = [...['s4', 's4d', 'sgconv'].flatMap((m) => lra.map((t) => `${m}-${t}`)), 's4-scifar', 's4d-scifar', 'multires-scifar', 'multires-lra-listops'].sort();
   expect(names).toEqual(expected);
   for (const p of PRESETS) expect(p.source).toMatch(/^(state-spaces\/s4@e757cef|ctlllll\/SGConv@0c2b3ab \(branch preview\)|thjashin\/multires-conv@828089f) \S+/);
+});
+
+test("S4's lr.dt: null reaches the optimizer: dt at the main lr without decay, A at the SSM lr", () => {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const { buildModel, makeOptimizer } = require('../lib/cli/train');
+  const config = runConfig({ preset: 's4d-lra-listops', dataDir: '/d', device: 'cpu', json: false, dModel: 4, layers: 1 });
+  const task = { name: 'lra-listops', L: 16, inputs: 'tokens', dInput: 18, nClasses: 10, targets: 'sequence', pairs: false };
+  const { model } = buildModel(config, task, 'cpu');
+  const optimizer = makeOptimizer(config, model);
+  expect(optimizer.hyperparameters('layers.0.layer.kernel.log_dt', 'ssm')).toEqual({ lr: 0.01, weightDecay: 0 });
+  expect(optimizer.hyperparameters('layers.0.layer.kernel.log_A_real', 'ssm')).toEqual({ lr: 0.001, weightDecay: 0 });
+  expect(optimizer.hyperparameters('encoder.weight', 'default')).toEqual({ lr: 0.01, weightDecay: 0.05 });
+  const plain = runConfig({ preset: 's4d-lra-image', dataDir: '/d', device: 'cpu', json: false });
+  expect(plain.dtLr).toBeUndefined();
+  optimizer.dispose();
+  model.dispose();
 });

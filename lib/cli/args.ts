@@ -32,6 +32,7 @@ export interface TrainArgs {
   ssmLr?: number;
   weightDecay?: number;
   dropout?: number;
+  gradientClip?: number;
   norm?: 'layer' | 'batch';
   prenorm?: boolean;
   bidirectional?: boolean;
@@ -51,7 +52,7 @@ const trainFlags = {
   task: { type: 'string' }, model: { type: 'string' }, preset: { type: 'string' }, 'data-dir': { type: 'string' },
   device: { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' }, accumulate: { type: 'string' },
   'd-model': { type: 'string' }, layers: { type: 'string' }, 'd-state': { type: 'string' }, lr: { type: 'string' },
-  'ssm-lr': { type: 'string' }, 'weight-decay': { type: 'string' }, dropout: { type: 'string' }, norm: { type: 'string' },
+  'ssm-lr': { type: 'string' }, 'weight-decay': { type: 'string' }, dropout: { type: 'string' }, 'grad-clip': { type: 'string' }, norm: { type: 'string' },
   prenorm: { type: 'string' }, bidirectional: { type: 'string' }, seed: { type: 'string' },
   'train-limit': { type: 'string' }, 'val-limit': { type: 'string' }, 'test-limit': { type: 'string' },
   'val-fraction': { type: 'string' }, length: { type: 'string' }, 'checkpoint-every': { type: 'string' },
@@ -119,6 +120,7 @@ export function parseTrainArgs(argv: string[]): TrainArgs {
     ssmLr: number(v['ssm-lr'], 'ssm-lr', { min: 0 }),
     weightDecay: number(v['weight-decay'], 'weight-decay', { min: 0 }),
     dropout: number(v.dropout, 'dropout', { min: 0, max: 0.99 }),
+    gradientClip: number(v['grad-clip'], 'grad-clip', { min: 0 }),
     norm: v.norm === undefined ? undefined : choice(v.norm, 'norm', ['layer', 'batch'] as const),
     prenorm: onOff(v.prenorm, 'prenorm'),
     bidirectional: onOff(v.bidirectional, 'bidirectional'),

@@ -90,6 +90,8 @@ export function trainStep(opts: {
   source: Source;
   indices: Int32Array;
   accumulate: number;
+  /** Clip the gradients' global norm at this value (0: no clipping). */
+  gradientClip: number;
   device: lc.Device;
   seedFor: (micro: number) => number;
   totals: StepTotals;
@@ -113,7 +115,7 @@ export function trainStep(opts: {
     });
   });
   totals.examples += opts.indices.length;
-  lc.optim.clipGradNorm(opts.model, 1.0);
+  if (opts.gradientClip > 0) lc.optim.clipGradNorm(opts.model, opts.gradientClip);
   opts.optimizer.step();
   opts.optimizer.zeroGrad();
 }

@@ -39,6 +39,8 @@ export interface RunConfig {
   dropout: number;
   /** One dropout mask per (example, channel), shared along the sequence. */
   tiedDropout: boolean;
+  /** Clip the gradients' global norm at this value; 0: no clipping. */
+  gradientClip: number;
   seed: number;
   trainLimit?: number;
   valLimit?: number;
@@ -114,6 +116,7 @@ export function runConfig(args: TrainArgs): RunConfig {
     normWeightDecay: v?.normWeightDecay === 'main' ? weightDecay : 0,
     dropout: args.dropout ?? v?.dropout ?? m.dropout,
     tiedDropout: v?.tiedDropout ?? false,
+    gradientClip: args.gradientClip ?? v?.gradientClip ?? 1,
     seed: args.seed ?? v?.seed ?? 0,
     trainLimit: args.trainLimit,
     valLimit: args.valLimit,
@@ -186,5 +189,5 @@ export function loadTask(config: Pick<RunConfig, 'task' | 'dataDir' | 'length' |
 
 /** Fills the settings an older config.json lacks with their values at the time. */
 export function withDefaults(config: Partial<RunConfig> & Pick<RunConfig, 'task' | 'model'>): RunConfig {
-  return { accumulate: 1, checkpointEvery: 0, ssmWeightDecay: 0, normWeightDecay: 0, tiedDropout: false, norm: 'layer', pool: 'mean', ...config } as RunConfig;
+  return { accumulate: 1, checkpointEvery: 0, ssmWeightDecay: 0, normWeightDecay: 0, tiedDropout: false, gradientClip: 1, norm: 'layer', pool: 'mean', ...config } as RunConfig;
 }

@@ -49,6 +49,8 @@ export function makeOptimizer(config: RunConfig, model: lc.nn.Module): lc.optim.
     lr: config.lr,
     weightDecay: config.weightDecay,
     groups: { ssm: { lr: config.ssmLr, weightDecay: config.ssmWeightDecay }, noDecay: { weightDecay: config.normWeightDecay } },
+    // S4's lr.dt: null — dt trains at the main lr, without weight decay.
+    overrides: config.dtLr === undefined ? [] : [{ match: /(^|\.)kernel\.log_dt$/, lr: config.dtLr, weightDecay: 0 }],
   });
 }
 
@@ -122,6 +124,7 @@ export function train(args: TrainArgs, emit: Emit): Record<string, unknown> {
         source: task.train,
         indices: order.subarray(s * config.batch, Math.min(task.train.size, (s + 1) * config.batch)),
         accumulate: config.accumulate,
+        gradientClip: config.gradientClip,
         // Dropout masks depend only on (seed, step, micro-batch): a resumed run repeats them.
         seedFor: (micro) => config.seed * 1000003 + step + micro * 0x9e3779b1,
       });

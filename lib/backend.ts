@@ -31,6 +31,8 @@ export interface BackendInfo {
     cublasPath?: string;
     /** Why cuBLAS cannot be used, when it cannot. */
     cublasReason?: string;
+    /** The device memory's peak bandwidth in bytes/s (2 × memory clock × bus width), when the device reports them. */
+    peakBandwidthBytesPerSecond?: number;
   };
 }
 

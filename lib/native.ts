@@ -35,6 +35,7 @@ export interface NativeBinding {
       cublasAvailable?: boolean;
       cublasPath?: string;
       cublasReason?: string;
+      peakBandwidthBytesPerSecond?: number;
     };
   };
   memoryStats(): {

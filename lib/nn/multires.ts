@@ -28,7 +28,8 @@ export interface MultiresConvLayerOptions {
  * reference, whose depth is fixed by the maximum length too).
  *
  * Parameters (all group 'ssm'): `h0`, `h1` [H,k] ~ U(−1,1)·sqrt(2/(2k)) (fan-in scaled, the two
- * filters sharing the fan-in 2k), `w` [H,J+2] ~ U(−1,1)·sqrt(2/(J+2)) (each output mixes J+2
+ * filters sharing the fan-in 2k), `w` [H,J+2] ~ U(−1,1)·sqrt(2/(2(J+2))) (the reference's
+ * sqrt(2/(2m+2)) with m = J+1 memory levels; each output mixes J+2
  * levels).
  */
 export class MultiresConv extends Layer {
@@ -62,7 +63,7 @@ export class MultiresConv extends Layer {
     const filterBound = Math.sqrt(2 / (2 * k));
     this.registerParameter('h0', uniformTensor([H, k], filterBound, drawSeed(seed, 0)), 'ssm');
     this.registerParameter('h1', uniformTensor([H, k], filterBound, drawSeed(seed, 1)), 'ssm');
-    this.registerParameter('w', uniformTensor([H, this.depth + 2], Math.sqrt(2 / (this.depth + 2)), drawSeed(seed, 2)), 'ssm');
+    this.registerParameter('w', uniformTensor([H, this.depth + 2], Math.sqrt(2 / (2 * (this.depth + 2))), drawSeed(seed, 2)), 'ssm');
   }
 
   /**

@@ -9,7 +9,8 @@ import { linear } from '../ops/linear';
 import { dropout } from '../ops/nn';
 import { checkOptions } from '../ops/options';
 import { narrow, reshape } from '../ops/shape';
-import { randn, Tensor, tidy, zeros } from '../tensor';
+import { randn, Tensor, tensor, tidy, zeros } from '../tensor';
+import { Module } from './module';
 import { checkFlag, checkLayerInput, checkProbability, checkSeed, drawSeed, Layer, uniformTensor } from './layer_utils';
 
 /** Options of the {@link SGConv} layer (`lMax` is required). */
@@ -20,8 +21,12 @@ export interface SGConvOptions {
   lMax: number;
   /** Kernels per feature, default 1; the output linear mixes channels·H features. */
   channels?: number;
-  /** The decay multiplier: sub-kernel i is scaled by decay^(S−1−i); default 2 (α = 1/2). */
-  decay?: number;
+  /**
+   * The decay multiplier: sub-kernel i of feature h is scaled by m_h^(S−1−i). A number (every
+   * feature; default 2, α = 1/2) or [min, max]: m_h evenly spaced from min to max over the H
+   * features, as the reference GConv's decay_min, decay_max.
+   */
+  decay?: number | [number, number];
   /** Sub-kernel i is upsampled by 2^(max(0,i−1)+initScale); default 0. */
   initScale?: number;
   /** Adds an anti-causal kernel (twice the sub-kernel rows). */
@@ -40,9 +45,10 @@ export interface SGConvOptions {
  * Parameters (C' = channels, twice that when bidirectional): `kernel_list.{i}` [C',H,kernelDim]
  * for i < S = max(1, 1 + ceil(log2(lMax/kernelDim)) − initScale) (group 'ssm', N(0,1) init),
  * `D` [channels,H] ('noDecay', N(0,1)), `output_linear.weight` [H (2H with glu), channels·H] and
- * `output_linear.bias` ('noDecay'), initialised as torch's Linear. Buffer `kernel_norm` [C',H]:
+ * `output_linear.bias` ('noDecay'), initialised as torch's Linear. Buffers: `kernel_norm` [C',H],
  * the per-row L2 norm of the untruncated kernel, computed at the first forward and then frozen
- * (it is part of the state dict; all zeros means "not computed yet").
+ * (all zeros means "not computed yet", also after loading such a state dict), and `multiplier`
+ * [H], the per-feature decay (from options.decay).
  *
  * Any L works: the kernel (of length kernelDim·2^(S−1+initScale) >= lMax) is truncated or
  * zero-padded to L.
@@ -56,8 +62,8 @@ export class SGConv extends Layer {
   readonly lMax: number;
   /** Kernels per feature. */
   readonly channels: number;
-  /** The decay multiplier (sub-kernel i is scaled by decay^(S−1−i)). */
-  readonly decay: number;
+  /** The decay multipliers' range [min, max] over the features (equal ends: one multiplier). */
+  readonly decay: [number, number];
   /** Upsampling offset: sub-kernel i is upsampled by 2^(max(0,i−1)+initScale). */
   readonly initScale: number;
   /** Whether the layer also has an anti-causal kernel (no step mode then). */
@@ -84,9 +90,13 @@ export class SGConv extends Layer {
     this.kernelDim = checkPositiveInt(opts.kernelDim ?? 64, 'options.kernelDim');
     this.channels = checkPositiveInt(opts.channels ?? 1, 'options.channels');
     const decay = opts.decay ?? 2;
-    if (typeof decay !== 'number') throw new TypeError(`options.decay: expected a number, got ${describe(decay)}`);
-    if (!(decay > 0) || !Number.isFinite(decay)) throw new RangeError(`options.decay: expected a finite number > 0, got ${decay}`);
-    this.decay = decay;
+    const ends = Array.isArray(decay) && decay.length === 2 ? decay : [decay, decay];
+    ends.forEach((v, i) => {
+      const name = ends === decay ? `options.decay[${i}]` : 'options.decay';
+      if (typeof v !== 'number') throw new TypeError(`${name}: expected a number or [min, max], got ${describe(decay)}`);
+      if (!(v > 0) || !Number.isFinite(v)) throw new RangeError(`${name}: expected a finite number > 0, got ${v}`);
+    });
+    this.decay = [ends[0], ends[1]] as [number, number];
     this.initScale = checkNonNegativeInt(opts.initScale ?? 0, 'options.initScale');
     this.bidirectional = checkFlag(opts.bidirectional, 'options.bidirectional', false);
     this.dropoutP = checkProbability(opts.dropout ?? 0, 'options.dropout');
@@ -103,6 +113,20 @@ export class SGConv extends Layer {
     this.registerParameter('output_linear.weight', uniformTensor([outFeatures, fanIn], 1 / Math.sqrt(fanIn), drawSeed(seed, 1)));
     this.registerParameter('output_linear.bias', uniformTensor([outFeatures], 1 / Math.sqrt(fanIn), drawSeed(seed, 2)), 'noDecay');
     this.registerBuffer('kernel_norm', zeros([rows, H]));
+    // Per-feature multipliers (a buffer, as the reference's `multiplier`), linspace(min, max, H).
+    const [lo, hi] = this.decay;
+    this.registerBuffer('multiplier', tensor(Float32Array.from({ length: H }, (_, h) => (H === 1 ? lo : lo + ((hi - lo) * h) / (H - 1))), [H]));
+  }
+
+  /** Whether `kernel_norm` holds the norm (computed at the first forward, or loaded). */
+  get normInitialized(): boolean {
+    return !this.own('kernel_norm').toFloat32Array().every((v) => v === 0);
+  }
+
+  /** Loads as Module.loadStateDict; a loaded `kernel_norm` of zeros is computed at the next forward. */
+  override loadStateDict(...args: Parameters<Module['loadStateDict']>): void {
+    super.loadStateDict(...args);
+    this.normFrozen = false;
   }
 
   /**
@@ -111,8 +135,8 @@ export class SGConv extends Layer {
    */
   kernel(L: number): Tensor {
     const subKernels = Array.from({ length: this.numScales }, (_, i) => this.own(`kernel_list.${i}`));
-    const options = { multiplier: this.decay, initScale: this.initScale };
-    if (!this.normFrozen && this.own('kernel_norm').toFloat32Array().every((v) => v === 0)) {
+    const options = { multiplier: this.own('multiplier'), initScale: this.initScale };
+    if (!this.normFrozen && !this.normInitialized) {
       const { kernel, norm } = sgconv(subKernels, L, options);
       this.replaceTensor('kernel_norm', norm);
       this.normFrozen = true;

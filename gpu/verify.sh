@@ -17,7 +17,8 @@
 # cases, the sanitizer and benchmark stages check their plumbing, and the self-checks test the
 # library search, the time boxes and the stage isolation. Exit status 0: everything passed.
 #
-# Environment: LONGCONV_PYTHON (the Python with torch and the nvidia packages; default python3),
+# Environment: LONGCONV_PYTHON (the Python with torch and the nvidia packages; default: python3
+# or /usr/bin/python3, whichever imports torch),
 # LONGCONV_CUFFT_PATH / LONGCONV_CUBLAS_PATH (override the search), TMPDIR.
 set -uo pipefail # no -e: a failed stage must not stop the next
 
@@ -45,7 +46,16 @@ rm -f "$OUT/summary.md" "$OUT/results.json" "$OUT/log.txt"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/longconv-verify.XXXXXX") || exit 2
 trap 'rm -rf "$WORK"' EXIT
 exec > >(tee -a "$OUT/log.txt") 2>&1
-PYTHON="${LONGCONV_PYTHON:-python3}"
+# The Python with torch (and its nvidia packages): $LONGCONV_PYTHON, else the first of python3
+# and /usr/bin/python3 that imports torch; `longconv bench` uses the same one.
+PYTHON="${LONGCONV_PYTHON:-}"
+if [ -z "$PYTHON" ]; then
+  PYTHON=python3
+  for candidate in python3 /usr/bin/python3; do
+    if timeout 120 "$candidate" -c 'import torch' >/dev/null 2>&1; then PYTHON="$candidate"; break; fi
+  done
+fi
+export LONGCONV_PYTHON="$PYTHON"
 FLAGS=()
 [ "$QUICK" = 1 ] && FLAGS+=(--quick)
 [ "$DRY" = 1 ] && FLAGS+=(--dry-run)

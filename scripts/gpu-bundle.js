@@ -6,7 +6,8 @@
 //   manifest.json         what was bundled: versions, commit, sizes
 //   app/                  a package folder: dist/ (the compiled library), bin/, package.json,
 //                         prebuilds/linux-x64/longconv.napi.node (the CUDA addon of
-//                         `npm run prebuild`: sm_80/86/89/90 + PTX, cudart static), python/ (the
+//                         `npm run prebuild`: machine code for every supported GPU generation,
+//                         cudart static), python/ (the
 //                         bench peers), test/ and gpu/ (the CUDA test cases and their runner,
 //                         compiled to JavaScript), node_modules/ (the runtime dependencies and
 //                         `expect`, the assertion library of jest; jest itself stays home)
@@ -154,7 +155,7 @@ const manifest = {
   commit: git(['rev-parse', '--short', 'HEAD']) + (git(['status', '--porcelain', '--untracked-files=no']) ? ' (with uncommitted changes)' : ''),
   built: new Date().toISOString(),
   node: NODE_VERSION,
-  addon: { bytes: fs.statSync(PREBUILT).size, cudaArchitectures: 'sm_80, sm_86, sm_89, sm_90 + compute_90 PTX (CMakeLists.txt)' },
+  addon: { bytes: fs.statSync(PREBUILT).size, cudaArchitectures: 'fat: every supported generation (npm run prebuild, CMakeLists.txt)' },
   sharedMemoryTests,
   cudaTestFiles: fs.readdirSync(path.join(app, 'test')).filter((f) => f.endsWith('.test.js') && fs.readFileSync(path.join(app, 'test', f), 'utf8').includes('cudaSuite')).map((f) => f.replace(/\.test\.js$/, '')),
 };

@@ -329,11 +329,21 @@ export function memory(): {
   cuda: DeviceMemory & {
     /** Bytes held by the CUDA caching allocator: live and cached blocks. */
     reservedBytes: number;
+    /** cuFFT plans cached (at most 256, least recently used dropped first; released by lc.emptyCache()). */
+    fftPlans: number;
+    /** cuFFT plans dropped from the full plan cache so far: a steadily growing count means more distinct FFT shapes than the cache holds. */
+    fftPlanEvictions: number;
   };
 } {
   const stats = native.memoryStats();
   return {
     cpu: { tensors: liveTensors.cpu, bytes: stats.cpu.bytes, reservedBytes: stats.cpu.reservedBytes },
-    cuda: { tensors: liveTensors.cuda, bytes: stats.cuda.bytes, reservedBytes: stats.cuda.reservedBytes },
+    cuda: {
+      tensors: liveTensors.cuda,
+      bytes: stats.cuda.bytes,
+      reservedBytes: stats.cuda.reservedBytes,
+      fftPlans: stats.cuda.fftPlans,
+      fftPlanEvictions: stats.cuda.fftPlanEvictions,
+    },
   };
 }

@@ -6,7 +6,7 @@ import { mul, sub } from '../ops/elementwise';
 import { maskedMeanPool } from '../ops/nn';
 import { concat, narrow, reshape, transpose } from '../ops/shape';
 import { Tensor, tensor, tidy } from '../tensor';
-import { checkBoolean, checkObject, checkOneOf, checkOptions, checkPositiveInt, checkShape, checkTensor, fmtShape, rangeError, typeError } from '../validate';
+import { checkBoolean, checkObject, checkOneOf, checkOptions, checkPositiveInt, checkProbability, checkShape, checkTensor, fmtShape, rangeError, typeError } from '../validate';
 import { ResidualBlock, SequenceLayer } from './block';
 import { BatchNorm, Embedding, GELU, LayerNorm, Linear } from './layers';
 import { checkModuleInput, Module, seedStream } from './module';
@@ -155,7 +155,8 @@ export class SequenceClassifier extends Module {
       this.encoder = this.registerModule('encoder', new Embedding(this.nTokens, this.dModel, { seed: seeds() }));
     }
     const tiedDropout = checkBoolean(opts.tiedDropout, 'options.tiedDropout', false);
-    const layerDefaults: Record<string, unknown> = { dropout: opts.dropout ?? 0 };
+    const dropout = checkProbability(opts.dropout, 'options.dropout', 0);
+    const layerDefaults: Record<string, unknown> = { dropout };
     if (tiedDropout) layerDefaults.tiedDropout = true;
     if (opts.lMax !== undefined) layerDefaults.lMax = checkPositiveInt(opts.lMax, 'options.lMax');
     for (let i = 0; i < nLayers; i++) {
@@ -163,7 +164,7 @@ export class SequenceClassifier extends Module {
       this.blocks.push(this.registerModule(`layers.${i}`, new ResidualBlock(layer, {
         dModel: this.dModel,
         prenorm,
-        dropout: opts.dropout ?? 0,
+        dropout,
         mixing: layer instanceof MultiresConv ? 'glu' : 'none',
         norm,
         tiedDropout,

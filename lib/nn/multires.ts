@@ -58,7 +58,7 @@ export class MultiresConv extends LongConvLayer {
   constructor(H: number, options: MultiresConvOptions) {
     const opts = checkOptions<MultiresConvOptions>(options, 'MultiresConv options', ['kernelSize', 'lMax', 'dropout', 'tiedDropout', 'bidirectional', 'independentSkipInit', 'seed']);
     super(H, opts, 'limits the input');
-    const k = (this.kernelSize = checkInteger(opts.kernelSize ?? 2, 'options.kernelSize', { min: 2 }));
+    const k = (this.kernelSize = checkInteger(opts.kernelSize, 'options.kernelSize', { min: 2 }, 2));
     this.bidirectional = checkBoolean(opts.bidirectional, 'options.bidirectional', false);
     const independentSkip = checkBoolean(opts.independentSkipInit, 'options.independentSkipInit', false);
     const seeds = seedStream(opts.seed);

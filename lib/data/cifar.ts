@@ -3,6 +3,7 @@
 // repository normalises them. Records are read from disk for each batch.
 import * as fs from 'fs';
 import * as path from 'path';
+import { checkBoolean, checkNumber, checkOptions, checkString } from '../validate';
 import { DataError, FileFormat, readAt, requireDir, requireFile } from './files';
 import { Source, splitValidation, Task } from './source';
 
@@ -55,11 +56,13 @@ function records(file: string): { file: string; count: number } {
  * @throws DataError for a missing or malformed file (a label outside 0-9 when read).
  */
 export function cifarFiles(options: CifarFilesOptions): Task {
-  const grayscale = options.grayscale ?? false;
-  const valFraction = options.valFraction ?? 0.1;
-  requireDir(options.dataDir, FORMAT);
-  const nested = path.join(options.dataDir, 'cifar-10-batches-bin');
-  const root = fs.existsSync(path.join(nested, 'test_batch.bin')) ? nested : options.dataDir;
+  const opts = checkOptions<CifarFilesOptions>(options, 'options', ['dataDir', 'grayscale', 'valFraction']);
+  const dataDir = checkString(opts.dataDir, 'options.dataDir');
+  const grayscale = checkBoolean(opts.grayscale, 'options.grayscale', false);
+  const valFraction = checkNumber(opts.valFraction, 'options.valFraction', { min: 0, max: 1, maxExclusive: true }, 0.1);
+  requireDir(dataDir, FORMAT);
+  const nested = path.join(dataDir, 'cifar-10-batches-bin');
+  const root = fs.existsSync(path.join(nested, 'test_batch.bin')) ? nested : dataDir;
   const width = grayscale ? 1 : 3;
   const source = (files: string[]): Source => {
     const parts = files.map((f) => records(path.join(root, f)));

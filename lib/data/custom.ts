@@ -3,6 +3,7 @@
 // Every line is checked once when the task opens; the rows are parsed again for each batch.
 import * as fs from 'fs';
 import * as path from 'path';
+import { checkInteger, checkNumber, checkOptions, checkString } from '../validate';
 import { DataError, FileFormat, forEachLine, LineIndex, requireDir, requireFile } from './files';
 import { packTokens, Rows, Source, splitValidation, Task } from './source';
 import { countTokens, Vocabulary } from './vocabulary';
@@ -115,8 +116,12 @@ function readVocabulary(file: string): Vocabulary {
  * @throws DataError for a missing or malformed file (naming the line).
  */
 export function customFiles(options: CustomFilesOptions): Task {
-  requireDir(options.dataDir, FORMAT);
-  const file = (name: string) => path.join(options.dataDir, name);
+  const opts = checkOptions<CustomFilesOptions>(options, 'options', ['dataDir', 'maxLength', 'valFraction']);
+  const dataDir = checkString(opts.dataDir, 'options.dataDir');
+  const maxLength = opts.maxLength === undefined ? undefined : checkInteger(opts.maxLength, 'options.maxLength', { min: 1 });
+  const valFraction = checkNumber(opts.valFraction, 'options.valFraction', { min: 0, max: 1, maxExclusive: true }, 0.1);
+  requireDir(dataDir, FORMAT);
+  const file = (name: string) => path.join(dataDir, name);
   const shape: Parameters<typeof parseLine>[3] = {};
   const counts = new Map<string, number>();
   const train = indexFile(file('train.jsonl'), shape, counts);
@@ -133,8 +138,7 @@ export function customFiles(options: CustomFilesOptions): Task {
   }
   const nClasses = classNames ? classNames.length : 1 + Math.max(...splits.flatMap((s) => s.labels as number[]));
   const longest = Math.max(...splits.map((s) => s.longest));
-  const L = options.maxLength === undefined ? longest : Math.min(options.maxLength, longest);
-  if (!Number.isInteger(L) || L < 1) throw new RangeError(`maxLength: expected an integer >= 1, got ${options.maxLength}`);
+  const L = maxLength === undefined ? longest : Math.min(maxLength, longest);
   const width = tokens ? 1 : shape.channels!;
   const labelOf = (y: number | string) => (classNames ? classNames.indexOf(y as string) : (y as number));
 
@@ -159,7 +163,7 @@ export function customFiles(options: CustomFilesOptions): Task {
     nClasses,
     targets: 'sequence',
     pairs: false,
-    ...(val ? { train: source(train), val: source(val), valFrom: 'file' as const } : splitValidation(source(train), options.valFraction ?? 0.1, CUSTOM_VAL_SEED, testSource)),
+    ...(val ? { train: source(train), val: source(val), valFrom: 'file' as const } : splitValidation(source(train), valFraction, CUSTOM_VAL_SEED, testSource)),
     test: testSource,
     vocabulary: vocabulary?.tokens,
   };

@@ -1,4 +1,4 @@
-export type { Dataset, Split } from './dataset';
+export type { Dataset, Split, TaskShape } from './dataset';
 export { limitSplit, permutation } from './dataset';
 export { mnistTask, TEST_PER_CLASS, PERMUTATION_SEED, MNIST_MEAN, MNIST_STD } from './mnist';
 export { listopsTask, sampleListOps, applyOp, LISTOPS_TOKENS } from './listops';

@@ -1,6 +1,7 @@
 // Long Range Arena ListOps from the release's files (basic_train.tsv, basic_val.tsv,
 // basic_test.tsv), tokenised as the S4 repository's ListOps loader does.
 import * as path from 'path';
+import { checkInteger, checkOptions, checkString } from '../validate';
 import { DataError, FileFormat, forEachLine, LineIndex, requireDir, requireFile } from './files';
 import { packTokens, Source, Task } from './source';
 import { countTokens, Vocabulary } from './vocabulary';
@@ -74,10 +75,11 @@ function indexSplit(file: string, counts: Map<string, number> | null): IndexedSp
  * @throws DataError for a missing or malformed file.
  */
 export function listopsFiles(options: ListOpsFilesOptions): Task {
-  const maxLength = options.maxLength ?? 2048;
-  if (!Number.isInteger(maxLength) || maxLength < 2 || maxLength > 2048) throw new RangeError(`maxLength: expected an integer in [2, 2048], got ${maxLength}`);
-  requireDir(options.dataDir, FORMAT);
-  const file = (split: string) => path.join(options.dataDir, `basic_${split}.tsv`);
+  const opts = checkOptions<ListOpsFilesOptions>(options, 'options', ['dataDir', 'maxLength']);
+  const dataDir = checkString(opts.dataDir, 'options.dataDir');
+  const maxLength = checkInteger(opts.maxLength, 'options.maxLength', { min: 2, max: 2048 }, 2048);
+  requireDir(dataDir, FORMAT);
+  const file = (split: string) => path.join(dataDir, `basic_${split}.tsv`);
   const counts = new Map<string, number>();
   const train = indexSplit(file('train'), counts);
   const vocabulary = Vocabulary.fromCounts(counts, LISTOPS_SPECIALS);

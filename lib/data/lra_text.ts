@@ -2,6 +2,7 @@
 // AAN citation pairs (lra-retrieval) from new_aan_pairs.{train,eval,test}.tsv.
 import * as fs from 'fs';
 import * as path from 'path';
+import { checkInteger, checkOptions, checkString } from '../validate';
 import { DataError, FileFormat, forEachLine, LineIndex, requireDir, requireFile, sortedEntries } from './files';
 import { packTokens, Source, Task } from './source';
 
@@ -39,9 +40,10 @@ function splitTabs(line: Buffer): Buffer[] {
   return fields;
 }
 
-function checkMaxLength(maxLength: number, most: number): number {
-  if (!Number.isInteger(maxLength) || maxLength < 2 || maxLength > most) throw new RangeError(`maxLength: expected an integer in [2, ${most}], got ${maxLength}`);
-  return maxLength;
+// The folder and length options of a byte-level task (most: LRA's length).
+function textOptions(options: unknown, most: number): { dataDir: string; maxLength: number } {
+  const opts = checkOptions<{ dataDir: string; maxLength?: number }>(options, 'options', ['dataDir', 'maxLength']);
+  return { dataDir: checkString(opts.dataDir, 'options.dataDir'), maxLength: checkInteger(opts.maxLength, 'options.maxLength', { min: 2, max: most }, most) };
 }
 
 const IMDB: FileFormat = {
@@ -64,9 +66,9 @@ export interface ImdbFilesOptions {
  * @throws DataError for a missing folder or one without reviews.
  */
 export function imdbFiles(options: ImdbFilesOptions): Task {
-  const maxLength = checkMaxLength(options.maxLength ?? 4096, 4096);
-  requireDir(options.dataDir, IMDB);
-  const root = fs.existsSync(path.join(options.dataDir, 'aclImdb')) ? path.join(options.dataDir, 'aclImdb') : options.dataDir;
+  const { dataDir, maxLength } = textOptions(options, 4096);
+  requireDir(dataDir, IMDB);
+  const root = fs.existsSync(path.join(dataDir, 'aclImdb')) ? path.join(dataDir, 'aclImdb') : dataDir;
   const split = (name: string): Source => {
     const files: string[] = [];
     const labels: number[] = [];
@@ -130,10 +132,10 @@ function indexPairs(file: string): { lines: LineIndex; labels: number[] } {
  * @throws DataError for a missing or malformed file.
  */
 export function aanFiles(options: AanFilesOptions): Task {
-  const maxLength = checkMaxLength(options.maxLength ?? 4000, 4000);
-  requireDir(options.dataDir, AAN);
-  const nested = path.join(options.dataDir, 'tsv_data');
-  const root = fs.existsSync(path.join(nested, 'new_aan_pairs.train.tsv')) ? nested : options.dataDir;
+  const { dataDir, maxLength } = textOptions(options, 4000);
+  requireDir(dataDir, AAN);
+  const nested = path.join(dataDir, 'tsv_data');
+  const root = fs.existsSync(path.join(nested, 'new_aan_pairs.train.tsv')) ? nested : dataDir;
   const split = (name: string): Source => {
     const { lines, labels } = indexPairs(path.join(root, `new_aan_pairs.${name}.tsv`));
     return {

@@ -3,6 +3,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { gunzipSync } from 'zlib';
+import { checkNumber, checkOptions, checkString } from '../validate';
 import { DataError, FileFormat, findFile, requireDir } from './files';
 import { MNIST_MEAN, MNIST_STD } from './mnist';
 import { Source, splitValidation, Task } from './source';
@@ -83,9 +84,12 @@ export interface MnistFilesOptions {
  * @throws DataError for a missing or malformed file.
  */
 export function mnistFiles(options: MnistFilesOptions): Task {
-  requireDir(options.dataDir, FORMAT);
-  const test = idxSplit(options.dataDir, 't10k');
-  const train = idxSplit(options.dataDir, 'train');
+  const opts = checkOptions<MnistFilesOptions>(options, 'options', ['dataDir', 'valFraction']);
+  const dataDir = checkString(opts.dataDir, 'options.dataDir');
+  const valFraction = checkNumber(opts.valFraction, 'options.valFraction', { min: 0, max: 1, maxExclusive: true }, 0.1);
+  requireDir(dataDir, FORMAT);
+  const test = idxSplit(dataDir, 't10k');
+  const train = idxSplit(dataDir, 'train');
   return {
     name: 'smnist-full',
     L: PIXELS,
@@ -94,7 +98,7 @@ export function mnistFiles(options: MnistFilesOptions): Task {
     nClasses: 10,
     targets: 'sequence',
     pairs: false,
-    ...splitValidation(train, options.valFraction ?? 0.1, MNIST_VAL_SEED, test),
+    ...splitValidation(train, valFraction, MNIST_VAL_SEED, test),
     test,
   };
 }

@@ -4,6 +4,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { PNG } from 'pngjs';
 import { grayLevel } from './cifar';
+import { checkOneOf, checkOptions, checkString } from '../validate';
 import { DataError, FileFormat, forEachLine, requireDir, sortedEntries } from './files';
 import { subset, Task } from './source';
 import { permutation } from './dataset';
@@ -43,12 +44,13 @@ export interface PathfinderFilesOptions {
  *   PNG that is missing, corrupt or of the wrong size.
  */
 export function pathfinderFiles(options: PathfinderFilesOptions): Task {
-  const { resolution } = options;
-  if (resolution !== 32 && resolution !== 128) throw new RangeError(`resolution: expected 32 or 128, got ${resolution}`);
+  const opts = checkOptions<PathfinderFilesOptions>(options, 'options', ['dataDir', 'resolution']);
+  const dataDir = checkString(opts.dataDir, 'options.dataDir');
+  const resolution = checkOneOf(opts.resolution, 'options.resolution', [32, 128] as const);
   const fmt = format(resolution);
-  requireDir(options.dataDir, fmt);
-  const nested = path.join(options.dataDir, PATHFINDER_DIFFICULTY);
-  const root = fs.existsSync(path.join(nested, 'metadata')) ? nested : options.dataDir;
+  requireDir(dataDir, fmt);
+  const nested = path.join(dataDir, PATHFINDER_DIFFICULTY);
+  const root = fs.existsSync(path.join(nested, 'metadata')) ? nested : dataDir;
   const metadata = path.join(root, 'metadata');
   requireDir(metadata, fmt);
   const lists = sortedEntries(metadata, (f) => f.endsWith('.npy')).sort((a, b) => numericStem(a) - numericStem(b));

@@ -1,6 +1,6 @@
 // Splits read row by row: a `Source` materialises the rows of one batch on demand, from memory
 // (the built-in tasks) or from the benchmark's files on disk (the file tasks).
-import { Dataset, permutation, Split } from './dataset';
+import { Dataset, permutation, Split, TaskShape } from './dataset';
 import { uniformGenerator } from '../random';
 
 /** The rows of one batch, as the model takes them. */
@@ -27,20 +27,8 @@ export interface Source {
   read(indices: ArrayLike<number>): Rows;
 }
 
-/** A task with train, validation and test sources (see `lc.data.openTask`). */
-export interface Task {
-  /** The task's name, e.g. 'lra-listops'. */
-  name: string;
-  /** The longest sequence (after truncation): models are built for it. */
-  L: number;
-  /** 'real' features or 'tokens' (ids). */
-  inputs: 'real' | 'tokens';
-  /** Features per position ('real') or the vocabulary size ('tokens'). */
-  dInput: number;
-  /** Number of classes. */
-  nClasses: number;
-  /** 'sequence': one label per example; 'position': a label per position. */
-  targets: 'sequence' | 'position';
+/** A task with train, validation and test sources (the file tasks of `lc.data.FILE_TASKS`, or a built-in Dataset through datasetTask). */
+export interface Task extends TaskShape {
   /** Each example is a pair of sequences (the retrieval task's two documents). */
   pairs: boolean;
   /** The training split. */

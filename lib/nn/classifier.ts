@@ -171,7 +171,7 @@ export class SequenceClassifier extends Module {
         seed: seeds(),
       })));
     }
-    this.finalNorm = !(opts.finalNorm ?? false) ? null : this.registerModule('norm', norm === 'batch' ? new BatchNorm(this.dModel, { axis: 1 }) : new LayerNorm(this.dModel, { axis: 1 }));
+    this.finalNorm = !checkBoolean(opts.finalNorm, 'options.finalNorm', false) ? null : this.registerModule('norm', norm === 'batch' ? new BatchNorm(this.dModel, { axis: 1 }) : new LayerNorm(this.dModel, { axis: 1 }));
     // Without pooling the head runs along the channels of [B, dModel, L] (same parameters).
     this.decoder = this.registerModule('decoder', this.head === 'retrieval'
       ? new RetrievalHead(this.dModel, this.nClasses, { seed: seeds() })

@@ -123,9 +123,9 @@ export class BatchNorm extends Module {
     super();
     checkPositiveInt(size, 'size');
     const opts = checkOptions<BatchNormOptions>(options, 'BatchNorm options', ['axis', 'momentum', 'eps']);
-    this.axis = checkInteger(opts.axis ?? 1, 'options.axis');
-    this.momentum = checkNumber(opts.momentum ?? 0.1, 'options.momentum', { min: 0, max: 1 });
-    this.eps = checkNumber(opts.eps ?? 1e-5, 'options.eps', { min: 0, minExclusive: true });
+    this.axis = checkInteger(opts.axis, 'options.axis', {}, 1);
+    this.momentum = checkNumber(opts.momentum, 'options.momentum', { min: 0, max: 1 }, 0.1);
+    this.eps = checkNumber(opts.eps, 'options.eps', { min: 0, minExclusive: true }, 1e-5);
     this.registerParameter('weight', full([size], 1), 'noDecay');
     this.registerParameter('bias', full([size], 0), 'noDecay');
     this.registerBuffer('running_mean', zeros([size]));

@@ -38,10 +38,10 @@ export interface BatchNormOpOptions {
 export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, weight?: Tensor | null, bias?: Tensor | null, options?: BatchNormOpOptions): Tensor {
   checkTensor(x, 'x');
   const opts = checkOptions<BatchNormOpOptions>(options, 'options', ['axis', 'training', 'momentum', 'eps']);
-  const axis = checkAxis(opts.axis ?? 1, x.shape.length, 'options.axis');
+  const axis = checkAxis(opts.axis === undefined ? 1 : opts.axis, x.shape.length, 'options.axis');
   const training = checkBoolean(opts.training, 'options.training', true);
-  const momentum = checkNumber(opts.momentum ?? 0.1, 'options.momentum', { min: 0, max: 1 });
-  const eps = checkNumber(opts.eps ?? 1e-5, 'options.eps', { min: 0 });
+  const momentum = checkNumber(opts.momentum, 'options.momentum', { min: 0, max: 1 }, 0.1);
+  const eps = checkNumber(opts.eps, 'options.eps', { min: 0 }, 1e-5);
   const C = x.shape[axis];
   const what = `the channels of x ${fmtShape(x.shape)} along axis ${axis}`;
   const named: [string, Tensor | null][] = [['runningMean', runningMean], ['runningVar', runningVar], ['weight', weight ?? null], ['bias', bias ?? null]];

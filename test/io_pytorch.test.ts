@@ -7,7 +7,7 @@ import * as path from 'path';
 import { zipSync } from 'fflate';
 import * as lc from '../lib';
 import { readPyTorchFile } from '../lib/io/torch_file';
-import { setupCt } from '../lib/kernels/s4';
+import { setupCt } from '../lib/conv_kernels/s4';
 
 const REF = path.join(__dirname, 'fixtures', 'pytorch-reference');
 const EXTRA = path.join(__dirname, 'fixtures', 'pytorch-extra');
@@ -137,6 +137,15 @@ function writeRaw(file: string, tensors: Record<string, Raw>): void {
   writeSafetensors(file, Object.entries(tensors).map(([name, t]) => ({ name, dtype: t.dtype, shape: t.shape, bytes: encodeElements(t.dtype, t.data) })));
 }
 
+/** Loads `file` (saved from `m`) into `again` and expects every tensor bit-identical; disposes both. */
+function expectRoundTrip(file: string, m: lc.nn.Module, again: lc.nn.Module): void {
+  lc.io.loadPyTorch(file, again);
+  const a = m.stateDict(), b = again.stateDict();
+  for (const name of Object.keys(a)) expect([name, b[name].toFloat32Array()]).toEqual([name, a[name].toFloat32Array()]);
+  m.dispose();
+  again.dispose();
+}
+
 describe('savePyTorch', () => {
   test('writes the reference names, shapes and dtypes, and round-trips bit for bit', () => {
     for (const c of cases.cases as Case[]) {
@@ -150,12 +159,7 @@ describe('savePyTorch', () => {
       for (const [name, shape] of Object.entries(official)) expect([name, written[name].shape]).toEqual([name, shape]);
       if (c.layer === 's4') expect([written['layer.kernel.l_kernel'].dtype, written['layer.kernel.l_kernel'].data[0]]).toEqual(['I64', c.lMax]);
       if (c.layer === 'sgconv') expect(written.kernel_norm_initialized.dtype).toBe('BOOL');
-      const again = makeLayer(c);
-      lc.io.loadPyTorch(file, again);
-      const a = m.stateDict(), b = again.stateDict();
-      for (const name of Object.keys(a)) expect([name, b[name].toFloat32Array()]).toEqual([name, a[name].toFloat32Array()]);
-      m.dispose();
-      again.dispose();
+      expectRoundTrip(file, m, makeLayer(c));
     }
   });
 
@@ -174,11 +178,7 @@ describe('savePyTorch', () => {
       const written = readRaw(file).tensors;
       for (const name of names) expect(written[name]).toBeDefined();
       if (layer.type === 'multires') expect(written['encoder.weight'].shape).toEqual([4, 3, 1]); // Conv1d
-      lc.io.loadPyTorch(file, again);
-      const a = m.stateDict(), b = again.stateDict();
-      for (const name of Object.keys(a)) expect([name, b[name].toFloat32Array()]).toEqual([name, a[name].toFloat32Array()]);
-      m.dispose();
-      again.dispose();
+      expectRoundTrip(file, m, again);
     }
   });
 
@@ -195,7 +195,7 @@ describe('savePyTorch', () => {
 
   test('configurations the reference cannot express are refused', () => {
     const m = new lc.nn.S4D(4, { dState: 8, channels: 2 });
-    expect(() => lc.io.savePyTorch(path.join(tmp, 'x.safetensors'), m)).toThrow(/^S4D with channels = 2 has no counterpart/);
+    expect(() => lc.io.savePyTorch(path.join(tmp, 'x.safetensors'), m)).toThrow(/^module: expected an S4D the reference S4D can hold .*, got an S4D with channels = 2, which has no counterpart/);
     expect(() => lc.io.savePyTorch(path.join(tmp, 'x.safetensors'), new lc.nn.GELU() as never)).toThrow(TypeError);
     m.dispose();
   });

@@ -2,8 +2,7 @@
 // .pt/.pth, Lightning .ckpt) into longconv modules, converting names, shapes and conventions;
 // io.savePyTorch writes a module back as a safetensors state dict of the reference module.
 // The per-module conversions are one table (a Plan) used in both directions.
-import { describe, fmtShape } from '../errors';
-import { convertCt } from '../kernels/s4';
+import { convertCt } from '../conv_kernels/s4';
 import { Module } from '../nn/module';
 import { Embedding, LayerNorm, Linear } from '../nn/layers';
 import { MultiresConv } from '../nn/multires';
@@ -11,11 +10,11 @@ import { S4 } from '../nn/s4';
 import { S4D } from '../nn/s4d';
 import { SGConv } from '../nn/sgconv';
 import { SequenceClassifier } from '../nn/classifier';
-import { checkOptions } from '../ops/options';
 import { encodeElements } from './dtypes';
 import { kind, PickleValue } from './pickle';
 import { writeSafetensors } from './safetensors';
 import { CheckpointError, HostTensor, isHostTensor, readPyTorchFile } from './torch_file';
+import { checkBoolean, checkFilePath, checkOneOf, checkOptions, checkString, describe, fmtShape, rangeError, typeError } from '../validate';
 
 /** Thrown when a file's state dict does not fit the module (names, shapes, values); nothing was changed. */
 export class CheckpointMismatchError extends RangeError {
@@ -117,7 +116,7 @@ function shapesOf(module: Module): Record<string, number[]> {
 
 function s4dPlan(m: S4D, lp: string, rp: string): Plan {
   const unsupported = m.channels !== 1 ? `channels = ${m.channels}` : m.bidirectional ? 'bidirectional' : m.disc !== 'zoh' ? `disc '${m.disc}'` : null;
-  if (unsupported) throw new RangeError(`S4D with ${unsupported} has no counterpart in the reference S4D (models/s4/s4d.py: one channel, causal, ZOH)`);
+  if (unsupported) throw rangeError('module', 'an S4D the reference S4D can hold (models/s4/s4d.py: one channel, causal, ZOH)', `an S4D with ${unsupported}, which has no counterpart`);
   return { rules: Object.entries(shapesOf(m)).map(([name, shape]) => same(rp + name, lp + name, shape)), finish: [] };
 }
 
@@ -245,13 +244,12 @@ function planFor(m: Module, lp: string, rp: string, transform: DtTransform): Pla
   if (m instanceof MultiresConv) return multiresPlan(m, lp, rp);
   if (m instanceof SequenceClassifier) return classifierPlan(m, lp, rp, transform);
   if (m instanceof Linear || m instanceof LayerNorm || m instanceof Embedding) return basicPlan(m, lp, rp);
-  throw new TypeError(`module: expected an S4D, S4, SGConv, MultiresConv, SequenceClassifier, Linear, LayerNorm or Embedding (a module with a PyTorch reference counterpart), got ${describe(m)}`);
+  throw typeError('module', 'an S4D, S4, SGConv, MultiresConv, SequenceClassifier, Linear, LayerNorm or Embedding (a module with a PyTorch reference counterpart)', describe(m));
 }
 
+/** The reference's dt_transform; others are not converted. */
 function checkDtTransform(value: unknown): DtTransform {
-  if (value === undefined) return 'exp';
-  if (value !== 'exp' && value !== 'softplus') throw new RangeError(`options.dtTransform: expected 'exp' or 'softplus' (the reference's dt_transform; others are not converted), got ${describe(value)}`);
-  return value;
+  return checkOneOf(value, 'options.dtTransform', ['exp', 'softplus'] as const, 'exp');
 }
 
 /** The state dict (name → tensor) a file holds: safetensors, torch.save's dict, or a Lightning checkpoint's 'state_dict'. */
@@ -302,13 +300,11 @@ function prefixesPresent(keys: string[]): string {
  *   data; TypeError for bad arguments.
  */
 export function loadPyTorch(path: string, module: Module, options?: LoadPyTorchOptions): void {
-  if (typeof path !== 'string' || path === '') throw new TypeError(`path: expected a file path, got ${describe(path)}`);
-  if (!(module instanceof Module)) throw new TypeError(`module: expected an nn.Module, got ${describe(module)}`);
+  checkFilePath(path);
+  if (!(module instanceof Module)) throw typeError('module', 'an nn.Module', describe(module));
   const opts = checkOptions<LoadPyTorchOptions>(options, 'loadPyTorch options', ['prefix', 'strict', 'dtTransform']);
-  const prefix = opts.prefix ?? '';
-  if (typeof prefix !== 'string') throw new TypeError(`options.prefix: expected a string, got ${describe(prefix)}`);
-  const strict = opts.strict ?? true;
-  if (typeof strict !== 'boolean') throw new TypeError(`options.strict: expected a boolean, got ${describe(strict)}`);
+  const prefix = checkString(opts.prefix, 'options.prefix', '');
+  const strict = checkBoolean(opts.strict, 'options.strict', true);
   const plan = planFor(module, '', '', checkDtTransform(opts.dtTransform));
 
   const all = stateDictOf(readPyTorchFile(path).value, path);
@@ -364,8 +360,8 @@ export function loadPyTorch(path: string, module: Module, options?: LoadPyTorchO
  *   configuration the reference cannot express (e.g. an S4D with channels > 1).
  */
 export function savePyTorch(path: string, module: Module, options?: SavePyTorchOptions): void {
-  if (typeof path !== 'string' || path === '') throw new TypeError(`path: expected a file path, got ${describe(path)}`);
-  if (!(module instanceof Module)) throw new TypeError(`module: expected an nn.Module, got ${describe(module)}`);
+  checkFilePath(path);
+  if (!(module instanceof Module)) throw typeError('module', 'an nn.Module', describe(module));
   const opts = checkOptions<SavePyTorchOptions>(options, 'savePyTorch options', ['dtTransform']);
   const plan = planFor(module, '', '', checkDtTransform(opts.dtTransform));
   const state = module.stateDict();

@@ -6,8 +6,8 @@
 // loadTensors) hold F32 only; the PyTorch interop (io.loadPyTorch) reads every numeric dtype.
 import * as fs from 'fs';
 import * as os from 'os';
-import { describe, fmtShape } from '../errors';
 import { dispose, Tensor, tensor } from '../tensor';
+import { checkFilePath, checkObject, checkTensor, describe, fmtShape, typeError } from '../validate';
 import { decodeElements, DType, DTYPES, isDType } from './dtypes';
 
 /** What loadTensors returns: the tensors (on the CPU) by name and the `__metadata__` strings. */
@@ -54,14 +54,11 @@ export interface ParsedTensor {
  *   "__metadata__", or metadata that is not an object of strings; file-system errors as thrown.
  */
 export function saveTensors(path: string, tensors: Record<string, Tensor>, metadata?: Record<string, string>): void {
-  checkPath(path);
-  if (tensors === null || typeof tensors !== 'object' || Array.isArray(tensors)) {
-    throw new TypeError(`tensors: expected an object of tensors by name, got ${describe(tensors)}`);
-  }
+  checkFilePath(path);
+  checkObject(tensors, 'tensors', 'an object of tensors by name');
   for (const [name, t] of Object.entries(tensors)) {
-    if (name === '' || name === METADATA_KEY) throw new TypeError(`tensors: the name '${name}' is reserved`);
-    if (!(t instanceof Tensor)) throw new TypeError(`tensors['${name}']: expected a Tensor, got ${describe(t)}`);
-    if (t.isDisposed) throw new TypeError(`tensors['${name}']: the tensor was disposed (shape ${fmtShape(t.shape)})`);
+    if (name === '' || name === METADATA_KEY) throw typeError('tensors', `names other than '' and '${METADATA_KEY}'`, `the reserved name '${name}'`);
+    checkTensor(t, `tensors['${name}']`);
   }
   if (metadata !== undefined) checkMetadata(metadata, 'metadata');
 
@@ -119,7 +116,7 @@ export function writeSafetensors(path: string, tensors: RawTensor[], metadata?: 
  *   file-system errors as thrown.
  */
 export function loadTensors(path: string): LoadedTensors {
-  checkPath(path);
+  checkFilePath(path);
   const { entries, metadata } = parseSafetensors(fs.readFileSync(path), path, ['F32'], 'loadTensors');
   const loaded: [string, Tensor][] = [];
   try {
@@ -192,16 +189,9 @@ export function parseSafetensors(
   return { entries: parsed, metadata };
 }
 
-function checkPath(path: unknown): void {
-  if (typeof path !== 'string' || path === '') throw new TypeError(`path: expected a file path, got ${describe(path)}`);
-}
-
 function checkMetadata(metadata: unknown, name: string): void {
-  if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata)) {
-    throw new TypeError(`${name}: expected an object of strings, got ${describe(metadata)}`);
-  }
-  for (const [key, value] of Object.entries(metadata)) {
-    if (typeof value !== 'string') throw new TypeError(`${name}['${key}']: expected a string, got ${describe(value)}`);
+  for (const [key, value] of Object.entries(checkObject(metadata, name, 'an object of strings'))) {
+    if (typeof value !== 'string') throw typeError(`${name}['${key}']`, 'a string', describe(value));
   }
 }
 

@@ -1,17 +1,10 @@
-// The SGConv layer (SPEC §2): the multiscale SGConv kernel → fftConv (+D, optionally
+// The SGConv layer (docs/MATH.md §3.3): the multiscale SGConv kernel → fftConv (+D, optionally
 // bidirectional) → GELU → dropout → Linear(channels·H → H) (or → 2H and GLU).
-import { checkPositiveInt, describe } from '../errors';
-import { sgconv } from '../kernels/sgconv';
-import { gelu, glu } from '../ops/activations';
-import { checkNonNegativeInt } from '../ops/kernels';
-import { fftConv } from '../ops/fftconv';
-import { linear } from '../ops/linear';
-import { dropout } from '../ops/nn';
-import { checkOptions } from '../ops/options';
-import { narrow, reshape } from '../ops/shape';
-import { randn, Tensor, tensor, tidy, zeros } from '../tensor';
-import { Module } from './module';
-import { checkFlag, checkLayerInput, checkProbability, checkSeed, drawSeed, Layer, uniformTensor } from './layer_utils';
+import { sgconv } from '../conv_kernels/sgconv';
+import { randn, Tensor, tensor, zeros } from '../tensor';
+import { checkBoolean, checkNonNegativeInt, checkNumber, checkOptions, checkPositiveInt, typeError } from '../validate';
+import { convolveWithKernel, LongConvLayer } from './long_conv_layer';
+import { Module, seedStream } from './module';
 
 /** Options of the {@link SGConv} layer (`lMax` is required). */
 export interface SGConvOptions {
@@ -53,28 +46,24 @@ export interface SGConvOptions {
  * Any L works: the kernel (of length kernelDim·2^(S−1+initScale) >= lMax) is truncated or
  * zero-padded to L.
  */
-export class SGConv extends Layer {
-  /** The feature count H of the input and output [B, H, L]. */
-  readonly H: number;
+export class SGConv extends LongConvLayer {
   /** Length d of each sub-kernel. */
   readonly kernelDim: number;
-  /** The longest sequence the kernel was built for (sets the number of scales). */
-  readonly lMax: number;
+  /** The longest sequence the kernel was built for (sets the number of scales); any L is accepted. */
+  declare readonly lMax: number;
   /** Kernels per feature. */
   readonly channels: number;
   /** The decay multipliers' range [min, max] over the features (equal ends: one multiplier). */
   readonly decay: [number, number];
   /** Upsampling offset: sub-kernel i is upsampled by 2^(max(0,i−1)+initScale). */
   readonly initScale: number;
-  /** Whether the layer also has an anti-causal kernel (no step mode then). */
+  /** Whether the layer also has an anti-causal kernel. */
   readonly bidirectional: boolean;
-  /** Dropout probability after the GELU (training mode only). */
-  readonly dropoutP: number;
   /** Whether the output linear goes to 2H followed by GLU. */
   readonly glu: boolean;
   /** Number of sub-kernels S. */
   readonly numScales: number;
-  private normFrozen = false;
+  private normFrozen: boolean;
 
   /**
    * @throws TypeError for a non-numeric size or option, an unknown option, a missing lMax;
@@ -82,36 +71,28 @@ export class SGConv extends Layer {
    *   outside [0,1).
    */
   constructor(H: number, options: SGConvOptions) {
-    super();
     const opts = checkOptions<SGConvOptions>(options, 'SGConv options', ['kernelDim', 'lMax', 'channels', 'decay', 'initScale', 'bidirectional', 'dropout', 'glu', 'seed']);
-    this.H = checkPositiveInt(H, 'H');
-    if (opts.lMax === undefined) throw new TypeError('options.lMax: required (it sets the number of scales)');
-    this.lMax = checkPositiveInt(opts.lMax, 'options.lMax');
+    super(H, opts, 'sets the scales');
+    this.normFrozen = false;
     this.kernelDim = checkPositiveInt(opts.kernelDim ?? 64, 'options.kernelDim');
     this.channels = checkPositiveInt(opts.channels ?? 1, 'options.channels');
     const decay = opts.decay ?? 2;
-    const ends = Array.isArray(decay) && decay.length === 2 ? decay : [decay, decay];
-    ends.forEach((v, i) => {
-      const name = ends === decay ? `options.decay[${i}]` : 'options.decay';
-      if (typeof v !== 'number') throw new TypeError(`${name}: expected a number or [min, max], got ${describe(decay)}`);
-      if (!(v > 0) || !Number.isFinite(v)) throw new RangeError(`${name}: expected a finite number > 0, got ${v}`);
-    });
-    this.decay = [ends[0], ends[1]] as [number, number];
+    if (Array.isArray(decay) && decay.length !== 2) throw typeError('options.decay', 'a number or [min, max]', `an array of ${decay.length}`);
+    const ends = Array.isArray(decay) ? decay : [decay, decay];
+    const positive = { min: 0, minExclusive: true };
+    this.decay = ends.map((v, i) => checkNumber(v, ends === decay ? `options.decay[${i}]` : 'options.decay', positive)) as [number, number];
     this.initScale = checkNonNegativeInt(opts.initScale ?? 0, 'options.initScale');
-    this.bidirectional = checkFlag(opts.bidirectional, 'options.bidirectional', false);
-    this.dropoutP = checkProbability(opts.dropout ?? 0, 'options.dropout');
-    this.glu = checkFlag(opts.glu, 'options.glu', false);
-    const seed = checkSeed(opts.seed);
+    this.bidirectional = checkBoolean(opts.bidirectional, 'options.bidirectional', false);
+    this.glu = checkBoolean(opts.glu, 'options.glu', false);
+    const seeds = seedStream(opts.seed);
     this.numScales = Math.max(1, 1 + Math.ceil(Math.log2(this.lMax / this.kernelDim)) - this.initScale);
 
     const rows = this.channels * (this.bidirectional ? 2 : 1);
     for (let i = 0; i < this.numScales; i++) {
-      this.registerParameter(`kernel_list.${i}`, randn([rows, H, this.kernelDim], { seed: drawSeed(seed, i + 3) }), 'ssm');
+      this.registerParameter(`kernel_list.${i}`, randn([rows, H, this.kernelDim], { seed: seeds() }), 'ssm');
     }
-    this.registerParameter('D', randn([this.channels, H], { seed: drawSeed(seed, 0) }), 'noDecay');
-    const fanIn = this.channels * H, outFeatures = this.glu ? 2 * H : H;
-    this.registerParameter('output_linear.weight', uniformTensor([outFeatures, fanIn], 1 / Math.sqrt(fanIn), drawSeed(seed, 1)));
-    this.registerParameter('output_linear.bias', uniformTensor([outFeatures], 1 / Math.sqrt(fanIn), drawSeed(seed, 2)), 'noDecay');
+    this.registerParameter('D', randn([this.channels, H], { seed: seeds() }), 'noDecay');
+    this.registerOutputLinear('output_linear.', this.channels * H, this.glu ? 2 * H : H, false, this.glu, seeds);
     this.registerBuffer('kernel_norm', zeros([rows, H]));
     // Per-feature multipliers (a buffer, as the reference's `multiplier`), linspace(min, max, H).
     const [lo, hi] = this.decay;
@@ -146,23 +127,7 @@ export class SGConv extends Layer {
     return sgconv(subKernels, L, { ...options, norm: this.own('kernel_norm') }).kernel;
   }
 
-  /**
-   * u [B,H,L] → [B,H,L].
-   * @throws TypeError for a non-tensor or disposed input; RangeError for a rank other than 3, a
-   *   width other than H or an empty dimension.
-   */
-  forward(x: Tensor): Tensor {
-    const [B, H, L] = checkLayerInput(x, this.H, this.device, 'SGConv layer');
-    const { channels } = this;
-    return tidy(() => {
-      const k = this.kernel(L);
-      const causal = this.bidirectional ? narrow(k, 0, 0, channels) : k;
-      const kRev = this.bidirectional ? narrow(k, 0, channels, channels) : undefined;
-      let y = reshape(fftConv(x, causal, { D: this.own('D'), kRev }), [B, channels * H, L]);
-      y = gelu(y);
-      if (this.dropoutP > 0 && this.training) y = dropout(y, this.dropoutP, { training: true });
-      y = linear(y, this.own('output_linear.weight'), this.own('output_linear.bias'), { axis: 1 });
-      return this.glu ? glu(y, 1) : y;
-    });
+  protected override convolve(x: Tensor, L: number): Tensor {
+    return convolveWithKernel(x, this.kernel(L), this.own('D'), this.channels, this.bidirectional);
   }
 }

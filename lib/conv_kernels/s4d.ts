@@ -4,9 +4,8 @@ import { cdiv, cexpm1, clog, cmul } from '../ops/complex';
 import { add, mul, scale, sub } from '../ops/elementwise';
 import { reshape } from '../ops/shape';
 import { vandermonde } from '../ops/vandermonde';
-import { checkRank, checkSameDevice, checkShape, checkTensor, fmtShape } from '../errors';
-import { checkOptions } from '../ops/options';
 import { Tensor, tensor, tidy } from '../tensor';
+import { checkObject, checkOneOf, checkOptions, checkPositiveInt, checkRank, checkSameDevice, checkShape, checkTensor, fmtShape, rangeError } from '../validate';
 
 /** The diagonal SSM of `kernels.s4d`; every tensor on the same device, complex values as [..., 2]. */
 export interface S4DParams {
@@ -20,28 +19,29 @@ export interface S4DParams {
   dt: Tensor;
 }
 
-/** Options of `kernels.s4d`. */
-export interface S4DOptions {
+/** Options of `kernels.s4d` (the layer `nn.S4D` has its own, {@link nn.S4DOptions}). */
+export interface S4DKernelOptions {
   /** Discretisation: 'zoh' (default) or 'bilinear'. */
   disc?: 'zoh' | 'bilinear';
 }
 
-/** Validates the (A, B, C, dt) of a diagonal SSM; returns H, N and the complex constant 1. */
-export function checkDiagonalSsm(params: { name: string; A: Tensor; B?: Tensor | null; C: Tensor; dt: Tensor }, L: unknown) {
-  const { name } = params;
-  const A = checkTensor(params.A, `${name}.A`, Tensor);
-  checkRank(A, `${name}.A`, ['H,N,2']);
+/** Validates the (A, B, C, dt) of a diagonal SSM and L; returns H. */
+function checkDiagonalSsm(params: unknown, L: unknown): { H: number } {
+  const p = checkObject(params, 'params', 'an object {A, B?, C, dt}');
+  const A = checkTensor(p.A, 'params.A');
+  checkRank(A, 'params.A', ['H,N,2']);
   const [H, N, two] = A.shape;
-  if (two !== 2) throw new RangeError(`${name}.A: expected a complex tensor [H,N,2] (last dimension 2), got ${fmtShape(A.shape)}`);
-  if (params.B) checkShape(checkTensor(params.B, `${name}.B`, Tensor), `${name}.B`, [H, N, 2], 'the shape of A');
-  const C = checkTensor(params.C, `${name}.C`, Tensor);
-  checkRank(C, `${name}.C`, ['H,N,2', 'C,H,N,2']);
-  checkShape(C, `${name}.C`, C.shape.length === 4 ? [C.shape[0], H, N, 2] : [H, N, 2], `[H,N,2] or [C,H,N,2] with H, N of A ${fmtShape(A.shape)}`);
-  checkShape(checkTensor(params.dt, `${name}.dt`, Tensor), `${name}.dt`, [H], `[H] with H of A`);
-  if (typeof L !== 'number' || !Number.isInteger(L)) throw new TypeError(`L: expected an integer, got ${String(L)}`);
-  if (L < 1) throw new RangeError(`L: expected an integer >= 1, got ${L}`);
-  checkSameDevice([[`${name}.A`, A], [`${name}.B`, params.B], [`${name}.C`, C], [`${name}.dt`, params.dt]]);
-  return { H, N };
+  if (two !== 2) throw rangeError('params.A', 'a complex tensor [H,N,2] (last dimension 2)', fmtShape(A.shape));
+  const B = p.B === undefined ? undefined : checkTensor(p.B, 'params.B');
+  if (B) checkShape(B, 'params.B', [H, N, 2], 'the shape of A');
+  const C = checkTensor(p.C, 'params.C');
+  checkRank(C, 'params.C', ['H,N,2', 'C,H,N,2']);
+  checkShape(C, 'params.C', C.shape.length === 4 ? [C.shape[0], H, N, 2] : [H, N, 2], `[H,N,2] or [C,H,N,2] with H, N of A ${fmtShape(A.shape)}`);
+  const dt = checkTensor(p.dt, 'params.dt');
+  checkShape(dt, 'params.dt', [H], '[H] with H of A');
+  checkPositiveInt(L, 'L');
+  checkSameDevice([['params.A', A], ['params.B', B], ['params.C', C], ['params.dt', dt]]);
+  return { H };
 }
 
 /**
@@ -51,12 +51,10 @@ export function checkDiagonalSsm(params: { name: string; A: Tensor; B?: Tensor |
  * @returns [H, L] for C of shape [H,N,2], [C, H, L] for [C,H,N,2]. Differentiable in A, B, C, dt.
  * @throws TypeError/RangeError for non-tensors, shapes that disagree, L < 1, mixed devices.
  */
-export function s4d(params: S4DParams, L: number, options?: S4DOptions): Tensor {
-  const opts = checkOptions<S4DOptions>(options, 'kernels.s4d options', ['disc']);
-  const disc = opts.disc ?? 'zoh';
-  if (disc !== 'zoh' && disc !== 'bilinear') throw new TypeError(`options.disc: expected 'zoh' or 'bilinear', got ${String(disc)}`);
-  if (params === null || typeof params !== 'object') throw new TypeError('params: expected an object {A, B?, C, dt}');
-  const { H } = checkDiagonalSsm({ name: 'params', ...params }, L);
+export function s4d(params: S4DParams, L: number, options?: S4DKernelOptions): Tensor {
+  const opts = checkOptions<S4DKernelOptions>(options, 'options', ['disc']);
+  const disc = checkOneOf(opts.disc, 'options.disc', ['zoh', 'bilinear'] as const, 'zoh');
+  const { H } = checkDiagonalSsm(params, L);
   const { A, B, C, dt } = params;
   return tidy(() => {
     const one = tensor([1, 0], [2], { device: A.device });

@@ -7,8 +7,8 @@ import { add, mul, sub } from '../ops/elementwise';
 import { irfft } from '../ops/fft';
 import { sum } from '../ops/reduce';
 import { concat, narrow, reshape } from '../ops/shape';
-import { checkRank, checkSameDevice, checkShape, checkTensor, fmtShape } from '../errors';
 import { Tensor, tensor, tidy, zeros } from '../tensor';
+import { checkObject, checkPositiveInt, checkRank, checkSameDevice, checkShape, checkTensor, fmtShape, rangeError } from '../validate';
 import { CMatrix, conjugateDoubled } from './complex64';
 
 /** The DPLR SSM of `kernels.s4`; every tensor on the same device, complex values as [..., 2]. */
@@ -25,25 +25,30 @@ export interface S4Params {
   dt: Tensor;
 }
 
-function checkS4Params(params: S4Params, L: unknown): { H: number; N: number; R: number } {
-  if (params === null || typeof params !== 'object') throw new TypeError('params: expected an object {Lambda, P, B, Ct, dt}');
-  const Lambda = checkTensor(params.Lambda, 'params.Lambda', Tensor);
+/**
+ * Validates the DPLR parameters Lambda, P, dt (and B when `withB`), the output matrix `ct`
+ * (C̃ for kernels.s4, C for setupCt) and L; `what` describes the params object.
+ */
+function checkDplr(params: unknown, what: string, L: unknown, ct: { name: string; tensor: unknown }, withB: boolean): { H: number; N: number; R: number } {
+  const p = checkObject(params, 'params', what);
+  const Lambda = checkTensor(p.Lambda, 'params.Lambda');
   checkRank(Lambda, 'params.Lambda', ['H,N,2']);
   const [H, N, two] = Lambda.shape;
-  if (two !== 2) throw new RangeError(`params.Lambda: expected a complex tensor [H,N,2] (last dimension 2), got ${fmtShape(Lambda.shape)}`);
-  const P = checkTensor(params.P, 'params.P', Tensor);
+  if (two !== 2) throw rangeError('params.Lambda', 'a complex tensor [H,N,2] (last dimension 2)', fmtShape(Lambda.shape));
+  const P = checkTensor(p.P, 'params.P');
   checkRank(P, 'params.P', ['R,H,N,2']);
   const R = P.shape[0];
   checkShape(P, 'params.P', [R, H, N, 2], `[R,H,N,2] with H, N of Lambda ${fmtShape(Lambda.shape)}`);
-  if (R !== 1 && R !== 2) throw new RangeError(`params.P: rank R = P.shape[0] must be 1 or 2, got ${R}`);
-  checkShape(checkTensor(params.B, 'params.B', Tensor), 'params.B', [H, N, 2], 'the shape of Lambda');
-  const Ct = checkTensor(params.Ct, 'params.Ct', Tensor);
-  checkRank(Ct, 'params.Ct', ['H,N,2', 'C,H,N,2']);
-  checkShape(Ct, 'params.Ct', Ct.shape.length === 4 ? [Ct.shape[0], H, N, 2] : [H, N, 2], `[H,N,2] or [C,H,N,2] with H, N of Lambda`);
-  checkShape(checkTensor(params.dt, 'params.dt', Tensor), 'params.dt', [H], '[H] with H of Lambda');
-  if (typeof L !== 'number' || !Number.isInteger(L)) throw new TypeError(`L: expected an integer, got ${String(L)}`);
-  if (L < 1) throw new RangeError(`L: expected an integer >= 1, got ${L}`);
-  checkSameDevice([['params.Lambda', Lambda], ['params.P', P], ['params.B', params.B], ['params.Ct', Ct], ['params.dt', params.dt]]);
+  if (R !== 1 && R !== 2) throw rangeError('params.P', 'rank R = P.shape[0] of 1 or 2', String(R));
+  const B = withB ? checkTensor(p.B, 'params.B') : null;
+  if (B) checkShape(B, 'params.B', [H, N, 2], 'the shape of Lambda');
+  const Ct = checkTensor(ct.tensor, ct.name);
+  checkRank(Ct, ct.name, ['H,N,2', 'C,H,N,2']);
+  checkShape(Ct, ct.name, Ct.shape.length === 4 ? [Ct.shape[0], H, N, 2] : [H, N, 2], '[H,N,2] or [C,H,N,2] with H, N of Lambda');
+  const dt = checkTensor(p.dt, 'params.dt');
+  checkShape(dt, 'params.dt', [H], '[H] with H of Lambda');
+  checkPositiveInt(L, 'L');
+  checkSameDevice([['params.Lambda', Lambda], ['params.P', P], ['params.B', B], [ct.name, Ct], ['params.dt', dt]]);
   return { H, N, R };
 }
 
@@ -74,7 +79,7 @@ function bilinearFrequencies(L: number): { z: Float32Array; factor: Float32Array
  * @throws TypeError/RangeError for non-tensors, shapes that disagree, R ∉ {1,2}, L < 1, mixed devices.
  */
 export function s4(params: S4Params, L: number): Tensor {
-  const { H, R } = checkS4Params(params, L);
+  const { H, R } = checkDplr(params, 'an object {Lambda, P, B, Ct, dt}', L, { name: 'params.Ct', tensor: (params as Partial<S4Params>)?.Ct }, true);
   const { Lambda, P, B, Ct, dt } = params;
   const device = Lambda.device;
   return tidy(() => {
@@ -263,16 +268,8 @@ function ctOperator(lambda: Float64Array, Ps: Float64Array[], dt: number, L: num
  * @returns a new tensor of C's shape and device
  */
 export function setupCt(C: Tensor, params: DplrParams, L: number): Tensor {
-  checkTensor(C, 'C', Tensor);
-  if (params === null || typeof params !== 'object') throw new TypeError('params: expected an object {Lambda, P, dt}');
-  const Lambda = checkTensor(params.Lambda, 'params.Lambda', Tensor);
-  const [H, N] = Lambda.shape;
-  const zerosB = zeros([H, N, 2], { device: Lambda.device });
-  try {
-    checkS4Params({ Lambda, P: params.P, B: zerosB, Ct: C, dt: params.dt }, L);
-  } finally {
-    zerosB.dispose();
-  }
+  checkDplr(params, 'an object {Lambda, P, dt}', L, { name: 'C', tensor: C }, false);
+  const { Lambda } = params;
   const channels = C.shape.length === 4 ? C.shape[0] : 1;
   const out = convertCt(C.toFloat32Array(), hostDplr(Lambda, params.P, params.dt), channels, 0, L);
   return tensor(out, C.shape, { device: C.device });

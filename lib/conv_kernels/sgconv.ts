@@ -1,11 +1,13 @@
 // SGConv kernel (SPEC §1.6): multiscale sub-kernels upsampled, decayed, concatenated and
 // normalised into one long convolution kernel, with its backward.
 // Kernels: native/sgconv_cpu.cc and cuda/sgconv.cu, both behind native/sgconv.h.
-import { isGradEnabled, record } from '../autograd';
-import { checkRank, checkSameDevice, checkShape, checkTensor, describe, fmtShape, checkPositiveInt } from '../errors';
+import { needsGrad, record } from '../autograd';
 import { Maybe, native, Storage } from '../native';
-import { checkOptions } from '../ops/options';
 import { Tensor, wrap } from '../tensor';
+import {
+  checkNonEmpty, checkNonNegativeInt, checkNumber, checkOptionalTensor, checkOptions, checkPositiveInt, checkRank, checkSameDevice,
+  checkShape, checkTensor, describe, rangeError, typeError,
+} from '../validate';
 
 declare module '../native' {
   interface NativeBinding {
@@ -25,8 +27,11 @@ const MAX_SUB_KERNELS = 32;
 /** The longest untruncated concatenation d·2^(S−1+initScale) accepted (as the binding). */
 const MAX_TOTAL_LENGTH = 2 ** 40;
 
-/** Options of `kernels.sgconv`: the decay, the upsampling scale and a frozen normaliser. */
-export interface SgconvOptions {
+/**
+ * Options of `kernels.sgconv`: the decay, the upsampling scale and a frozen normaliser (the
+ * layer `nn.SGConv` has its own, {@link nn.SGConvOptions}).
+ */
+export interface SGConvKernelOptions {
   /**
    * Decay base: sub-kernel i is scaled by multiplier[h]^(S−1−i). A number (default 2), a
    * number[] of length H or a tensor [H] on the sub-kernels' device. Never differentiated.
@@ -43,31 +48,27 @@ export interface SgconvOptions {
 }
 
 /** What `kernels.sgconv` returns: the kernel and the normaliser it used (keep it to freeze it). */
-export interface SgconvResult {
+export interface SGConvKernelResult {
   /** The kernel, [C,H,L] (or [H,L] for 2-D sub-kernels). */
   kernel: Tensor;
   /** The norm used: the `norm` option itself, or a new tensor [C,H] (or [H]) when it was omitted. */
   norm: Tensor;
 }
 
-function multiplierStorage(multiplier: SgconvOptions['multiplier'], H: number, ref: Tensor): Storage {
+function multiplierStorage(multiplier: SGConvKernelOptions['multiplier'], H: number, ref: Tensor): Storage {
   if (multiplier instanceof Tensor) {
-    checkTensor(multiplier, 'multiplier', Tensor);
-    checkShape(multiplier, 'multiplier', [H], 'H of the sub-kernels');
-    checkSameDevice([['subKernels[0]', ref], ['multiplier', multiplier]]);
+    checkTensor(multiplier, 'options.multiplier');
+    checkShape(multiplier, 'options.multiplier', [H], 'H of the sub-kernels');
+    checkSameDevice([['subKernels[0]', ref], ['options.multiplier', multiplier]]);
     return native.copyTo(multiplier.storage, ref.device); // ours, saved for backward
   }
   let values: number[];
   if (multiplier === undefined) values = new Array<number>(H).fill(2);
-  else if (typeof multiplier === 'number') values = new Array<number>(H).fill(multiplier);
+  else if (typeof multiplier === 'number') values = new Array<number>(H).fill(checkNumber(multiplier, 'options.multiplier'));
   else if (Array.isArray(multiplier)) {
-    if (!multiplier.every((m) => typeof m === 'number')) {
-      throw new TypeError(`multiplier: expected numbers, got ${describe(multiplier.find((m) => typeof m !== 'number'))}`);
-    }
-    if (multiplier.length !== H) throw new RangeError(`multiplier: expected ${H} values (H of the sub-kernels), got ${multiplier.length}`);
-    values = multiplier;
-  } else throw new TypeError(`multiplier: expected a number, a number[] or a Tensor, got ${describe(multiplier)}`);
-  if (!values.every(Number.isFinite)) throw new RangeError(`multiplier: expected finite numbers, got ${values.find((m) => !Number.isFinite(m))}`);
+    if (multiplier.length !== H) throw rangeError('options.multiplier', `${H} values (H of the sub-kernels)`, `${multiplier.length}`);
+    values = multiplier.map((m, i) => checkNumber(m, `options.multiplier[${i}]`));
+  } else throw typeError('options.multiplier', 'a number, a number[] or a Tensor', describe(multiplier));
   return native.fromArray(ref.device, Float32Array.from(values));
 }
 
@@ -90,32 +91,33 @@ function multiplierStorage(multiplier: SgconvOptions['multiplier'], H: number, r
  *   sub-kernels, differing shapes, a zero dimension, L <= 0, a negative initScale, a
  *   multiplier or norm of the wrong length/shape, or T > 2^40.
  */
-export function sgconv(subKernels: Tensor[], L: number, options?: SgconvOptions): SgconvResult {
-  if (!Array.isArray(subKernels)) throw new TypeError(`subKernels: expected an array of Tensors, got ${describe(subKernels)}`);
-  if (subKernels.length === 0) throw new RangeError('subKernels: expected at least one sub-kernel, got an empty array');
-  if (subKernels.length > MAX_SUB_KERNELS) throw new RangeError(`subKernels: expected at most ${MAX_SUB_KERNELS} sub-kernels, got ${subKernels.length}`);
-  subKernels.forEach((w, i) => checkTensor(w, `subKernels[${i}]`, Tensor));
+export function sgconv(subKernels: Tensor[], L: number, options?: SGConvKernelOptions): SGConvKernelResult {
+  if (!Array.isArray(subKernels)) throw typeError('subKernels', 'an array of Tensors', describe(subKernels));
+  if (subKernels.length < 1 || subKernels.length > MAX_SUB_KERNELS) {
+    throw rangeError('subKernels', `1 to ${MAX_SUB_KERNELS} sub-kernels`, `${subKernels.length}`);
+  }
+  subKernels.forEach((w, i) => checkTensor(w, `subKernels[${i}]`));
   const first = subKernels[0];
   checkRank(first, 'subKernels[0]', ['H,d', 'C,H,d']);
   subKernels.forEach((w, i) => checkShape(w, `subKernels[${i}]`, first.shape, 'the shape of subKernels[0]'));
   checkSameDevice(subKernels.map((w, i): [string, Tensor] => [`subKernels[${i}]`, w]));
-  if (first.shape.some((n) => n < 1)) throw new RangeError(`subKernels[0]: every dimension must be >= 1, got shape ${fmtShape(first.shape)}`);
+  checkNonEmpty(first, 'subKernels[0]');
   checkPositiveInt(L, 'L');
-  const opts = checkOptions<SgconvOptions>(options, 'sgconv options', ['multiplier', 'initScale', 'norm']);
-  const initScale = opts.initScale ?? 0;
-  if (typeof initScale !== 'number' || !Number.isInteger(initScale)) throw new TypeError(`initScale: expected an integer, got ${describe(initScale)}`);
-  if (initScale < 0) throw new RangeError(`initScale: expected an integer >= 0, got ${initScale}`);
+  const opts = checkOptions<SGConvKernelOptions>(options, 'options', ['multiplier', 'initScale', 'norm']);
+  const initScale = checkNonNegativeInt(opts.initScale ?? 0, 'options.initScale');
 
   const threeD = first.shape.length === 3;
   const [C, H, d] = threeD ? first.shape : [1, ...first.shape];
   const S = subKernels.length;
   const T = d * 2 ** (S - 1 + initScale);
-  if (T > MAX_TOTAL_LENGTH) throw new RangeError(`subKernels: the concatenated length d·2^(S−1+initScale) = ${T} exceeds 2^40 (d=${d}, S=${S}, initScale=${initScale})`);
+  if (T > MAX_TOTAL_LENGTH) {
+    throw rangeError('subKernels', 'a concatenated length d·2^(S−1+initScale) <= 2^40', `${T} (d=${d}, S=${S}, initScale=${initScale})`);
+  }
   const normShape = threeD ? [C, H] : [H];
-  const givenNorm = opts.norm === undefined ? null : checkTensor(opts.norm, 'norm', Tensor);
+  const givenNorm = checkOptionalTensor(opts.norm, 'options.norm');
   if (givenNorm) {
-    checkShape(givenNorm, 'norm', normShape, threeD ? '[C,H] for sub-kernels of shape [C,H,d]' : '[H] for sub-kernels of shape [H,d]');
-    checkSameDevice([['subKernels[0]', first], ['norm', givenNorm]]);
+    checkShape(givenNorm, 'options.norm', normShape, threeD ? '[C,H] for sub-kernels of shape [C,H,d]' : '[H] for sub-kernels of shape [H,d]');
+    checkSameDevice([['subKernels[0]', first], ['options.norm', givenNorm]]);
   }
   const multiplier = multiplierStorage(opts.multiplier, H, first);
 
@@ -129,9 +131,8 @@ export function sgconv(subKernels: Tensor[], L: number, options?: SgconvOptions)
   }
   const kernel = wrap(kernelStorage, threeD ? [C, H, L] : [H, L]);
   const norm = givenNorm ?? wrap(normStorage, normShape);
-  const needsGrad = isGradEnabled() && subKernels.some((w) => w.requiresGrad);
   // Backward reads private copies, so the caller may dispose or reuse the norm and multiplier.
-  const saved = needsGrad ? [multiplier, native.copyTo(norm.storage, norm.device)] : [multiplier];
+  const saved = needsGrad(...subKernels) ? [multiplier, native.copyTo(norm.storage, norm.device)] : [multiplier];
   record(kernel, 'sgconv', subKernels, (dOut) => {
     const grads = native.sgconvKernelBackward(
       dOut.storage, saved[0], saved[1], subKernels.map((w) => w.requiresGrad), C, H, d, initScale, L);

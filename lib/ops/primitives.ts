@@ -1,7 +1,8 @@
-// The four general kernels (native/elementwise.h) as typed functions outside the graph, and
-// the shape helpers shared by elementwise.ts, complex.ts, reduce.ts and shape.ts: broadcast
-// shapes, the reduction of a broadcast gradient to its input's shape, axis checks.
-import { describe, fmtShape } from '../errors';
+// The primitives the ops are built from: the four general native kernels (native/elementwise.h:
+// binary, unary, sumTo, stridedCopy) as typed functions outside the autograd graph, and the
+// shape arithmetic shared by elementwise.ts, complex.ts, reduce.ts, shape.ts and linear.ts:
+// broadcast shapes, the reduction of a broadcast gradient to its input's shape, strides.
+import { fmtShape, rangeError } from '../validate';
 import { native, Storage } from '../native';
 import { Device, numelOf, Tensor, wrap } from '../tensor';
 
@@ -41,7 +42,7 @@ export function broadcastShapes(aName: string, a: readonly number[], bName: stri
   return pa.map((da, i) => {
     const db = pb[i];
     if (da !== db && da !== 1 && db !== 1) {
-      throw new RangeError(`${aName} and ${bName}: shapes ${fmtShape(a)} and ${fmtShape(b)} do not broadcast (dimension ${i - rank}: ${da} vs ${db})`);
+      throw rangeError(bName, `a shape that broadcasts with ${aName} ${fmtShape(a)} (dimension ${i - rank}: ${da}, or 1)`, `${fmtShape(b)}`);
     }
     return da === 1 ? db : da;
   });
@@ -130,18 +131,4 @@ export function copyWindow(direction: 'in' | 'out', src: Storage, dst: Storage, 
   const offset = start * wholeStrides[axis];
   if (direction === 'out') native.stridedCopy(src, dst, [...shape], wholeStrides, offset, block, 0);
   else native.stridedCopy(src, dst, [...shape], block, 0, wholeStrides, offset);
-}
-
-/** An integer axis in [-rank, rank) as a non-negative one; RangeError naming `name` otherwise. */
-export function normalizeAxis(axis: unknown, rank: number, name: string): number {
-  if (typeof axis !== 'number' || !Number.isInteger(axis)) throw new TypeError(`${name}: expected an integer, got ${describe(axis)}`);
-  if (axis < -rank || axis >= rank) throw new RangeError(`${name}: expected an axis in [${-rank}, ${rank - 1}] for rank ${rank}, got ${axis}`);
-  return axis < 0 ? axis + rank : axis;
-}
-
-/** A non-negative integer argument (TypeError when not an integer, RangeError when negative). */
-export function checkNonNegativeInt(x: unknown, name: string): number {
-  if (typeof x !== 'number' || !Number.isInteger(x)) throw new TypeError(`${name}: expected an integer, got ${describe(x)}`);
-  if (x < 0) throw new RangeError(`${name}: expected an integer >= 0, got ${x}`);
-  return x;
 }

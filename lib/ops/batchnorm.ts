@@ -1,6 +1,6 @@
-// Batch normalisation over one channel axis, composed from differentiable ops: the statistics
-// of each channel over every other axis are layerNorm's statistics of the channel-major copy
-// [C, N], so the normalisation and its backward run in one native layerNorm call.
+// Batch normalisation over one channel axis (docs/MATH.md §2.12), composed from differentiable
+// ops: the statistics of each channel over every other axis are layerNorm's statistics of the
+// channel-major copy [C, N], so the normalisation and its backward run in one native layerNorm call.
 import { noGrad } from '../autograd';
 import { native } from '../native';
 import { full, Tensor, tidy } from '../tensor';

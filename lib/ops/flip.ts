@@ -1,6 +1,6 @@
-// Reversal along one axis, composed from differentiable ops: the axis is moved to the front and
-// its rows gathered in reverse order by the embedding lookup (whose backward is the reverse
-// gather), so no kernel of its own is needed.
+// Reversal along one axis (docs/MATH.md §2.13), composed from differentiable ops: the axis is
+// moved to the front and its rows gathered in reverse order by the embedding lookup (whose
+// backward is the reverse gather), so no kernel of its own is needed.
 import { Tensor, tensor, tidy } from '../tensor';
 import { checkAxis, checkTensor } from '../validate';
 import { embedding } from './nn';

@@ -16,7 +16,7 @@ const root = path.resolve(__dirname, '..');
 
 // The child's script (dist/, as the examples use it). It prints one JSON line.
 const script = `
-const lc = require(${JSON.stringify(root)});
+const lc = require(${JSON.stringify(path.join(root, 'dist'))});
 const close = (a, b) => {
   let err = 0, mag = 0;
   for (let i = 0; i < b.length; i++) { err = Math.max(err, Math.abs(a[i] - b[i])); mag = Math.max(mag, Math.abs(b[i])); }

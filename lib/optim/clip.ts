@@ -8,7 +8,7 @@ import { checkNumber } from './check';
 
 declare module '../native' {
   interface NativeBinding {
-    sumOfSquares(x: Storage, n: number): number;
+    sumOfSquares(args: { x: Storage; n: number }): number;
   }
 }
 
@@ -33,7 +33,7 @@ export function clipGradNorm(params: readonly Tensor[] | Module, maxNorm: number
   const grads: Tensor[] = [];
   for (const [p, name] of named) if (p.grad) grads.push(checkTensor(p.grad, `the gradient of ${name}`, Tensor));
   let squares = 0;
-  for (const g of grads) squares += native.sumOfSquares(g.storage, g.size);
+  for (const g of grads) squares += native.sumOfSquares({ x: g.storage, n: g.size });
   const norm = Math.sqrt(squares);
   const coefficient = maxNorm / (norm + 1e-6);
   if (coefficient < 1) for (const g of grads) native.unary(UnaryOp.affine, g.storage, g.storage, g.size, coefficient, 0);

@@ -72,6 +72,12 @@ CudaInfo probe() {
   info.ccMajor = props.major;
   info.ccMinor = props.minor;
   info.memoryBytes = props.totalGlobalMem;
+  // CUDA 13 dropped memoryClockRate from cudaDeviceProp; the attribute query remains.
+  if (cudaDeviceGetAttribute(&info.memoryClockKHz, cudaDevAttrMemoryClockRate, 0) != cudaSuccess ||
+      cudaDeviceGetAttribute(&info.memoryBusWidthBits, cudaDevAttrGlobalMemoryBusWidth, 0) != cudaSuccess) {
+    cudaGetLastError();
+    info.memoryClockKHz = info.memoryBusWidthBits = 0;  // unknown: the peak is not reported
+  }
   const std::string cc = std::to_string(props.major) + "." + std::to_string(props.minor);
 
   // Creating the context now catches devices that exist but cannot be used (exclusive mode,
@@ -255,6 +261,30 @@ void cuda_zero(void* dst, size_t bytes) {
 void cuda_synchronize() {
   cuda_require();
   check_cuda(cudaDeviceSynchronize(), "cudaDeviceSynchronize");
+}
+
+namespace {
+// The benchmark timer's two events, created on first use and never destroyed (as the allocator).
+cudaEvent_t timer_event(int which) {
+  static cudaEvent_t events[2] = {nullptr, nullptr};
+  if (!events[which]) check_cuda(cudaEventCreate(&events[which]), "cudaEventCreate");
+  return events[which];
+}
+}  // namespace
+
+void cuda_timer_start() {
+  cuda_require();
+  check_cuda(cudaEventRecord(timer_event(0), 0), "cudaEventRecord");
+}
+
+double cuda_timer_stop_ms() {
+  cuda_require();
+  cudaEvent_t start = timer_event(0), stop = timer_event(1);
+  check_cuda(cudaEventRecord(stop, 0), "cudaEventRecord");
+  check_cuda(cudaEventSynchronize(stop), "cudaEventSynchronize");
+  float ms = 0;
+  check_cuda(cudaEventElapsedTime(&ms, start, stop), "cudaEventElapsedTime");
+  return ms;
 }
 
 }  // namespace lc

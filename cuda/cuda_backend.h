@@ -19,6 +19,8 @@ struct CudaInfo {
   std::string cufftPath;        // the library that was loaded
   std::string cublasPath;       // cuBLAS (matmul, linear), when found
   std::string cublasReason;     // why cuBLAS is not usable, when it is not
+  int memoryClockKHz = 0;       // peak memory clock (cudaDevAttrMemoryClockRate)
+  int memoryBusWidthBits = 0;   // global memory bus width (cudaDevAttrGlobalMemoryBusWidth)
 };
 
 // Probed once, on first use: driver, device, then cuFFT (dlopen). Never throws.
@@ -53,5 +55,11 @@ void cuda_copy_to_host(void* dst, const void* src, size_t bytes);
 void cuda_copy_device(void* dst, const void* src, size_t bytes);
 void cuda_zero(void* dst, size_t bytes);
 void cuda_synchronize();
+
+// Device-side timing of the work queued on the legacy default stream (the stream every op
+// uses), for benchmarks: start records an event; stop records another, waits for it and
+// returns the milliseconds between the two.
+void cuda_timer_start();
+double cuda_timer_stop_ms();
 
 }  // namespace lc

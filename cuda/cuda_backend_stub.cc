@@ -45,5 +45,7 @@ void cuda_copy_to_host(void*, const void*, size_t) { cuda_unavailable(); }
 void cuda_copy_device(void*, const void*, size_t) { cuda_unavailable(); }
 void cuda_zero(void*, size_t) { cuda_unavailable(); }
 void cuda_synchronize() { cuda_unavailable(); }
+void cuda_timer_start() { cuda_unavailable(); }
+double cuda_timer_stop_ms() { cuda_unavailable(); }
 
 }  // namespace lc

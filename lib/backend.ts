@@ -1,5 +1,5 @@
 // What the native backends can do here, and the CPU thread count.
-import { checkPositiveInt } from './errors';
+import { checkPositiveInt } from './validate';
 import { native } from './native';
 
 /** What {@link backendInfo} reports about the CPU and CUDA backends. */
@@ -31,6 +31,8 @@ export interface BackendInfo {
     cublasPath?: string;
     /** Why cuBLAS cannot be used, when it cannot. */
     cublasReason?: string;
+    /** The device memory's peak bandwidth in bytes/s (2 × memory clock × bus width), when the device reports them. */
+    peakBandwidthBytesPerSecond?: number;
   };
 }
 

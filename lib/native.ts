@@ -60,6 +60,7 @@ export interface NativeBinding {
       cublasAvailable?: boolean;
       cublasPath?: string;
       cublasReason?: string;
+      peakBandwidthBytesPerSecond?: number;
     };
   };
   memoryStats(): {

@@ -1,7 +1,7 @@
 // float32 tensors on the CPU or a CUDA device, their creation functions, and the memory
 // scopes (tidy/dispose) that keep long training loops from growing.
 import { backward as runBackward, GradNode } from './autograd';
-import { checkTensor, describe, fmtShape } from './errors';
+import { checkBoolean, checkNumber, checkNumberValue, checkOneOf, checkOptions, checkSeed, checkShapeArray, checkTensor, describe, fmtShape, rangeError, typeError } from './validate';
 import { native, Storage } from './native';
 import { normalSamples } from './random';
 
@@ -22,23 +22,20 @@ export interface TensorOptions {
 const liveTensors: Record<Device, number> = { cpu: 0, cuda: 0 };
 const scopes: Set<Tensor>[] = [];
 
+/**
+ * @internal 'cpu', 'cuda' or 'auto' (undefined: 'cpu') as the device to use.
+ * @throws TypeError for another value; Error (with the reason) for 'cuda' without a usable GPU.
+ */
 export function resolveDevice(device: unknown, name = 'device'): Device {
-  if (device === undefined || device === 'cpu') return 'cpu';
-  if (device === 'cuda') {
-    const info = native.backendInfo().cuda;
-    if (!info.available) throw new Error(`${name}: CUDA is not available (${info.reason})`);
-    return 'cuda';
-  }
-  if (device === 'auto') return native.backendInfo().cuda.available ? 'cuda' : 'cpu';
-  throw new TypeError(`${name}: expected 'cpu', 'cuda' or 'auto', got ${describe(device)}`);
+  const choice = checkOneOf(device, name, ['cpu', 'cuda', 'auto'] as const, 'cpu');
+  if (choice === 'cpu') return 'cpu';
+  const info = native.backendInfo().cuda;
+  if (choice === 'auto') return info.available ? 'cuda' : 'cpu';
+  if (!info.available) throw new Error(`${name}: CUDA is not available (${info.reason})`);
+  return 'cuda';
 }
 
-function checkShapeArg(shape: unknown): number[] {
-  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
-    throw new TypeError(`shape: expected an array of non-negative integers, got ${describe(shape)}`);
-  }
-  return [...shape];
-}
+const TENSOR_OPTIONS = ['device', 'requiresGrad'] as const;
 
 export function numelOf(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
@@ -90,20 +87,20 @@ export class Tensor {
 
   /** @internal The native buffer (still there for the graph after a dispose that it outlives). */
   get storage(): Storage {
-    if (!this.storageRef) throw new TypeError(`tensor: the tensor was disposed (shape ${fmtShape(this.shape)})`);
+    if (!this.storageRef) throw typeError('tensor', 'a live Tensor', `a disposed one (shape ${fmtShape(this.shape)}, device '${this.device}')`);
     return this.storageRef;
   }
 
   /** Copies the data to a new host Float32Array (row-major). */
   toFloat32Array(): Float32Array {
-    checkTensor(this, 'tensor', Tensor);
+    checkTensor(this, 'tensor');
     return native.toArray(this.storage, this.size);
   }
 
   /** This tensor on `device`: itself when already there, otherwise a copy (outside the graph). */
   to(device: Device | 'auto'): Tensor {
     const target = resolveDevice(device);
-    checkTensor(this, 'tensor', Tensor);
+    checkTensor(this, 'tensor');
     if (target === this.device) return this;
     return new Tensor(native.copyTo(this.storage, target), this.shape, this.requiresGrad);
   }
@@ -150,54 +147,75 @@ export class Tensor {
   }
 }
 
-function fromHost(data: Float32Array, shape: number[], opts: TensorOptions): Tensor {
-  const device = resolveDevice(opts.device, 'options.device');
-  return new Tensor(native.fromArray(device, data), shape, opts.requiresGrad ?? false);
+/** The device and requiresGrad of checked creation options. */
+function creation(opts: TensorOptions): { device: Device; requiresGrad: boolean } {
+  return { device: resolveDevice(opts.device, 'options.device'), requiresGrad: checkBoolean(opts.requiresGrad, 'options.requiresGrad', false) };
 }
 
-function flatten(data: unknown, out: number[]): void {
-  if (Array.isArray(data)) for (const d of data) flatten(d, out);
-  else if (typeof data === 'number') out.push(data);
-  else throw new TypeError(`data: expected numbers, got ${describe(data)}`);
+function fromHost(data: Float32Array, shape: number[], opts: TensorOptions): Tensor {
+  const { device, requiresGrad } = creation(opts);
+  return new Tensor(native.fromArray(device, data), shape, requiresGrad);
+}
+
+/**
+ * Appends the numbers of a nested array to `out` in row-major order. Every level must be
+ * regular: all numbers, or all arrays of the same length (no ragged rows).
+ */
+function flatten(data: unknown[], name: string, out: number[]): void {
+  const nested = Array.isArray(data[0]);
+  data.forEach((d, i) => {
+    const where = `${name}[${i}]`;
+    if (nested) {
+      if (!Array.isArray(d)) throw typeError(where, `an array (as ${name}[0])`, describe(d));
+      const want = (data[0] as unknown[]).length;
+      if (d.length !== want) throw rangeError(where, `${want} entries (as ${name}[0]; nested arrays must not be ragged)`, `${d.length}`);
+      flatten(d, where, out);
+    } else if (typeof d === 'number') out.push(d);
+    else throw typeError(where, 'a number', describe(d));
+  });
 }
 
 /**
  * A tensor from host data.
- * @param data Float32Array, or a (nested) array of numbers, in row-major order.
+ * @param data Float32Array (used as is), another numeric typed array, or a (nested) array of
+ *   numbers, in row-major order; nested arrays must be regular (no ragged rows).
  * @param shape Dimensions; their product must equal the number of values.
- * @throws TypeError for non-numeric data, RangeError when the sizes disagree.
+ * @throws TypeError for non-numeric data or unknown options; RangeError for ragged nested
+ *   arrays or when the sizes disagree.
  */
-export function tensor(data: Float32Array | ArrayLike<number> | unknown[], shape: readonly number[], opts: TensorOptions = {}): Tensor {
-  const dims = checkShapeArg(shape);
+export function tensor(data: Float32Array | ArrayLike<number> | unknown[], shape: readonly number[], opts?: TensorOptions): Tensor {
+  const dims = checkShapeArray(shape, 'shape');
+  const options = checkOptions<TensorOptions>(opts, 'options', TENSOR_OPTIONS);
   let values: Float32Array;
   if (data instanceof Float32Array) values = data;
-  else if (ArrayBuffer.isView(data)) values = Float32Array.from(data as unknown as ArrayLike<number>);
-  else if (Array.isArray(data)) {
+  else if (ArrayBuffer.isView(data) && !(data instanceof DataView) && !(data instanceof BigInt64Array) && !(data instanceof BigUint64Array)) {
+    values = Float32Array.from(data as unknown as ArrayLike<number>);
+  } else if (Array.isArray(data)) {
     const flat: number[] = [];
-    flatten(data, flat);
+    flatten(data, 'data', flat);
     values = Float32Array.from(flat);
-  } else throw new TypeError(`data: expected a Float32Array or an array of numbers, got ${describe(data)}`);
-  if (values.length !== numelOf(dims)) {
-    throw new RangeError(`data: shape ${fmtShape(dims)} needs ${numelOf(dims)} values, got ${values.length}`);
-  }
-  return fromHost(values, dims, opts);
+  } else throw typeError('data', 'a Float32Array, a numeric typed array or an array of numbers', describe(data));
+  if (values.length !== numelOf(dims)) throw rangeError('data', `${numelOf(dims)} values (shape ${fmtShape(dims)})`, `${values.length}`);
+  return fromHost(values, dims, options);
 }
 
-/** A tensor of zeros. */
-export function zeros(shape: readonly number[], opts: TensorOptions = {}): Tensor {
-  const dims = checkShapeArg(shape);
-  const device = resolveDevice(opts.device, 'options.device');
-  return new Tensor(native.alloc(device, numelOf(dims), true), dims, opts.requiresGrad ?? false);
+/** A tensor of zeros. @throws TypeError/RangeError for a bad shape or options. */
+export function zeros(shape: readonly number[], opts?: TensorOptions): Tensor {
+  const dims = checkShapeArray(shape, 'shape');
+  const { device, requiresGrad } = creation(checkOptions<TensorOptions>(opts, 'options', TENSOR_OPTIONS));
+  return new Tensor(native.alloc(device, numelOf(dims), true), dims, requiresGrad);
 }
 
-/** A tensor filled with `value`. */
-export function full(shape: readonly number[], value: number, opts: TensorOptions = {}): Tensor {
-  const dims = checkShapeArg(shape);
-  return fromHost(new Float32Array(numelOf(dims)).fill(value), dims, opts);
+/** A tensor filled with `value` (any number, NaN and ±Infinity included). @throws TypeError for a non-number value. */
+export function full(shape: readonly number[], value: number, opts?: TensorOptions): Tensor {
+  const dims = checkShapeArray(shape, 'shape');
+  checkNumberValue(value, 'value');
+  const options = checkOptions<TensorOptions>(opts, 'options', TENSOR_OPTIONS);
+  return fromHost(new Float32Array(numelOf(dims)).fill(value), dims, options);
 }
 
 /** A tensor of ones. */
-export function ones(shape: readonly number[], opts: TensorOptions = {}): Tensor {
+export function ones(shape: readonly number[], opts?: TensorOptions): Tensor {
   return full(shape, 1, opts);
 }
 
@@ -211,11 +229,19 @@ export interface RandnOptions extends TensorOptions {
   std?: number;
 }
 
-/** Normal samples (mean 0, std 1 unless given). */
-export function randn(shape: readonly number[], opts: RandnOptions = {}): Tensor {
-  const dims = checkShapeArg(shape);
-  const values = normalSamples(numelOf(dims), opts.seed, opts.mean ?? 0, opts.std ?? 1);
-  return fromHost(values, dims, opts);
+/**
+ * Normal samples (mean 0, std 1 unless given).
+ * @throws TypeError for a bad shape, unknown options, a non-integer seed or a non-number
+ *   mean/std; RangeError for a negative seed, a non-finite mean or a negative or non-finite std.
+ */
+export function randn(shape: readonly number[], opts?: RandnOptions): Tensor {
+  const dims = checkShapeArray(shape, 'shape');
+  const options = checkOptions<RandnOptions>(opts, 'options', [...TENSOR_OPTIONS, 'seed', 'mean', 'std']);
+  const seed = options.seed === undefined ? undefined : checkSeed(options.seed, 'options.seed');
+  const mean = checkNumber(options.mean ?? 0, 'options.mean');
+  const std = checkNumber(options.std ?? 1, 'options.std', { min: 0 });
+  const { device, requiresGrad } = creation(options);
+  return new Tensor(native.fromArray(device, normalSamples(numelOf(dims), seed, mean, std)), dims, requiresGrad);
 }
 
 /** @internal Wraps a storage produced by an op. */
@@ -239,12 +265,13 @@ function collect(result: unknown, into: Set<Tensor>): void {
  * object) and those passed to `keep`. Nested scopes hand their results to the enclosing one.
  */
 export function tidy<T>(fn: () => T): T {
+  if (typeof fn !== 'function') throw typeError('fn', 'a function', describe(fn));
   const scope = new Set<Tensor>();
   scopes.push(scope);
   let result: T;
   try {
     result = fn();
-    if (result instanceof Promise) throw new TypeError('tidy: fn must be synchronous (it returned a Promise)');
+    if (result instanceof Promise) throw typeError('fn', 'a synchronous function', 'one that returned a Promise');
   } finally {
     scopes.pop();
   }
@@ -259,6 +286,7 @@ export function tidy<T>(fn: () => T): T {
 
 /** Exempts a tensor from disposal by the enclosing tidy scopes. */
 export function keep<T extends Tensor>(t: T): T {
+  if (!(t instanceof Tensor)) throw typeError('t', 'a Tensor', describe(t));
   for (const scope of scopes) scope.delete(t);
   return t;
 }

@@ -258,6 +258,8 @@ LC_BINDING(backendInfo) {
     cuda.Set("cublasAvailable", ci.cublasReason.empty());
     cuda.Set(ci.cublasReason.empty() ? "cublasPath" : "cublasReason",
              ci.cublasReason.empty() ? ci.cublasPath : ci.cublasReason);
+    if (ci.memoryClockKHz > 0 && ci.memoryBusWidthBits > 0)  // double data rate
+      cuda.Set("peakBandwidthBytesPerSecond", 2.0 * ci.memoryClockKHz * 1e3 * ci.memoryBusWidthBits / 8);
   }
   Napi::Object out = Napi::Object::New(env);
   out.Set("cpu", cpu);
@@ -292,6 +294,14 @@ LC_BINDING(synchronize) {
   if (cuda_info().available) cuda_synchronize();
   return env.Undefined();
 }
+
+// Benchmark timing with CUDA events on the default stream (see cuda_timer_start).
+LC_BINDING(cudaTimerStart) {
+  cuda_timer_start();
+  return env.Undefined();
+}
+
+LC_BINDING(cudaTimerStopMs) { return Napi::Number::New(env, cuda_timer_stop_ms()); }
 
 LC_BINDING(setNumThreads) {
   set_num_threads(int(arg_int(info[0], "n")));

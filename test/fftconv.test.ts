@@ -239,7 +239,7 @@ describe('fftConv rejects bad input with a clear message', () => {
         return lc.fftConv(u, gone);
       },
       TypeError,
-      /^k: the tensor was disposed \(shape \[3,8\], device 'cpu'\)/,
+      /^k: expected a live Tensor, got a disposed one \(shape \[3,8\], device 'cpu'\)/,
     ],
   ];
   testBadInput(cases);

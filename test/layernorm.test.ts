@@ -121,12 +121,12 @@ describe('layerNorm bad input', () => {
     const w4 = lc.zeros([4]);
     expectBadInput(() => lc.layerNorm(x, w4), RangeError, /^weight: expected shape \[3\] \(the size of axis 2 of x \[2,4,3\]\), got \[4\]/);
     expectBadInput(() => lc.layerNorm(x, null, w3, { axis: 1 }), RangeError, /^bias: expected shape \[4\] \(the size of axis 1 of x \[2,4,3\]\), got \[3\]/);
-    expectBadInput(() => lc.layerNorm(x, null, null, { axis: 3 }), RangeError, /^axis: expected an axis in \[-3, 2\]/);
-    expectBadInput(() => lc.layerNorm(x, null, null, { eps: -1 }), RangeError, /^eps: expected a number >= 0, got -1/);
-    expectBadInput(() => lc.layerNorm(x, null, null, { eps: 'a' as never }), TypeError, /^eps: expected a finite number/);
-    expectBadInput(() => lc.layerNorm(x, null, null, { axes: 1 } as never), TypeError, /^layerNorm options: unknown option 'axes'/);
+    expectBadInput(() => lc.layerNorm(x, null, null, { axis: 3 }), RangeError, /^options\.axis: expected an axis in \[-3, 2\] for rank 3, got 3/);
+    expectBadInput(() => lc.layerNorm(x, null, null, { eps: -1 }), RangeError, /^options\.eps: expected a finite number >= 0, got -1/);
+    expectBadInput(() => lc.layerNorm(x, null, null, { eps: 'a' as never }), TypeError, /^options\.eps: expected a finite number >= 0, got string a/);
+    expectBadInput(() => lc.layerNorm(x, null, null, { axes: 1 } as never), TypeError, /^options: expected only the options axis, eps, got unknown option 'axes'/);
     expectBadInput(() => lc.layerNorm(x, fakeTensor([3])), TypeError, /^weight: expected device 'cpu' \(the device of x\), got 'cuda'/);
-    expectBadInput(() => lc.layerNorm(disposedTensor([2, 3])), TypeError, /^x: the tensor was disposed/);
+    expectBadInput(() => lc.layerNorm(disposedTensor([2, 3])), TypeError, /^x: expected a live Tensor, got a disposed one/);
     expectBadInput(() => lc.layerNorm({} as never), TypeError, /^x: expected a Tensor, got an object/);
     lc.dispose([w3, w4]);
   });

@@ -259,8 +259,8 @@ describe('vandermonde rejects bad input with a clear message', () => {
     ['x leading dims not a suffix', () => lc.vandermonde(v, lc.zeros([2, 4, 2]), 8), RangeError, /^x: expected leading dimensions that are a suffix of v's \[2,3\].*got shape \[2,4,2\]/],
     ['L = 0', () => lc.vandermonde(v, x, 0), RangeError, /^L: expected an integer >= 1, got 0/],
     ['L < 0', () => lc.vandermonde(v, x, -3), RangeError, /^L: expected an integer >= 1, got -3/],
-    ['L not an integer', () => lc.vandermonde(v, x, 2.5), TypeError, /^L: expected an integer, got number 2.5/],
-    ['L not a number', () => lc.vandermonde(v, x, '8' as unknown as number), TypeError, /^L: expected an integer, got string 8/],
+    ['L not an integer', () => lc.vandermonde(v, x, 2.5), TypeError, /^L: expected an integer >= 1, got number 2.5/],
+    ['L not a number', () => lc.vandermonde(v, x, '8' as unknown as number), TypeError, /^L: expected an integer >= 1, got string 8/],
     ['non-tensor x', () => lc.vandermonde(v, {} as unknown as lc.Tensor, 8), TypeError, /^x: expected a Tensor, got an object of class Object/],
     [
       'disposed tensor',
@@ -270,7 +270,7 @@ describe('vandermonde rejects bad input with a clear message', () => {
         return lc.vandermonde(gone, x, 8);
       },
       TypeError,
-      /^v: the tensor was disposed \(shape \[2,3,4,2\], device 'cpu'\)/,
+      /^v: expected a live Tensor, got a disposed one \(shape \[2,3,4,2\], device 'cpu'\)/,
     ],
   ];
   testBadInput(cases);

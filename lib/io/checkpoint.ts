@@ -1,11 +1,10 @@
 // Checkpoints: a module's state dict in one safetensors file and, optionally, the optimizer's
 // state in a second one next to it (`path + '.optim.safetensors'`).
 import * as fs from 'fs';
-import { describe } from '../errors';
 import { Module } from '../nn/module';
-import { checkOptions } from '../ops/options';
 import { AdamW, AdamWState } from '../optim/adamw';
 import { dispose, Tensor } from '../tensor';
+import { checkOptions, describe, typeError } from '../validate';
 import { loadTensors, saveTensors } from './safetensors';
 
 /** Options of {@link save}. */
@@ -37,7 +36,7 @@ const OPTIMIZER_FORMAT = 'longconv.AdamW';
  * @throws TypeError for a non-module, an optimizer of another module or bad metadata.
  */
 export function save(path: string, module: Module, options?: SaveOptions): void {
-  if (!(module instanceof Module)) throw new TypeError(`module: expected an nn.Module, got ${describe(module)}`);
+  if (!(module instanceof Module)) throw typeError('module', 'an nn.Module', describe(module));
   const opts = checkOptions<SaveOptions>(options, 'io.save options', ['optimizer', 'metadata']);
   const optimizer = checkOptimizer(opts.optimizer, module, 'io.save');
   saveTensors(path, module.stateDict(), opts.metadata);
@@ -61,7 +60,7 @@ export function save(path: string, module: Module, options?: SaveOptions): void 
  *   arguments.
  */
 export function load(path: string, module: Module, options?: LoadOptions): Record<string, string> {
-  if (!(module instanceof Module)) throw new TypeError(`module: expected an nn.Module, got ${describe(module)}`);
+  if (!(module instanceof Module)) throw typeError('module', 'an nn.Module', describe(module));
   const opts = checkOptions<LoadOptions>(options, 'io.load options', ['optimizer']);
   const optimizer = checkOptimizer(opts.optimizer, module, 'io.load');
   const weights = loadTensors(path);
@@ -92,8 +91,8 @@ export function load(path: string, module: Module, options?: LoadOptions): Recor
 
 function checkOptimizer(optimizer: unknown, module: Module, fn: string): AdamW | undefined {
   if (optimizer === undefined) return undefined;
-  if (!(optimizer instanceof AdamW)) throw new TypeError(`${fn} options.optimizer: expected an optim.AdamW, got ${describe(optimizer)}`);
-  if (optimizer.module !== module) throw new TypeError(`${fn} options.optimizer: the optimizer trains another module`);
+  if (!(optimizer instanceof AdamW)) throw typeError(`${fn} options.optimizer`, 'an optim.AdamW', describe(optimizer));
+  if (optimizer.module !== module) throw typeError(`${fn} options.optimizer`, 'the optimizer of this module', 'the optimizer trains another module');
   return optimizer;
 }
 

@@ -2,3 +2,7 @@ export { saveTensors, loadTensors } from './safetensors';
 export type { LoadedTensors } from './safetensors';
 export { save, load, optimizerPath } from './checkpoint';
 export type { SaveOptions, LoadOptions } from './checkpoint';
+export { loadPyTorch, savePyTorch, CheckpointMismatchError } from './pytorch';
+export type { LoadPyTorchOptions, SavePyTorchOptions, DtTransform } from './pytorch';
+export { CheckpointError } from './torch_file';
+export { UnpicklingError } from './pickle';

@@ -37,7 +37,7 @@ export interface OpCodes {
  * The addon's functions. Each op file adds the typings of its own bindings to this interface
  * (declaration merging: `declare module '../native' { interface NativeBinding { ... } }`).
  * Kernel bindings take one object of named arguments and return one object of named outputs
- * (null where an output was not asked for); only the hot elementwise kernels (ops/kernels.ts)
+ * (null where an output was not asked for); only the hot elementwise kernels (ops/primitives.ts)
  * take positional arguments.
  */
 export interface NativeBinding {

@@ -3,7 +3,7 @@
 // members (a missing or extra key fails to compile); the tests check that the addon exports
 // the same names, in list order, as the codes 0..n-1.
 import { BinaryOpName, GemmBiasName, native, UnaryOpName } from '../lib/native';
-import { BinaryOp, UnaryOp } from '../lib/ops/kernels';
+import { BinaryOp, UnaryOp } from '../lib/ops/primitives';
 
 const binary: Record<BinaryOpName, 'real' | 'complex'> = {
   add: 'real', sub: 'real', mul: 'real', div: 'real', geluGrad: 'real', sigmoidGrad: 'real', tanhGrad: 'real', reluGrad: 'real',
@@ -28,7 +28,7 @@ test('the addon exports the binary, unary and GEMM bias codes the TypeScript typ
   expect(UnaryOp).toBe(native.opCodes.unary);
 });
 
-test('complex ops come last, from cmul and cexp on (the kernels and lib/ops/kernels.ts compare with them)', () => {
+test('complex ops come last, from cmul and cexp on (the kernels and lib/ops/primitives.ts compare with them)', () => {
   for (const [name, kind] of Object.entries(binary)) expect([name, BinaryOp[name as BinaryOpName] >= BinaryOp.cmul]).toEqual([name, kind === 'complex']);
   for (const [name, kind] of Object.entries(unary)) expect([name, UnaryOp[name as UnaryOpName] >= UnaryOp.cexp]).toEqual([name, kind === 'complex']);
 });

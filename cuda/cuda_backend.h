@@ -15,13 +15,21 @@ struct CudaInfo {
   std::string device;           // device name
   int ccMajor = 0, ccMinor = 0; // compute capability
   size_t memoryBytes = 0;       // total device memory
-  int cufftVersion = 0;         // cufftGetVersion()
+  int runtimeVersion = 0;       // the CUDA runtime linked in (CUDART_VERSION, e.g. 13000)
+  int driverVersion = 0;        // the CUDA version the driver supports (e.g. 13000)
+  int cufftVersion = 0;         // cufftGetVersion() of the library loaded (e.g. 12000)
   std::string cufftPath;        // the library that was loaded
   std::string cublasPath;       // cuBLAS (matmul, linear), when found
+  int cublasVersion = 0;        // its version, as CUBLAS_VERSION (e.g. 130000)
   std::string cublasReason;     // why cuBLAS is not usable, when it is not
   int memoryClockKHz = 0;       // peak memory clock (cudaDevAttrMemoryClockRate)
   int memoryBusWidthBits = 0;   // global memory bus width (cudaDevAttrGlobalMemoryBusWidth)
 };
+
+// A CUDA version number in words: 12040 -> "12.4".
+inline std::string cuda_version_words(int version) {
+  return std::to_string(version / 1000) + "." + std::to_string(version % 1000 / 10);
+}
 
 // Probed once, on first use: driver, device, then cuFFT (dlopen). Never throws.
 const CudaInfo& cuda_info();
@@ -42,11 +50,15 @@ inline DeviceFloats device_floats(int64_t count) {
                       cuda_free);
 }
 struct CudaMemoryStats {
-  size_t allocatedBytes = 0;  // handed out and not yet freed
-  size_t reservedBytes = 0;   // held from the driver (allocated + cached)
-  int64_t allocations = 0;    // live blocks handed out
+  size_t allocatedBytes = 0;     // handed out and not yet freed
+  size_t reservedBytes = 0;      // held from the driver (allocated + cached)
+  int64_t allocations = 0;       // live blocks handed out
+  int64_t fftPlans = 0;          // cuFFT plans cached
+  int64_t fftPlanEvictions = 0;  // cuFFT plans dropped from the full cache so far
 };
 CudaMemoryStats cuda_memory_stats();
+// Gives the allocator's cached blocks back to the driver and destroys the idle cuFFT plans.
+// Also what every out-of-memory retry does (allocations, cuFFT, cuBLAS, kernel launches).
 void cuda_empty_cache();
 
 // Copies (synchronous with respect to the host). Throw lc::Error on failure.

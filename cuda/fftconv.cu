@@ -36,8 +36,7 @@ void launch_rows(const char* name, void (*kernel)(KernelParams...), int64_t rows
   const int threads = cols >= kMaxThreads ? kMaxThreads : static_cast<int>((cols + 31) / 32 * 32);
   const dim3 grid(static_cast<unsigned>((cols + threads - 1) / threads),
                   static_cast<unsigned>(std::min(rows, kMaxGridRows)));
-  kernel<<<grid, threads>>>(args...);
-  check_launch(name);
+  launch_kernel(name, kernel, grid, threads, args...);
 }
 
 __device__ inline int64_t column_index() {
@@ -114,9 +113,10 @@ __global__ void spectral_product(const float2* __restrict__ a, const float2* __r
 // Spectra of `rows` length-L signals (folded with tail/diag as in fold_rows) into `spectra`.
 void spectra_of(const float* head, const float* tail, const float* diag, int64_t rows, int64_t L,
                 int64_t n, float* spectra) {
-  launch_rows("fold_rows", fold_rows, rows, n, head, tail, diag, rows, L, n,
-              spectrum_row_floats(n), spectra);
-  cufft_forward_real_inplace(spectra, n, rows);
+  cufft_forward_real_inplace(spectra, n, rows, [&] {
+    launch_rows("fold_rows", fold_rows, rows, n, head, tail, diag, rows, L, n,
+                spectrum_row_floats(n), spectra);
+  });
 }
 
 // The product of two spectra (see ProductShape), back to `rows` signals and unfolded into
@@ -126,10 +126,11 @@ void product_to_signals(const float* a, const float* b, const ProductShape& shap
                         int64_t L, int64_t n, float* head, float* tail, float* diag) {
   const int64_t rowFloats = spectrum_row_floats(n), bins = n / 2 + 1;
   DeviceFloats product = device_floats(rows * rowFloats);
-  launch_rows("spectral_product", spectral_product<kConjugateB>, rows, bins,
-              reinterpret_cast<const float2*>(a), reinterpret_cast<const float2*>(b), shape, rows,
-              bins, reinterpret_cast<float2*>(product.get()));
-  cufft_inverse_real_inplace(product.get(), n, rows);
+  cufft_inverse_real_inplace(product.get(), n, rows, [&] {
+    launch_rows("spectral_product", spectral_product<kConjugateB>, rows, bins,
+                reinterpret_cast<const float2*>(a), reinterpret_cast<const float2*>(b), shape,
+                rows, bins, reinterpret_cast<float2*>(product.get()));
+  });
   launch_rows("unfold_rows", unfold_rows, rows, L, product.get(), rows, L, n, rowFloats,
               1.f / static_cast<float>(n), head, tail, diag);
 }

@@ -15,13 +15,17 @@ export interface BackendInfo {
     available: boolean;
     /** Why CUDA is unavailable, in words (no driver, driver too old, no device, cuFFT not found, CPU-only build). */
     reason?: string;
+    /** The CUDA runtime version the addon was built with and links statically, e.g. '13.0' (absent in a CPU-only build). */
+    runtimeVersion?: string;
+    /** The CUDA version the installed driver supports, e.g. '13.0' (absent without a driver). */
+    driverVersion?: string;
     /** The GPU's name (device 0), when available. */
     device?: string;
     /** The GPU's compute capability, e.g. '9.0', when available. */
     computeCapability?: string;
     /** The GPU's total memory in bytes, when available. */
     memoryBytes?: number;
-    /** cuFFT's version number (e.g. 12000), when cuFFT was loaded. */
+    /** cuFFT's version number (cufftGetVersion: 1000·major + 100·minor + patch, e.g. 12000 for cuFFT 12.0 of CUDA 13), when cuFFT was loaded. */
     cufftVersion?: number;
     /** The cuFFT library file that was loaded (see the README: `LONGCONV_CUFFT_PATH`, sonames, `CUDA_PATH`). */
     cufftPath?: string;
@@ -29,6 +33,8 @@ export interface BackendInfo {
     cublasAvailable?: boolean;
     /** The cuBLAS library file that was loaded (`LONGCONV_CUBLAS_PATH` overrides the search). */
     cublasPath?: string;
+    /** Its version (10000·major + 100·minor + patch, as CUBLAS_VERSION, e.g. 130000 for cuBLAS 13.0.0). */
+    cublasVersion?: number;
     /** Why cuBLAS cannot be used, when it cannot. */
     cublasReason?: string;
     /** The device memory's peak bandwidth in bytes/s (2 × memory clock × bus width), when the device reports them. */

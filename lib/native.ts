@@ -52,6 +52,8 @@ export interface NativeBinding {
     cuda: {
       available: boolean;
       reason?: string;
+      runtimeVersion?: string;
+      driverVersion?: string;
       device?: string;
       computeCapability?: string;
       memoryBytes?: number;
@@ -59,13 +61,14 @@ export interface NativeBinding {
       cufftPath?: string;
       cublasAvailable?: boolean;
       cublasPath?: string;
+      cublasVersion?: number;
       cublasReason?: string;
       peakBandwidthBytesPerSecond?: number;
     };
   };
   memoryStats(): {
     cpu: { bytes: number; allocations: number; reservedBytes: number };
-    cuda: { bytes: number; reservedBytes: number; allocations: number };
+    cuda: { bytes: number; reservedBytes: number; allocations: number; fftPlans: number; fftPlanEvictions: number };
   };
   emptyCache(): void;
   synchronize(): void;

@@ -247,6 +247,8 @@ LC_BINDING(backendInfo) {
   Napi::Object cuda = Napi::Object::New(env);
   const CudaInfo& ci = cuda_info();
   cuda.Set("available", ci.available);
+  if (ci.runtimeVersion) cuda.Set("runtimeVersion", cuda_version_words(ci.runtimeVersion));
+  if (ci.driverVersion) cuda.Set("driverVersion", cuda_version_words(ci.driverVersion));
   if (!ci.available) {
     cuda.Set("reason", ci.reason);
   } else {
@@ -256,6 +258,7 @@ LC_BINDING(backendInfo) {
     cuda.Set("cufftVersion", ci.cufftVersion);
     cuda.Set("cufftPath", ci.cufftPath);
     cuda.Set("cublasAvailable", ci.cublasReason.empty());
+    if (ci.cublasVersion) cuda.Set("cublasVersion", ci.cublasVersion);
     cuda.Set(ci.cublasReason.empty() ? "cublasPath" : "cublasReason",
              ci.cublasReason.empty() ? ci.cublasPath : ci.cublasReason);
     if (ci.memoryClockKHz > 0 && ci.memoryBusWidthBits > 0)  // double data rate
@@ -278,6 +281,8 @@ LC_BINDING(memoryStats) {
   cuda.Set("bytes", double(g.allocatedBytes));
   cuda.Set("reservedBytes", double(g.reservedBytes));
   cuda.Set("allocations", double(g.allocations));
+  cuda.Set("fftPlans", double(g.fftPlans));
+  cuda.Set("fftPlanEvictions", double(g.fftPlanEvictions));
   Napi::Object out = Napi::Object::New(env);
   out.Set("cpu", cpu);
   out.Set("cuda", cuda);

@@ -258,6 +258,18 @@ describe('cauchy rejects bad input with a clear message', () => {
   });
 });
 
+// cauchy forward and backward on `device` with output gradient g: [out, dv, dw] as host arrays.
+function runCauchy(cs: CauchyCase, g: Float64Array, device: lc.Device): Float32Array[] {
+  return lc.tidy(() => {
+    const { v, w, z } = tensors(cs, true, device);
+    const out = lc.cauchy(v, z, w, { conj: cs.conj });
+    out.backward(t(g, [...cs.lead, cs.L, 2], { device }));
+    const res = [out, v.grad!, w.grad!].map((x) => x.toFloat32Array());
+    lc.dispose([v.grad!, w.grad!]);
+    return res;
+  });
+}
+
 cudaSuite('cauchy')('cauchy on CUDA equals the CPU backend', () => {
   // Past L = 1000, w is broadcast over all of v's rows ([2] against []).
   for (const N of cudaCases([1, 2, 3, 33, 64, 300, 1000], [1, 2, 33]))
@@ -267,15 +279,29 @@ cudaSuite('cauchy')('cauchy on CUDA equals the CPU backend', () => {
           const [lead, wLead] = L > 1000 ? [[2], []] : [[2, 3], [3]];
           const cs = makeCase(lead, wLead, N, L, conj, N + L);
           const g = randomArray(prod(lead) * L * 2, 8);
-          forEachDevice((device) =>
-            lc.tidy(() => {
-              const { v, w, z } = tensors(cs, true, device);
-              const out = lc.cauchy(v, z, w, { conj });
-              out.backward(t(g, [...lead, L, 2], { device }));
-              const res = [out, v.grad!, w.grad!].map((x) => x.toFloat32Array());
-              lc.dispose([v.grad!, w.grad!]);
-              return res;
-            }),
-          1e-4);
+          forEachDevice((device) => runCauchy(cs, g, device), 1e-4);
         });
+
+  for (const conj of [false, true])
+    test(`R = 65537 rows (more than one grid dimension; small: 300), N = 9, L = 257, conj=${conj}`, () => {
+      const [R] = cudaCases([65537], [300]);
+      const cs = makeCase([R], [], 9, 257, conj, 5);
+      forEachDevice((device) => runCauchy(cs, randomArray(R * 257 * 2, 9), device), TOL);
+    });
+
+  // Mode 0 of row 0 (row 1) sits at distance d from z[3] (z[5]): |d|^2 under- or overflows
+  // float32 for d < ~1e-19 or > ~1.8e19, so CUDA must scale before squaring (the CPU works in
+  // double). Where dw = conj(v) sum g / conj(d)^2 itself leaves the float range, only out and
+  // dv are compared.
+  for (const [d, withDw] of [[1e-12, true], [1e-25, false], [1e21, false]] as [number, boolean][])
+    for (const conj of [false, true])
+      test(`a pole at distance ${d} from z (conj=${conj}): equal, and finite`, () => {
+        const N = 2, L = 8;
+        const z = new Float64Array(L * 2).map((_, i) => (i % 2 === 0 ? 0 : (i - 1) / 2));
+        const w = Float64Array.from([-d, 3, -0.5, 1.25, d, 5, -0.5, 2.5].map(Math.fround));
+        const cs: CauchyCase = { lead: [2], wLead: [2], N, L, conj, v: randomArray(2 * N * 2, 3), w, z };
+        const g = randomArray(2 * L * 2, 4);
+        const { gpu } = forEachDevice((device) => runCauchy(cs, g, device).slice(0, withDw ? 3 : 2), TOL);
+        gpu.forEach((x) => expect(x.every(Number.isFinite)).toBe(true));
+      });
 });

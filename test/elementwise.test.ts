@@ -353,6 +353,11 @@ cudaSuite('elementwise')('CUDA matches the CPU backend', () => {
     { name: 'sum all', shapes: [[3000, 1000]], op: ([x]) => lc.sum(x), ref: ([x]) => reduceRef(x, undefined, false, false) },
     { name: 'mean axis 0', shapes: [[3000, 70]], op: ([x]) => lc.mean(x, 0), ref: ([x]) => reduceRef(x, [0], false, true) },
     { name: 'permute', shapes: [[40, 50, 60]], op: ([x]) => lc.permute(x, [2, 0, 1]), ref: ([x]) => permuteRef(x, [2, 0, 1]) },
+    // Sum-to-shape (the broadcast operand's gradient) on both of its paths: few outputs with long
+    // sums take two passes (parts, then their totals), contiguous or strided; many outputs, one.
+    { name: 'add, two-pass contiguous sum-to-shape', shapes: [[8, 1], [8, 200000]], op: ([a, b]) => lc.add(a, b), ref: real1((a, b) => a + b) },
+    { name: 'add, two-pass strided sum-to-shape', shapes: [[1, 5], [300000, 5]], op: ([a, b]) => lc.add(a, b), ref: real1((a, b) => a + b) },
+    { name: 'add, one-pass sum-to-shape', shapes: [[20000, 1], [20000, 9]], op: ([a, b]) => lc.add(a, b), ref: real1((a, b) => a + b) },
   ];
   [...cases, ...cudaCases(big, [])].forEach((c, ci) => {
     test(`${c.name} ${c.shapes.map((s) => JSON.stringify(s)).join(' ')}`, () => {

@@ -2,7 +2,7 @@
 // bookkeeping; threads; CUDA against the CPU backend; bad input.
 import * as lc from '../lib';
 import { cudaCases, cudaSuite, forEachDevice, gpu } from './devices';
-import { BadInputCase, checkGradients, directionalDerivatives, dot, expectClose, expectMemoryFlat, expectSameAcrossThreads, fakeTensor, randomArray, relError, t, testBadInput } from './helpers';
+import { BadInputCase, checkGradients, directionalDerivatives, dot, expectClose, expectMemoryFlat, expectSameAcrossThreads, fakeTensor, randomArray, relError, t, testBadInput, timeRun } from './helpers';
 
 // ---- float64 reference: SPEC §1.7 written plainly, and its gradients by a plain reverse loop ----
 
@@ -343,6 +343,24 @@ cudaSuite('multiresConv')('multiresConv CUDA', () => {
       1e-4);
     });
   }
+
+  test('H·k small, B·L large (lag sums over 2^21 terms, in double on both backends): equal, and timed', () => {
+    const [B, H, L, k] = [16, 1, cudaCases([1 << 17], [1 << 10])[0], 2];
+    const cs = makeCase(B, H, L, k, defaultDepth(L, k), 21);
+    const dy = randomArray(B * H * L, 22);
+    const run = (device: lc.Device) =>
+      lc.tidy(() => {
+        const p = tensors(cs, true, device);
+        const y = lc.multiresConv(p.x, p.h0, p.h1, p.w);
+        y.backward(t(dy, [B, H, L], { device }));
+        const out = [y, p.x.grad!, p.h0.grad!, p.h1.grad!, p.w.grad!].map((g) => g.toFloat32Array());
+        lc.dispose([p.x.grad, p.h0.grad, p.h1.grad, p.w.grad]);
+        return out;
+      });
+    forEachDevice(run, TOL);
+    for (const device of [gpu, 'cpu'] as lc.Device[])
+      timeRun(`multiresConv B=${B} H=${H} L=${L} k=${k} forward + backward (+ copies to the host) on ${device}`, () => run(device));
+  });
 
   test('only x needs a gradient: no levels saved, dx still right', () => {
     const cs = makeCase(2, 3, 50, 3, defaultDepth(50, 3), 3);

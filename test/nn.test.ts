@@ -250,7 +250,9 @@ cudaSuite('dropout, embedding, maskedMeanPool')('dropout, embedding and maskedMe
     onGpu.forEach((g, i) => expect(Array.from(g.map((v) => (v === 0 ? 0 : 1)))).toEqual(Array.from(cpu[i].map((v) => (v === 0 ? 0 : 1)))));
   });
 
-  for (const [V, D, n] of [[5, 3, 7], [1000, 64, 5000], [3, 300, 20000], [100000, 8, 3000]]) {
+  // The last three: more rows than the backward's 1024 blocks (several rows per block) and more
+  // indices than a block has threads.
+  for (const [V, D, n] of [[5, 3, 7], [1000, 64, 5000], [3, 300, 20000], [100000, 8, 3000], [5000, 9, 30000], [1025, 1, 2049]]) {
     test(`embedding V=${V} D=${D} n=${n}: equal, and the gradient is deterministic`, () => {
       const idx: OpInput = { data: Float64Array.from(randomArray(n, V), (v) => Math.min(V - 1, Math.floor(((v + 1) / 2) * V))), shape: [n], grad: false };
       const f = ([i, w]: lc.Tensor[]) => lc.embedding(i, w);

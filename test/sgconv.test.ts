@@ -330,7 +330,10 @@ cudaSuite('sgconv')('sgconv CUDA equals the CPU backend', () => {
     [2, true, 64, 10, 0, 20000],
     [2, true, 1, 16, 0, 70000],
   ];
-  for (const [C, threeD, d, S, initScale, L] of cudaCases(sizes, sizes.slice(0, 3))) {
+  // A concatenation of 2^25 samples per row (the norm sums all of them, in double on both
+  // backends), truncated to L; small: 2^15.
+  const longest = cudaCases<[number, boolean, number, number, number, number]>([[1, false, 2, 25, 0, 4096]], [[1, false, 2, 15, 0, 4096]]);
+  for (const [C, threeD, d, S, initScale, L] of [...cudaCases(sizes, sizes.slice(0, 3)), ...longest]) {
     test(`C=${C} d=${d} S=${S} initScale=${initScale} L=${L}`, () => {
       const H = 3;
       const cs = makeCase(C, H, d, S, initScale, L, threeD, [2, 2, 2], 3);

@@ -17,7 +17,7 @@ interface ConvCase {
   D?: Float64Array; // [C,H]
 }
 
-/** y[b,c,h,t] = sum_s k[s] u[t-s] + sum_{s>=1} kRev[s-1] u[t+s] + D u[t]  (SPEC §1.1). */
+/** y[b,c,h,t] = sum_s k[s] u[t-s] + sum_{s>=1} kRev[s-1] u[t+s] + D u[t]  (docs/MATH.md §2.1). */
 function fftConvReference({ B, C, H, L, u, k, kRev, D }: ConvCase): Float64Array {
   const y = new Float64Array(B * C * H * L);
   for (let b = 0; b < B; b++)

@@ -1,4 +1,4 @@
-// SGConv kernel (SPEC §1.6): multiscale sub-kernels upsampled, decayed, concatenated and
+// SGConv kernel (docs/MATH.md §3.3): multiscale sub-kernels upsampled, decayed, concatenated and
 // normalised into one long convolution kernel, with its backward.
 // Kernels: native/sgconv_cpu.cc and cuda/sgconv.cu, both behind native/sgconv.h.
 import { needsGrad, record } from '../autograd';

@@ -1,4 +1,4 @@
-// cauchy (SPEC §1.2): the Cauchy kernel sum_n v / (z - w), with its backward.
+// cauchy (docs/MATH.md §2.2): the Cauchy kernel sum_n v / (z - w), with its backward.
 // Kernels: native/cauchy_cpu.cc and cuda/cauchy.cu, both behind native/cauchy.h.
 import { record } from '../autograd';
 import { Maybe, native, Storage } from '../native';

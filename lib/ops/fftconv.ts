@@ -1,4 +1,4 @@
-// fftConv (SPEC §1.1): long convolution by real FFTs, with its backward.
+// fftConv (docs/MATH.md §2.1): long convolution by real FFTs, with its backward.
 // Kernels: native/fftconv_cpu.cc and cuda/fftconv.cu, both behind native/fftconv.h.
 import { needsGrad, record } from '../autograd';
 import { Maybe, native, Storage } from '../native';

@@ -1,4 +1,4 @@
-// multiresConv (SPEC §1.7): the fading-tree multiresolution convolution, with its backward.
+// multiresConv (docs/MATH.md §2.4): the fading-tree multiresolution convolution, with its backward.
 // Kernels: native/multires_cpu.cc and cuda/multires.cu, both behind native/multires.h.
 import { needsGrad, record } from '../autograd';
 import { Maybe, native, Storage } from '../native';
@@ -40,7 +40,7 @@ export function multiresDepth(L: number, k: number): number {
 }
 
 /**
- * MultiresConv's fading-tree convolution (SPEC §1.7), the pre-activation output. With the
+ * MultiresConv's fading-tree convolution (docs/MATH.md §2.4), the pre-activation output. With the
  * depthwise causal dilated cross-correlation conv(x,h,d)[t] = Σ_j h[j] x[t − (k−1−j)·d]
  * (h[k−1] on the newest sample, zero before t = 0):
  *

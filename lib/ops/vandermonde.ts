@@ -1,4 +1,4 @@
-// vandermonde (SPEC §1.3): the Vandermonde kernel 2 Re sum_n v exp(x l), with its backward.
+// vandermonde (docs/MATH.md §2.3): the Vandermonde kernel 2 Re sum_n v exp(x l), with its backward.
 // Kernels: native/vandermonde_cpu.cc and cuda/vandermonde.cu, both behind native/vandermonde.h.
 import { record } from '../autograd';
 import { Maybe, native, Storage } from '../native';

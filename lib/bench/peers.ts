@@ -4,10 +4,12 @@
 //
 // Protocol, one JSON object per line:
 //   peer -> longconv, once:  {"ready": true, "peer", "version", "python", "ops"} | {"ready": false, "skipped": why}
-//   longconv -> peer:        {"id", "op", "device", "shape", "L", "repeat"?, "warmup", "budgetMs"}
+//   longconv -> peer:        {"id", "op", "device", "shape", "L", "repeat"?, "warmup", "budgetMs", "minSamples", "maxSamples"}
 //   peer -> longconv:        {"id", "fwdMs": [ms...], "fwdBwdMs": [ms...]} | {"id", "skipped": why}
-// The peer times its own runs (after warm-up, CUDA with events after a synchronize), the same
-// number of them as longconv's plan, and longconv summarises both the same way.
+// The peer times its own runs (after warm-up, CUDA with events after a synchronize) by the
+// same sample plan as longconv's, and longconv summarises both the same way. A case is asked
+// for once per round (lib/bench/timing.ts: ROUNDS); the peer keeps the last case it built, so
+// later rounds reuse its data and plans.
 import { ChildProcess, spawn } from 'child_process';
 import * as path from 'path';
 import { createInterface, Interface } from 'readline';
@@ -25,6 +27,8 @@ export interface PeerRequest {
   repeat?: number;
   warmup: number;
   budgetMs: number;
+  minSamples: number;
+  maxSamples: number;
 }
 
 export type PeerAnswer = { fwdMs: number[]; fwdBwdMs: number[] } | { skipped: string };

@@ -5,7 +5,7 @@
 // - convolveWithKernel, the convolve of S4D, S4 and SGConv:
 //     kernel → causal/anti-causal split → fftConv with D;
 // - checkStepInput, the input check of the streaming step of S4D and S4.
-// (The seed scheme and the input check of every module are in module.ts.)
+// (The seed scheme and the input check of every module are in module.ts.) docs/MATH.md §3.0.
 import { gelu, glu } from '../ops/activations';
 import { fftConv } from '../ops/fftconv';
 import { linear } from '../ops/linear';

@@ -7,11 +7,13 @@ import { checkAxis, checkNumber, checkOptionalTensor, checkOptions, checkSameDev
 
 declare module '../native' {
   interface NativeBinding {
-    layerNormForward(x: Storage, weight: Maybe<Storage>, bias: Maybe<Storage>, outer: number, n: number, inner: number, eps: number): [Storage, Storage, Storage];
-    layerNormBackward(
-      x: Storage, weight: Maybe<Storage>, mean: Storage, rstd: Storage, dy: Storage, outer: number, n: number, inner: number,
-      needDx: boolean, needDweight: boolean, needDbias: boolean,
-    ): [Maybe<Storage>, Maybe<Storage>, Maybe<Storage>];
+    layerNormForward(args: {
+      x: Storage; weight: Maybe<Storage>; bias: Maybe<Storage>; outer: number; n: number; inner: number; eps: number;
+    }): { y: Storage; mean: Storage; rstd: Storage };
+    layerNormBackward(args: {
+      x: Storage; weight: Maybe<Storage>; mean: Storage; rstd: Storage; dy: Storage; outer: number; n: number; inner: number;
+      needDx: boolean; needDweight: boolean; needDbias: boolean;
+    }): { dx: Maybe<Storage>; dweight: Maybe<Storage>; dbias: Maybe<Storage> };
   }
 }
 
@@ -49,12 +51,14 @@ export function layerNorm(x: Tensor, weight?: Tensor | null, bias?: Tensor | nul
 
   const outer = numelOf(x.shape.slice(0, ax));
   const inner = numelOf(x.shape.slice(ax + 1));
-  const [y, mean, rstd] = native.layerNormForward(x.storage, w?.storage ?? null, b?.storage ?? null, outer, n, inner, eps);
+  const { y, mean, rstd } = native.layerNormForward({
+    x: x.storage, weight: w?.storage ?? null, bias: b?.storage ?? null, outer, n, inner, eps,
+  });
   return record(wrap(y, x.shape), 'layerNorm', [x, w, b], (g) => {
-    const [dx, dw, db] = native.layerNormBackward(
-      x.storage, w?.storage ?? null, mean, rstd, g.storage, outer, n, inner,
-      x.requiresGrad, !!w?.requiresGrad, !!b?.requiresGrad,
-    );
+    const { dx, dweight: dw, dbias: db } = native.layerNormBackward({
+      x: x.storage, weight: w?.storage ?? null, mean, rstd, dy: g.storage, outer, n, inner,
+      needDx: x.requiresGrad, needDweight: !!w?.requiresGrad, needDbias: !!b?.requiresGrad,
+    });
     return [dx && wrap(dx, x.shape), dw && wrap(dw, [n]), db && wrap(db, [n])];
   }, [mean, rstd]);
 }

@@ -8,11 +8,11 @@ import { unaryKernel, UnaryOp } from './primitives';
 
 declare module '../native' {
   interface NativeBinding {
-    dropout(x: Storage, n: number, seed: number, p: number): Storage;
-    embeddingForward(indices: Storage, weight: Storage, n: number, V: number, D: number): Storage;
-    embeddingBackward(indices: Storage, dy: Storage, n: number, V: number, D: number): Storage;
-    maskedMeanPoolForward(x: Storage, mask: Maybe<Storage>, B: number, H: number, L: number): Storage;
-    maskedMeanPoolBackward(dy: Storage, mask: Maybe<Storage>, B: number, H: number, L: number): Storage;
+    dropout(args: { x: Storage; n: number; seed: number; p: number }): { out: Storage };
+    embeddingForward(args: { indices: Storage; weight: Storage; n: number; V: number; D: number }): { out: Storage };
+    embeddingBackward(args: { indices: Storage; dy: Storage; n: number; V: number; D: number }): { dweight: Storage };
+    maskedMeanPoolForward(args: { x: Storage; mask: Maybe<Storage>; B: number; H: number; L: number }): { out: Storage };
+    maskedMeanPoolBackward(args: { dy: Storage; mask: Maybe<Storage>; B: number; H: number; L: number }): { dx: Storage };
   }
 }
 
@@ -44,7 +44,7 @@ export function dropout(x: Tensor, p: number, options?: DropoutOptions): Tensor 
     return record(copy(x), 'dropout', [x], (g) => [copy(g)]);
   }
   const seed = opts.seed ?? Math.floor(uniformGenerator()() * 2 ** 32);
-  const apply = (t: Tensor) => wrap(native.dropout(t.storage, t.size, seed, p), t.shape);
+  const apply = (t: Tensor) => wrap(native.dropout({ x: t.storage, n: t.size, seed, p }).out, t.shape);
   return record(apply(x), 'dropout', [x], (g) => [apply(g)]);
 }
 
@@ -72,10 +72,10 @@ export function embedding(indices: Tensor, weight: Tensor): Tensor {
     }
   }
   const n = indices.size;
-  const out = wrap(native.embeddingForward(indices.storage, weight.storage, n, V, D), [...indices.shape, D]);
+  const out = wrap(native.embeddingForward({ indices: indices.storage, weight: weight.storage, n, V, D }).out, [...indices.shape, D]);
   return record(out, 'embedding', [indices, weight], (g) => [
     null,
-    weight.requiresGrad ? wrap(native.embeddingBackward(indices.storage, g.storage, n, V, D), weight.shape) : null,
+    weight.requiresGrad ? wrap(native.embeddingBackward({ indices: indices.storage, dy: g.storage, n, V, D }).dweight, weight.shape) : null,
   ]);
 }
 
@@ -97,9 +97,9 @@ export function maskedMeanPool(x: Tensor, mask?: Tensor | null): Tensor {
   checkNonEmpty(x, 'x');
   if (m) checkShape(m, 'mask', [B, L], `[B,L] of x ${fmtShape(x.shape)}`);
   checkSameDevice([['x', x], ['mask', m]]);
-  const out = wrap(native.maskedMeanPoolForward(x.storage, m?.storage ?? null, B, H, L), [B, H]);
+  const out = wrap(native.maskedMeanPoolForward({ x: x.storage, mask: m?.storage ?? null, B, H, L }).out, [B, H]);
   return record(out, 'maskedMeanPool', [x, m], (g) => [
-    x.requiresGrad ? wrap(native.maskedMeanPoolBackward(g.storage, m?.storage ?? null, B, H, L), x.shape) : null,
+    x.requiresGrad ? wrap(native.maskedMeanPoolBackward({ dy: g.storage, mask: m?.storage ?? null, B, H, L }).dx, x.shape) : null,
     null,
   ]);
 }

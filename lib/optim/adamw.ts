@@ -9,10 +9,11 @@ import {
 
 declare module '../native' {
   interface NativeBinding {
-    adamwStep(
-      param: Storage, grad: Storage, m: Storage, v: Storage, n: number,
-      lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, step: number,
-    ): void;
+    /** Updates param, m and v in place. */
+    adamwStep(args: {
+      grad: Storage; param: Storage; m: Storage; v: Storage; n: number;
+      lr: number; beta1: number; beta2: number; eps: number; weightDecay: number; step: number;
+    }): void;
   }
 }
 
@@ -173,7 +174,10 @@ export class AdamW {
     for (const [name, p, g, groupName] of work) {
       const { m, v } = this.momentsOf(name, p);
       const group = this.groups[groupName];
-      native.adamwStep(p.storage, g.storage, m.storage, v.storage, p.size, group.lr * this.scale, beta1, beta2, this.eps, group.weightDecay, this.steps);
+      native.adamwStep({
+        grad: g.storage, param: p.storage, m: m.storage, v: v.storage, n: p.size,
+        lr: group.lr * this.scale, beta1, beta2, eps: this.eps, weightDecay: group.weightDecay, step: this.steps,
+      });
     }
   }
 

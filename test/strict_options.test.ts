@@ -47,6 +47,10 @@ describe('the cases of the issue', () => {
     ["randn([2], {sd: 1}) (unknown option)", () => lc.randn([2], { sd: 1 } as never), TypeError, /^options: expected only the options device, requiresGrad, seed, mean, std, got unknown option 'sd'$/],
     ['zeros(undefined)', () => lc.zeros(undefined as never), TypeError, /^shape: expected an array of non-negative integers, got undefined$/],
     ["zeros([2, '3'])", () => lc.zeros([2, '3'] as never), TypeError, /^shape\[1\]: expected an integer >= 0, got string 3$/],
+    // Used to loop forever (no expression is longer than 10 and shorter than 5):
+    ['data.sampleListOps(random, 10, 5)', () => lc.data.sampleListOps(Math.random, 10, 5), RangeError, /^minLength: expected an integer in \[1, 5\], got 10$/],
+    // Used to clamp minLength to maxLength silently:
+    ['data.listopsTask({minLength: 600, maxLength: 512})', () => lc.data.listopsTask({ minLength: 600, maxLength: 512 }), RangeError, /^options\.minLength: expected an integer in \[1, 512\], got 600$/],
   ];
   for (const [name, call, type, message] of cases) test(name, () => expectError(call, type, message));
 

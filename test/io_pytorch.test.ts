@@ -348,6 +348,24 @@ describe('loadPyTorch: reference S4 with n_ssm < H and dt_transform softplus, ag
     });
   }
 
+  test('softplus: log dt from −800 to 80 stays finite both ways and comes back (exactly at both ends)', () => {
+    const m = makeS4(128);
+    const logDt = Float32Array.of(-800, -0.5, 7, 80);
+    m.loadStateDict({ 'kernel.log_dt': { data: logDt, shape: [4] } }, { strict: false });
+    const out = path.join(tmp, 's4_softplus_extremes.safetensors');
+    lc.io.savePyTorch(out, m, { dtTransform: 'softplus' });
+    // inv_dt = log(e^dt − 1): log dt for tiny dt, dt + log(1 − e^−dt) for large dt.
+    const want = [-800, Math.log(Math.expm1(Math.exp(-0.5))), Math.exp(7), Math.exp(80)].map(Math.fround);
+    expect(Array.from(readRaw(out).tensors['layer.kernel.inv_dt'].data)).toEqual(want);
+    const again = makeS4(128);
+    lc.io.loadPyTorch(out, again, { dtTransform: 'softplus' });
+    const back = again.stateDict()['kernel.log_dt'].toFloat32Array();
+    expect([back[0], back[2], back[3]]).toEqual([-800, Math.fround(7), 80]);
+    expect(Math.abs(back[1] - logDt[1])).toBeLessThanOrEqual(6e-8);
+    m.dispose();
+    again.dispose();
+  });
+
   test('the softplus file read as exp (the default) is far off: the dt transform is what these cases test', () => {
     const c = (s4Cases.cases as S4Case[]).find((x) => x.dtTransform === 'softplus' && !x.fresh)!;
     const fixture = expected(c);

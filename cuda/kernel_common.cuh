@@ -28,6 +28,12 @@ __device__ inline T warp_sum(T v) {
   return v;
 }
 
+// The maximum over the warp's lanes (fmaxf ignores NaNs); every lane gets it.
+__device__ inline float warp_max(float v) {
+  for (int offset = kWarp / 2; offset > 0; offset /= 2) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, offset));
+  return v;
+}
+
 // The sum over a block of kBlock threads in a fixed order; every thread gets it. All threads
 // of the block must call it. `shared` holds kWarpsPerBlock values.
 template <typename T>

@@ -51,11 +51,6 @@ void device_mean(Term term, int64_t n, float* loss) {
                 1.0f / float(n), loss);
 }
 
-__device__ inline float warp_max(float v) {
-  for (int offset = kWarp / 2; offset > 0; offset /= 2) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, offset));
-  return v;
-}
-
 // Warp per row b: softmax[b, :] and row_loss[b].
 __global__ void cross_entropy_rows_kernel(const float* logits, const float* labels, float* softmax, float* row_loss,
                                           int64_t B, int64_t C) {

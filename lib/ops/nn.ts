@@ -6,6 +6,7 @@ import { Tensor, wrap } from '../tensor';
 import { checkBoolean, checkNonEmpty, checkOptionalTensor, checkOptions, checkProbability, checkRank, checkSameDevice, checkSeed, checkShape, checkTensor, fmtShape, rangeError } from '../validate';
 import { unaryKernel, UnaryOp } from './primitives';
 
+/** @internal The typings of this file's native bindings (kept out of the published .d.ts). */
 declare module '../native' {
   interface NativeBinding {
     dropout(args: { x: Storage; n: number; seed: number; p: number }): { out: Storage };

@@ -201,7 +201,7 @@ export function hippoLegS(N: number, options?: HippoOptions): HippoLegS {
   const n = checkEvenStateSize(N);
   if (n > MAX_HIPPO_STATE) throw rangeError('N', `an even state size <= ${MAX_HIPPO_STATE}`, String(n));
   const opts = checkOptions<HippoOptions>(options, 'options', ['device', 'clipB']);
-  const clipB = opts.clipB === Infinity ? Infinity : checkNumber(opts.clipB ?? 2, 'options.clipB', { min: 0 });
+  const clipB = opts.clipB === Infinity ? Infinity : checkNumber(opts.clipB, 'options.clipB', { min: 0 }, 2);
   const modes = n / 2;
   const positive = legsFrequencies(n);
   const mu = Float64Array.from({ length: modes }, (_, k) => -positive[modes - 1 - k]);

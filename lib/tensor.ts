@@ -52,13 +52,12 @@ export class Tensor {
   readonly shape: readonly number[];
   /** Where the data lives; `to(device)` makes a copy elsewhere. */
   readonly device: Device;
-  /** Whether gradients flow to this tensor. Leaves keep theirs in `.grad`. */
-  requiresGrad: boolean;
   /** Accumulated gradient of a leaf tensor after backward(). */
   grad: Tensor | null = null;
   /** @internal The op that produced this tensor, when it is part of a graph. */
   gradNode: GradNode | null = null;
   private storageRef: Storage | null;
+  private gradFlows = false;
   private disposedByUser = false;
   // Graph nodes that will read this tensor in backward. Disposing the tensor hides it from the
   // user at once, but its data (and its own node) live on until those nodes are released, so a
@@ -73,6 +72,16 @@ export class Tensor {
     this.requiresGrad = requiresGrad;
     liveTensors[this.device]++;
     scopes[scopes.length - 1]?.add(this);
+  }
+
+  /** Whether gradients flow to this tensor. Leaves keep theirs in `.grad`. */
+  get requiresGrad(): boolean {
+    return this.gradFlows;
+  }
+
+  /** @throws TypeError for a non-boolean (no coercion). */
+  set requiresGrad(value: boolean) {
+    this.gradFlows = checkBoolean(value, 'requiresGrad');
   }
 
   /** Number of elements. */
@@ -238,8 +247,8 @@ export function randn(shape: readonly number[], opts?: RandnOptions): Tensor {
   const dims = checkShapeArray(shape, 'shape');
   const options = checkOptions<RandnOptions>(opts, 'options', [...TENSOR_OPTIONS, 'seed', 'mean', 'std']);
   const seed = options.seed === undefined ? undefined : checkSeed(options.seed, 'options.seed');
-  const mean = checkNumber(options.mean ?? 0, 'options.mean');
-  const std = checkNumber(options.std ?? 1, 'options.std', { min: 0 });
+  const mean = checkNumber(options.mean, 'options.mean', {}, 0);
+  const std = checkNumber(options.std, 'options.std', { min: 0 }, 1);
   const { device, requiresGrad } = creation(options);
   return new Tensor(native.fromArray(device, normalSamples(numelOf(dims), seed, mean, std)), dims, requiresGrad);
 }

@@ -116,11 +116,16 @@ function inBounds(x: number, b: Bounds): boolean {
   return true;
 }
 
+// The checks below take an optional `fallback`: the value of an omitted (undefined) argument.
+// Only undefined means "omitted": null, like any other non-number, is an error.
+
 /**
  * An integer (a number with no fractional part, below 2^53 in magnitude) within `bounds`.
- * @throws TypeError for anything else ('3', 1.5, NaN, undefined); RangeError out of bounds.
+ * @throws TypeError for anything else ('3', 1.5, NaN, null, undefined without a fallback);
+ *   RangeError out of bounds.
  */
-export function checkInteger(x: unknown, name: string, bounds: Bounds = {}): number {
+export function checkInteger(x: unknown, name: string, bounds: Bounds = {}, fallback?: number): number {
+  if (x === undefined && fallback !== undefined) return fallback;
   if (typeof x !== 'number' || !Number.isInteger(x)) throw typeError(name, range(bounds, 'an integer'), describe(x));
   if (!Number.isSafeInteger(x)) throw rangeError(name, `${range(bounds, 'an integer')} (and below 2^53 in magnitude)`, String(x));
   if (!inBounds(x, bounds)) throw rangeError(name, range(bounds, 'an integer'), String(x));
@@ -128,20 +133,21 @@ export function checkInteger(x: unknown, name: string, bounds: Bounds = {}): num
 }
 
 /** An integer >= 1 (sizes, counts). */
-export function checkPositiveInt(x: unknown, name: string): number {
-  return checkInteger(x, name, { min: 1 });
+export function checkPositiveInt(x: unknown, name: string, fallback?: number): number {
+  return checkInteger(x, name, { min: 1 }, fallback);
 }
 
 /** An integer >= 0 (offsets, paddings). */
-export function checkNonNegativeInt(x: unknown, name: string): number {
-  return checkInteger(x, name, { min: 0 });
+export function checkNonNegativeInt(x: unknown, name: string, fallback?: number): number {
+  return checkInteger(x, name, { min: 0 }, fallback);
 }
 
 /**
  * A finite number within `bounds`.
  * @throws TypeError for a non-number or NaN; RangeError for ±Infinity or a value out of bounds.
  */
-export function checkNumber(x: unknown, name: string, bounds: Bounds = {}): number {
+export function checkNumber(x: unknown, name: string, bounds: Bounds = {}, fallback?: number): number {
+  if (x === undefined && fallback !== undefined) return fallback;
   const what = range(bounds, 'a finite number');
   if (typeof x !== 'number' || Number.isNaN(x)) throw typeError(name, what, describe(x));
   if (!Number.isFinite(x) || !inBounds(x, bounds)) throw rangeError(name, what, String(x));
@@ -155,19 +161,21 @@ export function checkNumberValue(x: unknown, name: string): number {
 }
 
 /** A dropout probability in [0, 1). */
-export function checkProbability(p: unknown, name: string): number {
+export function checkProbability(p: unknown, name: string, fallback?: number): number {
+  if (p === undefined && fallback !== undefined) return fallback;
   if (typeof p !== 'number' || Number.isNaN(p)) throw typeError(name, 'a probability in [0, 1)', describe(p));
   if (!(p >= 0 && p < 1)) throw rangeError(name, 'a probability in [0, 1)', String(p));
   return p;
 }
 
 /** A random seed: an integer in [0, 2^53). */
-export function checkSeed(x: unknown, name: string): number {
-  return checkInteger(x, name, { min: 0 });
+export function checkSeed(x: unknown, name: string, fallback?: number): number {
+  return checkInteger(x, name, { min: 0 }, fallback);
 }
 
 /** An axis in [-rank, rank) as a non-negative one. */
-export function checkAxis(axis: unknown, rank: number, name: string): number {
+export function checkAxis(axis: unknown, rank: number, name: string, fallback?: number): number {
+  if (axis === undefined && fallback !== undefined) axis = fallback;
   if (typeof axis !== 'number' || !Number.isInteger(axis)) throw typeError(name, 'an integer axis', describe(axis));
   if (axis < -rank || axis >= rank) throw rangeError(name, `an axis in [${-rank}, ${rank - 1}] for rank ${rank}`, String(axis));
   return axis < 0 ? axis + rank : axis;

@@ -104,7 +104,7 @@ export function sgconv(subKernels: Tensor[], L: number, options?: SGConvKernelOp
   checkNonEmpty(first, 'subKernels[0]');
   checkPositiveInt(L, 'L');
   const opts = checkOptions<SGConvKernelOptions>(options, 'options', ['multiplier', 'initScale', 'norm']);
-  const initScale = checkNonNegativeInt(opts.initScale ?? 0, 'options.initScale');
+  const initScale = checkNonNegativeInt(opts.initScale, 'options.initScale', 0);
 
   const threeD = first.shape.length === 3;
   const [C, H, d] = threeD ? first.shape : [1, ...first.shape];

@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import { Module } from '../nn/module';
 import { AdamW, AdamWState } from '../optim/adamw';
 import { dispose, Tensor } from '../tensor';
-import { checkOptions, describe, typeError } from '../validate';
+import { checkFilePath, checkOptions, describe, typeError } from '../validate';
 import { loadTensors, saveTensors } from './safetensors';
 
 /** Options of {@link save}. */
@@ -23,7 +23,7 @@ export interface LoadOptions {
 
 /** Where io.save puts the optimizer state of the checkpoint at `path`. */
 export function optimizerPath(path: string): string {
-  return `${path}.optim.safetensors`;
+  return `${checkFilePath(path)}.optim.safetensors`;
 }
 
 // Optimizer files hold m and v of each parameter as `m.<name>` and `v.<name>`, and the step

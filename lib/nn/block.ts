@@ -3,7 +3,7 @@
 // before the layer.
 import { add } from '../ops/elementwise';
 import { Tensor, tidy } from '../tensor';
-import { checkBoolean, checkOneOf, checkOptions, checkPositiveInt, describe, typeError } from '../validate';
+import { checkBoolean, checkOneOf, checkOptions, checkPositiveInt, checkProbability, describe, typeError } from '../validate';
 import { Dropout, GLU, LayerNorm, Linear } from './layers';
 import { checkModuleInput, Module, seedStream } from './module';
 
@@ -56,7 +56,7 @@ export class ResidualBlock extends Module {
     this.layer = this.registerModule('layer', layer);
     this.mixing = mixing === 'glu' ? this.registerModule('mixing', new Linear(this.dModel, 2 * this.dModel, { axis: 1, seed: seeds() })) : null;
     this.norm = this.registerModule('norm', new LayerNorm(this.dModel, { axis: 1 }));
-    this.drop = this.registerModule('dropout', new Dropout(opts.dropout ?? 0));
+    this.drop = this.registerModule('dropout', new Dropout(checkProbability(opts.dropout, 'options.dropout', 0)));
   }
 
   /** x [B, H, L] -> [B, H, L]. @throws RangeError for a rank other than 3 or a channel count other than dModel. */

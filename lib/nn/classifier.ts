@@ -4,7 +4,7 @@
 import { maskedMeanPool } from '../ops/nn';
 import { narrow, reshape, transpose } from '../ops/shape';
 import { Tensor, tensor, tidy } from '../tensor';
-import { checkBoolean, checkObject, checkOneOf, checkOptions, checkPositiveInt, checkShape, checkTensor, fmtShape, rangeError, typeError } from '../validate';
+import { checkBoolean, checkObject, checkOneOf, checkOptions, checkPositiveInt, checkProbability, checkShape, checkTensor, fmtShape, rangeError, typeError } from '../validate';
 import { ResidualBlock, SequenceLayer } from './block';
 import { Embedding, Linear } from './layers';
 import { checkModuleInput, Module, seedStream } from './module';
@@ -101,14 +101,15 @@ export class SequenceClassifier extends Module {
       this.nTokens = checkPositiveInt(opts.nTokens, 'options.nTokens');
       this.encoder = this.registerModule('encoder', new Embedding(this.nTokens, this.dModel, { seed: seeds() }));
     }
-    const layerDefaults: Record<string, unknown> = { dropout: opts.dropout ?? 0 };
+    const dropout = checkProbability(opts.dropout, 'options.dropout', 0);
+    const layerDefaults: Record<string, unknown> = { dropout };
     if (opts.lMax !== undefined) layerDefaults.lMax = checkPositiveInt(opts.lMax, 'options.lMax');
     for (let i = 0; i < nLayers; i++) {
       const layer = makeLayer(spec, this.dModel, { ...layerDefaults, seed: seeds() });
       this.blocks.push(this.registerModule(`layers.${i}`, new ResidualBlock(layer, {
         dModel: this.dModel,
         prenorm,
-        dropout: opts.dropout ?? 0,
+        dropout,
         mixing: layer instanceof MultiresConv ? 'glu' : 'none',
         seed: seeds(),
       })));

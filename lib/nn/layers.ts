@@ -38,7 +38,7 @@ export class Linear extends Module {
     checkPositiveInt(inFeatures, 'inFeatures');
     checkPositiveInt(outFeatures, 'outFeatures');
     const opts = checkOptions<LinearOptions>(options, 'Linear options', ['bias', 'axis', 'seed']);
-    this.axis = checkInteger(opts.axis ?? -1, 'options.axis');
+    this.axis = checkInteger(opts.axis, 'options.axis', {}, -1);
     this.hasBias = checkBoolean(opts.bias, 'options.bias', true);
     const seeds = seedStream(opts.seed);
     const bound = 1 / Math.sqrt(inFeatures);
@@ -76,8 +76,8 @@ export class LayerNorm extends Module {
     super();
     checkPositiveInt(size, 'size');
     const opts = checkOptions<LayerNormOptions>(options, 'LayerNorm options', ['axis', 'eps']);
-    this.axis = checkInteger(opts.axis ?? -1, 'options.axis');
-    this.eps = checkNumber(opts.eps ?? 1e-5, 'options.eps', { min: 0, minExclusive: true });
+    this.axis = checkInteger(opts.axis, 'options.axis', {}, -1);
+    this.eps = checkNumber(opts.eps, 'options.eps', { min: 0, minExclusive: true }, 1e-5);
     this.registerParameter('weight', full([size], 1), 'noDecay');
     this.registerParameter('bias', full([size], 0), 'noDecay');
   }

@@ -47,7 +47,7 @@ export abstract class LongConvLayer extends Module {
   protected constructor(H: unknown, options: { dropout?: unknown; lMax?: unknown }, lMax: 'limits the input' | 'may limit the input' | 'sets the scales') {
     super();
     this.H = checkPositiveInt(H, 'H');
-    this.dropoutP = checkProbability(options.dropout ?? 0, 'options.dropout');
+    this.dropoutP = checkProbability(options.dropout, 'options.dropout', 0);
     this.lMax = lMax === 'may limit the input' && options.lMax === undefined ? undefined : checkPositiveInt(options.lMax, 'options.lMax');
     this.limitsInput = lMax !== 'sets the scales';
   }

@@ -4,7 +4,7 @@
 import { native } from '../native';
 import { uniformGenerator } from '../random';
 import { Device, dispose, keep, resolveDevice, Tensor, tensor } from '../tensor';
-import { checkBoolean, checkDevice, checkNonEmpty, checkObject, checkOptions, checkRank, checkSeed, checkTensor, describe, fmtShape, rangeError } from '../validate';
+import { checkBoolean, checkDevice, checkString, checkNonEmpty, checkObject, checkOptions, checkRank, checkSeed, checkTensor, describe, fmtShape, rangeError } from '../validate';
 
 /** How a parameter is trained: 'ssm' parameters (A, dt, P, SGConv sub-kernels, Multires filters)
  * get their own learning rate and no weight decay by default, as the papers train them. */
@@ -107,6 +107,7 @@ export abstract class Module {
 
   /** Every parameter with its dotted name and group, submodules included, in registration order. */
   namedParameterInfos(prefix = ''): [string, ParameterInfo][] {
+    checkString(prefix, 'prefix');
     const out: [string, ParameterInfo][] = [];
     for (const [name, info] of this.ownParameters) out.push([prefix + name, info]);
     for (const [name, child] of this.children) out.push(...child.namedParameterInfos(`${prefix}${name}.`));
@@ -125,6 +126,7 @@ export abstract class Module {
 
   /** Every buffer with its dotted name, submodules included. */
   namedBuffers(prefix = ''): [string, Tensor][] {
+    checkString(prefix, 'prefix');
     const out: [string, Tensor][] = [...this.ownBuffers].map(([n, t]) => [prefix + n, t] as [string, Tensor]);
     for (const [name, child] of this.children) out.push(...child.namedBuffers(`${prefix}${name}.`));
     return out;
@@ -132,6 +134,7 @@ export abstract class Module {
 
   /** Submodules by dotted name (this module first, as ''). */
   namedModules(prefix = ''): [string, Module][] {
+    checkString(prefix, 'prefix');
     const out: [string, Module][] = [[prefix.replace(/\.$/, ''), this]];
     for (const [name, child] of this.children) out.push(...child.namedModules(`${prefix}${name}.`));
     return out;

@@ -46,7 +46,7 @@ export class MultiresConv extends LongConvLayer {
   constructor(H: number, options: MultiresConvOptions) {
     const opts = checkOptions<MultiresConvOptions>(options, 'MultiresConv options', ['kernelSize', 'lMax', 'dropout', 'seed']);
     super(H, opts, 'limits the input');
-    const k = (this.kernelSize = checkInteger(opts.kernelSize ?? 2, 'options.kernelSize', { min: 2 }));
+    const k = (this.kernelSize = checkInteger(opts.kernelSize, 'options.kernelSize', { min: 2 }, 2));
     const seeds = seedStream(opts.seed);
     this.depth = multiresDepth(this.lMax, k);
     const filterBound = Math.sqrt(2 / (2 * k));

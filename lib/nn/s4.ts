@@ -79,15 +79,15 @@ export class S4 extends LongConvLayer {
   constructor(H: number, options: S4Options) {
     const opts = checkOptions<S4Options>(options, 'S4 options', ['dState', 'rank', 'channels', 'bidirectional', 'dropout', 'lMax', 'dtMin', 'dtMax', 'seed']);
     super(H, opts, 'limits the input');
-    const dState = checkPositiveInt(opts.dState ?? 64, 'options.dState');
+    const dState = checkPositiveInt(opts.dState, 'options.dState', 64);
     if (dState % 2 !== 0) throw rangeError('options.dState', 'an even state size', String(dState));
     if (dState > MAX_HIPPO_STATE) throw rangeError('options.dState', `an even state size <= ${MAX_HIPPO_STATE}`, String(dState));
     this.modes = dState / 2;
-    this.rank = checkInteger(opts.rank ?? 1, 'options.rank', { min: 1, max: 2 });
-    this.channels = checkPositiveInt(opts.channels ?? 1, 'options.channels');
+    this.rank = checkInteger(opts.rank, 'options.rank', { min: 1, max: 2 }, 1);
+    this.channels = checkPositiveInt(opts.channels, 'options.channels', 1);
     this.bidirectional = checkBoolean(opts.bidirectional, 'options.bidirectional', false);
-    const dtMin = checkNumber(opts.dtMin ?? 1e-3, 'options.dtMin', { min: 0, minExclusive: true });
-    const dtMax = checkNumber(opts.dtMax ?? 1e-1, 'options.dtMax', { min: 0, minExclusive: true });
+    const dtMin = checkNumber(opts.dtMin, 'options.dtMin', { min: 0, minExclusive: true }, 1e-3);
+    const dtMax = checkNumber(opts.dtMax, 'options.dtMax', { min: 0, minExclusive: true }, 1e-1);
     const seeds = seedStream(opts.seed);
 
     const { modes: N, rank: R, channels } = this;

@@ -71,14 +71,14 @@ export class S4D extends LongConvLayer {
   constructor(H: number, options?: S4DOptions) {
     const opts = checkOptions<S4DOptions>(options, 'S4D options', optionNames);
     super(H, opts, 'may limit the input');
-    this.dState = checkPositiveInt(opts.dState ?? 64, 'options.dState');
+    this.dState = checkPositiveInt(opts.dState, 'options.dState', 64);
     if (this.dState % 2 !== 0) throw rangeError('options.dState', 'an even state size', String(this.dState));
-    this.channels = checkPositiveInt(opts.channels ?? 1, 'options.channels');
+    this.channels = checkPositiveInt(opts.channels, 'options.channels', 1);
     const initKind = checkOneOf(opts.init, 'options.init', ['lin', 'inv'] as const, 'lin');
     this.disc = checkOneOf(opts.disc, 'options.disc', ['zoh', 'bilinear'] as const, 'zoh');
     this.bidirectional = checkBoolean(opts.bidirectional, 'options.bidirectional', false);
-    const dtMin = checkNumber(opts.dtMin ?? 1e-3, 'options.dtMin', { min: 0, minExclusive: true });
-    const dtMax = checkNumber(opts.dtMax ?? 1e-1, 'options.dtMax', { min: 0, minExclusive: true });
+    const dtMin = checkNumber(opts.dtMin, 'options.dtMin', { min: 0, minExclusive: true }, 1e-3);
+    const dtMax = checkNumber(opts.dtMax, 'options.dtMax', { min: 0, minExclusive: true }, 1e-1);
 
     const seeds = seedStream(opts.seed);
     const modes = this.dState / 2;

@@ -74,14 +74,14 @@ export class SGConv extends LongConvLayer {
     const opts = checkOptions<SGConvOptions>(options, 'SGConv options', ['kernelDim', 'lMax', 'channels', 'decay', 'initScale', 'bidirectional', 'dropout', 'glu', 'seed']);
     super(H, opts, 'sets the scales');
     this.normFrozen = false;
-    this.kernelDim = checkPositiveInt(opts.kernelDim ?? 64, 'options.kernelDim');
-    this.channels = checkPositiveInt(opts.channels ?? 1, 'options.channels');
-    const decay = opts.decay ?? 2;
+    this.kernelDim = checkPositiveInt(opts.kernelDim, 'options.kernelDim', 64);
+    this.channels = checkPositiveInt(opts.channels, 'options.channels', 1);
+    const decay = opts.decay === undefined ? 2 : opts.decay;
     if (Array.isArray(decay) && decay.length !== 2) throw typeError('options.decay', 'a number or [min, max]', `an array of ${decay.length}`);
     const ends = Array.isArray(decay) ? decay : [decay, decay];
     const positive = { min: 0, minExclusive: true };
     this.decay = ends.map((v, i) => checkNumber(v, ends === decay ? `options.decay[${i}]` : 'options.decay', positive)) as [number, number];
-    this.initScale = checkNonNegativeInt(opts.initScale ?? 0, 'options.initScale');
+    this.initScale = checkNonNegativeInt(opts.initScale, 'options.initScale', 0);
     this.bidirectional = checkBoolean(opts.bidirectional, 'options.bidirectional', false);
     this.glu = checkBoolean(opts.glu, 'options.glu', false);
     const seeds = seedStream(opts.seed);

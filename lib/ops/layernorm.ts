@@ -39,8 +39,8 @@ export function layerNorm(x: Tensor, weight?: Tensor | null, bias?: Tensor | nul
   const w = checkOptionalTensor(weight, 'weight');
   const b = checkOptionalTensor(bias, 'bias');
   const opts = checkOptions<LayerNormOpOptions>(options, 'options', ['axis', 'eps']);
-  const ax = checkAxis(opts.axis ?? -1, x.shape.length, 'options.axis');
-  const eps = checkNumber(opts.eps ?? 1e-5, 'options.eps', { min: 0 });
+  const ax = checkAxis(opts.axis, x.shape.length, 'options.axis', -1);
+  const eps = checkNumber(opts.eps, 'options.eps', { min: 0 }, 1e-5);
   const n = x.shape[ax];
   if (n < 1) throw rangeError('x', `size >= 1 along axis ${ax}`, `shape ${fmtShape(x.shape)}`);
   if (w) checkShape(w, 'weight', [n], `the size of axis ${ax} of x ${fmtShape(x.shape)}`);

@@ -122,7 +122,7 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null, options?
   const opts = checkOptions<LinearOpOptions>(options, 'options', ['axis']);
   checkRank(weight, 'weight', ['O,I']);
   checkMinRank(x, 'x', 1, '...,I');
-  const axis = checkAxis(opts.axis ?? -1, x.shape.length, 'options.axis');
+  const axis = checkAxis(opts.axis, x.shape.length, 'options.axis', -1);
   const [O, I] = weight.shape;
   if (x.shape[axis] !== I) throw rangeError('x', `size ${I} along axis ${axis} (I of weight ${fmtShape(weight.shape)})`, `shape ${fmtShape(x.shape)}`);
   if (b) checkShape(b, 'bias', [O], `[O] with O of weight ${fmtShape(weight.shape)}`);

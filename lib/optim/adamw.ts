@@ -105,19 +105,19 @@ export class AdamW {
     if (!(module instanceof Module)) throw typeError('module', 'an nn.Module', describe(module));
     const opts = checkOptions<AdamWOptions>(options, 'AdamW options', ['lr', 'betas', 'eps', 'weightDecay', 'groups']);
     const nonNegative = { min: 0 };
-    const lr = checkNumber(opts.lr ?? 1e-3, 'AdamW options.lr', nonNegative);
-    const weightDecay = checkNumber(opts.weightDecay ?? 0.01, 'AdamW options.weightDecay', nonNegative);
-    const betas = opts.betas ?? [0.9, 0.999];
+    const lr = checkNumber(opts.lr, 'AdamW options.lr', nonNegative, 1e-3);
+    const weightDecay = checkNumber(opts.weightDecay, 'AdamW options.weightDecay', nonNegative, 0.01);
+    const betas = opts.betas === undefined ? [0.9, 0.999] : opts.betas;
     if (!Array.isArray(betas) || betas.length !== 2) throw typeError('AdamW options.betas', '[beta1, beta2]', describe(betas));
     const beta = { min: 0, max: 1, maxExclusive: true };
     this.betas = [checkNumber(betas[0], 'AdamW options.betas[0]', beta), checkNumber(betas[1], 'AdamW options.betas[1]', beta)];
-    this.eps = checkNumber(opts.eps ?? 1e-8, 'AdamW options.eps', nonNegative);
+    this.eps = checkNumber(opts.eps, 'AdamW options.eps', nonNegative, 1e-8);
     const groups = checkOptions<NonNullable<AdamWOptions['groups']>>(opts.groups, 'AdamW options.groups', ['ssm', 'noDecay']);
     const group = (name: 'ssm' | 'noDecay', defaults: AdamWGroup): AdamWGroup => {
       const g = checkOptions<AdamWGroupOptions>(groups[name], `AdamW options.groups.${name}`, ['lr', 'weightDecay']);
       return Object.freeze({
-        lr: checkNumber(g.lr ?? defaults.lr, `AdamW options.groups.${name}.lr`, nonNegative),
-        weightDecay: checkNumber(g.weightDecay ?? defaults.weightDecay, `AdamW options.groups.${name}.weightDecay`, nonNegative),
+        lr: checkNumber(g.lr, `AdamW options.groups.${name}.lr`, nonNegative, defaults.lr),
+        weightDecay: checkNumber(g.weightDecay, `AdamW options.groups.${name}.weightDecay`, nonNegative, defaults.weightDecay),
       });
     };
     this.module = module;

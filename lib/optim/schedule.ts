@@ -27,7 +27,7 @@ export function cosineSchedule(options: CosineScheduleOptions): (step: number) =
   const warmup = checkInteger(opts.warmup, 'cosineSchedule options.warmup', { min: 0 });
   const total = checkInteger(opts.total, 'cosineSchedule options.total', { min: 1 });
   if (warmup > total) throw rangeError('cosineSchedule options.warmup', `an integer <= total (${total})`, String(warmup));
-  const minScale = checkNumber(opts.minScale ?? 0, 'cosineSchedule options.minScale', { min: 0, max: 1 });
+  const minScale = checkNumber(opts.minScale, 'cosineSchedule options.minScale', { min: 0, max: 1 }, 0);
   return (step: number): number => {
     checkNumber(step, 'step', { min: 0 });
     if (step < warmup) return step / warmup;

@@ -1,5 +1,6 @@
-// The addon's entry point: Storage, device transfers, backend queries, and the registry that
-// every op's *_binding.cc file adds its functions to.
+// The addon's entry point: Storage, device transfers, backend queries, the op codes, the
+// argument readers of kernel bindings, and the registry that every op's *_binding.cc file adds
+// its functions to.
 #include "binding.h"
 
 #include <algorithm>
@@ -7,6 +8,8 @@
 #include <vector>
 
 #include "cuda_backend.h"
+#include "elementwise.h"
+#include "gemm.h"
 #include "thread_pool.h"
 
 namespace lc {
@@ -72,6 +75,83 @@ int64_t arg_int(const Napi::Value& v, const char* name) {
   if (!(d >= 0) || d != double(int64_t(d)) || d > 9.0e15)
     throw Error(std::string(name) + ": expected a non-negative integer");
   return int64_t(d);
+}
+
+Args::Args(const Napi::CallbackInfo& info, const char* device_of) {
+  if (info.Length() != 1 || !info[0].IsObject() || info[0].IsArray())
+    throw Error("expected one object of named arguments");
+  object_ = info[0].As<Napi::Object>();
+  device_ = storage(device_of)->device;
+}
+
+const float* Args::input(const char* name, int64_t numel) const {
+  return arg_buffer(object_.Get(name), name, device_, numel);
+}
+
+float* Args::output(const char* name, int64_t numel) const {
+  return arg_buffer(object_.Get(name), name, device_, numel);
+}
+
+const float* Args::optional(const char* name, int64_t numel) const {
+  return arg_buffer(object_.Get(name), name, device_, numel, true);
+}
+
+const float* Args::input_if(bool needed, const char* name, int64_t numel) const {
+  return needed ? input(name, numel) : nullptr;
+}
+
+Storage* Args::storage(const char* name) const { return get_storage(object_.Get(name), name); }
+
+int64_t Args::size(const char* name) const { return arg_int(object_.Get(name), name); }
+
+std::vector<int64_t> Args::dims(const char* name) const { return arg_dims(object_.Get(name), name); }
+
+bool Args::has(const char* name) const {
+  const Napi::Value v = object_.Get(name);
+  return !v.IsNull() && !v.IsUndefined();
+}
+
+double Args::number(const char* name) const { return arg_number(object_.Get(name), name); }
+
+bool Args::flag(const char* name) const {
+  const Napi::Value v = object_.Get(name);
+  if (!v.IsBoolean()) throw Error(std::string(name) + ": expected a boolean");
+  return v.As<Napi::Boolean>().Value();
+}
+
+Result::~Result() {
+  for (Storage* s : made_) s->release();  // only left when the binding threw
+}
+
+Napi::Object Result::make(int64_t numel) {
+  Napi::Object s = new_storage(object_.Env(), device_, numel);
+  made_.push_back(Storage::Unwrap(s));
+  return s;
+}
+
+float* Result::add(const char* name, int64_t numel) {
+  Napi::Object s = make(numel);
+  object_.Set(name, s);
+  return data_of(s);
+}
+
+float* Result::add_if(bool wanted, const char* name, int64_t numel) {
+  if (wanted) return add(name, numel);
+  object_.Set(name, object_.Env().Null());
+  return nullptr;
+}
+
+Napi::Object Result::take() {
+  made_.clear();
+  return object_;
+}
+
+std::vector<int64_t> arg_dims(const Napi::Value& v, const char* name) {
+  if (!v.IsArray()) throw Error(std::string(name) + ": expected an array");
+  const Napi::Array arr = v.As<Napi::Array>();
+  std::vector<int64_t> dims(arr.Length());
+  for (uint32_t i = 0; i < arr.Length(); ++i) dims[i] = arg_int(arr.Get(i), name);
+  return dims;
 }
 
 Napi::Value guarded(const Napi::CallbackInfo& info,
@@ -235,6 +315,35 @@ LC_BINDING(setNumThreads) {
 
 LC_BINDING(numThreads) { return Napi::Number::New(env, num_threads()); }
 
+// native.opCodes: {binary: {add: 0, ...}, unary: {...}, gemmBias: {...}}, from the lists in
+// native/elementwise.h and native/gemm.h, so JS never spells a code itself.
+Napi::Object op_codes(Napi::Env env) {
+  Napi::Object all = Napi::Object::New(env);
+  auto kind = [&](const char* name) {
+    Napi::Object codes = Napi::Object::New(env);
+    all.Set(name, codes);
+    return codes;
+  };
+#define LC_SET_CODE(member, jsName) codes.Set(#jsName, int(E::member));
+  {
+    using E = BinaryOp;
+    Napi::Object codes = kind("binary");
+    LC_BINARY_OPS(LC_SET_CODE)
+  }
+  {
+    using E = UnaryOp;
+    Napi::Object codes = kind("unary");
+    LC_UNARY_OPS(LC_SET_CODE)
+  }
+  {
+    using E = GemmBias;
+    Napi::Object codes = kind("gemmBias");
+    LC_GEMM_BIAS(LC_SET_CODE)
+  }
+#undef LC_SET_CODE
+  return all;
+}
+
 }  // namespace lc
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -244,6 +353,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   data->storage_ctor = Napi::Persistent(ctor);
   env.SetInstanceData<AddonData>(data);
   exports.Set("Storage", ctor);
+  exports.Set("opCodes", op_codes(env));
   for (auto& [name, fn] : registry()) {
     exports.Set(name, Napi::Function::New(env, [fn = fn](const Napi::CallbackInfo& info) {
                   return guarded(info, [&](Napi::Env env) { return fn(info, env); });

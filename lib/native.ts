@@ -34,7 +34,7 @@ export interface OpCodes {
 }
 
 /**
- * The addon's functions. Each op file adds the typings of its own bindings to this interface
+ * @internal The addon's functions. Each op file adds the typings of its own bindings to this interface
  * (declaration merging: `declare module '../native' { interface NativeBinding { ... } }`).
  * Kernel bindings take one object of named arguments and return one object of named outputs
  * (null where an output was not asked for); only the hot elementwise kernels (ops/primitives.ts)
@@ -77,11 +77,12 @@ export interface NativeBinding {
 }
 
 // The package root holds build/ and prebuilds/; this file runs from lib/ (ts-jest) or dist/.
-// LONGCONV_BUILD_DIR points at another cmake-js/node-gyp output folder (development builds).
+// LONGCONV_BUILD_DIR points at another cmake-js output folder (development builds).
 function load(): NativeBinding {
   const dir = process.env.LONGCONV_BUILD_DIR;
   if (dir) return require(path.resolve(dir, 'Release', 'longconv.node'));
   return require('node-gyp-build')(path.join(__dirname, '..'));
 }
 
+/** @internal The loaded addon. */
 export const native: NativeBinding = load();

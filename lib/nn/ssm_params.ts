@@ -31,15 +31,30 @@ export function dtOf(p: Tensor, transform: DtTransform): Tensor {
   return transform === 'exp' ? exp(p) : softplus(p);
 }
 
-/** dt from one parameter value, in float64 (the host side of {@link dtOf}). */
-export function dtValue(p: number, transform: DtTransform): number {
-  if (transform === 'exp') return Math.exp(p);
-  return p > 0 ? p + Math.log1p(Math.exp(-p)) : Math.log1p(Math.exp(p));
+/**
+ * log dt from one parameter value p, in float64 (the host side of {@link dtOf}): p itself, or
+ * log softplus(p). Past |30| the asymptotes (log softplus(p) = p for p ≪ 0, log p for p ≫ 0)
+ * agree to float64 rounding and keep every float32 p finite.
+ */
+export function logDtOf(p: number, transform: DtTransform): number {
+  if (transform === 'exp' || p < -30) return p;
+  return Math.log(p > 30 ? p : Math.log1p(Math.exp(p)));
 }
 
-/** The parameter value that gives step size dt > 0, in float64: log dt, or softplus⁻¹(dt) = log(expm1(dt)). */
-export function dtParameterValue(dt: number, transform: DtTransform): number {
-  return transform === 'exp' ? Math.log(dt) : Math.log(Math.expm1(dt));
+/** dt = exp(logDtOf(p)). */
+export function dtValue(p: number, transform: DtTransform): number {
+  return Math.exp(logDtOf(p, transform));
+}
+
+/**
+ * The parameter value with the given log dt, in float64: log dt itself, or softplus⁻¹(dt) =
+ * log(expm1(dt)) — log dt for tiny dt and dt + log(1 − e^−dt) for large dt, where expm1 would
+ * lose it (dt < e^−30) or overflow (dt > ~709).
+ */
+export function dtParameterOf(logDt: number, transform: DtTransform): number {
+  if (transform === 'exp' || logDt < -30) return logDt;
+  const dt = Math.exp(logDt);
+  return dt > 30 ? dt + Math.log1p(-Math.exp(-dt)) : Math.log(Math.expm1(dt));
 }
 
 /**
@@ -48,7 +63,7 @@ export function dtParameterValue(dt: number, transform: DtTransform): number {
  */
 export function initialDtParameter(logDt: Tensor, transform: DtTransform): Tensor {
   if (transform === 'exp') return logDt;
-  const values = Float32Array.from(logDt.toFloat32Array(), (v) => dtParameterValue(Math.exp(v), transform));
+  const values = Float32Array.from(logDt.toFloat32Array(), (v) => dtParameterOf(v, transform));
   logDt.dispose();
   return tensor(values, [values.length]);
 }

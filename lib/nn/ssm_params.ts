@@ -1,4 +1,4 @@
-// What the S4 and S4D layers share in how they parameterise an SSM (docs/MATH.md §3.4): the
+// What the S4 and S4D layers share in how they parameterise an SSM (docs/MATH.md §3.2.1): the
 // step size's transform (dt = exp(p) or softplus(p)) and n_ssm, the number of SSM copies
 // (Λ, P, B) that the H features share, feature h using copy h mod nSsm.
 import { softplus } from '../ops/activations';

@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 export { Tensor, tensor, zeros, ones, full, randn, tidy, keep, dispose, memory } from './tensor';
-export type { Device, TensorOptions, RandnOptions, DeviceMemory, TensorContainer } from './tensor';
+export type { Device, TensorOptions, RandnOptions, DeviceMemory, TensorContainer, NestedArray } from './tensor';
 export { noGrad, isGradEnabled } from './autograd';
 export { seed } from './random';
 export { backendInfo, setNumThreads, getNumThreads, emptyCache, synchronize } from './backend';
@@ -14,6 +14,9 @@ export type { FftConvOptions } from './ops/fftconv';
 export { add, sub, mul, div, neg, exp, log, sqrt, square, scale, addScalar } from './ops/elementwise';
 export { cmul, cdiv, cexp, cexpm1, clog, conj, complex, real, imag } from './ops/complex';
 export { sum, mean } from './ops/reduce';
+export { max, min, argmax, argmin } from './ops/max_min';
+export type { MaxMinResult } from './ops/max_min';
+export { softmax, logSoftmax } from './ops/softmax';
 export { reshape, permute, transpose, narrow, concat, stack, pad } from './ops/shape';
 export { cauchy } from './ops/cauchy';
 export type { CauchyOptions } from './ops/cauchy';
@@ -29,6 +32,9 @@ export * as optim from './optim';
 export * as io from './io';
 export { gelu, sigmoid, tanh, relu, glu } from './ops/activations';
 export { layerNorm } from './ops/layernorm';
+export { batchNorm } from './ops/batchnorm';
+export type { BatchNormOpOptions } from './ops/batchnorm';
+export { flip } from './ops/flip';
 export type { LayerNormOpOptions } from './ops/layernorm';
 export { dropout, embedding, maskedMeanPool } from './ops/nn';
 export type { DropoutOptions } from './ops/nn';

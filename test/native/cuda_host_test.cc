@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "check.h"
 #include "caching_allocator.h"
 #include "errors.h"
 #include "inverse_conj.h"
@@ -24,15 +25,6 @@
 #include "plan_lru.h"
 
 namespace {
-
-int failures = 0;
-
-void check(bool ok, const std::string& what) {
-  if (!ok) {
-    ++failures;
-    std::printf("FAIL %s\n", what.c_str());
-  }
-}
 
 template <typename Fn>
 bool throws(Fn&& fn, std::string* message = nullptr) {

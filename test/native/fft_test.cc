@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "check.h"
 #include "errors.h"
 #include "fft.h"
 #include "fftconv.h"
@@ -16,15 +17,7 @@
 
 namespace {
 
-int failures = 0;
 double worst_fft = 0, worst_conv = 0;
-
-void check(bool ok, const std::string& what) {
-  if (!ok) {
-    ++failures;
-    std::printf("FAIL %s\n", what.c_str());
-  }
-}
 
 // max |a - ref| / max |ref| (absolute when the reference is all zero).
 template <typename A>

@@ -10,18 +10,10 @@
 #include <cstring>
 #include <string>
 
+#include "check.h"
 #include "elementwise_ops.h"
 
 namespace {
-
-int failures = 0;
-
-void check(bool ok, const std::string& what) {
-  if (!ok) {
-    ++failures;
-    std::printf("FAIL %s\n", what.c_str());
-  }
-}
 
 float from_bits(uint32_t bits) {
   float x;

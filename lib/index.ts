@@ -6,7 +6,7 @@
 export { Tensor, tensor, zeros, ones, full, randn, tidy, keep, dispose, memory } from './tensor';
 export type { Device, TensorOptions, RandnOptions, DeviceMemory, TensorContainer } from './tensor';
 export { noGrad, isGradEnabled } from './autograd';
-export { seed } from './random';
+export { seed, withBatchOffset } from './random';
 export { backendInfo, setNumThreads, getNumThreads, emptyCache, synchronize } from './backend';
 export type { BackendInfo } from './backend';
 export { fftConv } from './ops/fftconv';

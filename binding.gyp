@@ -1,5 +1,6 @@
 # CPU-only build with node-gyp alone, for machines without cmake. The CUDA backend needs the
 # CMake build (CMakeLists.txt); here cuda/cuda_backend_stub.cc reports it as unavailable.
+# libdl: libmpi is opened at run time (native/library_search.cc; in libc since glibc 2.34).
 {
   "target_defaults": {
     "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17", "-std=gnu++20"],
@@ -20,7 +21,8 @@
       "sources": [
         "<!@(node -p \"require('fs').readdirSync('native').filter(f => f.endsWith('.cc') && !f.endsWith('_avx2.cc')).map(f => 'native/' + f).join(' ')\")",
         "cuda/cuda_backend_stub.cc"
-      ]
+      ],
+      "libraries": ["-ldl"]
     }
   ]
 }

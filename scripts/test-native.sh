@@ -19,6 +19,6 @@ for major in 11 12; do
   echo "extern \"C\" int fake_major() { return $major; }" |
     g++ -shared -fPIC -x c++ - -o "$out/fakecuda/libfakecuda.so.$major"
 done
-g++ "${flags[@]}" test/native/cuda_host_test.cc cuda/library_search.cc -ldl \
+g++ "${flags[@]}" test/native/cuda_host_test.cc native/library_search.cc -ldl \
   -o "$out/cuda_host_test"
 "$out/cuda_host_test" "$PWD/$out/fakecuda"

@@ -1,5 +1,5 @@
-// Finds a CUDA math library at run time with dlopen (it is never linked, so the addon loads on
-// machines without it). Used by the cuFFT and cuBLAS loaders.
+// Finds a shared library at run time with dlopen (it is never linked, so the addon loads on
+// machines without it). Used by the cuFFT, cuBLAS, NCCL and MPI loaders.
 #pragma once
 #include <dlfcn.h>
 
@@ -27,10 +27,24 @@ void bind_symbol(void* library, const char* symbol, Fn& fn, std::string& rejecti
 // cannot, returns false with the reason in `rejection` (e.g. "lacks cufftCreate").
 using BindSymbols = std::function<bool(void* handle, std::string& rejection)>;
 
-// Tries, in order: $<envVar> (a file, or a directory searched for `sonames`), each soname through
-// the dynamic loader, then each in $CUDA_PATH/lib64, $CUDA_PATH/lib, $CUDA_HOME/lib64,
-// $CUDA_HOME/lib and /usr/local/cuda/lib64. A candidate that `bind` rejects is noted and
-// skipped. The "tried" message describes `sonames` with soname_words. Never throws.
+// Where to look, in this order: $<envVar> (a file, or a directory searched for `sonames`), each
+// soname through the dynamic loader, then each in $<root>/lib64 and $<root>/lib for each of
+// `rootVariables`, then in each of `directories` that exists. `global` opens the library with
+// RTLD_GLOBAL (for a library whose own plug-ins resolve its symbols), else RTLD_LOCAL.
+struct LibrarySearch {
+  const char* envVar;
+  std::vector<std::string> sonames;
+  std::vector<const char*> rootVariables;
+  std::vector<std::string> directories;
+  bool global = false;
+};
+
+// Searches as `search` says. A candidate that `bind` rejects is noted and skipped. The "tried"
+// message describes `sonames` with soname_words. Never throws.
+FoundLibrary find_library(const LibrarySearch& search, const BindSymbols& bind);
+
+// A CUDA library: $<envVar>, the dynamic loader, then $CUDA_PATH/lib64, $CUDA_PATH/lib,
+// $CUDA_HOME/lib64, $CUDA_HOME/lib and /usr/local/cuda/lib64.
 FoundLibrary find_cuda_library(const char* envVar, const std::vector<std::string>& sonames,
                                const BindSymbols& bind);
 

@@ -27,6 +27,7 @@ export * as nn from './nn';
 export * as data from './data';
 export * as optim from './optim';
 export * as io from './io';
+export * as distributed from './distributed';
 export { gelu, sigmoid, tanh, relu, glu } from './ops/activations';
 export { layerNorm } from './ops/layernorm';
 export type { LayerNormOpOptions } from './ops/layernorm';

@@ -41,7 +41,7 @@ NcclLibrary load_library() {
   const FoundLibrary found = find_library(
       LibrarySearch{"LONGCONV_NCCL_PATH", {"libnccl.so.2", "libnccl.so"}, {"NCCL_HOME", "CUDA_PATH", "CUDA_HOME"},
                     {"/usr/local/cuda/lib64"}},
-      [](void* library, std::string& rejection) {
+      [](void* library, LibraryVersion& version, std::string& rejection) {
         bind_symbol(library, "ncclGetVersion", api.getVersion, rejection);
         bind_symbol(library, "ncclGetUniqueId", api.getUniqueId, rejection);
         bind_symbol(library, "ncclCommInitRank", api.commInitRank, rejection);
@@ -50,18 +50,13 @@ NcclLibrary load_library() {
         bind_symbol(library, "ncclAllReduce", api.allReduce, rejection);
         bind_symbol(library, "ncclBroadcast", api.broadcast, rejection);
         bind_symbol(library, "ncclGetErrorString", api.getErrorString, rejection);
+        if (rejection.empty() && api.getVersion(&version.number) != kNcclSuccess) rejection = "fails ncclGetVersion";
         return rejection.empty();
       });
   result.path = found.path;
-  if (!found.handle) {
-    result.reason = "NCCL not found (tried " + found.tried + "; set LONGCONV_NCCL_PATH)";
-    return result;
-  }
-  if (api.getVersion(&result.version) != kNcclSuccess) {
-    result.reason = found.path + ": ncclGetVersion failed";
-    return result;
-  }
-  result.found = true;
+  result.version = found.version;
+  result.found = found.handle != nullptr;
+  if (!result.found) result.reason = "NCCL not found (tried " + found.tried + "; set LONGCONV_NCCL_PATH)";
   return result;
 }
 

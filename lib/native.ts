@@ -77,7 +77,7 @@ export interface NativeBinding {
 }
 
 // The package root holds build/ and prebuilds/; this file runs from lib/ (ts-jest) or dist/.
-// LONGCONV_BUILD_DIR points at another cmake-js/node-gyp output folder (development builds).
+// LONGCONV_BUILD_DIR points at another cmake-js output folder (development builds).
 function load(): NativeBinding {
   const dir = process.env.LONGCONV_BUILD_DIR;
   if (dir) return require(path.resolve(dir, 'Release', 'longconv.node'));

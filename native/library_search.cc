@@ -25,20 +25,25 @@ std::string loaded_file(void* library, const std::string& fallback) {
 
 class Search {
  public:
-  Search(const std::vector<std::string>& sonames, bool global, const BindSymbols& bind)
-      : sonames_(sonames), flags_(RTLD_NOW | (global ? RTLD_GLOBAL : RTLD_LOCAL)), bind_(bind) {}
+  Search(const LibrarySearch& spec, const BindSymbols& bind)
+      : sonames_(spec.sonames), flags_(RTLD_NOW | (spec.global ? RTLD_GLOBAL : RTLD_LOCAL)),
+        driverVersion_(spec.driverVersion), bind_(bind) {}
 
   bool try_file(const std::string& candidate) {
     void* library = dlopen(candidate.c_str(), flags_);
     if (!library) return false;
+    LibraryVersion version;
     std::string rejection;
-    if (!bind_(library, rejection)) {
+    if (bind_(library, version, rejection))
+      rejection = driver_too_old(version.words, version.cudaMajor, driverVersion_);
+    if (!rejection.empty()) {
       notes_.push_back(loaded_file(library, candidate) + " " + rejection);
       dlclose(library);
       return false;
     }
     found_.handle = library;
     found_.path = loaded_file(library, candidate);
+    found_.version = version.number;
     return true;
   }
 
@@ -78,6 +83,7 @@ class Search {
  private:
   const std::vector<std::string>& sonames_;
   const int flags_;
+  const int driverVersion_;
   const BindSymbols& bind_;
   std::vector<std::string> places_, notes_;
   FoundLibrary found_;
@@ -86,7 +92,7 @@ class Search {
 }  // namespace
 
 FoundLibrary find_library(const LibrarySearch& spec, const BindSymbols& bind) {
-  Search search(spec.sonames, spec.global, bind);
+  Search search(spec, bind);
   // An explicit path wins over whatever the system would find first.
   const char* explicitPath = std::getenv(spec.envVar);
   std::string explicitFile;
@@ -108,9 +114,10 @@ FoundLibrary find_library(const LibrarySearch& spec, const BindSymbols& bind) {
 }
 
 FoundLibrary find_cuda_library(const char* envVar, const std::vector<std::string>& sonames,
-                               const BindSymbols& bind) {
-  return find_library(
-      LibrarySearch{envVar, sonames, {"CUDA_PATH", "CUDA_HOME"}, {"/usr/local/cuda/lib64"}}, bind);
+                               int driverVersion, const BindSymbols& bind) {
+  return find_library(LibrarySearch{envVar, sonames, {"CUDA_PATH", "CUDA_HOME"},
+                                    {"/usr/local/cuda/lib64"}, false, driverVersion},
+                      bind);
 }
 
 std::vector<std::string> cuda_library_sonames(const std::string& stem,

@@ -181,7 +181,7 @@ Loaded& loaded() {
     auto* s = new Loaded;  // never destroyed: MPI may be finalized from an exit handler
     const FoundLibrary found = find_library(
         LibrarySearch{"LONGCONV_MPI_PATH", mpi_sonames(), {"MPI_HOME", "OPAL_PREFIX"}, {}, true},
-        [s](void* library, std::string& rejection) {
+        [s](void* library, LibraryVersion&, std::string& rejection) {
           s->info = MpiLibrary();
           // Open MPI exports its predefined handles; an MPICH-ABI library names itself.
           if (dlsym(library, OpenMpiAbi::kCommWorldSymbol)) {

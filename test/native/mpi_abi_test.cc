@@ -1,11 +1,11 @@
 // Checks native/mpi_abi.h — the MPI declarations that let the addon drive libmpi without its
 // headers — against a vendor's mpi.h: every handle type and function signature exactly (at
 // compile time), every constant, and Open MPI's predefined handles as the addresses of the
-// symbols the loader looks up. Built twice by scripts/test-native.sh: with Open MPI's headers
-// (-DLC_OPEN_MPI, linked to its libmpi) and with MPICH's.
+// symbols the loader looks up. Two targets of CMakeLists.txt, run by scripts/test-native.sh:
+// mpi_abi_test_openmpi (Open MPI's headers, -DLC_OPENMPI, its libmpi) and mpi_abi_test_mpich.
 #include <dlfcn.h>
 #include <mpi.h>
-#ifdef LC_OPEN_MPI
+#ifdef LC_OPENMPI
 #include <mpi-ext.h>  // MPIX_Query_cuda_support
 #endif
 
@@ -15,7 +15,7 @@
 
 #include "mpi_abi.h"
 
-#ifdef LC_OPEN_MPI
+#ifdef LC_OPENMPI
 using Abi = lc::OpenMpiAbi;
 #else
 using Abi = lc::MpichAbi;
@@ -50,7 +50,7 @@ static_assert(MPI_THREAD_SERIALIZED == lc::kMpiThreadSerialized);
 static_assert(MPI_COMM_TYPE_SHARED == Abi::kCommTypeShared);
 static_assert(MPI_MAX_ERROR_STRING == Abi::kMaxErrorString);
 static_assert(MPI_MAX_LIBRARY_VERSION_STRING == Abi::kMaxLibraryVersionString);
-#ifndef LC_OPEN_MPI
+#ifndef LC_OPENMPI
 static_assert(MPI_COMM_WORLD == Abi::kCommWorld);
 static_assert(MPI_FLOAT == Abi::kFloat);
 static_assert(MPI_BYTE == Abi::kByte);
@@ -68,7 +68,7 @@ void expect(bool ok, const char* what) {
   if (!ok) ++failures;
 }
 
-#ifdef LC_OPEN_MPI
+#ifdef LC_OPENMPI
 // The loader finds each predefined handle as the address of a symbol, by name.
 template <class Handle>
 bool is_symbol(Handle handle, const char* symbol) {
@@ -80,7 +80,7 @@ bool is_symbol(Handle handle, const char* symbol) {
 
 int main() {
   expect(MPI_IN_PLACE == Abi::in_place(), "MPI_IN_PLACE");
-#ifdef LC_OPEN_MPI
+#ifdef LC_OPENMPI
   expect(is_symbol(MPI_COMM_WORLD, Abi::kCommWorldSymbol), "MPI_COMM_WORLD is &ompi_mpi_comm_world");
   expect(is_symbol(MPI_FLOAT, Abi::kFloatSymbol), "MPI_FLOAT is &ompi_mpi_float");
   expect(is_symbol(MPI_BYTE, Abi::kByteSymbol), "MPI_BYTE is &ompi_mpi_byte");

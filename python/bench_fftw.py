@@ -10,6 +10,7 @@ from bench_common import threads
 from bench_numpy import cpu_only, crandn, randn
 
 NAME = "fftw"
+DEVICES = ("cpu",)
 
 
 def version():

@@ -8,6 +8,7 @@ import numpy as np
 from bench_common import Skip, guard
 
 NAME = "numpy"
+DEVICES = ("cpu",)
 
 
 def version():

@@ -4,7 +4,8 @@ benchmark cases, in this process, and reports the raw times to longconv.
     python3 bench_peer.py numpy|fftw|torch
 
 Protocol, one JSON object per line. First this process says whether it can run:
-    {"ready": true, "peer": "torch", "version": "...", "python": "...", "ops": ["fftconv", ...]}
+    {"ready": true, "peer": "torch", "version": "...", "python": "...", "ops": ["fftconv", ...],
+     "devices": ["cpu", "cuda"]}
     {"ready": false, "skipped": "why not"}
 Then, for each line it reads,
     {"id": 1, "op": "fftconv", "device": "cpu", "shape": {"B": 8, "H": 32}, "L": 1024,
@@ -71,7 +72,8 @@ def main():
     except ImportError as e:
         say({"ready": False, "skipped": f"{python} cannot import {e.name or name} ({e})"})
         return
-    say({"ready": True, "peer": name, "version": module.version(), "python": python, "ops": list(module.CASES)})
+    say({"ready": True, "peer": name, "version": module.version(), "python": python, "ops": list(module.CASES),
+         "devices": list(module.DEVICES)})
     for line in sys.stdin:
         if not line.strip():
             continue

@@ -44,7 +44,7 @@ async function startPeers(names: readonly PeerName[], threads: number[], python?
     const p = await PeerProcess.start(name, t, python);
     if (p instanceof PeerProcess) {
       procs.set(`${name}/${t}`, p);
-      info[name] = { version: p.info.version, python: p.info.python, ops: p.info.ops };
+      info[name] = { version: p.info.version, python: p.info.python, ops: p.info.ops, devices: p.info.devices };
     } else if (!info[name]) info[name] = p;
   })));
   return { procs, info };
@@ -96,7 +96,11 @@ export async function runBench(opts: BenchOptions, io: BenchIO = { out: process.
             // Rounds alternate longconv and the peers (see ROUNDS); each side's samples are pooled.
             const mine = { fwd: [] as number[], fwdBwd: [] as number[] };
             const theirs = new Map<PeerName, PeerAnswer>();
-            const active = peers.filter((p) => !procs.get(`${p}/${threads}`) || procs.get(`${p}/${threads}`)!.info.ops.includes(c.op));
+            const covers = (p: PeerName) => {
+              const info = procs.get(`${p}/${threads}`)?.info;
+              return !info || (info.ops.includes(c.op) && info.devices.includes(device)); // else: not a peer of this row
+            };
+            const active = peers.filter(covers);
             for (let round = 0; round < roundsFor(opts.repeat); round++) {
               const plan = roundPlan(round, opts.repeat, opts.warmup);
               bar?.update({ label: `${c.op} L=${c.L} ${threads}t: longconv` });

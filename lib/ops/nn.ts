@@ -2,8 +2,9 @@
 import { record } from '../autograd';
 import { Maybe, native, Storage } from '../native';
 import { currentBatchOffset, uniformGenerator } from '../random';
-import { Tensor, wrap } from '../tensor';
+import { ones, Tensor, tidy, wrap } from '../tensor';
 import { checkBoolean, checkNonEmpty, checkOptionalTensor, checkOptions, checkProbability, checkRank, checkSameDevice, checkSeed, checkShape, checkTensor, fmtShape, rangeError } from '../validate';
+import { mul } from './elementwise';
 import { unaryKernel, UnaryOp } from './primitives';
 
 declare module '../native' {
@@ -22,6 +23,11 @@ export interface DropoutOptions {
   training?: boolean;
   /** Integer seed in [0, 2^53) of the mask; omitted: drawn from the global generator (lc.seed). */
   seed?: number;
+  /**
+   * One mask value per row along the last axis (default false): for [B, H, L], whole channels
+   * of an example are kept or dropped (torch's Dropout1d, the S4 repository's tie_dropout).
+   */
+  tied?: boolean;
 }
 
 /**
@@ -38,14 +44,17 @@ export interface DropoutOptions {
 export function dropout(x: Tensor, p: number, options?: DropoutOptions): Tensor {
   checkTensor(x, 'x');
   checkProbability(p, 'p');
-  const opts = checkOptions<DropoutOptions>(options, 'options', ['training', 'seed']);
+  const opts = checkOptions<DropoutOptions>(options, 'options', ['training', 'seed', 'tied']);
   const training = checkBoolean(opts.training, 'options.training', true);
+  const tied = checkBoolean(opts.tied, 'options.tied', false);
   if (opts.seed !== undefined) checkSeed(opts.seed, 'options.seed');
   if (!training || p === 0) {
     const copy = (t: Tensor) => wrap(unaryKernel(UnaryOp.affine, t), t.shape);
     return record(copy(x), 'dropout', [x], (g) => [copy(g)]);
   }
   const seed = opts.seed ?? Math.floor(uniformGenerator()() * 2 ** 32);
+  // Tied: a dropped-out mask of ones with the last axis 1, broadcast along it.
+  if (tied && x.shape.length > 1) return tidy(() => mul(x, dropout(ones([...x.shape.slice(0, -1), 1], { device: x.device }), p, { seed })));
   // x is samples [offset, offset + B) of the whole batch (lc.withBatchOffset): index its elements there.
   const first = x.shape.length === 0 || x.size === 0 ? 0 : currentBatchOffset() * (x.size / x.shape[0]);
   const apply = (t: Tensor) => wrap(native.dropout({ x: t.storage, n: t.size, first, seed, p }).out, t.shape);

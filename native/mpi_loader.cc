@@ -176,9 +176,20 @@ std::vector<std::string> mpi_sonames() {
   return {"libmpi.so.40", "libmpich.so.12", "libmpi.so.12", "libmpi.so"};
 }
 
+// UCX (under MPICH, and Open MPI's UCX components) patches malloc and mmap when it loads, to
+// track memory it registers with network cards; inside Node, whose V8 manages its own pages,
+// that crashes now and then (seen as SIGSEGV in V8's compiler under MPICH). longconv hands MPI
+// plain host buffers or a bucket per call, so the hooks buy nothing: turn them off unless the
+// user set them. UCX reads these when libucs loads, i.e. when libmpi does.
+void disable_ucx_memory_hooks() {
+  setenv("UCX_MEM_MALLOC_HOOKS", "no", 0);
+  setenv("UCX_MEM_MMAP_HOOK_MODE", "none", 0);
+}
+
 Loaded& loaded() {
   static Loaded* state = [] {
     auto* s = new Loaded;  // never destroyed: MPI may be finalized from an exit handler
+    disable_ucx_memory_hooks();
     const FoundLibrary found = find_library(
         LibrarySearch{"LONGCONV_MPI_PATH", mpi_sonames(), {"MPI_HOME", "OPAL_PREFIX"}, {}, true},
         [s](void* library, LibraryVersion&, std::string& rejection) {

@@ -3,6 +3,7 @@ import * as lc from '..';
 import { DataError } from '../data/files';
 import { MODELS, parseEvalArgs, parseTrainArgs, TASKS, UsageError } from './args';
 import { PRESETS } from './presets';
+import { launchRank } from './ranks';
 import { evaluateCheckpoint, train } from './train';
 import { benchCommand } from '../bench';
 
@@ -40,10 +41,14 @@ function info(): Record<string, unknown> {
   return { event: 'info', longconv: pkg.version, node: process.versions.node, napi: process.versions.napi, platform: `${process.platform}-${process.arch}`, threads: lc.getNumThreads(), backend: lc.backendInfo() };
 }
 
-// Usage errors and missing or malformed data files: one line, exit code 2.
+// Usage errors and missing or malformed data files: one line, exit code 2. Under an MPI
+// launcher, an error before the ranks joined is every rank's (the same flags): rank 0 says it;
+// one after is said by each rank that meets it, named (the exit code then aborts every rank).
 function usageError(e: unknown): number {
   if (!(e instanceof UsageError || e instanceof DataError)) throw e;
-  process.stderr.write(`longconv: ${e.message}\n`);
+  const world = lc.distributed.isInitialized() ? lc.distributed.getWorld() : null;
+  if (world && world.size > 1) process.stderr.write(`longconv: rank ${world.rank}/${world.size}: ${e.message}\n`);
+  else if (world || launchRank() === 0) process.stderr.write(`longconv: ${e.message}\n`);
   return 2;
 }
 
@@ -60,13 +65,17 @@ export function main(argv: string[]): number | Promise<number> {
     else if (event.event === 'eval') console.log(`${event.model} on ${event.task}: test accuracy ${pct(event.testAccuracy as number)} (loss ${(event.testLoss as number).toFixed(4)}, ${event.testSize} sequences)`);
     else console.log(JSON.stringify(event, null, 2));
   };
+  // Data-parallel runs (mpirun -np N longconv train|eval): rank 0 speaks for all.
+  const printOnRoot = (event: Record<string, unknown>) => {
+    if (lc.distributed.getWorld().rank === 0) print(event);
+  };
   try {
     switch (command) {
       case 'train':
-        print(train(parseTrainArgs(rest), print));
+        printOnRoot(train(parseTrainArgs(rest), print));
         return 0;
       case 'eval':
-        print(evaluateCheckpoint(parseEvalArgs(rest)));
+        printOnRoot(evaluateCheckpoint(parseEvalArgs(rest)));
         return 0;
       case 'presets':
         if (rest.filter((a) => a !== '--json').length) throw new UsageError(`presets takes no flags but --json, got ${rest.join(' ')}`);

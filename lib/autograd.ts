@@ -27,9 +27,10 @@ export function noGrad<T>(fn: () => T): T {
   }
 }
 
-/** The gradient of each input (null where an input needs none). Receives the output's gradient. */
+/** @internal The gradient of each input (null where an input needs none). Receives the output's gradient. */
 export type BackwardFn = (gradOutput: Tensor) => (Tensor | null)[];
 
+/** @internal One recorded op of the graph: its inputs, saved buffers and backward function. */
 export class GradNode {
   private released = false;
 
@@ -62,13 +63,13 @@ export class GradNode {
   }
 }
 
-/** Whether an op over these inputs must record a node. */
+/** @internal Whether an op over these inputs must record a node. */
 export function needsGrad(...inputs: (Tensor | null | undefined)[]): boolean {
   return gradEnabled && inputs.some((t) => t?.requiresGrad);
 }
 
 /**
- * Attaches a node to `output` when grad is enabled and an input requires grad; otherwise
+ * @internal Attaches a node to `output` when grad is enabled and an input requires grad; otherwise
  * frees `saved` at once. Returns output for chaining.
  */
 export function record(output: Tensor, op: string, inputs: (Tensor | null)[], backwardFn: BackwardFn, saved: Storage[] = []): Tensor {
@@ -111,7 +112,7 @@ function topologicalOrder(root: Tensor): Tensor[] {
 }
 
 /**
- * Backpropagates from `root`: leaves that require grad accumulate into `.grad`; the graph's
+ * @internal Backpropagates from `root`: leaves that require grad accumulate into `.grad`; the graph's
  * saved buffers are freed as it goes. Gradient tensors are not owned by any tidy scope.
  */
 export function backward(root: Tensor, grad?: Tensor): void {

@@ -91,7 +91,7 @@ export function train(args: TrainArgs, emit: Emit): Record<string, unknown> {
   const root = isRoot();
   const say: Emit = root ? emit : () => undefined;
   // Rank 0's settings and directory (a new run's name holds the time), checked before any write.
-  const { config, outDir } = lc.distributed.broadcastObject(root ? prepare(args) : null)!;
+  const { config, outDir, resume } = lc.distributed.broadcastObject(root ? { ...prepare(args), resume: !!args.resume } : null)!;
   const started = Date.now();
   const task = loadTask(config); // a missing or malformed data file stops here, before any write
   lc.seed(config.seed);
@@ -104,7 +104,7 @@ export function train(args: TrainArgs, emit: Emit): Record<string, unknown> {
   let progress: Progress = { epoch: 0, step: 0, bestValAccuracy: -1, bestEpoch: 0 };
   if (root) {
     fs.mkdirSync(outDir, { recursive: true });
-    if (args.resume) {
+    if (resume) {
       progress = loadLast(outDir, model, optimizer);
       history = readMetrics(outDir).slice(0, progress.epoch);
       writeMetrics(outDir, history);
@@ -115,7 +115,7 @@ export function train(args: TrainArgs, emit: Emit): Record<string, unknown> {
   }
   // Every rank starts from rank 0's weights, optimizer state and place in the run.
   const dp = new lc.distributed.DataParallel(model);
-  if (args.resume) {
+  if (resume) {
     dp.broadcastOptimizer(optimizer);
     progress = lc.distributed.broadcastObject(progress);
   }

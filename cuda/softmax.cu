@@ -46,16 +46,13 @@ __global__ void softmax_backward_kernel(const float* y, const float* dy, float* 
 }  // namespace
 
 void softmax_forward_cuda(const float* x, float* y, int64_t outer, int64_t n, int64_t inner, bool log) {
-  const int64_t slices = outer * inner;
-  if (slices == 0) return;
-  launch("softmax_forward", softmax_forward_kernel, over_warps(slices), x, y, slices, n, inner, log);
+  launch("softmax_forward", softmax_forward_kernel, over_warps(outer * inner), x, y, outer * inner, n, inner, log);
 }
 
 void softmax_backward_cuda(const float* y, const float* dy, float* dx, int64_t outer, int64_t n, int64_t inner,
                            bool log) {
-  const int64_t slices = outer * inner;
-  if (slices == 0) return;
-  launch("softmax_backward", softmax_backward_kernel, over_warps(slices), y, dy, dx, slices, n, inner, log);
+  launch("softmax_backward", softmax_backward_kernel, over_warps(outer * inner), y, dy, dx, outer * inner, n, inner,
+         log);
 }
 
 }  // namespace lc

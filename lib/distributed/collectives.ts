@@ -10,6 +10,7 @@ import { scale } from '../ops/elementwise';
 import { Device, Tensor, tensor } from '../tensor';
 import { checkInteger, checkOneOf, checkOptions, checkTensor, describe, typeError } from '../validate';
 
+/** @internal The typings of this file's native bindings (kept out of the published .d.ts). */
 declare module '../native' {
   interface NativeBinding {
     distributedInfo(): DistributedInfo;

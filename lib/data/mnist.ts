@@ -13,6 +13,7 @@ import { Dataset, permutation, Split } from './dataset';
 const PIXELS = 784;
 /** The usual MNIST normalisation: mean and std of the training pixels (in [0, 1] units). */
 export const MNIST_MEAN = 0.1307;
+/** The standard deviation of the MNIST training pixels (in [0, 1] units), the normalisation's divisor. */
 export const MNIST_STD = 0.3081;
 /** Test digits held out per class: the last 100 of each class, 1,000 in all. */
 export const TEST_PER_CLASS = 100;

@@ -76,15 +76,27 @@ function info(): Record<string, unknown> {
   return { event: 'info', longconv: pkg.version, node: process.versions.node, napi: process.versions.napi, platform: `${process.platform}-${process.arch}`, threads: lc.getNumThreads(), backend: lc.backendInfo() };
 }
 
-// cufftGetVersion's 1000·major + 100·minor + patch and CUBLAS_VERSION's 10000·major + 100·minor + patch.
+// cufftGetVersion's 1000·major + 100·minor + patch and CUBLAS_VERSION's (and ncclGetVersion's, NCCL ≥ 2.9)
+// 10000·major + 100·minor + patch.
 const cufftVersion = (v: number) => `${Math.floor(v / 1000)}.${Math.floor((v % 1000) / 100)}.${v % 100}`;
 const cublasVersion = (v: number) => `${Math.floor(v / 10000)}.${Math.floor((v % 10000) / 100)}.${v % 100}`;
 
 function infoLines(event: Record<string, unknown>): string[] {
   const b = event.backend as lc.BackendInfo;
+  return [`longconv ${event.longconv} · Node ${event.node} (N-API ${event.napi}) · ${event.platform}`, ...backendLines(b), ...distributedLines(b.distributed)];
+}
+
+// What lc.distributed (mpirun -np N longconv train) would load.
+function distributedLines({ mpi, nccl }: lc.BackendInfo['distributed']): string[] {
+  return [
+    mpi.available ? `MPI (${mpi.abi}): ${mpi.version}: ${mpi.path}` : `MPI: not available: ${mpi.reason}`,
+    nccl.available ? `NCCL ${cublasVersion(nccl.version ?? 0)}: ${nccl.path}` : `NCCL: not available: ${nccl.reason}`,
+  ];
+}
+
+function backendLines(b: lc.BackendInfo): string[] {
   const { cuda } = b;
   const lines = [
-    `longconv ${event.longconv} · Node ${event.node} (N-API ${event.napi}) · ${event.platform}`,
     `addon: ${b.addon.path} (CUDA support compiled in: ${cuda.compiled ? 'yes' : 'no'})`,
     `CPU: ${b.cpu.threads} threads, ${b.cpu.simd} kernels`,
   ];

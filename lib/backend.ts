@@ -1,6 +1,8 @@
 // What the native backends can do here, and the CPU thread count.
 import { checkPositiveInt } from './validate';
-import { native } from './native';
+import { addonPath, native } from './native';
+import type { DistributedInfo } from './distributed/collectives';
+import './distributed/collectives'; // its native typings
 
 /** What {@link backendInfo} reports about the CPU and CUDA backends. */
 export interface BackendInfo {
@@ -8,11 +10,20 @@ export interface BackendInfo {
   cpu: {
     /** Threads the CPU kernels use (see {@link setNumThreads}). */
     threads: number;
+    /** The vector instructions of the CPU kernels in use: AVX2 with FMA where the CPU has both, else SSE2. */
+    simd: 'AVX2+FMA' | 'SSE2';
+  };
+  /** The native addon that was loaded. */
+  addon: {
+    /** Its file: the prebuilt binary (prebuilds/linux-x64/longconv.napi.node) or a local build (build/Release/longconv.node). */
+    path: string;
   };
   /** The CUDA backend: whether it can be used here, and on what. */
   cuda: {
     /** True when a CUDA device, a recent enough driver and cuFFT were all found. */
     available: boolean;
+    /** Whether the loaded addon was built with CUDA support (false: a CPU-only build, e.g. `LONGCONV_CUDA=OFF`). */
+    compiled: boolean;
     /** Why CUDA is unavailable, in words (no driver, driver too old, no device, cuFFT not found, CPU-only build). */
     reason?: string;
     /** The CUDA runtime version the addon was built with and links statically, e.g. '13.0' (absent in a CPU-only build). */
@@ -40,11 +51,17 @@ export interface BackendInfo {
     /** The device memory's peak bandwidth in bytes/s (2 × memory clock × bus width), when the device reports them. */
     peakBandwidthBytesPerSecond?: number;
   };
+  /** The communication libraries of lc.distributed: whether MPI and NCCL were found, and why not. */
+  distributed: DistributedInfo;
 }
 
-/** Reports the CPU thread count and whether (and why not) CUDA can be used. */
+/**
+ * Reports the loaded addon, the CPU kernels (threads, vector instructions), whether (and why
+ * not) CUDA can be used, with the CUDA libraries found, and what lc.distributed can use.
+ */
 export function backendInfo(): BackendInfo {
-  return native.backendInfo();
+  const { cpu, cuda } = native.backendInfo();
+  return { cpu, addon: { path: addonPath }, cuda, distributed: native.distributedInfo() };
 }
 
 /** Sets the number of CPU threads used by the kernels (default: $LONGCONV_NUM_THREADS or all cores). */

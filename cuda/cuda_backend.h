@@ -51,4 +51,13 @@ void cuda_copy_device(void* dst, const void* src, size_t bytes);
 void cuda_zero(void* dst, size_t bytes);
 void cuda_synchronize();
 
+// An asynchronous read of device memory into host memory (cuda/host_read.cu): begun on the
+// calling thread behind the work already queued, finished on any thread. cuda_read_finish
+// blocks its thread until the copy is done, then copies into dst (bytes long) and frees the
+// read; cuda_read_discard frees a read that will not be finished.
+struct CudaHostRead;
+CudaHostRead* cuda_read_begin(const void* src, size_t bytes);
+void cuda_read_finish(CudaHostRead* read, void* dst);
+void cuda_read_discard(CudaHostRead* read);
+
 }  // namespace lc

@@ -45,5 +45,8 @@ void cuda_copy_to_host(void*, const void*, size_t) { unavailable(); }
 void cuda_copy_device(void*, const void*, size_t) { unavailable(); }
 void cuda_zero(void*, size_t) { unavailable(); }
 void cuda_synchronize() { unavailable(); }
+CudaHostRead* cuda_read_begin(const void*, size_t) { unavailable(); }
+void cuda_read_finish(CudaHostRead*, void*) { unavailable(); }
+void cuda_read_discard(CudaHostRead*) {}
 
 }  // namespace lc

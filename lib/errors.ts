@@ -51,3 +51,16 @@ export function checkPositiveInt(x: unknown, name: string): number {
   if (x < 1) throw new RangeError(`${name}: expected an integer >= 1, got ${x}`);
   return x;
 }
+
+/**
+ * An Error with a `code`, for failures that are not about an argument's type or range: the
+ * caller can tell them apart by code (Node's convention), e.g. ERR_LONGCONV_OUT_OF_MEMORY.
+ */
+export function codedError(code: string, message: string): Error & { code: string } {
+  return Object.assign(new Error(message), { code });
+}
+
+/** Out of memory, as native allocations report it (code ERR_LONGCONV_OUT_OF_MEMORY). */
+export function outOfMemory(message: string): Error & { code: string } {
+  return codedError('ERR_LONGCONV_OUT_OF_MEMORY', message);
+}

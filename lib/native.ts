@@ -12,6 +12,14 @@ export interface Storage {
 
 export type Maybe<T> = T | null;
 
+/** What a device's caches hold (see lc.memory()). */
+export interface CacheStats {
+  bytes: number;
+  entries: number;
+  evictions: number;
+  limitBytes: number;
+}
+
 /**
  * The addon's functions. Each op file adds the typings of its own bindings to this interface
  * (declaration merging: `declare module '../native' { interface NativeBinding { ... } }`).
@@ -19,7 +27,10 @@ export type Maybe<T> = T | null;
 export interface NativeBinding {
   alloc(device: string, numel: number, zero: boolean): Storage;
   fromArray(device: string, data: Float32Array): Storage;
-  toArray(storage: Storage, numel: number): Float32Array;
+  /** Copies the first dst.length floats of the storage into dst. */
+  readInto(storage: Storage, dst: Float32Array): void;
+  /** readInto off the event loop: on CUDA queued behind earlier work, waited for on a worker thread. */
+  readIntoAsync(storage: Storage, dst: Float32Array): Promise<void>;
   copyTo(storage: Storage, device: string): Storage;
   copyInto(dst: Storage, src: Storage): void;
   backendInfo(): {
@@ -38,10 +49,14 @@ export interface NativeBinding {
     };
   };
   memoryStats(): {
-    cpu: { bytes: number; allocations: number; reservedBytes: number };
-    cuda: { bytes: number; reservedBytes: number; allocations: number };
+    cpu: { bytes: number; allocations: number; reservedBytes: number; caches: CacheStats };
+    cuda: { bytes: number; reservedBytes: number; allocations: number; caches: CacheStats };
   };
   emptyCache(): void;
+  setCacheLimit(bytes: number): void;
+  /** For the tests: the n-th native allocation from now fails as out of memory (0: off). */
+  failAllocationAfter(n: number): void;
+  numThreadsEnvWarning(): string;
   synchronize(): void;
   setNumThreads(n: number): void;
   numThreads(): number;

@@ -1,7 +1,8 @@
 // float32 tensors on the CPU or a CUDA device, their creation functions, and the memory
 // scopes (tidy/dispose) that keep long training loops from growing.
+import * as os from 'os';
 import { backward as runBackward, GradNode } from './autograd';
-import { checkTensor, describe, fmtShape } from './errors';
+import { checkTensor, describe, fmtShape, outOfMemory } from './errors';
 import { native, Storage } from './native';
 import { normalSamples } from './random';
 
@@ -21,6 +22,10 @@ export interface TensorOptions {
 
 const liveTensors: Record<Device, number> = { cpu: 0, cuda: 0 };
 const scopes: Set<Tensor>[] = [];
+// A tensor that was never disposed leaves the live count when the GC collects it (its native
+// buffer goes in that same collection: native/binding.h). The count drops once the event loop
+// has turned, when V8 runs these callbacks.
+const collected = new FinalizationRegistry<Device>((device) => liveTensors[device]--);
 
 export function resolveDevice(device: unknown, name = 'device'): Device {
   if (device === undefined || device === 'cpu') return 'cpu';
@@ -37,11 +42,43 @@ function checkShapeArg(shape: unknown): number[] {
   if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
     throw new TypeError(`shape: expected an array of non-negative integers, got ${describe(shape)}`);
   }
+  checkNumel(shape, 'shape');
   return [...shape];
 }
 
 export function numelOf(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
+}
+
+/**
+ * @internal Throws RangeError, naming `name`, when a tensor of `shape` could not exist: more
+ * than 2^53 - 1 elements (beyond exact integers), or more bytes than the host has memory (the
+ * native allocator checks the device's own total).
+ */
+export function checkNumel(shape: readonly number[], name: string): number {
+  const numel = numelOf(shape);
+  if (!Number.isSafeInteger(numel)) {
+    throw new RangeError(`${name}: shape ${fmtShape(shape)} has ${numel} elements, more than 2^53 - 1`);
+  }
+  if (4 * numel > hostMemoryBytes) {
+    throw new RangeError(`${name}: shape ${fmtShape(shape)} needs ${4 * numel} bytes, more than the ${hostMemoryBytes} bytes of host memory`);
+  }
+  return numel;
+}
+const hostMemoryBytes = os.totalmem();
+
+/**
+ * @internal A new zeroed Float32Array of n floats for a copy to JS memory. V8's failure to
+ * allocate it (a RangeError) becomes an Error with code ERR_LONGCONV_OUT_OF_MEMORY, as native
+ * allocations report it.
+ */
+export function hostFloats(n: number, what: string): Float32Array {
+  try {
+    return new Float32Array(n);
+  } catch (e) {
+    if (e instanceof RangeError) throw outOfMemory(`${what}: cannot allocate ${4 * n} bytes of host memory (${e.message})`);
+    throw e;
+  }
 }
 
 /**
@@ -55,14 +92,18 @@ export class Tensor {
   readonly shape: readonly number[];
   /** Where the data lives; `to(device)` makes a copy elsewhere. */
   readonly device: Device;
-  /** Whether gradients flow to this tensor. Leaves keep theirs in `.grad`. */
-  requiresGrad: boolean;
   /** Accumulated gradient of a leaf tensor after backward(). */
   grad: Tensor | null = null;
   /** @internal The op that produced this tensor, when it is part of a graph. */
   gradNode: GradNode | null = null;
+  /**
+   * A name for error messages (a module's parameters and buffers carry theirs, e.g. 'weight').
+   */
+  name: string | undefined = undefined;
   private storageRef: Storage | null;
   private disposedByUser = false;
+  private grads: boolean;
+  private writes = 0;
   // Graph nodes that will read this tensor in backward. Disposing the tensor hides it from the
   // user at once, but its data (and its own node) live on until those nodes are released, so a
   // composite op may tidy away its intermediates without breaking the graph.
@@ -73,9 +114,40 @@ export class Tensor {
     this.storageRef = storage;
     this.shape = Object.freeze([...shape]);
     this.device = storage.device;
-    this.requiresGrad = requiresGrad;
+    this.grads = checkFlag(requiresGrad, 'requiresGrad');
     liveTensors[this.device]++;
+    collected.register(this, this.device, this);
     scopes[scopes.length - 1]?.add(this);
+  }
+
+  /**
+   * Whether gradients flow to this tensor. Leaves keep theirs in `.grad`. Set it before the
+   * tensor is used: backward() refuses a graph whose inputs changed their flag after an op
+   * recorded them.
+   */
+  get requiresGrad(): boolean {
+    return this.grads;
+  }
+  set requiresGrad(value: boolean) {
+    this.grads = checkFlag(value, 'requiresGrad');
+  }
+
+  /**
+   * How many times the data was changed in place (loadStateDict, an optimizer step, a copy into
+   * it). backward() compares it with the version an op saved, as PyTorch's version counter does.
+   */
+  get version(): number {
+    return this.writes;
+  }
+
+  /** @internal The data was just overwritten in place. */
+  markModified(): void {
+    this.writes++;
+  }
+
+  /** @internal How error messages name the tensor: its name (if any), shape and device. */
+  describe(): string {
+    return `${this.name ? `'${this.name}' ` : ''}(shape ${fmtShape(this.shape)}, device '${this.device}')`;
   }
 
   /** Number of elements. */
@@ -94,10 +166,31 @@ export class Tensor {
     return this.storageRef;
   }
 
-  /** Copies the data to a new host Float32Array (row-major). */
+  /**
+   * Copies the data to a new host Float32Array (row-major). Synchronous: on CUDA it waits for
+   * the device's queued work; see {@link Tensor.data} for the asynchronous read.
+   * @throws Error with code ERR_LONGCONV_OUT_OF_MEMORY when host memory for the copy runs out.
+   */
   toFloat32Array(): Float32Array {
     checkTensor(this, 'tensor', Tensor);
-    return native.toArray(this.storage, this.size);
+    const out = hostFloats(this.size, 'toFloat32Array');
+    native.readInto(this.storage, out);
+    return out;
+  }
+
+  /**
+   * Copies the data to a new host Float32Array without blocking the event loop: on CUDA the
+   * copy is queued behind the work already submitted and a worker thread waits for the device;
+   * on the CPU the copy itself runs on a worker thread. The tensor may be disposed meanwhile
+   * (its buffer is freed when the read is done); ops queued after the call do not change what
+   * is read.
+   * @throws (rejects) as toFloat32Array.
+   */
+  async data(): Promise<Float32Array> {
+    checkTensor(this, 'tensor', Tensor);
+    const out = hostFloats(this.size, 'data');
+    await native.readIntoAsync(this.storage, out);
+    return out;
   }
 
   /** This tensor on `device`: itself when already there, otherwise a copy (outside the graph). */
@@ -122,6 +215,7 @@ export class Tensor {
     if (this.disposedByUser) return;
     this.disposedByUser = true;
     liveTensors[this.device]--;
+    collected.unregister(this);
     for (const scope of scopes) scope.delete(this);
     if (this.graphRefs === 0) this.free();
   }
@@ -153,6 +247,11 @@ export class Tensor {
 function fromHost(data: Float32Array, shape: number[], opts: TensorOptions): Tensor {
   const device = resolveDevice(opts.device, 'options.device');
   return new Tensor(native.fromArray(device, data), shape, opts.requiresGrad ?? false);
+}
+
+function checkFlag(value: unknown, name: string): boolean {
+  if (typeof value !== 'boolean') throw new TypeError(`${name}: expected a boolean, got ${describe(value)}`);
+  return value;
 }
 
 function flatten(data: unknown, out: number[]): void {
@@ -193,7 +292,7 @@ export function zeros(shape: readonly number[], opts: TensorOptions = {}): Tenso
 /** A tensor filled with `value`. */
 export function full(shape: readonly number[], value: number, opts: TensorOptions = {}): Tensor {
   const dims = checkShapeArg(shape);
-  return fromHost(new Float32Array(numelOf(dims)).fill(value), dims, opts);
+  return fromHost(hostFloats(numelOf(dims), 'full').fill(value), dims, opts);
 }
 
 /** A tensor of ones. */
@@ -237,6 +336,8 @@ function collect(result: unknown, into: Set<Tensor>): void {
 /**
  * Runs fn and disposes every tensor it created except those it returns (in a tensor, array or
  * object) and those passed to `keep`. Nested scopes hand their results to the enclosing one.
+ * When fn throws, every tensor it created (and did not `keep`) is disposed, then the error
+ * propagates.
  */
 export function tidy<T>(fn: () => T): T {
   const scope = new Set<Tensor>();
@@ -245,9 +346,12 @@ export function tidy<T>(fn: () => T): T {
   try {
     result = fn();
     if (result instanceof Promise) throw new TypeError('tidy: fn must be synchronous (it returned a Promise)');
-  } finally {
+  } catch (e) {
     scopes.pop();
+    for (const t of scope) t.dispose();
+    throw e;
   }
+  scopes.pop();
   const kept = new Set<Tensor>();
   collect(result, kept);
   for (const t of scope) {
@@ -270,33 +374,54 @@ export function dispose(x: TensorContainer): void {
   all.forEach((t) => t.dispose());
 }
 
+/** What a device's caches hold, as reported by {@link memory}. */
+export interface CacheMemory {
+  /** Bytes held by the caches. */
+  bytes: number;
+  /** Cached items (plans and tables, freed blocks). */
+  entries: number;
+  /** Items dropped so far to stay within the limit: a count that keeps growing means the working set is larger than the limit. */
+  evictions: number;
+  /** The caches' byte limit (see {@link setCacheLimit}). */
+  limitBytes: number;
+}
+
 /** Memory in use on one device, as reported by {@link memory}. */
 export interface DeviceMemory {
-  /** Live (not disposed) tensors. */
+  /** Live (not disposed) tensors. A tensor collected by the GC without dispose() leaves the count once the event loop turns. */
   tensors: number;
-  /** Bytes held by live native buffers: tensors and what the autograd graph saved. */
+  /** Bytes held by live native buffers: tensors, what the autograd graph saved, kernels' work buffers in use. */
   bytes: number;
+  /** Live native buffers (the blocks behind `bytes`). */
+  allocations: number;
+  /** Bytes held by the device's caching allocator: live blocks plus freed blocks kept for reuse. */
+  reservedBytes: number;
+  /**
+   * The caches, bounded by a byte limit and released by lc.emptyCache(). CPU: FFT/DFT plans
+   * (twiddles, Bluestein tables) and the allocator's freed blocks (work buffers included).
+   * CUDA: cuFFT plans and their work areas.
+   */
+  caches: CacheMemory;
 }
 
 /**
- * Live tensors and bytes per device. `reservedBytes` adds the freed blocks that the caching
- * allocators keep for reuse (released by lc.emptyCache()).
+ * Live tensors, bytes and caches per device (zeros for CUDA without a GPU). A tensor's memory
+ * is freed by dispose() at once, or by the garbage collector when a tensor that was never
+ * disposed is collected (V8 is told the native bytes, so memory pressure triggers it).
  */
 export function memory(): {
   /** Host memory. */
-  cpu: DeviceMemory & {
-    /** Bytes held by the CPU allocator: live and cached blocks. */
-    reservedBytes: number;
-  };
+  cpu: DeviceMemory;
   /** Device memory (zeros without a GPU). */
-  cuda: DeviceMemory & {
-    /** Bytes held by the CUDA caching allocator: live and cached blocks. */
-    reservedBytes: number;
-  };
+  cuda: DeviceMemory;
 } {
   const stats = native.memoryStats();
-  return {
-    cpu: { tensors: liveTensors.cpu, bytes: stats.cpu.bytes, reservedBytes: stats.cpu.reservedBytes },
-    cuda: { tensors: liveTensors.cuda, bytes: stats.cuda.bytes, reservedBytes: stats.cuda.reservedBytes },
-  };
+  const device = (d: Device): DeviceMemory => ({
+    tensors: liveTensors[d],
+    bytes: stats[d].bytes,
+    allocations: stats[d].allocations,
+    reservedBytes: stats[d].reservedBytes,
+    caches: { ...stats[d].caches },
+  });
+  return { cpu: device('cpu'), cuda: device('cuda') };
 }

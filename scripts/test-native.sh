@@ -8,5 +8,6 @@ mkdir -p "$out"
 flags=(-std=c++17 -O2 -Wall -Wextra -Werror -pthread -Inative)
 g++ "${flags[@]}" -mavx2 -mfma -c native/fft_kernels_avx2.cc -o "$out/fft_kernels_avx2.o"
 g++ "${flags[@]}" test/native/fft_test.cc native/fft.cc native/fft_kernels_generic.cc \
-  native/fftconv_cpu.cc native/thread_pool.cc "$out/fft_kernels_avx2.o" -o "$out/fft_test"
+  native/fftconv_cpu.cc native/thread_pool.cc native/storage.cc native/host_cache.cc \
+  cuda/cuda_backend_stub.cc -Icuda "$out/fft_kernels_avx2.o" -o "$out/fft_test"
 "$out/fft_test"

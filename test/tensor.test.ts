@@ -153,7 +153,30 @@ describe('tensor creation rejects bad input', () => {
   });
 });
 
+describe('data(): the asynchronous read-back', () => {
+  test('resolves to what toFloat32Array returns; a disposed tensor rejects with a TypeError', async () => {
+    const x = lc.randn([3, 5], { seed: 4 });
+    const pending = x.data();
+    expect(pending).toBeInstanceOf(Promise);
+    expect(Array.from(await pending)).toEqual(Array.from(x.toFloat32Array()));
+    expect(Array.from(await lc.zeros([0]).data())).toEqual([]);
+    x.dispose();
+    await expect(x.data()).rejects.toThrow(TypeError);
+  });
+});
+
 cudaSuite('tensors')('tensors on CUDA', () => {
+  test('data() reads what was queued before it, not what came after, and may outlive its tensor', async () => {
+    const x = lc.tensor([1, 2, 3], [3], { device: gpu });
+    const y = lc.scale(x, 2);
+    const read = y.data();
+    y.dispose(); // its block may be reused at once: the copy is ordered before later work
+    const z = lc.scale(x, 10);
+    expect(Array.from(await read)).toEqual([2, 4, 6]);
+    expect(Array.from(await z.data())).toEqual([10, 20, 30]);
+    lc.dispose([x, z]);
+  });
+
   test('tensors move between devices', () => {
     lc.tidy(() => {
       const x = lc.tensor([1, 2, 3, 4], [2, 2]);

@@ -3,6 +3,7 @@ import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import * as lc from '../lib';
 
 const bin = path.join(__dirname, '..', 'bin', 'longconv.js');
 const tiny = ['--d-model', '16', '--layers', '1', '--batch', '32', '--train-limit', '192', '--test-limit', '64'];
@@ -34,9 +35,12 @@ describe('longconv train', () => {
       const done = lines[lines.length - 1];
       expect(Object.keys(done)).toEqual(expect.arrayContaining(['event', 'task', 'model', 'testAccuracy', 'seconds']));
       expect(done).toMatchObject({ event: 'done', task: 'smnist', model });
-      for (const f of ['config.json', 'metrics.jsonl', 'best.safetensors', 'last.safetensors', 'last.safetensors.optim.safetensors', 'curves.svg']) {
+      for (const f of ['config.json', 'metrics.jsonl', 'best.safetensors', 'last.safetensors', 'curves.svg']) {
         expect(fs.existsSync(path.join(out, f))).toBe(true);
       }
+      // One optimizer file, the last save's; no temporary files.
+      const optimizerFile = lc.io.optimizerPath(path.join(out, 'last.safetensors'))!;
+      expect(fs.readdirSync(out).filter((f) => f.includes('.optim.') || f.endsWith('.tmp'))).toEqual([path.basename(optimizerFile)]);
       expect(fs.readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n')).toHaveLength(2);
       expect(fs.readFileSync(path.join(out, 'curves.svg'), 'utf8')).toMatch(/^<svg[\s\S]*accuracy[\s\S]*<\/svg>\n$/);
       // eval reads the run back.

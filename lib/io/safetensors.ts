@@ -3,10 +3,10 @@
 // {string: string}}, then the raw little-endian data, whose byte offsets are relative to the
 // end of the header. Files written here pad the header with spaces so the data starts on an
 // 8-byte boundary, and lay the tensors out in order without gaps, as the format requires.
-import * as fs from 'fs';
 import * as os from 'os';
-import { describe, fmtShape } from '../errors';
-import { dispose, Tensor, tensor } from '../tensor';
+import { codedError, describe, fmtShape } from '../errors';
+import { dispose, hostFloats, Tensor, tensor } from '../tensor';
+import { readRegularFile, readRegularFileStart, writeAll, writeFileAtomically } from './files';
 
 /** What loadTensors returns: the tensors (on the CPU) by name and the `__metadata__` strings. */
 export interface LoadedTensors {
@@ -28,13 +28,21 @@ interface HeaderEntry {
   data_offsets: [number, number];
 }
 
+/** The code of the Error thrown for a file that is not valid safetensors. */
+export const INVALID_SAFETENSORS = 'ERR_LONGCONV_INVALID_SAFETENSORS';
+
 /**
  * Writes tensors (from any device) and string metadata to `path` in the safetensors format.
- * The file is written to `path + '.tmp'` and renamed, so a failed write leaves no partial file.
+ * The write is atomic and durable: a temporary file next to it is flushed to disk and renamed
+ * over `path` (then the directory is flushed), so a failure or a kill at any moment leaves the
+ * old file or the complete new one, never a partial file. A symbolic link at `path` is
+ * followed: its target is updated. Returns the file written.
  * @throws TypeError for a non-object, a non-tensor or disposed tensor, a name that is empty or
- *   "__metadata__", or metadata that is not an object of strings; file-system errors as thrown.
+ *   "__metadata__", metadata that is not an object of strings, or a path that exists and is not
+ *   a regular file (code ERR_LONGCONV_NOT_A_FILE); Error with code ERR_LONGCONV_OUT_OF_MEMORY
+ *   when host memory for the copies runs out; file-system errors as thrown.
  */
-export function saveTensors(path: string, tensors: Record<string, Tensor>, metadata?: Record<string, string>): void {
+export function saveTensors(path: string, tensors: Record<string, Tensor>, metadata?: Record<string, string>): string {
   checkPath(path);
   if (tensors === null || typeof tensors !== 'object' || Array.isArray(tensors)) {
     throw new TypeError(`tensors: expected an object of tensors by name, got ${describe(tensors)}`);
@@ -62,54 +70,120 @@ export function saveTensors(path: string, tensors: Record<string, Tensor>, metad
   prefix.writeBigUInt64LE(BigInt(headerBytes), 0);
   prefix.write(json, 8, 'utf8');
 
-  const tmp = `${path}.tmp`;
-  const fd = fs.openSync(tmp, 'w');
-  try {
-    fs.writeSync(fd, prefix);
+  return writeFileAtomically(path, (fd) => {
+    writeAll(fd, prefix);
     for (const t of Object.values(tensors)) {
       const values = t.toFloat32Array();
       const bytes = Buffer.from(values.buffer, values.byteOffset, values.byteLength);
       if (!LITTLE_ENDIAN) bytes.swap32();
-      fs.writeSync(fd, bytes);
+      writeAll(fd, bytes);
     }
-    fs.closeSync(fd);
-  } catch (e) {
-    fs.closeSync(fd);
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
-  fs.renameSync(tmp, path);
+  });
+}
+
+/** A function that throws the Error (code ERR_LONGCONV_INVALID_SAFETENSORS) for `path`. */
+function failFor(path: string): (why: string) => never {
+  return (why) => {
+    throw codedError(INVALID_SAFETENSORS, `loadTensors: '${path}' is not a valid safetensors file: ${why}`);
+  };
 }
 
 /**
- * Reads a safetensors file of float32 tensors. Everything is validated before any tensor is
- * made: the header length (within the file and at most 100 MB), the JSON, each entry's keys,
- * dtype ("F32" only), shape and data offsets (inside the data, the size its shape needs, no
- * overlaps or gaps, no trailing bytes) and the metadata (strings only).
- * @returns the tensors (on the CPU) and the metadata ({} when the file has none)
- * @throws Error naming the file and what is wrong with it (a bad file never crashes);
- *   file-system errors as thrown.
+ * The header of a safetensors file (its first 8 + n bytes, or the whole file): the parsed JSON
+ * object and where the data starts. Refuses a header that is too long, not UTF-8 JSON, not an
+ * object, or with a key twice in one object (JSON.parse would silently keep the last).
  */
-export function loadTensors(path: string): LoadedTensors {
-  checkPath(path);
-  const file = fs.readFileSync(path);
-  const fail = (why: string): never => {
-    throw new Error(`loadTensors: '${path}' is not a valid safetensors file: ${why}`);
-  };
-  if (file.length < 8) fail(`it has ${file.length} bytes, fewer than the 8 of the header length (truncated?)`);
+function parseHeader(file: Buffer, fileLength: number, fail: (why: string) => never): { header: Record<string, unknown>; dataStart: number } {
+  if (fileLength < 8) fail(`it has ${fileLength} bytes, fewer than the 8 of the header length (truncated?)`);
   const headerLength = file.readBigUInt64LE(0);
-  if (headerLength > BigInt(file.length - 8)) {
-    fail(`the header length ${headerLength} exceeds the ${file.length - 8} bytes after it (truncated or corrupt)`);
+  if (headerLength > BigInt(fileLength - 8)) {
+    fail(`the header length ${headerLength} exceeds the ${fileLength - 8} bytes after it (truncated or corrupt)`);
   }
   if (headerLength > BigInt(MAX_HEADER_BYTES)) fail(`the header length ${headerLength} exceeds the limit of ${MAX_HEADER_BYTES} bytes`);
   const dataStart = 8 + Number(headerLength);
+  let text = '';
   let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(file.subarray(8, dataStart)));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(file.subarray(8, dataStart));
+    header = JSON.parse(text);
   } catch (e) {
     fail(`the header is not valid UTF-8 JSON (${(e as Error).message})`);
   }
   if (header === null || typeof header !== 'object' || Array.isArray(header)) fail(`the header is not a JSON object but ${describe(header)}`);
+  const twice = duplicateKey(text);
+  if (twice !== undefined) fail(`the header has the key ${JSON.stringify(twice)} twice in one object`);
+  return { header: header as Record<string, unknown>, dataStart };
+}
+
+/**
+ * The first key that appears twice in one object of the (valid) JSON text, if any. Written by
+ * hand: JSON.parse keeps the last of duplicate keys without a word, and no JSON parser on npm
+ * in common use reports them.
+ */
+function duplicateKey(json: string): string | undefined {
+  const open: (Set<string> | null)[] = []; // per open object its keys; null for arrays
+  let keyNext = false;
+  for (let i = 0; i < json.length; i++) {
+    const c = json[i];
+    if (c === '"') {
+      let j = i + 1;
+      while (json[j] !== '"') j += json[j] === '\\' ? 2 : 1;
+      if (keyNext) {
+        const key = JSON.parse(json.slice(i, j + 1)) as string;
+        const keys = open[open.length - 1]!;
+        if (keys.has(key)) return key;
+        keys.add(key);
+        keyNext = false;
+      }
+      i = j;
+    } else if (c === '{') {
+      open.push(new Set());
+      keyNext = true;
+    } else if (c === '[') open.push(null);
+    else if (c === '}' || c === ']') open.pop();
+    else if (c === ',') keyNext = open[open.length - 1] instanceof Set;
+  }
+  return undefined;
+}
+
+/**
+ * The `__metadata__` strings of a safetensors file, reading only its header.
+ * @throws as loadTensors.
+ */
+export function readMetadata(path: string): Record<string, string> {
+  checkPath(path);
+  const fail = failFor(path);
+  const start = readRegularFileStart(path, 8);
+  if (start.length < 8) fail(`it has ${start.length} bytes, fewer than the 8 of the header length (truncated?)`);
+  const length = start.readBigUInt64LE(0);
+  const file = readRegularFileStart(path, 8 + Number(length > BigInt(MAX_HEADER_BYTES) ? BigInt(MAX_HEADER_BYTES) + 1n : length));
+  const { header } = parseHeader(file, file.length, fail);
+  const metadata = header[METADATA_KEY];
+  if (metadata === undefined) return {};
+  try {
+    checkMetadata(metadata, METADATA_KEY);
+  } catch (e) {
+    fail((e as Error).message);
+  }
+  return { ...(metadata as Record<string, string>) };
+}
+
+/**
+ * Reads a safetensors file of float32 tensors. Everything is validated before any tensor is
+ * made: the header length (within the file and at most 100 MB), the JSON (no key twice in an
+ * object), each entry's keys, dtype ("F32" only), shape and data offsets (inside the data, the
+ * size its shape needs, no overlaps or gaps, no trailing bytes) and the metadata (strings
+ * only). Only regular files are read: a FIFO, device or directory is refused at once.
+ * @returns the tensors (on the CPU) and the metadata ({} when the file has none)
+ * @throws Error with code ERR_LONGCONV_INVALID_SAFETENSORS naming the file and what is wrong
+ *   with it (a bad file never crashes); TypeError with code ERR_LONGCONV_NOT_A_FILE for a path
+ *   that is not a regular file; file-system errors as thrown.
+ */
+export function loadTensors(path: string): LoadedTensors {
+  checkPath(path);
+  const file = readRegularFile(path);
+  const fail = failFor(path);
+  const { header, dataStart } = parseHeader(file, file.length, fail);
 
   const dataBytes = file.length - dataStart;
   const entries: [string, HeaderEntry][] = [];
@@ -141,7 +215,7 @@ export function loadTensors(path: string): LoadedTensors {
   try {
     for (const [name, entry] of entries) {
       const [begin, stop] = entry.data_offsets;
-      const values = new Float32Array((stop - begin) / 4);
+      const values = hostFloats((stop - begin) / 4, 'loadTensors');
       const bytes = Buffer.from(values.buffer);
       file.copy(bytes, 0, dataStart + begin, dataStart + stop);
       if (!LITTLE_ENDIAN) bytes.swap32();

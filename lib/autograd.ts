@@ -1,7 +1,7 @@
 // A tape-based reverse-mode autograd, small enough to read in one sitting.
 // Each op records a GradNode on its output: the inputs, the buffers its backward needs, and
 // the backward function itself (declared beside the forward, in the op's own file).
-import { checkTensor, fmtShape } from './errors';
+import { checkTensor, codedError, fmtShape } from './errors';
 import { native, Storage } from './native';
 import { BinaryOp, binaryKernel } from './ops/kernels';
 import { keep, ones, Tensor } from './tensor';
@@ -27,8 +27,17 @@ export function noGrad<T>(fn: () => T): T {
 /** The gradient of each input (null where an input needs none). Receives the output's gradient. */
 export type BackwardFn = (gradOutput: Tensor) => (Tensor | null)[];
 
+/** The code of the Error backward() throws when a tensor it needs was changed in place. */
+export const MODIFIED_IN_PLACE = 'ERR_LONGCONV_MODIFIED_IN_PLACE';
+/** The code of the Error backward() throws when an input's requiresGrad was turned on after use. */
+export const REQUIRES_GRAD_CHANGED = 'ERR_LONGCONV_REQUIRES_GRAD_CHANGED';
+
 export class GradNode {
   private released = false;
+  // What the inputs were when the op ran: backward computes with their data then (PyTorch's
+  // version counter) and produces gradients for those that required them then.
+  private readonly versions: (number | undefined)[];
+  private readonly tracked: boolean[];
 
   /** Keeps the inputs' data alive until the node is released (see Tensor.dispose). */
   constructor(
@@ -38,6 +47,8 @@ export class GradNode {
     private readonly saved: Storage[],
   ) {
     for (const t of inputs) t?.retainForGraph();
+    this.versions = inputs.map((t) => t?.version);
+    this.tracked = inputs.map((t) => !!t?.requiresGrad);
   }
 
   /**
@@ -55,6 +66,24 @@ export class GradNode {
     if (this.released) {
       throw new Error(`backward: the graph through '${this.op}' was already freed (backward ran through it once, or its output was disposed)`);
     }
+    this.inputs.forEach((t, i) => {
+      if (!t) return;
+      if (t.version !== this.versions[i]) {
+        throw codedError(
+          MODIFIED_IN_PLACE,
+          `backward: input ${i} of '${this.op}', the tensor ${t.describe()}, was modified in place after '${this.op}' used it ` +
+            `(version ${t.version}, saved at version ${this.versions[i]}): loadStateDict, an optimizer step or a copy into it ` +
+            'changed the values its gradient needs; run the forward pass again after changing it',
+        );
+      }
+      if (t.requiresGrad && !this.tracked[i]) {
+        throw codedError(
+          REQUIRES_GRAD_CHANGED,
+          `backward: input ${i} of '${this.op}', the tensor ${t.describe()}, had requiresGrad set to true after '${this.op}' used it; ` +
+            'set requiresGrad before using the tensor, then run the forward pass again',
+        );
+      }
+    });
     return this.backwardFn(gradOutput);
   }
 }
@@ -112,6 +141,7 @@ function topologicalOrder(root: Tensor): Tensor[] {
  * saved buffers are freed as it goes. Gradient tensors are not owned by any tidy scope.
  */
 export function backward(root: Tensor, grad?: Tensor): void {
+  checkTensor(root, 'backward', Tensor);
   if (!root.requiresGrad) throw new Error('backward: the tensor does not require grad (no input of its graph has requiresGrad)');
   let seed: Tensor;
   if (grad === undefined) {

@@ -35,12 +35,14 @@ export abstract class Module {
   /** Registers a trainable parameter (sets requiresGrad; exempt from tidy). */
   protected registerParameter(name: string, t: Tensor, group: ParameterGroup = 'default'): Tensor {
     t.requiresGrad = true;
+    t.name = name;
     this.ownParameters.set(name, { tensor: keep(t), group });
     return t;
   }
 
   /** Registers a non-trainable tensor that belongs to the state (e.g. SGConv's frozen norm). */
   protected registerBuffer(name: string, t: Tensor): Tensor {
+    t.name = name;
     this.ownBuffers.set(name, keep(t));
     return t;
   }
@@ -53,6 +55,7 @@ export abstract class Module {
 
   /** Replaces the tensor of a registered parameter or buffer (disposing the old one). */
   protected replaceTensor(name: string, t: Tensor): Tensor {
+    t.name = name;
     const param = this.ownParameters.get(name);
     if (param) {
       t.requiresGrad = true;
@@ -142,6 +145,7 @@ export abstract class Module {
           host.dispose();
         }
       }
+      target.markModified();
     }
   }
 

@@ -176,6 +176,7 @@ export class AdamW {
       const { m, v } = this.momentsOf(name, p);
       const group = this.groups[groupName];
       native.adamwStep(p.storage, g.storage, m.storage, v.storage, p.size, group.lr * this.scale, beta1, beta2, this.eps, group.weightDecay, this.steps);
+      for (const t of [p, m, v]) t.markModified();
     }
   }
 

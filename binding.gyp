@@ -1,5 +1,5 @@
 # CPU-only build with node-gyp alone, for machines without cmake. The CUDA backend needs the
-# CMake build (CMakeLists.txt); here cuda/*_stub.cc report it as unavailable.
+# CMake build (CMakeLists.txt); here cuda/cuda_backend_stub.cc reports it as unavailable.
 {
   "target_defaults": {
     "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17", "-std=gnu++20"],
@@ -19,7 +19,7 @@
       "dependencies": ["longconv_avx2"],
       "sources": [
         "<!@(node -p \"require('fs').readdirSync('native').filter(f => f.endsWith('.cc') && !f.endsWith('_avx2.cc')).map(f => 'native/' + f).join(' ')\")",
-        "<!@(node -p \"require('fs').readdirSync('cuda').filter(f => f.endsWith('_stub.cc')).map(f => 'cuda/' + f).join(' ')\")"
+        "cuda/cuda_backend_stub.cc"
       ]
     }
   ]

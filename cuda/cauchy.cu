@@ -1,4 +1,4 @@
-// cauchy on CUDA (contract in native/cauchy.h), in float32.
+// cauchy on CUDA (contract in native/cauchy.h), in float32, 1/(z - w) scaled (inverse_conj).
 // Forward: one thread per output frequency l, a block's threads covering consecutive l; the
 // row's v and w are staged through shared memory in tiles of kForwardTile modes (any N).
 // Backward: see cuda/modal_grads.cuh; each thread keeps the tile's w in registers and strides
@@ -6,6 +6,7 @@
 #include <cuda_runtime.h>
 
 #include "cauchy.h"
+#include "inverse_conj.h"
 #include "modal_grads.cuh"
 
 namespace lc {
@@ -18,11 +19,17 @@ __device__ inline float2 cmul(float2 a, float2 b) {
   return make_float2(a.x * b.x - a.y * b.y, a.x * b.y + a.y * b.x);
 }
 
+// d / |d|^2 with d = z - w, overflow-free (cuda/inverse_conj.h).
+__device__ inline float2 inverse_difference(float2 z, float2 w) {
+  float2 u;
+  inverse_conj(z.x - w.x, z.y - w.y, u.x, u.y);
+  return u;
+}
+
 // v / (z - w) = v conj(d) / |d|^2 with d = z - w.
 __device__ inline float2 cauchy_term(float2 z, float2 v, float2 w) {
-  const float dr = z.x - w.x, di = z.y - w.y;
-  const float inv = 1.f / (dr * dr + di * di);
-  return make_float2((v.x * dr + v.y * di) * inv, (v.y * dr - v.x * di) * inv);
+  const float2 u = inverse_difference(z, w);
+  return make_float2(v.x * u.x + v.y * u.y, v.y * u.x - v.x * u.y);
 }
 
 template <bool kConj>
@@ -89,25 +96,20 @@ __global__ void cauchy_backward_kernel(const float2* __restrict__ grad,
 #pragma unroll
       for (int k = 0; k < kTileModes; ++k) {
         if (n0 + k >= N) break;
-        const float2 d = make_float2(zl.x - wn[k].x, zl.y - wn[k].y);
-        const float p = 1.f / (d.x * d.x + d.y * d.y);
-        float2 q = cmul(d, g);
-        q = make_float2(q.x * p, q.y * p);
-        const float2 qd = cmul(q, d);
+        // d g / |d|^2 and d^2 g / |d|^4 as products of d / |d|^2 (no overflow).
+        const float2 p = inverse_difference(zl, wn[k]);
+        const float2 q = cmul(p, g), qd = cmul(q, p);
         acc[4 * k] += q.x;
         acc[4 * k + 1] += q.y;
-        acc[4 * k + 2] += qd.x * p;
-        acc[4 * k + 3] += qd.y * p;
+        acc[4 * k + 2] += qd.x;
+        acc[4 * k + 3] += qd.y;
         if (kConj) {
-          const float2 e = make_float2(zl.x - wn[k].x, zl.y + wn[k].y);
-          const float s = 1.f / (e.x * e.x + e.y * e.y);
-          float2 u = cmul(e, g);
-          u = make_float2(u.x * s, u.y * s);
-          const float2 ue = cmul(u, e);
+          const float2 s = inverse_difference(zl, make_float2(wn[k].x, -wn[k].y));
+          const float2 u = cmul(s, g), ue = cmul(u, s);
           acc[4 * k] += u.x;
           acc[4 * k + 1] -= u.y;
-          acc[4 * k + 2] += ue.x * s;
-          acc[4 * k + 3] -= ue.y * s;
+          acc[4 * k + 2] += ue.x;
+          acc[4 * k + 3] -= ue.y;
         }
       }
     }
@@ -117,29 +119,27 @@ __global__ void cauchy_backward_kernel(const float2* __restrict__ grad,
 
 }  // namespace
 
-void cauchy_forward_cuda(const float* v, const float* w, const float* z, int64_t R, int64_t Rw,
-                         int64_t N, int64_t L, bool conj, float* out) {
-  cuda_require();
+void cauchy_forward_cuda(const float* v, const float* w, const float* z, float* out, int64_t R,
+                         int64_t Rw, int64_t N, int64_t L, bool conj) {
   const dim3 grid(static_cast<unsigned>((L + kForwardThreads - 1) / kForwardThreads),
                   static_cast<unsigned>(std::min(R, kMaxGridRows)));
-  (conj ? cauchy_forward_kernel<true> : cauchy_forward_kernel<false>)<<<grid, kForwardThreads>>>(
-      reinterpret_cast<const float2*>(v), reinterpret_cast<const float2*>(w),
-      reinterpret_cast<const float2*>(z), R, Rw, N, L, reinterpret_cast<float2*>(out));
-  check_launch("cauchy_forward_kernel");
+  launch_kernel("cauchy_forward_kernel", conj ? cauchy_forward_kernel<true> : cauchy_forward_kernel<false>,
+                grid, kForwardThreads, reinterpret_cast<const float2*>(v),
+                reinterpret_cast<const float2*>(w), reinterpret_cast<const float2*>(z), R, Rw, N, L,
+                reinterpret_cast<float2*>(out));
 }
 
 void cauchy_backward_cuda(const float* grad, const float* v, const float* w, const float* z,
-                          int64_t R, int64_t Rw, int64_t N, int64_t L, bool conj, float* dv,
-                          float* dw) {
+                          float* dv, float* dw, int64_t R, int64_t Rw, int64_t N, int64_t L,
+                          bool conj) {
   if (!dv && !dw) return;
-  cuda_require();
   const ModalGrid layout = modal_grid(R, N, L);
   DeviceFloats part = device_floats(R * layout.chunks * N * 4);
-  (conj ? cauchy_backward_kernel<true> : cauchy_backward_kernel<false>)<<<layout.grid(R),
-                                                                          kModalThreads>>>(
-      reinterpret_cast<const float2*>(grad), reinterpret_cast<const float2*>(w),
-      reinterpret_cast<const float2*>(z), R, Rw, N, L, layout, part.get());
-  check_launch("cauchy_backward_kernel");
+  launch_kernel("cauchy_backward_kernel",
+                conj ? cauchy_backward_kernel<true> : cauchy_backward_kernel<false>, layout.grid(R),
+                kModalThreads, reinterpret_cast<const float2*>(grad),
+                reinterpret_cast<const float2*>(w), reinterpret_cast<const float2*>(z), R, Rw, N, L,
+                layout, part.get());
   fold_modal_grads_cuda(part.get(), v, R, Rw, layout.chunks, N, 1.f, dv, dw);
 }
 

@@ -3,6 +3,7 @@
 #include <cuda_runtime_api.h>
 #include <dlfcn.h>
 
+#include "cuda_backend.h"
 #include "errors.h"
 #include "library_search.h"
 
@@ -11,28 +12,10 @@ namespace {
 
 constexpr cublasStatus_t kSuccess = 0;
 constexpr cublasStatus_t kAllocFailed = 3;
+constexpr cublasStatus_t kExecutionFailed = 13;
 constexpr int kDefaultMath = 0;  // CUBLAS_DEFAULT_MATH: FP32 SGEMM (TF32 only when asked for)
-
-CublasLibrary load_library() {
-  static CublasApi api;  // lives as long as the process; CublasLibrary points at it
-  const FoundLibrary found = find_cuda_library(
-      "LONGCONV_CUBLAS_PATH",
-      {"libcublas.so.13", "libcublas.so.12", "libcublas.so.11", "libcublas.so"},
-      "libcublas.so.13, .12, .11 and libcublas.so", [](void* library, std::string& missing) {
-        bind_symbol(library, "cublasCreate_v2", api.create, missing);
-        bind_symbol(library, "cublasDestroy_v2", api.destroy, missing);
-        bind_symbol(library, "cublasSetStream_v2", api.setStream, missing);
-        bind_symbol(library, "cublasSetMathMode", api.setMathMode, missing);
-        bind_symbol(library, "cublasSgemm_v2", api.sgemm, missing);
-        bind_symbol(library, "cublasSgemmStridedBatched", api.sgemmStridedBatched, missing);
-        return missing.empty();
-      });
-  CublasLibrary result;
-  result.path = found.path;
-  result.tried = found.tried;
-  if (found.handle) result.api = &api;
-  return result;
-}
+// libraryPropertyType (library_types.h)
+constexpr int kMajorVersion = 0, kMinorVersion = 1, kPatchLevel = 2;
 
 std::string status_name(cublasStatus_t status) {
   switch (status) {
@@ -49,17 +32,65 @@ std::string status_name(cublasStatus_t status) {
   }
 }
 
-// Creates the handle and configures it; a handle that cannot be configured is destroyed.
-cublasHandle_t create_handle(const CublasApi& api) {
-  cublasHandle_t handle = nullptr;
-  cublas_check(api.create(&handle), "cublasCreate");
-  const cublasStatus_t stream = api.setStream(handle, cudaStreamLegacy);
-  const cublasStatus_t math = stream == kSuccess ? api.setMathMode(handle, kDefaultMath) : stream;
-  if (math != kSuccess) {
-    api.destroy(handle);
-    cublas_check(math, stream != kSuccess ? "cublasSetStream" : "cublasSetMathMode");
+CublasLibrary load_library() {
+  static CublasApi api;  // lives as long as the process; CublasLibrary points at it
+  int driverVersion = 0, version = 0;
+  if (cudaDriverGetVersion(&driverVersion) != cudaSuccess) driverVersion = 0;
+  // cuBLAS's soname major and version major are the CUDA major (libcublas.so.13: CUDA 13).
+  const FoundLibrary found = find_cuda_library(
+      "LONGCONV_CUBLAS_PATH",
+      cuda_library_sonames("libcublas.so", {13, 12, 11}, CUDART_VERSION / 1000),
+      [&](void* library, std::string& rejection) {
+        bind_symbol(library, "cublasGetProperty", api.getProperty, rejection);
+        bind_symbol(library, "cublasCreate_v2", api.create, rejection);
+        bind_symbol(library, "cublasDestroy_v2", api.destroy, rejection);
+        bind_symbol(library, "cublasSetStream_v2", api.setStream, rejection);
+        bind_symbol(library, "cublasSetMathMode", api.setMathMode, rejection);
+        bind_symbol(library, "cublasSgemm_v2", api.sgemm, rejection);
+        bind_symbol(library, "cublasSgemmStridedBatched", api.sgemmStridedBatched, rejection);
+        if (!rejection.empty()) return false;
+        int major = 0, minor = 0, patch = 0;
+        cublasStatus_t status = api.getProperty(kMajorVersion, &major);
+        if (status == kSuccess) status = api.getProperty(kMinorVersion, &minor);
+        if (status == kSuccess) status = api.getProperty(kPatchLevel, &patch);
+        if (status != kSuccess) {
+          rejection = "fails cublasGetProperty (" + status_name(status) + ")";
+          return false;
+        }
+        version = major * 10000 + minor * 100 + patch;  // as CUBLAS_VERSION
+        // A cuBLAS newer than the driver loads, but fails at cublasCreate.
+        rejection = driver_too_old("cuBLAS " + std::to_string(major) + "." + std::to_string(minor),
+                                   major, driverVersion);
+        return rejection.empty();
+      });
+  CublasLibrary result;
+  result.path = found.path;
+  result.tried = found.tried;
+  if (found.handle) {
+    result.api = &api;
+    result.version = version;
   }
-  return handle;
+  return result;
+}
+
+// Creates the handle and configures it (a handle that cannot be configured is destroyed);
+// returns the failing call's status.
+cublasStatus_t try_create_handle(const CublasApi& api, cublasHandle_t& handle, const char*& call) {
+  cublasHandle_t created = nullptr;
+  call = "cublasCreate";
+  cublasStatus_t status = api.create(&created);
+  if (status != kSuccess) return status;
+  call = "cublasSetStream";
+  status = api.setStream(created, cudaStreamLegacy);
+  if (status == kSuccess) {
+    call = "cublasSetMathMode";
+    status = api.setMathMode(created, kDefaultMath);
+  }
+  if (status == kSuccess)
+    handle = created;
+  else
+    api.destroy(created);
+  return status;
 }
 
 }  // namespace
@@ -73,6 +104,10 @@ std::string cublas_unavailable_reason() {
   const CublasLibrary& library = cublas_library();
   if (library.api) return "";
   return "cuBLAS not found (tried " + library.tried + "; set LONGCONV_CUBLAS_PATH)";
+}
+
+bool cublas_memory_failure(cublasStatus_t status) {
+  return status == kAllocFailed || status == kExecutionFailed;
 }
 
 void cublas_check(cublasStatus_t status, const char* call) {
@@ -90,7 +125,15 @@ CublasSession cublas_session() {
   // Created once and never destroyed: tearing it down after the CUDA runtime at process exit
   // would crash. A failed creation is retried on the next call.
   static cublasHandle_t handle = nullptr;
-  if (!handle) handle = create_handle(*library.api);
+  if (!handle) {
+    const char* call = nullptr;
+    cublasStatus_t status = try_create_handle(*library.api, handle, call);
+    if (cublas_memory_failure(status)) {
+      cuda_empty_cache();  // the handle's workspace may not fit beside our caches
+      status = try_create_handle(*library.api, handle, call);
+    }
+    cublas_check(status, call);
+  }
   return CublasSession{*library.api, handle, std::move(lock)};
 }
 

@@ -15,16 +15,29 @@ struct CudaInfo {
   std::string device;           // device name
   int ccMajor = 0, ccMinor = 0; // compute capability
   size_t memoryBytes = 0;       // total device memory
-  int cufftVersion = 0;         // cufftGetVersion()
+  int runtimeVersion = 0;       // the CUDA runtime linked in (CUDART_VERSION, e.g. 13000)
+  int driverVersion = 0;        // the CUDA version the driver supports (e.g. 13000)
+  int cufftVersion = 0;         // cufftGetVersion() of the library loaded (e.g. 12000)
   std::string cufftPath;        // the library that was loaded
   std::string cublasPath;       // cuBLAS (matmul, linear), when found
+  int cublasVersion = 0;        // its version, as CUBLAS_VERSION (e.g. 130000)
   std::string cublasReason;     // why cuBLAS is not usable, when it is not
+  int memoryClockKHz = 0;       // peak memory clock (cudaDevAttrMemoryClockRate)
+  int memoryBusWidthBits = 0;   // global memory bus width (cudaDevAttrGlobalMemoryBusWidth)
 };
+
+// A CUDA version number in words: 12040 -> "12.4".
+inline std::string cuda_version_words(int version) {
+  return std::to_string(version / 1000) + "." + std::to_string(version % 1000 / 10);
+}
 
 // Probed once, on first use: driver, device, then cuFFT (dlopen). Never throws.
 const CudaInfo& cuda_info();
-// Throws lc::Error with cuda_info().reason when CUDA is not available.
+// Throws lc::CudaUnavailable with cuda_info().reason when CUDA is not available.
 void cuda_require();
+// CPU-only builds: throws lc::Error saying the addon was built without CUDA support (the
+// CUDA branch of every kernel's dispatch, native/dispatch.h).
+[[noreturn]] void cuda_unavailable();
 
 // Caching allocator: freed blocks are kept for reuse (no cudaMalloc/cudaFree per op).
 // cuda_alloc throws lc::OutOfMemory when the device is full even after the cache is released.
@@ -37,11 +50,16 @@ inline DeviceFloats device_floats(int64_t count) {
                       cuda_free);
 }
 struct CudaMemoryStats {
-  size_t allocatedBytes = 0;  // handed out and not yet freed
-  size_t reservedBytes = 0;   // held from the driver (allocated + cached)
-  int64_t allocations = 0;    // live blocks handed out
+  size_t allocatedBytes = 0;     // handed out and not yet freed
+  size_t reservedBytes = 0;      // held from the driver (allocated + cached)
+  int64_t allocations = 0;       // live blocks handed out
+  int64_t fftPlans = 0;          // cuFFT plans cached
+  int64_t fftPlanEvictions = 0;  // cuFFT plans dropped from the full cache so far
+  int64_t fftPlanLimit = 0;      // the most plans the cache holds
 };
 CudaMemoryStats cuda_memory_stats();
+// Gives the allocator's cached blocks back to the driver and destroys the idle cuFFT plans.
+// Also what every out-of-memory retry does (allocations, cuFFT, cuBLAS, kernel launches).
 void cuda_empty_cache();
 
 // Copies (synchronous with respect to the host). Throw lc::Error on failure.
@@ -59,5 +77,11 @@ struct CudaHostRead;
 CudaHostRead* cuda_read_begin(const void* src, size_t bytes);
 void cuda_read_finish(CudaHostRead* read, void* dst);
 void cuda_read_discard(CudaHostRead* read);
+
+// Device-side timing of the work queued on the legacy default stream (the stream every op
+// uses), for benchmarks: start records an event; stop records another, waits for it and
+// returns the milliseconds between the two.
+void cuda_timer_start();
+double cuda_timer_stop_ms();
 
 }  // namespace lc

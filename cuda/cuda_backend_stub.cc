@@ -1,10 +1,10 @@
-// CPU-only builds (no nvcc) compile cuda/*_stub.cc instead of the CUDA sources: this file
-// stands in for cuda_backend.h, and each op's <op>_stub.cc for its *_cuda functions.
+// CPU-only builds (no nvcc) compile this file instead of the CUDA sources: cuda_backend.h's
+// answers for a build without CUDA (backendInfo's reason, empty memory statistics, refusals).
+// No kernel needs a stub: their dispatch (native/dispatch.h) leaves the CUDA branch out.
 #include <string>
 
 #include "cuda_backend.h"
 #include "errors.h"
-#include "stub.h"
 
 namespace lc {
 namespace {
@@ -14,7 +14,7 @@ constexpr const char* kReason =
 
 }  // namespace
 
-void unavailable() { throw Error(std::string("CUDA is not available: ") + kReason); }
+void cuda_unavailable() { throw CudaUnavailable(std::string("CUDA is not available: ") + kReason); }
 
 // ---- cuda_backend.h ----
 
@@ -27,9 +27,9 @@ const CudaInfo& cuda_info() {
   return info;
 }
 
-void cuda_require() { unavailable(); }
+void cuda_require() { cuda_unavailable(); }
 
-void* cuda_alloc(size_t) { unavailable(); }
+void* cuda_alloc(size_t) { cuda_unavailable(); }
 
 // Nothing was ever allocated, so only null is a valid argument.
 void cuda_free(void* ptr) {
@@ -40,13 +40,15 @@ CudaMemoryStats cuda_memory_stats() { return CudaMemoryStats(); }
 
 void cuda_empty_cache() {}
 
-void cuda_copy_to_device(void*, const void*, size_t) { unavailable(); }
-void cuda_copy_to_host(void*, const void*, size_t) { unavailable(); }
-void cuda_copy_device(void*, const void*, size_t) { unavailable(); }
-void cuda_zero(void*, size_t) { unavailable(); }
-void cuda_synchronize() { unavailable(); }
-CudaHostRead* cuda_read_begin(const void*, size_t) { unavailable(); }
-void cuda_read_finish(CudaHostRead*, void*) { unavailable(); }
+void cuda_copy_to_device(void*, const void*, size_t) { cuda_unavailable(); }
+void cuda_copy_to_host(void*, const void*, size_t) { cuda_unavailable(); }
+void cuda_copy_device(void*, const void*, size_t) { cuda_unavailable(); }
+void cuda_zero(void*, size_t) { cuda_unavailable(); }
+void cuda_synchronize() { cuda_unavailable(); }
+void cuda_timer_start() { cuda_unavailable(); }
+double cuda_timer_stop_ms() { cuda_unavailable(); }
+CudaHostRead* cuda_read_begin(const void*, size_t) { cuda_unavailable(); }
+void cuda_read_finish(CudaHostRead*, void*) { cuda_unavailable(); }
 void cuda_read_discard(CudaHostRead*) {}
 
 }  // namespace lc

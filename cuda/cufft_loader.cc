@@ -3,49 +3,68 @@
 #include <cuda_runtime_api.h>
 
 #include <algorithm>
-#include <list>
 #include <memory>
 #include <mutex>
-#include <vector>
 
 #include "cuda_backend.h"
 #include "errors.h"
 #include "library_search.h"
+#include "plan_lru.h"
 
 namespace lc {
 namespace {
 
 constexpr cufftResult kSuccess = 0;
 constexpr cufftResult kAllocFailed = 2;
+constexpr cufftResult kExecFailed = 6;
 
 CufftLibrary load_library() {
   static CufftApi api;  // lives as long as the process; CufftLibrary points at it
-  // CUDA 13 ships libcufft.so.12, CUDA 12 libcufft.so.11, CUDA 11 libcufft.so.10.
+  int driverVersion = 0, version = 0;
+  if (cudaDriverGetVersion(&driverVersion) != cudaSuccess) driverVersion = 0;
+  // CUDA 13 ships libcufft.so.12, CUDA 12 libcufft.so.11, CUDA 11 libcufft.so.10: the soname
+  // major is the CUDA major minus one, and so is cufftGetVersion's major (12000 = cuFFT 12.0).
   const FoundLibrary found = find_cuda_library(
-      "LONGCONV_CUFFT_PATH", {"libcufft.so.12", "libcufft.so.11", "libcufft.so.10", "libcufft.so"},
-      "libcufft.so.12, .11, .10 and libcufft.so", [](void* library, std::string& missing) {
-        bind_symbol(library, "cufftGetVersion", api.getVersion, missing);
-        bind_symbol(library, "cufftCreate", api.create, missing);
-        bind_symbol(library, "cufftDestroy", api.destroy, missing);
-        bind_symbol(library, "cufftSetAutoAllocation", api.setAutoAllocation, missing);
-        bind_symbol(library, "cufftSetWorkArea", api.setWorkArea, missing);
-        bind_symbol(library, "cufftMakePlanMany64", api.makePlanMany64, missing);
-        bind_symbol(library, "cufftExecR2C", api.execR2C, missing);
-        bind_symbol(library, "cufftExecC2R", api.execC2R, missing);
-        return missing.empty();
+      "LONGCONV_CUFFT_PATH",
+      cuda_library_sonames("libcufft.so", {12, 11, 10}, CUDART_VERSION / 1000 - 1),
+      [&](void* library, std::string& rejection) {
+        bind_symbol(library, "cufftGetVersion", api.getVersion, rejection);
+        bind_symbol(library, "cufftCreate", api.create, rejection);
+        bind_symbol(library, "cufftDestroy", api.destroy, rejection);
+        bind_symbol(library, "cufftSetAutoAllocation", api.setAutoAllocation, rejection);
+        bind_symbol(library, "cufftSetWorkArea", api.setWorkArea, rejection);
+        bind_symbol(library, "cufftMakePlanMany64", api.makePlanMany64, rejection);
+        bind_symbol(library, "cufftExecR2C", api.execR2C, rejection);
+        bind_symbol(library, "cufftExecC2R", api.execC2R, rejection);
+        if (!rejection.empty()) return false;
+        const cufftResult result = api.getVersion(&version);
+        if (result != kSuccess) {
+          rejection = "fails cufftGetVersion (" + cufft_result_name(result) + ")";
+          return false;
+        }
+        // A cuFFT newer than the driver loads and answers, but fails at the first plan.
+        rejection = driver_too_old("cuFFT " + std::to_string(version / 1000) + "." +
+                                       std::to_string(version % 1000 / 100),
+                                   version / 1000 + 1, driverVersion);
+        return rejection.empty();
       });
   CufftLibrary result;
   result.path = found.path;
   result.tried = found.tried;
-  if (found.handle) result.api = &api;
+  if (found.handle) {
+    result.api = &api;
+    result.version = version;
+  }
   return result;
 }
+
+bool is_memory_failure(cufftResult result) { return result == kAllocFailed; }
 
 void check(cufftResult result, const char* call, int64_t n, int64_t batch) {
   if (result == kSuccess) return;
   std::string message = std::string(call) + " (n=" + std::to_string(n) +
                         ", batch=" + std::to_string(batch) + "): " + cufft_result_name(result);
-  if (result == kAllocFailed) throw OutOfMemory("cuFFT out of memory: " + message);
+  if (is_memory_failure(result)) throw OutOfMemory("cuFFT out of memory: " + message);
   throw Error(message);
 }
 
@@ -66,77 +85,80 @@ struct Plan {
   Plan& operator=(const Plan&) = delete;
 };
 
-// In-place layout: real rows padded to 2*(n/2+1) floats, complex rows of n/2+1 elements.
-std::shared_ptr<Plan> make_plan(int64_t n, int64_t batch, cufftType type) {
-  const CufftApi& api = *cufft_library().api;
+// One attempt at a plan: the failing call's status, or success with `plan` set.
+cufftResult try_make_plan(const CufftApi& api, int64_t n, int64_t batch, cufftType type,
+                          std::shared_ptr<Plan>& plan, const char*& call) {
+  // In-place layout: real rows padded to 2*(n/2+1) floats, complex rows of n/2+1 elements.
   long long length = n, complexRow = n / 2 + 1, realRow = 2 * complexRow;
   const bool forward = type == CUFFT_R2C;
   long long inEmbed = forward ? realRow : complexRow, outEmbed = forward ? complexRow : realRow;
-  for (int attempt = 0;; ++attempt) {
-    cufftHandle handle;
-    check(api.create(&handle), "cufftCreate", n, batch);
-    auto plan = std::make_shared<Plan>(handle);
-    check(api.setAutoAllocation(handle, 0), "cufftSetAutoAllocation", n, batch);
-    size_t workBytes = 0;
-    const cufftResult made = api.makePlanMany64(handle, 1, &length, &inEmbed, 1, inEmbed,
-                                                &outEmbed, 1, outEmbed, type, batch, &workBytes);
-    if (made == kAllocFailed && attempt == 0) {
-      plan.reset();
-      cuda_empty_cache();  // give cuFFT the memory our cache holds, then try once more
-      continue;
-    }
-    check(made, "cufftMakePlanMany64", n, batch);
-    plan->workBytes = workBytes;
-    return plan;
-  }
+  cufftHandle handle;
+  call = "cufftCreate";
+  cufftResult result = api.create(&handle);
+  if (result != kSuccess) return result;
+  auto made = std::make_shared<Plan>(handle);
+  call = "cufftSetAutoAllocation";
+  if ((result = api.setAutoAllocation(handle, 0)) != kSuccess) return result;
+  call = "cufftMakePlanMany64";
+  result = api.makePlanMany64(handle, 1, &length, &inEmbed, 1, inEmbed, &outEmbed, 1, outEmbed,
+                              type, batch, &made->workBytes);
+  if (result == kSuccess) plan = std::move(made);
+  return result;
 }
 
-// A small LRU: plans hold device memory, and batch sizes vary (e.g. a last partial batch).
-class PlanCache {
- public:
-  std::shared_ptr<Plan> get(int64_t n, int64_t batch, cufftType type) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    for (auto it = entries_.begin(); it != entries_.end(); ++it) {
-      if (it->n == n && it->batch == batch && it->type == type) {
-        entries_.splice(entries_.begin(), entries_, it);
-        return entries_.front().plan;
-      }
-    }
-    entries_.push_front(Entry{n, batch, type, make_plan(n, batch, type)});
-    if (entries_.size() > kCapacity) entries_.pop_back();
-    return entries_.front().plan;
+std::shared_ptr<Plan> make_plan(int64_t n, int64_t batch, cufftType type) {
+  const CufftApi& api = *cufft_library().api;
+  std::shared_ptr<Plan> plan;
+  const char* call = nullptr;
+  cufftResult result = try_make_plan(api, n, batch, type, plan, call);
+  if (is_memory_failure(result)) {
+    cuda_empty_cache();  // give cuFFT the memory our caches hold, then try once more
+    result = try_make_plan(api, n, batch, type, plan, call);
   }
+  check(result, call, n, batch);
+  return plan;
+}
 
- private:
-  static constexpr size_t kCapacity = 32;
-  struct Entry {
-    int64_t n, batch;
-    cufftType type;
-    std::shared_ptr<Plan> plan;
-  };
-  std::mutex mutex_;
-  std::list<Entry> entries_;  // most recently used first
-};
+// Plans hold little device memory of their own (their work areas come from the caching
+// allocator at each execution), and cuda_empty_cache() drops the idle ones when memory runs
+// short, so the bound is a count: one fftConv shape uses up to six plans (three transforms
+// forward, three backward), so this holds some forty shapes. Never destroyed: plans must not
+// be torn down after the CUDA runtime at process exit.
+constexpr size_t kMaxCachedPlans = 256;
+PlanLru<Plan>& plan_cache() {
+  static PlanLru<Plan>* cache = new PlanLru<Plan>(kMaxCachedPlans);
+  return *cache;
+}
 
-void execute(int64_t n, int64_t batch, cufftType type, float* rows) {
-  if (batch == 0) return;
-  cuda_require();
-  // Never destroyed: plans must not be torn down after the CUDA runtime at process exit.
-  static PlanCache* cache = new PlanCache;
-  std::shared_ptr<Plan> plan = cache->get(n, batch, type);
+cufftResult run_plan(Plan& plan, cufftType type, float* rows, int64_t n, int64_t batch) {
   // Returned to the cache right after the launch: later users of the block are queued behind
   // this transform on the same (legacy default) stream.
   // At least one byte, so the work area is never null: cuFFT may reject a null work area
   // (CUFFT_NO_WORKSPACE) on a plan without auto-allocation even when it reports size 0.
-  std::unique_ptr<void, void (*)(void*)> work(cuda_alloc(std::max<size_t>(plan->workBytes, 1)),
+  std::unique_ptr<void, void (*)(void*)> work(cuda_alloc(std::max<size_t>(plan.workBytes, 1)),
                                               cuda_free);
   const CufftApi& api = *cufft_library().api;
-  std::lock_guard<std::mutex> lock(plan->execMutex);
-  check(api.setWorkArea(plan->handle, work.get()), "cufftSetWorkArea", n, batch);
-  if (type == CUFFT_R2C)
-    check(api.execR2C(plan->handle, rows, rows), "cufftExecR2C", n, batch);
-  else
-    check(api.execC2R(plan->handle, rows, rows), "cufftExecC2R", n, batch);
+  std::lock_guard<std::mutex> lock(plan.execMutex);
+  check(api.setWorkArea(plan.handle, work.get()), "cufftSetWorkArea", n, batch);
+  return type == CUFFT_R2C ? api.execR2C(plan.handle, rows, rows) : api.execC2R(plan.handle, rows, rows);
+}
+
+void execute(int64_t n, int64_t batch, cufftType type, float* rows, const std::function<void()>& fill) {
+  if (batch == 0) return;
+  cuda_require();
+  std::shared_ptr<Plan> plan =
+      plan_cache().get(PlanKey{n, batch, type}, [&] { return make_plan(n, batch, type); });
+  fill();
+  cufftResult result = run_plan(*plan, type, rows, n, batch);
+  // Lazy loading loads cuFFT's kernels at their first launch, which can fail for lack of device
+  // memory (cuFFT says ALLOC_FAILED or EXEC_FAILED). A transform may have run partly, in place,
+  // so the input is written again before the one retry.
+  if (is_memory_failure(result) || result == kExecFailed) {
+    cuda_empty_cache();
+    fill();
+    result = run_plan(*plan, type, rows, n, batch);
+  }
+  check(result, type == CUFFT_R2C ? "cufftExecR2C" : "cufftExecC2R", n, batch);
 }
 
 }  // namespace
@@ -159,12 +181,18 @@ std::string cufft_result_name(cufftResult result) {
   return "cuFFT error " + std::to_string(result);
 }
 
-void cufft_forward_real_inplace(float* rows, int64_t n, int64_t batch) {
-  execute(n, batch, CUFFT_R2C, rows);
+void cufft_forward_real_inplace(float* rows, int64_t n, int64_t batch,
+                                const std::function<void()>& fill) {
+  execute(n, batch, CUFFT_R2C, rows, fill);
 }
 
-void cufft_inverse_real_inplace(float* rows, int64_t n, int64_t batch) {
-  execute(n, batch, CUFFT_C2R, rows);
+void cufft_inverse_real_inplace(float* rows, int64_t n, int64_t batch,
+                                const std::function<void()>& fill) {
+  execute(n, batch, CUFFT_C2R, rows, fill);
 }
+
+void cufft_release_plans() { plan_cache().clear(); }
+
+PlanCacheStats cufft_plan_stats() { return plan_cache().stats(); }
 
 }  // namespace lc

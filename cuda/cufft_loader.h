@@ -5,7 +5,10 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
+
+#include "plan_lru.h"
 
 namespace lc {
 
@@ -32,12 +35,15 @@ struct CufftLibrary {
   const CufftApi* api = nullptr;  // null when no candidate loaded
   std::string path;               // the file that was loaded
   std::string tried;              // every candidate, for the "not found" message
+  int version = 0;                // cufftGetVersion(), e.g. 12000 for cuFFT 12.0 (CUDA 13)
 };
 
 // Searched once (thread-safe), in this order: $LONGCONV_CUFFT_PATH (a file, or a directory
-// searched for the sonames below), the sonames of CUDA 13, 12 and 11 (libcufft.so.12, .11, .10)
-// and libcufft.so through the dynamic loader, then the same names in $CUDA_PATH/lib64,
-// $CUDA_PATH/lib, $CUDA_HOME/lib64, $CUDA_HOME/lib and /usr/local/cuda/lib64. Never throws.
+// searched for the sonames below); the soname of the CUDA version this addon was built with
+// (libcufft.so.12 for CUDA 13), then those of CUDA 13, 12 and 11 (libcufft.so.12, .11, .10) and
+// libcufft.so, through the dynamic loader; then the same names in $CUDA_PATH/lib64,
+// $CUDA_PATH/lib, $CUDA_HOME/lib64, $CUDA_HOME/lib and /usr/local/cuda/lib64. A candidate made
+// for a newer CUDA than the driver supports is skipped (noted in `tried`). Never throws.
 const CufftLibrary& cufft_library();
 
 // "CUFFT_ALLOC_FAILED" and so on.
@@ -47,10 +53,20 @@ std::string cufft_result_name(cufftResult result);
 //   [batch][n/2 + 1] complex  ==  [batch][2 * (n/2 + 1)] floats,
 // the real signal occupying the first n floats of each row (cuFFT's padded in-place layout).
 // Forward is unnormalized R2C; inverse is unnormalized C2R (so inverse(forward(x)) = n * x).
-// Plans are cached per (n, batch, direction); their work area comes from cuda_alloc. Work is
-// queued on the legacy default stream. Throw lc::Error (lc::OutOfMemory when cuFFT cannot
-// allocate even after the allocator's cache is released).
-void cufft_forward_real_inplace(float* rows, int64_t n, int64_t batch);
-void cufft_inverse_real_inplace(float* rows, int64_t n, int64_t batch);
+// `fill` queues the work that writes the rows' input; it runs before the transform and again
+// before the one retry after a failure for lack of memory (a failed in-place transform may have
+// overwritten part of its input).
+// Plans are cached per (n, batch, direction) (at most 256, least recently used dropped); their
+// work area comes from cuda_alloc. Work is queued on the legacy default stream. Throw lc::Error
+// (lc::OutOfMemory when cuFFT cannot allocate even after cuda_empty_cache()).
+void cufft_forward_real_inplace(float* rows, int64_t n, int64_t batch,
+                                const std::function<void()>& fill);
+void cufft_inverse_real_inplace(float* rows, int64_t n, int64_t batch,
+                                const std::function<void()>& fill);
+
+// Drops the cached plans not in use (part of cuda_empty_cache()).
+void cufft_release_plans();
+// How many plans are cached, and how many were evicted so far (for lc.memory()).
+PlanCacheStats cufft_plan_stats();
 
 }  // namespace lc

@@ -50,30 +50,28 @@ __global__ void sum_kernel(const float* in, float* out, Loop kept, Loop reduced,
 
 }  // namespace
 
-void binary_cuda(BinaryOp op, const float* a, const float* b, float* out, const Loop& loop, float alpha) {
+void binary_cuda(const float* a, const float* b, float* out, const Loop& loop, BinaryOp op,
+                 float alpha) {
   int64_t n = loop_numel(loop);
   if (n == 0) return;
-  cuda_require();
   with_op(op, [&](auto tag) {
-    binary_kernel<decltype(tag)::value><<<grid_for(n), kBlock>>>(a, b, out, loop, n, alpha);
+    launch_kernel("binary", binary_kernel<decltype(tag)::value>, grid_for(n), kBlock, a, b, out, loop, n,
+                  alpha);
   });
-  check_launch("binary");
 }
 
-void unary_cuda(UnaryOp op, const float* x, float* out, int64_t n, float s, float t) {
+void unary_cuda(const float* x, float* out, int64_t n, UnaryOp op, float s, float t) {
   int64_t elements = is_complex(op) ? n / 2 : n;
   if (elements == 0) return;
-  cuda_require();
   with_op(op, [&](auto tag) {
-    unary_kernel<decltype(tag)::value><<<grid_for(elements), kBlock>>>(x, out, elements, s, t);
+    launch_kernel("unary", unary_kernel<decltype(tag)::value>, grid_for(elements), kBlock, x, out, elements,
+                  s, t);
   });
-  check_launch("unary");
 }
 
 void sum_to_cuda(const float* in, float* out, const Loop& kept, const Loop& reduced, float scale) {
   int64_t outputs = loop_numel(kept), inner = loop_numel(reduced);
   if (outputs == 0) return;
-  cuda_require();
   // Few outputs with long sums: split each into parts (pass 1 into scratch), then add the
   // parts of each output (pass 2, the same kernel over a contiguous [outputs, parts] block).
   constexpr int64_t kMinChunk = 4096, kTargetTasks = 8192;
@@ -81,30 +79,28 @@ void sum_to_cuda(const float* in, float* out, const Loop& kept, const Loop& redu
       1024, std::max<int64_t>(1, std::min((inner + kMinChunk - 1) / kMinChunk, kTargetTasks / outputs)));
   int64_t chunk = std::max<int64_t>(1, (inner + parts - 1) / parts);
   if (parts == 1) {
-    sum_kernel<<<warp_grid(outputs), kBlock>>>(in, out, kept, reduced, outputs, 1, inner, chunk, scale);
-    check_launch("sum_to");
+    launch_kernel("sum_to", sum_kernel, warp_grid(outputs), kBlock, in, out, kept, reduced, outputs, 1, inner,
+                  chunk, scale);
     return;
   }
   std::unique_ptr<float, void (*)(void*)> scratch(
       static_cast<float*>(cuda_alloc(size_t(outputs * parts) * sizeof(float))), cuda_free);
-  sum_kernel<<<warp_grid(outputs * parts), kBlock>>>(in, scratch.get(), kept, reduced, outputs, parts, inner, chunk, 1.0f);
-  check_launch("sum_to (parts)");
+  launch_kernel("sum_to (parts)", sum_kernel, warp_grid(outputs * parts), kBlock, in, scratch.get(), kept,
+                reduced, outputs, parts, inner, chunk, 1.0f);
   Loop rows, cols;  // scratch as [outputs, parts]: keep rows, reduce the contiguous parts
   rows.ndim = cols.ndim = 1;
   rows.size[0] = outputs;
   rows.stride[0][0] = parts;
   cols.size[0] = parts;
   cols.stride[0][0] = 1;
-  sum_kernel<<<warp_grid(outputs), kBlock>>>(scratch.get(), out, rows, cols, outputs, 1, parts, parts, scale);
-  check_launch("sum_to (total)");
+  launch_kernel("sum_to (total)", sum_kernel, warp_grid(outputs), kBlock, scratch.get(), out, rows, cols,
+                outputs, 1, parts, parts, scale);
 }
 
 void strided_copy_cuda(const float* in, float* out, const Loop& loop, int64_t in_offset, int64_t out_offset) {
   int64_t n = loop_numel(loop);
   if (n == 0) return;
-  cuda_require();
-  copy_kernel<<<grid_for(n), kBlock>>>(in, out, loop, n, in_offset, out_offset);
-  check_launch("strided_copy");
+  launch_kernel("strided_copy", copy_kernel, grid_for(n), kBlock, in, out, loop, n, in_offset, out_offset);
 }
 
 }  // namespace lc

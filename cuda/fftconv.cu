@@ -36,8 +36,7 @@ void launch_rows(const char* name, void (*kernel)(KernelParams...), int64_t rows
   const int threads = cols >= kMaxThreads ? kMaxThreads : static_cast<int>((cols + 31) / 32 * 32);
   const dim3 grid(static_cast<unsigned>((cols + threads - 1) / threads),
                   static_cast<unsigned>(std::min(rows, kMaxGridRows)));
-  kernel<<<grid, threads>>>(args...);
-  check_launch(name);
+  launch_kernel(name, kernel, grid, threads, args...);
 }
 
 __device__ inline int64_t column_index() {
@@ -114,9 +113,10 @@ __global__ void spectral_product(const float2* __restrict__ a, const float2* __r
 // Spectra of `rows` length-L signals (folded with tail/diag as in fold_rows) into `spectra`.
 void spectra_of(const float* head, const float* tail, const float* diag, int64_t rows, int64_t L,
                 int64_t n, float* spectra) {
-  launch_rows("fold_rows", fold_rows, rows, n, head, tail, diag, rows, L, n,
-              spectrum_row_floats(n), spectra);
-  cufft_forward_real_inplace(spectra, n, rows);
+  cufft_forward_real_inplace(spectra, n, rows, [&] {
+    launch_rows("fold_rows", fold_rows, rows, n, head, tail, diag, rows, L, n,
+                spectrum_row_floats(n), spectra);
+  });
 }
 
 // The product of two spectra (see ProductShape), back to `rows` signals and unfolded into
@@ -126,10 +126,11 @@ void product_to_signals(const float* a, const float* b, const ProductShape& shap
                         int64_t L, int64_t n, float* head, float* tail, float* diag) {
   const int64_t rowFloats = spectrum_row_floats(n), bins = n / 2 + 1;
   DeviceFloats product = device_floats(rows * rowFloats);
-  launch_rows("spectral_product", spectral_product<kConjugateB>, rows, bins,
-              reinterpret_cast<const float2*>(a), reinterpret_cast<const float2*>(b), shape, rows,
-              bins, reinterpret_cast<float2*>(product.get()));
-  cufft_inverse_real_inplace(product.get(), n, rows);
+  cufft_inverse_real_inplace(product.get(), n, rows, [&] {
+    launch_rows("spectral_product", spectral_product<kConjugateB>, rows, bins,
+                reinterpret_cast<const float2*>(a), reinterpret_cast<const float2*>(b), shape,
+                rows, bins, reinterpret_cast<float2*>(product.get()));
+  });
   launch_rows("unfold_rows", unfold_rows, rows, L, product.get(), rows, L, n, rowFloats,
               1.f / static_cast<float>(n), head, tail, diag);
 }
@@ -145,15 +146,13 @@ int64_t fftconv_input_spectrum_floats_cuda(int64_t B, int64_t H, int64_t L) {
   return B * H * spectrum_row_floats(fftconv_size(L));
 }
 
-void fftconv_kernel_spectrum_cuda(const float* k, const float* kRev, const float* D, int64_t C,
-                                  int64_t H, int64_t L, float* Kf) {
-  cuda_require();
+void fftconv_kernel_spectrum_cuda(const float* k, const float* kRev, const float* D, float* Kf,
+                                  int64_t C, int64_t H, int64_t L) {
   spectra_of(k, kRev, D, C * H, L, fftconv_size(L), Kf);
 }
 
-void fftconv_forward_cuda(const float* u, const float* Kf, int64_t B, int64_t C, int64_t H,
-                          int64_t L, float* y, float* Uf) {
-  cuda_require();
+void fftconv_forward_cuda(const float* u, const float* Kf, float* y, float* Uf, int64_t B,
+                          int64_t C, int64_t H, int64_t L) {
   const int64_t n = fftconv_size(L);
   DeviceFloats uScratch(nullptr, cuda_free);
   if (!Uf) {
@@ -166,12 +165,10 @@ void fftconv_forward_cuda(const float* u, const float* Kf, int64_t B, int64_t C,
   product_to_signals<false>(Uf, Kf, shape, B * C * H, L, n, y, nullptr, nullptr);
 }
 
-void fftconv_backward_cuda(const float* dy, const float* Kf, const float* Uf, int64_t B,
-                           int64_t C, int64_t H, int64_t L, float* du, float* dk, float* dkRev,
-                           float* dD) {
+void fftconv_backward_cuda(const float* dy, const float* Kf, const float* Uf, float* du, float* dk,
+                           float* dkRev, float* dD, int64_t B, int64_t C, int64_t H, int64_t L) {
   const bool kernelGrad = dk || dkRev || dD;
   if (!du && !kernelGrad) return;
-  cuda_require();
   const int64_t n = fftconv_size(L);
   DeviceFloats dyf = device_floats(B * C * H * spectrum_row_floats(n));
   spectra_of(dy, nullptr, nullptr, B * C * H, L, n, dyf.get());

@@ -4,7 +4,8 @@
 //
 // After normalisation (gemm_normalize) the last outer batch dimension becomes cuBLAS's strided
 // batch; any other outer dimensions and every summed element are looped over on the host, the
-// summed ones accumulating into C with beta = 1 (typically a single call in all).
+// summed ones accumulating into C with beta = 1 (typically a single call in all). A run that
+// fails for lack of device memory is repeated once after cuda_empty_cache().
 #include <climits>
 #include <string>
 
@@ -35,10 +36,8 @@ int cublas_int(int64_t v, const char* what) {
 
 }  // namespace
 
-void gemm_cuda(const GemmShape& shape, const float* A, const float* B, const float* bias,
-               float* C) {
-  cuda_require();
-  gemm_check(shape);
+void gemm_cuda(const float* A, const float* B, const float* bias, float* C,
+               const GemmShape& shape) {
   const GemmShape s = gemm_normalize(shape);
   const size_t outerDims = gemm_outer_dims(s);
   const GemmBatchDim strided = outerDims ? s.batch[outerDims - 1] : GemmBatchDim{1, 0, 0, 0};
@@ -52,34 +51,46 @@ void gemm_cuda(const GemmShape& shape, const float* A, const float* B, const flo
   const cublasOperation_t opA = s.transA ? CUBLAS_OP_T : CUBLAS_OP_N;
 
   CublasSession cublas = cublas_session();
-  if (s.bias != GemmBias::kNone) {
-    for (int64_t h = 0; h < hostCount; ++h) {
-      const GemmOffsets o = gemm_offsets(s.batch, 0, hostDims, h);
-      fill_bias_kernel<<<grid_for(strided.size * s.M * s.N), kBlock>>>(
-          C + o.c, strided.size, strided.c, s.M, s.N, s.ldc, bias, s.bias == GemmBias::kRows);
-      check_launch("gemm bias");
+  // Writes all of C from A, B and bias (the first product or the bias fill overwrites it), so a
+  // run that failed for lack of memory can be repeated as a whole. Returns the first failing
+  // call's status.
+  const char* call = nullptr;
+  auto run = [&]() -> cublasStatus_t {
+    if (s.bias != GemmBias::kNone) {
+      for (int64_t h = 0; h < hostCount; ++h) {
+        const GemmOffsets o = gemm_offsets(s.batch, 0, hostDims, h);
+        launch_kernel("gemm bias", fill_bias_kernel, grid_for(strided.size * s.M * s.N), kBlock,
+                      C + o.c, strided.size, strided.c, s.M, s.N, s.ldc, bias,
+                      s.bias == GemmBias::kRows);
+      }
     }
-  }
-  const float one = 1.f, zero = 0.f;
-  for (int64_t r = 0; r < summedCount; ++r) {
-    const GemmOffsets q = gemm_offsets(s.batch, outerDims, s.batch.size(), r);
-    const float* beta = (r > 0 || s.bias != GemmBias::kNone) ? &one : &zero;
-    for (int64_t h = 0; h < hostCount; ++h) {
-      const GemmOffsets o = gemm_offsets(s.batch, 0, hostDims, h);
-      const float* a = A + o.a + q.a;
-      const float* b = B + o.b + q.b;
-      float* c = C + o.c;
-      if (count == 1)
-        cublas_check(cublas.api.sgemm(cublas.handle, opB, opA, m, n, k, &one, b, ldb, a, lda,
-                                      beta, c, ldc),
-                     "cublasSgemm");
-      else
-        cublas_check(cublas.api.sgemmStridedBatched(cublas.handle, opB, opA, m, n, k, &one, b,
-                                                    ldb, strided.b, a, lda, strided.a, beta, c,
-                                                    ldc, strided.c, count),
-                     "cublasSgemmStridedBatched");
+    const float one = 1.f, zero = 0.f;
+    for (int64_t r = 0; r < summedCount; ++r) {
+      const GemmOffsets q = gemm_offsets(s.batch, outerDims, s.batch.size(), r);
+      const float* beta = (r > 0 || s.bias != GemmBias::kNone) ? &one : &zero;
+      for (int64_t h = 0; h < hostCount; ++h) {
+        const GemmOffsets o = gemm_offsets(s.batch, 0, hostDims, h);
+        const float* a = A + o.a + q.a;
+        const float* b = B + o.b + q.b;
+        float* c = C + o.c;
+        call = count == 1 ? "cublasSgemm" : "cublasSgemmStridedBatched";
+        const cublasStatus_t status =
+            count == 1 ? cublas.api.sgemm(cublas.handle, opB, opA, m, n, k, &one, b, ldb, a, lda,
+                                          beta, c, ldc)
+                       : cublas.api.sgemmStridedBatched(cublas.handle, opB, opA, m, n, k, &one, b,
+                                                        ldb, strided.b, a, lda, strided.a, beta,
+                                                        c, ldc, strided.c, count);
+        if (status != 0) return status;
+      }
     }
+    return 0;
+  };
+  cublasStatus_t status = run();
+  if (cublas_memory_failure(status)) {
+    cuda_empty_cache();
+    status = run();
   }
+  cublas_check(status, call);
 }
 
 }  // namespace lc

@@ -29,13 +29,14 @@ __device__ inline T warp_sum(T v) {
 }
 
 // The sum over a block of kBlock threads in a fixed order; every thread gets it. All threads
-// of the block must call it. `shared` holds kWarpsPerBlock floats.
-__device__ inline float block_sum(float v, float* shared) {
+// of the block must call it. `shared` holds kWarpsPerBlock values.
+template <typename T>
+__device__ inline T block_sum(T v, T* shared) {
   v = warp_sum(v);
   __syncthreads();  // shared is free from a previous call
   if (lane_id() == 0) shared[threadIdx.x / kWarp] = v;
   __syncthreads();
-  float total = 0;
+  T total = 0;
   for (int w = 0; w < kWarpsPerBlock; ++w) total += shared[w];
   return total;
 }

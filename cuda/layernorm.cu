@@ -2,6 +2,7 @@
 // groups of kGroup threads: a warp per row when the row is contiguous (inner == 1, reads
 // coalesce along j), a thread per row otherwise (neighbouring threads take neighbouring i, so
 // reads coalesce along i). dweight and dbias: a block per j, reduced in a fixed order.
+// Sums are in double, as on the CPU: a float sum over n = 2^20 values is off by ~1e-4.
 #include <algorithm>
 
 #include "layernorm.h"
@@ -11,7 +12,7 @@ namespace lc {
 namespace {
 
 template <int kGroup>
-__device__ inline float group_sum(float v) {
+__device__ inline double group_sum(double v) {
   if constexpr (kGroup == kWarp) return warp_sum(v);
   return v;
 }
@@ -33,22 +34,22 @@ __global__ void forward_kernel(const float* x, const float* weight, const float*
   GroupLoop loop = group_loop<kGroup>();
   for (int64_t r = loop.first; r < rows; r += loop.step) {
     int64_t base = (r / inner) * n * inner + r % inner;
-    float sum = 0;
+    double sum = 0;
     for (int64_t j = loop.lane; j < n; j += kGroup) sum += x[base + j * inner];
-    float mu = group_sum<kGroup>(sum) / float(n);
-    float sq = 0;  // two passes: no cancellation in the variance
+    const double mu = group_sum<kGroup>(sum) / double(n);
+    double sq = 0;  // two passes: no cancellation in the variance
     for (int64_t j = loop.lane; j < n; j += kGroup) {
-      float d = x[base + j * inner] - mu;
+      double d = x[base + j * inner] - mu;
       sq += d * d;
     }
-    float rs = rsqrtf(group_sum<kGroup>(sq) / float(n) + eps);
+    const float m = float(mu), rs = float(1.0 / sqrt(group_sum<kGroup>(sq) / double(n) + double(eps)));
     if (loop.lane == 0) {
-      mean[r] = mu;
+      mean[r] = m;
       rstd[r] = rs;
     }
     for (int64_t j = loop.lane; j < n; j += kGroup) {
       int64_t at = base + j * inner;
-      y[at] = (x[at] - mu) * rs * (weight ? weight[j] : 1.0f) + (bias ? bias[j] : 0.0f);
+      y[at] = (x[at] - m) * rs * (weight ? weight[j] : 1.0f) + (bias ? bias[j] : 0.0f);
     }
   }
 }
@@ -59,39 +60,40 @@ __global__ void backward_dx_kernel(const float* x, const float* weight, const fl
   GroupLoop loop = group_loop<kGroup>();
   for (int64_t r = loop.first; r < rows; r += loop.step) {
     int64_t base = (r / inner) * n * inner + r % inner;
-    float mu = mean[r], rs = rstd[r];
-    float sum_g = 0, sum_gx = 0;
+    const float m = mean[r], rs = rstd[r];
+    double sum_g = 0, sum_gx = 0;
     for (int64_t j = loop.lane; j < n; j += kGroup) {
       int64_t at = base + j * inner;
-      float g = dy[at] * (weight ? weight[j] : 1.0f);
+      double g = double(dy[at]) * (weight ? weight[j] : 1.0f);
       sum_g += g;
-      sum_gx += g * (x[at] - mu) * rs;
+      sum_gx += g * (x[at] - m) * rs;
     }
-    float mean_g = group_sum<kGroup>(sum_g) / float(n), mean_gx = group_sum<kGroup>(sum_gx) / float(n);
+    const double mean_g = group_sum<kGroup>(sum_g) / double(n);
+    const double mean_gx = group_sum<kGroup>(sum_gx) / double(n);
     for (int64_t j = loop.lane; j < n; j += kGroup) {
       int64_t at = base + j * inner;
-      float xhat = (x[at] - mu) * rs;
-      dx[at] = rs * (dy[at] * (weight ? weight[j] : 1.0f) - mean_g - xhat * mean_gx);
+      double xhat = double(x[at] - m) * rs;
+      dx[at] = float(rs * (double(dy[at]) * (weight ? weight[j] : 1.0f) - mean_g - xhat * mean_gx));
     }
   }
 }
 
 __global__ void backward_params_kernel(const float* x, const float* mean, const float* rstd, const float* dy,
                                        float* dweight, float* dbias, int64_t outer, int64_t n, int64_t inner) {
-  __shared__ float shared[kWarpsPerBlock];
+  __shared__ double shared[kWarpsPerBlock];
   int64_t rows = outer * inner;
   for (int64_t j = blockIdx.x; j < n; j += gridDim.x) {
-    float sum_w = 0, sum_b = 0;
+    double sum_w = 0, sum_b = 0;
     for (int64_t r = threadIdx.x; r < rows; r += blockDim.x) {
       int64_t at = ((r / inner) * n + j) * inner + r % inner;
-      sum_w += dy[at] * (x[at] - mean[r]) * rstd[r];
+      sum_w += double(dy[at]) * (double(x[at] - mean[r]) * rstd[r]);
       sum_b += dy[at];
     }
     sum_w = block_sum(sum_w, shared);
     sum_b = block_sum(sum_b, shared);
     if (threadIdx.x == 0) {
-      if (dweight) dweight[j] = sum_w;
-      if (dbias) dbias[j] = sum_b;
+      if (dweight) dweight[j] = float(sum_w);
+      if (dbias) dbias[j] = float(sum_b);
     }
   }
 }
@@ -102,27 +104,29 @@ void layernorm_forward_cuda(const float* x, const float* weight, const float* bi
                             int64_t outer, int64_t n, int64_t inner, float eps) {
   int64_t rows = outer * inner;
   if (rows == 0 || n == 0) return;
-  cuda_require();
-  if (inner == 1) forward_kernel<kWarp><<<warp_grid(rows), kBlock>>>(x, weight, bias, y, mean, rstd, rows, n, inner, eps);
-  else forward_kernel<1><<<grid_for(rows), kBlock>>>(x, weight, bias, y, mean, rstd, rows, n, inner, eps);
-  check_launch("layernorm_forward");
+  if (inner == 1)
+    launch_kernel("layernorm_forward", forward_kernel<kWarp>, warp_grid(rows), kBlock, x, weight, bias, y, mean,
+                  rstd, rows, n, inner, eps);
+  else
+    launch_kernel("layernorm_forward", forward_kernel<1>, grid_for(rows), kBlock, x, weight, bias, y, mean, rstd,
+                  rows, n, inner, eps);
 }
 
 void layernorm_backward_cuda(const float* x, const float* weight, const float* mean, const float* rstd, const float* dy,
                              float* dx, float* dweight, float* dbias, int64_t outer, int64_t n, int64_t inner) {
   int64_t rows = outer * inner;
   if (rows == 0 || n == 0) return;
-  cuda_require();
   if (dx) {
-    if (inner == 1) backward_dx_kernel<kWarp><<<warp_grid(rows), kBlock>>>(x, weight, mean, rstd, dy, dx, rows, n, inner);
-    else backward_dx_kernel<1><<<grid_for(rows), kBlock>>>(x, weight, mean, rstd, dy, dx, rows, n, inner);
-    check_launch("layernorm_backward (dx)");
+    if (inner == 1)
+      launch_kernel("layernorm_backward (dx)", backward_dx_kernel<kWarp>, warp_grid(rows), kBlock, x, weight, mean,
+                    rstd, dy, dx, rows, n, inner);
+    else
+      launch_kernel("layernorm_backward (dx)", backward_dx_kernel<1>, grid_for(rows), kBlock, x, weight, mean, rstd,
+                    dy, dx, rows, n, inner);
   }
-  if (dweight || dbias) {
-    backward_params_kernel<<<unsigned(std::min<int64_t>(n, 65535)), kBlock>>>(x, mean, rstd, dy, dweight, dbias,
-                                                                              outer, n, inner);
-    check_launch("layernorm_backward (weight, bias)");
-  }
+  if (dweight || dbias)
+    launch_kernel("layernorm_backward (weight, bias)", backward_params_kernel, unsigned(std::min<int64_t>(n, 65535)),
+                  kBlock, x, mean, rstd, dy, dweight, dbias, outer, n, inner);
 }
 
 }  // namespace lc

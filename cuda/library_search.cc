@@ -6,6 +6,8 @@
 
 #include <cstdlib>
 
+#include "cuda_backend.h"
+
 namespace lc {
 namespace {
 
@@ -29,9 +31,9 @@ class Search {
   bool try_file(const std::string& candidate) {
     void* library = dlopen(candidate.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (!library) return false;
-    std::string missing;
-    if (!bind_(library, missing)) {
-      notes_.push_back(loaded_file(library, candidate) + " lacks " + missing);
+    std::string rejection;
+    if (!bind_(library, rejection)) {
+      notes_.push_back(loaded_file(library, candidate) + " " + rejection);
       dlclose(library);
       return false;
     }
@@ -66,8 +68,8 @@ class Search {
     return false;
   }
 
-  FoundLibrary finish(const std::string& prefix, const std::string& sonameWords) {
-    found_.tried = prefix + sonameWords + " in ";
+  FoundLibrary finish(const std::string& prefix) {
+    found_.tried = prefix + soname_words(sonames_) + " in ";
     for (size_t i = 0; i < places_.size(); ++i) found_.tried += (i ? ", " : "") + places_[i];
     for (const std::string& note : notes_) found_.tried += "; " + note;
     return found_;
@@ -83,7 +85,7 @@ class Search {
 }  // namespace
 
 FoundLibrary find_cuda_library(const char* envVar, const std::vector<std::string>& sonames,
-                               const std::string& sonameWords, const BindSymbols& bind) {
+                               const BindSymbols& bind) {
   Search search(sonames, bind);
   // An explicit path wins over whatever the system would find first.
   const char* explicitPath = std::getenv(envVar);
@@ -101,7 +103,37 @@ FoundLibrary find_cuda_library(const char* envVar, const std::vector<std::string
   if (!found)
     found = search.try_env_directories("CUDA_PATH") || search.try_env_directories("CUDA_HOME");
   if (!found && is_directory("/usr/local/cuda/lib64")) search.try_directory("/usr/local/cuda/lib64");
-  return search.finish(explicitFile, sonameWords);
+  return search.finish(explicitFile);
+}
+
+std::vector<std::string> cuda_library_sonames(const std::string& stem,
+                                              const std::vector<int>& majors, int buildMajor) {
+  std::vector<std::string> sonames;
+  for (int major : majors)
+    if (major == buildMajor) sonames.push_back(stem + "." + std::to_string(major));
+  for (int major : majors)
+    if (major != buildMajor) sonames.push_back(stem + "." + std::to_string(major));
+  sonames.push_back(stem);
+  return sonames;
+}
+
+std::string soname_words(const std::vector<std::string>& sonames) {
+  std::string words;
+  for (size_t i = 0; i < sonames.size(); ++i) {
+    const std::string& name = sonames[i];
+    const bool last = i + 1 == sonames.size();
+    if (i > 0) words += last ? " and " : ", ";
+    // After the first, versioned names shrink to their suffix: "libcufft.so.11, .12".
+    const size_t dot = name.rfind(".so.");
+    words += (i > 0 && !last && dot != std::string::npos) ? name.substr(dot + 3) : name;
+  }
+  return words;
+}
+
+std::string driver_too_old(const std::string& library, int libraryCudaMajor, int driverVersion) {
+  if (driverVersion <= 0 || libraryCudaMajor <= driverVersion / 1000) return "";
+  return "is " + library + " (CUDA " + std::to_string(libraryCudaMajor) +
+         "), newer than the driver's CUDA " + cuda_version_words(driverVersion);
 }
 
 }  // namespace lc

@@ -15,21 +15,40 @@ struct FoundLibrary {
   std::string tried;       // every candidate, for the "not found" message
 };
 
-// Looks up `symbol` into the function pointer `fn`; names the first missing one in `missing`.
+// Looks up `symbol` into the function pointer `fn`; on the first missing one, says so in
+// `rejection` ("lacks <symbol>").
 template <typename Fn>
-void bind_symbol(void* library, const char* symbol, Fn& fn, std::string& missing) {
+void bind_symbol(void* library, const char* symbol, Fn& fn, std::string& rejection) {
   fn = reinterpret_cast<Fn>(dlsym(library, symbol));
-  if (!fn && missing.empty()) missing = symbol;
+  if (!fn && rejection.empty()) rejection = std::string("lacks ") + symbol;
 }
 
-// Binds the library's entry points from an open handle; on failure names the first missing one.
-using BindSymbols = std::function<bool(void* handle, std::string& missing)>;
+// Binds the library's entry points from an open handle and checks that it can be used; when it
+// cannot, returns false with the reason in `rejection` (e.g. "lacks cufftCreate").
+using BindSymbols = std::function<bool(void* handle, std::string& rejection)>;
 
 // Tries, in order: $<envVar> (a file, or a directory searched for `sonames`), each soname through
 // the dynamic loader, then each in $CUDA_PATH/lib64, $CUDA_PATH/lib, $CUDA_HOME/lib64,
-// $CUDA_HOME/lib and /usr/local/cuda/lib64. A candidate lacking a symbol is noted and skipped.
-// `sonameWords` describes `sonames` in the "tried" message. Never throws.
+// $CUDA_HOME/lib and /usr/local/cuda/lib64. A candidate that `bind` rejects is noted and
+// skipped. The "tried" message describes `sonames` with soname_words. Never throws.
 FoundLibrary find_cuda_library(const char* envVar, const std::vector<std::string>& sonames,
-                               const std::string& sonameWords, const BindSymbols& bind);
+                               const BindSymbols& bind);
+
+// The sonames to try for a CUDA math library: stem + "." + each of `majors` (its soname
+// majors, newest first), the one of the toolkit this addon was built with (`buildMajor`) moved
+// to the front, then the unversioned stem. With several toolkits installed, the library that
+// matches the linked CUDA runtime is found first, not merely the newest.
+//   cuda_library_sonames("libcufft.so", {12, 11, 10}, 11)
+//     == {"libcufft.so.11", "libcufft.so.12", "libcufft.so.10", "libcufft.so"}
+std::vector<std::string> cuda_library_sonames(const std::string& stem,
+                                              const std::vector<int>& majors, int buildMajor);
+
+// "libcufft.so.11, .12, .10 and libcufft.so" for the list above.
+std::string soname_words(const std::vector<std::string>& sonames);
+
+// Why a library made for CUDA `libraryCudaMajor` cannot run with a driver that supports CUDA
+// `driverVersion` (cudaDriverGetVersion's 1000 * major + 10 * minor), or "" when it can or the
+// driver's version is unknown (0). `library` names it, e.g. "cuFFT 12.0".
+std::string driver_too_old(const std::string& library, int libraryCudaMajor, int driverVersion);
 
 }  // namespace lc

@@ -41,15 +41,14 @@ template <typename Term>
 void device_mean(Term term, int64_t n, float* loss) {
   int64_t parts = (n + kChunk - 1) / kChunk;
   if (parts == 1) {
-    chunk_sums_kernel<<<1, kBlock>>>(term, n, n, 1.0f / float(n), loss);
-    check_launch("mean");
+    launch_kernel("mean", chunk_sums_kernel<Term>, 1, kBlock, term, n, n, 1.0f / float(n), loss);
     return;
   }
   DeviceFloats partial = device_floats(parts);
-  chunk_sums_kernel<<<unsigned(parts), kBlock>>>(term, n, kChunk, 1.0f, partial.get());
-  check_launch("mean (parts)");
-  chunk_sums_kernel<<<1, kBlock>>>(Values{partial.get()}, parts, parts, 1.0f / float(n), loss);
-  check_launch("mean (total)");
+  launch_kernel("mean (parts)", chunk_sums_kernel<Term>, unsigned(parts), kBlock, term, n, kChunk,
+                1.0f, partial.get());
+  launch_kernel("mean (total)", chunk_sums_kernel<Values>, 1, kBlock, Values{partial.get()}, parts, parts,
+                1.0f / float(n), loss);
 }
 
 __device__ inline float warp_max(float v) {
@@ -100,32 +99,27 @@ __global__ void mse_backward_kernel(const float* a, const float* b, const float*
 void cross_entropy_forward_cuda(const float* logits, const float* labels, float* loss, float* softmax, int64_t B,
                                 int64_t C) {
   if (B == 0 || C == 0) return;
-  cuda_require();
   DeviceFloats row_loss = device_floats(B);
-  cross_entropy_rows_kernel<<<warp_grid(B), kBlock>>>(logits, labels, softmax, row_loss.get(), B, C);
-  check_launch("cross_entropy_forward");
+  launch_kernel("cross_entropy_forward", cross_entropy_rows_kernel, warp_grid(B), kBlock, logits, labels,
+                softmax, row_loss.get(), B, C);
   device_mean(Values{row_loss.get()}, B, loss);
 }
 
 void cross_entropy_backward_cuda(const float* softmax, const float* labels, const float* grad, float* dlogits,
                                  int64_t B, int64_t C) {
   if (B * C == 0) return;
-  cuda_require();
-  cross_entropy_backward_kernel<<<grid_for(B * C), kBlock>>>(softmax, labels, grad, dlogits, B * C, B, C);
-  check_launch("cross_entropy_backward");
+  launch_kernel("cross_entropy_backward", cross_entropy_backward_kernel, grid_for(B * C), kBlock, softmax,
+                labels, grad, dlogits, B * C, B, C);
 }
 
 void mse_forward_cuda(const float* a, const float* b, float* loss, int64_t n) {
   if (n == 0) return;
-  cuda_require();
   device_mean(SquaredDiff{a, b}, n, loss);
 }
 
 void mse_backward_cuda(const float* a, const float* b, const float* grad, float* da, float* db, int64_t n) {
   if (n == 0) return;
-  cuda_require();
-  mse_backward_kernel<<<grid_for(n), kBlock>>>(a, b, grad, da, db, n);
-  check_launch("mse_backward");
+  launch_kernel("mse_backward", mse_backward_kernel, grid_for(n), kBlock, a, b, grad, da, db, n);
 }
 
 }  // namespace lc

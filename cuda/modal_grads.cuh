@@ -106,10 +106,9 @@ __global__ void fold_modal_grads(const float4* __restrict__ part, const float2* 
 
 void fold_modal_grads_cuda(const float* part, const float* v, int64_t R, int64_t Rw,
                            int64_t chunks, int64_t N, float scale, float* dv, float* dw) {
-  fold_modal_grads<<<grid_for(R * N), kBlock>>>(
-      reinterpret_cast<const float4*>(part), reinterpret_cast<const float2*>(v), R, Rw, chunks,
-      N, scale, reinterpret_cast<float2*>(dv), reinterpret_cast<float2*>(dw));
-  check_launch("fold_modal_grads");
+  launch_kernel("fold_modal_grads", fold_modal_grads, grid_for(R * N), kBlock,
+                reinterpret_cast<const float4*>(part), reinterpret_cast<const float2*>(v), R, Rw,
+                chunks, N, scale, reinterpret_cast<float2*>(dv), reinterpret_cast<float2*>(dw));
 }
 
 }  // namespace

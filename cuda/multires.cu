@@ -102,8 +102,8 @@ __global__ void scale_rows(const float* __restrict__ in, const float* __restrict
 }
 
 // The sum of v over the block, valid in thread 0. blockDim.x must be a multiple of 32 (<= 1024).
-__device__ float2 block_sum(float2 v) {
-  __shared__ float2 warp_sums[32];
+__device__ double2 block_sum(double2 v) {
+  __shared__ double2 warp_sums[32];
   for (int offset = 16; offset > 0; offset >>= 1) {
     v.x += __shfl_down_sync(0xffffffffu, v.x, offset);
     v.y += __shfl_down_sync(0xffffffffu, v.y, offset);
@@ -113,7 +113,7 @@ __device__ float2 block_sum(float2 v) {
   if (lane == 0) warp_sums[warp] = v;
   __syncthreads();
   if (warp == 0) {
-    v = lane < static_cast<int>(blockDim.x >> 5) ? warp_sums[lane] : make_float2(0.f, 0.f);
+    v = lane < static_cast<int>(blockDim.x >> 5) ? warp_sums[lane] : make_double2(0, 0);
     for (int offset = 16; offset > 0; offset >>= 1) {
       v.x += __shfl_down_sync(0xffffffffu, v.x, offset);
       v.y += __shfl_down_sync(0xffffffffu, v.y, offset);
@@ -125,25 +125,26 @@ __device__ float2 block_sum(float2 v) {
 // Block per (h, lag r < lags), reducing over (b, t) at lag s = r*d:
 //   c0[h*k + r] = sum g[b,h,t] lo[b,h,t-s]   (when g and c0 are given)
 //   c1[h*k + r] = sum dy[b,h,t] lo[b,h,t-s]  (when c1 is given)
+// The sums run over B*L terms, so they are in double, as on the CPU.
 __global__ void lag_correlations(const float* __restrict__ lo, const float* __restrict__ dy,
                                  const float* __restrict__ g, int64_t B, int64_t H, int64_t L,
                                  int64_t k, int64_t d, int64_t lags, float* __restrict__ c0,
                                  float* __restrict__ c1) {
   for (int64_t item = blockIdx.x; item < H * lags; item += gridDim.x) {
     const int64_t h = item / lags, r = item % lags, s = r * d;
-    float2 sum = make_float2(0.f, 0.f);
+    double2 sum = make_double2(0, 0);
     for (int64_t b = 0; b < B; ++b) {
       const int64_t base = (b * H + h) * L;
       for (int64_t t = s + threadIdx.x; t < L; t += blockDim.x) {
-        const float v = lo[base + t - s];
+        const double v = lo[base + t - s];
         if (g) sum.x += g[base + t] * v;
         sum.y += dy[base + t] * v;
       }
     }
     sum = block_sum(sum);
     if (threadIdx.x == 0) {
-      if (c0) c0[h * k + r] = sum.x;
-      if (c1) c1[h * k + r] = sum.y;
+      if (c0) c0[h * k + r] = float(sum.x);
+      if (c1) c1[h * k + r] = float(sum.y);
     }
   }
 }
@@ -186,30 +187,26 @@ void launch_level(const float* a, const float* b, const LevelParams& p, int64_t 
   const int threads = L >= kBlock ? kBlock : static_cast<int>((L + 31) / 32 * 32);
   const dim3 grid(static_cast<unsigned>((L + threads - 1) / threads),
                   static_cast<unsigned>(std::min(rows, kMaxGridRows)));
-  dilated_level<kAdjoint><<<grid, threads>>>(a, b, p, rows, H, L, out0, out1);
-  check_launch("dilated_level");
+  launch_kernel("dilated_level", dilated_level<kAdjoint>, grid, threads, a, b, p, rows, H, L, out0, out1);
 }
 
 template <bool kAccumulate>
 void launch_scale(const float* in, const float* w, int64_t J, int64_t wcol, int64_t H, int64_t L,
                   int64_t n, float* out) {
-  scale_rows<kAccumulate><<<grid_for(n), kBlock>>>(in, w, J + 2, wcol, H, L, n, out);
-  check_launch("scale_rows");
+  launch_kernel("scale_rows", scale_rows<kAccumulate>, grid_for(n), kBlock, in, w, J + 2, wcol, H, L, n, out);
 }
 
 void launch_correlations(const float* lo, const float* dy, const float* g, int64_t B, int64_t H,
                          int64_t L, int64_t k, int64_t d, int64_t lags, float* c0, float* c1) {
   const unsigned blocks = static_cast<unsigned>(std::min<int64_t>(H * lags, 1 << 20));
-  lag_correlations<<<blocks, kBlock>>>(lo, dy, g, B, H, L, k, d, lags, c0, c1);
-  check_launch("lag_correlations");
+  launch_kernel("lag_correlations", lag_correlations, blocks, kBlock, lo, dy, g, B, H, L, k, d, lags, c0, c1);
 }
 
 }  // namespace
 
 void multires_forward_cuda(const float* x, const float* h0, const float* h1, const float* w,
-                           int64_t B, int64_t H, int64_t L, int64_t k, int64_t J, float* y,
-                           float* levels) {
-  cuda_require();
+                           float* y, float* levels, int64_t B, int64_t H, int64_t L, int64_t k,
+                           int64_t J) {
   const int64_t rows = B * H, n = rows * L;
   // Without `levels`, lo_1..lo_J ping-pong between two scratch arrays.
   DeviceFloats scratch(nullptr, cuda_free);
@@ -228,13 +225,11 @@ void multires_forward_cuda(const float* x, const float* h0, const float* h1, con
   launch_scale<true>(current, w, J, 0, H, L, n, y);
 }
 
-void multires_backward_cuda(const float* dy, const float* levels, const float* h0,
-                            const float* h1, const float* w, int64_t B, int64_t H, int64_t L,
-                            int64_t k, int64_t J, float* dx, float* dh0, float* dh1, float* dw) {
+void multires_backward_cuda(const float* dy, const float* levels, const float* h0, const float* h1,
+                            const float* w, float* dx, float* dh0, float* dh1, float* dw, int64_t B,
+                            int64_t H, int64_t L, int64_t k, int64_t J) {
   const bool want_kernel_grads = dh0 || dh1 || dw;
-  if (want_kernel_grads && !levels) throw Error("multires_backward_cuda: dh0, dh1 and dw need levels");
   if (!dx && !want_kernel_grads) return;
-  cuda_require();
   const int64_t rows = B * H, n = rows * L;
   // glo_m is needed for dx (m = 0) and for dh0 (m >= 1).
   const bool need_glo = dx || (dh0 && J > 0);
@@ -264,8 +259,8 @@ void multires_backward_cuda(const float* dy, const float* levels, const float* h
   if (dw) launch_correlations(levels + J * n, dy, nullptr, B, H, L, k, 1, 1, nullptr, c1.get() + J * H * k);
   if (dx) launch_scale<true>(dy, w, J, J + 1, H, L, n, dx);
   if (want_kernel_grads) {
-    kernel_grads<<<grid_for(H), kBlock>>>(c0.get(), c1.get(), h1, w, H, k, J, dh0, dh1, dw);
-    check_launch("kernel_grads");
+    launch_kernel("kernel_grads", kernel_grads, grid_for(H), kBlock, c0.get(), c1.get(), h1, w, H, k, J, dh0,
+                  dh1, dw);
   }
 }
 

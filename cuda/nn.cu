@@ -101,57 +101,47 @@ __global__ void pool_backward_kernel(const float* dy, const float* mask, float* 
 void glu_forward_cuda(const float* x, float* out, int64_t outer, int64_t half, int64_t inner) {
   int64_t total = outer * half * inner;
   if (total == 0) return;
-  cuda_require();
-  glu_forward_kernel<<<grid_for(total), kBlock>>>(x, out, total, half * inner);
-  check_launch("glu_forward");
+  launch_kernel("glu_forward", glu_forward_kernel, grid_for(total), kBlock, x, out, total, half * inner);
 }
 
 void glu_backward_cuda(const float* x, const float* dy, float* dx, int64_t outer, int64_t half, int64_t inner) {
   int64_t total = outer * half * inner;
   if (total == 0) return;
-  cuda_require();
-  glu_backward_kernel<<<grid_for(total), kBlock>>>(x, dy, dx, total, half * inner);
-  check_launch("glu_backward");
+  launch_kernel("glu_backward", glu_backward_kernel, grid_for(total), kBlock, x, dy, dx, total, half * inner);
 }
 
 void dropout_cuda(const float* x, float* out, int64_t n, uint64_t key, uint32_t threshold, float scale) {
   if (n == 0) return;
-  cuda_require();
-  dropout_kernel<<<grid_for(n), kBlock>>>(x, out, n, key, threshold, scale);
-  check_launch("dropout");
+  launch_kernel("dropout", dropout_kernel, grid_for(n), kBlock, x, out, n, key, threshold, scale);
 }
 
 void embedding_forward_cuda(const float* indices, const float* weight, float* out, int64_t n, int64_t V, int64_t D) {
   int64_t total = n * D;
   if (total == 0) return;
-  cuda_require();
-  embedding_forward_kernel<<<grid_for(total), kBlock>>>(indices, weight, out, total, V, D);
-  check_launch("embedding_forward");
+  launch_kernel("embedding_forward", embedding_forward_kernel, grid_for(total), kBlock, indices, weight, out,
+                total, V, D);
 }
 
 void embedding_backward_cuda(const float* indices, const float* dy, float* dweight, int64_t n, int64_t V, int64_t D) {
   if (V * D == 0) return;
-  cuda_require();
   // Enough blocks to fill the device; each scans all n indices, so not many more.
   int64_t blocks = std::min<int64_t>(V, 1024);
   int64_t rows_per_block = (V + blocks - 1) / blocks;
   blocks = (V + rows_per_block - 1) / rows_per_block;
-  embedding_backward_kernel<<<unsigned(blocks), kBlock>>>(indices, dy, dweight, n, V, D, rows_per_block);
-  check_launch("embedding_backward");
+  launch_kernel("embedding_backward", embedding_backward_kernel, unsigned(blocks), kBlock, indices, dy,
+                dweight, n, V, D, rows_per_block);
 }
 
 void masked_mean_pool_forward_cuda(const float* x, const float* mask, float* out, int64_t B, int64_t H, int64_t L) {
   if (B * H == 0) return;
-  cuda_require();
-  pool_forward_kernel<<<warp_grid(B * H), kBlock>>>(x, mask, out, B * H, H, L);
-  check_launch("masked_mean_pool_forward");
+  launch_kernel("masked_mean_pool_forward", pool_forward_kernel, warp_grid(B * H), kBlock, x, mask, out,
+                B * H, H, L);
 }
 
 void masked_mean_pool_backward_cuda(const float* dy, const float* mask, float* dx, int64_t B, int64_t H, int64_t L) {
   if (B * H * L == 0) return;
-  cuda_require();
-  pool_backward_kernel<<<warp_grid(B * H), kBlock>>>(dy, mask, dx, B * H, H, L);
-  check_launch("masked_mean_pool_backward");
+  launch_kernel("masked_mean_pool_backward", pool_backward_kernel, warp_grid(B * H), kBlock, dy, mask, dx,
+                B * H, H, L);
 }
 
 }  // namespace lc

@@ -50,23 +50,19 @@ __global__ void partials_kernel(double* partial, int count) {
 
 }  // namespace
 
-void adamw_step_cuda(float* param, const float* grad, float* m, float* v, int64_t n, const AdamWHyper& h) {
+void adamw_step_cuda(const float* grad, float* param, float* m, float* v, int64_t n,
+                     const AdamWHyper& h) {
   if (n == 0) return;
-  cuda_require();
-  adamw_kernel<<<grid_for(n), kBlock>>>(param, grad, m, v, n, adamw_coefficients(h));
-  check_launch("adamw_step");
+  launch_kernel("adamw_step", adamw_kernel, grid_for(n), kBlock, param, grad, m, v, n, adamw_coefficients(h));
 }
 
 double sum_of_squares_cuda(const float* x, int64_t n) {
   if (n == 0) return 0;
-  cuda_require();
   const unsigned blocks = std::min<unsigned>(grid_for(n), kMaxPartials);
   std::unique_ptr<double, void (*)(void*)> partial(static_cast<double*>(cuda_alloc(blocks * sizeof(double))),
                                                    cuda_free);
-  squares_kernel<<<blocks, kBlock>>>(x, n, partial.get());
-  check_launch("sum_of_squares");
-  partials_kernel<<<1, kBlock>>>(partial.get(), int(blocks));
-  check_launch("sum_of_squares partials");
+  launch_kernel("sum_of_squares", squares_kernel, blocks, kBlock, x, n, partial.get());
+  launch_kernel("sum_of_squares partials", partials_kernel, 1, kBlock, partial.get(), int(blocks));
   double total = 0;
   cuda_copy_to_host(&total, partial.get(), sizeof(double));
   return total;

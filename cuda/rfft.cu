@@ -22,11 +22,10 @@ namespace {
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < (total); \
        i += static_cast<int64_t>(gridDim.x) * blockDim.x)
 
+// A grid-stride kernel over `total` items; nothing for none.
 template <typename... KernelParams, typename... Args>
 void launch(const char* name, void (*kernel)(KernelParams...), int64_t total, Args... args) {
-  if (total == 0) return;
-  kernel<<<grid_for(total), kBlock>>>(args...);
-  check_launch(name);
+  if (total > 0) launch_kernel(name, kernel, grid_for(total), kBlock, args...);
 }
 
 // DC and (even n) Nyquist: bins that appear once in the full spectrum (weight 1, real).
@@ -92,37 +91,39 @@ __global__ void store_signals(const float* __restrict__ padded, int64_t rows, in
 
 #undef LC_FOR_EACH_ITEM
 
-void check_sizes(int64_t rows, int64_t in, int64_t n, int64_t out, const char* what) {
-  if (rows < 0 || in < 0 || n < 1 || out < 0) throw Error(std::string(what) + ": bad sizes");
-}
-
 }  // namespace
 
-void rfft_cuda(const float* x, int64_t rows, int64_t L, int64_t n, int64_t bins, bool adjoint,
-               float* out) {
-  cuda_require();
-  check_sizes(rows, L, n, bins, "rfft_cuda");
+void rfft_cuda(const float* x, float* out, int64_t rows, int64_t L, int64_t n, int64_t bins,
+               bool adjoint) {
   if (rows == 0 || bins == 0) return;
   const int64_t rowFloats = 2 * (n / 2 + 1);
   DeviceFloats padded = device_floats(rows * rowFloats);
-  launch("load_signals", load_signals, rows * rowFloats, x, rows, L, std::min(L, n), rowFloats,
-         padded.get());
-  if (n > 1) cufft_forward_real_inplace(padded.get(), n, rows);
+  auto load = [&] {
+    launch("load_signals", load_signals, rows * rowFloats, x, rows, L, std::min(L, n), rowFloats,
+           padded.get());
+  };
+  if (n > 1)
+    cufft_forward_real_inplace(padded.get(), n, rows, load);
+  else
+    load();
   launch("store_bins", store_bins, rows * bins, padded.get(), rows, n, bins,
          std::min(bins, n / 2 + 1), adjoint, out);
 }
 
-void irfft_cuda(const float* X, int64_t rows, int64_t m, int64_t n, int64_t len, bool adjoint,
-                float* out) {
-  cuda_require();
-  check_sizes(rows, m, n, len, "irfft_cuda");
+void irfft_cuda(const float* X, float* out, int64_t rows, int64_t m, int64_t n, int64_t len,
+                bool adjoint) {
   if (rows == 0 || len == 0) return;
   const int64_t bins = n / 2 + 1, rowFloats = 2 * bins;
   // C2R overwrites its input, so it only ever sees this scratch copy.
   DeviceFloats padded = device_floats(rows * rowFloats);
-  launch("load_bins", load_bins, rows * bins, X, rows, m, n, std::min(m, bins), adjoint,
-         padded.get());
-  if (n > 1) cufft_inverse_real_inplace(padded.get(), n, rows);
+  auto load = [&] {
+    launch("load_bins", load_bins, rows * bins, X, rows, m, n, std::min(m, bins), adjoint,
+           padded.get());
+  };
+  if (n > 1)
+    cufft_inverse_real_inplace(padded.get(), n, rows, load);
+  else
+    load();
   launch("store_signals", store_signals, rows * len, padded.get(), rows, rowFloats,
          std::min(len, n), len, out);
 }

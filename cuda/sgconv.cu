@@ -23,10 +23,7 @@ struct PointerList {
 
 template <typename T>
 PointerList<T> pointer_list(T* const* pointers, int64_t S) {
-  if (S < 1 || S > kSgconvMaxSubKernels)
-    throw Error("sgconv: the number of sub-kernels must be in [1, " +
-                std::to_string(kSgconvMaxSubKernels) + "], got " + std::to_string(S));
-  PointerList<T> list{};
+  PointerList<T> list{};  // S <= kSgconvMaxSubKernels: a precondition (native/sgconv.h)
   for (int64_t i = 0; i < S; ++i) list.at[i] = pointers[i];
   return list;
 }
@@ -45,14 +42,15 @@ __device__ float concatenated(const PointerList<const float>& w, const float* mu
 }
 
 // norm[row] = L2 norm of the untruncated row (length T). One block of kBlock threads per row.
+// The sum is in double, as on the CPU: T can exceed 2^24.
 __global__ void row_norms(PointerList<const float> w, const float* __restrict__ multiplier,
                           Geometry g, float* __restrict__ norm) {
-  __shared__ float partial[kBlock];
+  __shared__ double partial[kBlock];
   for (int64_t row = blockIdx.x; row < g.rows; row += gridDim.x) {
-    float sum = 0.f;
+    double sum = 0;
     for (int64_t t = threadIdx.x; t < g.T; t += blockDim.x) {
       const float v = concatenated(w, multiplier, g, row, t);
-      sum += v * v;
+      sum += double(v) * v;
     }
     partial[threadIdx.x] = sum;
     __syncthreads();
@@ -60,7 +58,7 @@ __global__ void row_norms(PointerList<const float> w, const float* __restrict__ 
       if (threadIdx.x < stride) partial[threadIdx.x] += partial[threadIdx.x + stride];
       __syncthreads();
     }
-    if (threadIdx.x == 0) norm[row] = sqrtf(partial[0]);
+    if (threadIdx.x == 0) norm[row] = float(sqrt(partial[0]));
     __syncthreads();  // partial is reused by the next row
   }
 }
@@ -97,30 +95,28 @@ Geometry geometry(int64_t S, int64_t C, int64_t H, int64_t d, int64_t initScale,
 
 }  // namespace
 
-void sgconv_kernel_forward_cuda(const float* const* subKernels, int64_t S, int64_t C, int64_t H,
-                                int64_t d, int64_t initScale, const float* multiplier, int64_t L,
-                                bool computeNorm, float* norm, float* out) {
-  cuda_require();
+void sgconv_kernel_forward_cuda(const float* const* subKernels, const float* multiplier, float* out,
+                                float* norm, int64_t S, int64_t C, int64_t H, int64_t d,
+                                int64_t initScale, int64_t L, bool computeNorm) {
   const PointerList<const float> w = pointer_list(subKernels, S);
   const Geometry g = geometry(S, C, H, d, initScale, L);
   if (g.rows == 0 || L == 0) return;
   if (computeNorm) {
-    row_norms<<<unsigned(std::min<int64_t>(g.rows, 1 << 20)), kBlock>>>(w, multiplier, g, norm);
-    check_launch("sgconv row_norms");
+    launch_kernel("sgconv row_norms", row_norms, unsigned(std::min<int64_t>(g.rows, 1 << 20)), kBlock, w,
+                  multiplier, g, norm);
   }
-  forward_samples<<<grid_for(g.rows * L), kBlock>>>(w, multiplier, norm, g, out);
-  check_launch("sgconv forward_samples");
+  launch_kernel("sgconv forward_samples", forward_samples, grid_for(g.rows * L), kBlock, w, multiplier, norm, g,
+                out);
 }
 
 void sgconv_kernel_backward_cuda(const float* dOut, const float* multiplier, const float* norm,
-                                 int64_t S, int64_t C, int64_t H, int64_t d, int64_t initScale,
-                                 int64_t L, float* const* dSubKernels) {
-  cuda_require();
+                                 float* const* dSubKernels, int64_t S, int64_t C, int64_t H,
+                                 int64_t d, int64_t initScale, int64_t L) {
   const PointerList<float> dw = pointer_list(dSubKernels, S);
   const Geometry g = geometry(S, C, H, d, initScale, L);
   if (g.rows == 0 || d == 0) return;
-  backward_taps<<<grid_for(S * g.rows * d), kBlock>>>(dOut, multiplier, norm, g, dw);
-  check_launch("sgconv backward_taps");
+  launch_kernel("sgconv backward_taps", backward_taps, grid_for(S * g.rows * d), kBlock, dOut, multiplier, norm, g,
+                dw);
 }
 
 }  // namespace lc

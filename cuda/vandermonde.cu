@@ -116,26 +116,23 @@ __global__ void vandermonde_backward_kernel(const float* __restrict__ grad,
 
 }  // namespace
 
-void vandermonde_forward_cuda(const float* v, const float* x, int64_t R, int64_t Rx, int64_t N,
-                              int64_t L, float* out) {
-  cuda_require();
+void vandermonde_forward_cuda(const float* v, const float* x, float* out, int64_t R, int64_t Rx,
+                              int64_t N, int64_t L) {
   const dim3 grid(static_cast<unsigned>((L + kThreads - 1) / kThreads),
                   static_cast<unsigned>(std::min(R, kMaxGridRows)));
-  vandermonde_forward_kernel<<<grid, kThreads>>>(reinterpret_cast<const float2*>(v),
-                                                 reinterpret_cast<const float2*>(x), R, Rx, N, L,
-                                                 out);
-  check_launch("vandermonde_forward_kernel");
+  launch_kernel("vandermonde_forward_kernel", vandermonde_forward_kernel, grid, kThreads,
+                reinterpret_cast<const float2*>(v), reinterpret_cast<const float2*>(x), R, Rx, N, L,
+                out);
 }
 
-void vandermonde_backward_cuda(const float* grad, const float* v, const float* x, int64_t R,
-                               int64_t Rx, int64_t N, int64_t L, float* dv, float* dx) {
+void vandermonde_backward_cuda(const float* grad, const float* v, const float* x, float* dv,
+                               float* dx, int64_t R, int64_t Rx, int64_t N, int64_t L) {
   if (!dv && !dx) return;
-  cuda_require();
   const ModalGrid layout = modal_grid(R, N, L);
   DeviceFloats part = device_floats(R * layout.chunks * N * 4);
-  vandermonde_backward_kernel<<<layout.grid(R), kModalThreads>>>(
-      grad, reinterpret_cast<const float2*>(x), R, Rx, N, L, layout, part.get());
-  check_launch("vandermonde_backward_kernel");
+  launch_kernel("vandermonde_backward_kernel", vandermonde_backward_kernel, layout.grid(R),
+                kModalThreads, grad, reinterpret_cast<const float2*>(x), R, Rx, N, L, layout,
+                part.get());
   fold_modal_grads_cuda(part.get(), v, R, Rx, layout.chunks, N, 2.f, dv, dx);
 }
 

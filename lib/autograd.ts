@@ -1,10 +1,12 @@
-// A tape-based reverse-mode autograd, small enough to read in one sitting.
-// Each op records a GradNode on its output: the inputs, the buffers its backward needs, and
-// the backward function itself (declared beside the forward, in the op's own file).
-import { checkTensor, codedError, fmtShape } from './errors';
+// Reverse-mode autograd, small enough to read in one sitting. Each op records a GradNode on
+// its output: the inputs, the buffers its backward needs, and the backward function itself
+// (declared beside the forward, in the op's own file). The nodes form a graph; backward()
+// sorts it topologically from the output and runs each node once, after every node that
+// feeds it a gradient, accumulating the gradients of tensors used more than once.
 import { native, Storage } from './native';
-import { BinaryOp, binaryKernel } from './ops/kernels';
+import { BinaryOp, binaryKernel } from './ops/primitives';
 import { keep, ones, Tensor } from './tensor';
+import { checkShape, checkTensor, codedError, describe, fmtShape, typeError } from './validate';
 
 let gradEnabled = true;
 
@@ -15,6 +17,7 @@ export function isGradEnabled(): boolean {
 
 /** Runs fn without recording the graph: for evaluation and parameter updates. */
 export function noGrad<T>(fn: () => T): T {
+  if (typeof fn !== 'function') throw typeError('fn', 'a function', describe(fn));
   const previous = gradEnabled;
   gradEnabled = false;
   try {
@@ -141,18 +144,16 @@ function topologicalOrder(root: Tensor): Tensor[] {
  * saved buffers are freed as it goes. Gradient tensors are not owned by any tidy scope.
  */
 export function backward(root: Tensor, grad?: Tensor): void {
-  checkTensor(root, 'backward', Tensor);
-  if (!root.requiresGrad) throw new Error('backward: the tensor does not require grad (no input of its graph has requiresGrad)');
+  checkTensor(root, 'backward');
+  if (!root.requiresGrad) throw new Error('backward: expected a tensor that requires grad (an input of its graph with requiresGrad), got one that does not require grad');
   let seed: Tensor;
   if (grad === undefined) {
-    if (root.size !== 1) throw new RangeError(`backward: grad must be given for a tensor of shape ${fmtShape(root.shape)} (only one-element tensors default to 1)`);
+    if (root.size !== 1) throw typeError('grad', `a Tensor of shape ${fmtShape(root.shape)} (only one-element tensors default to 1)`, 'undefined');
     seed = keep(ones(root.shape, { device: root.device }));
   } else {
-    checkTensor(grad, 'grad', Tensor);
-    if (grad.shape.length !== root.shape.length || grad.shape.some((d, i) => d !== root.shape[i])) {
-      throw new RangeError(`grad: expected shape ${fmtShape(root.shape)} (the tensor's), got ${fmtShape(grad.shape)}`);
-    }
-    if (grad.device !== root.device) throw new TypeError(`grad: expected device '${root.device}', got '${grad.device}'`);
+    checkTensor(grad, 'grad');
+    checkShape(grad, 'grad', root.shape, "the tensor's");
+    if (grad.device !== root.device) throw typeError('grad', `device '${root.device}' (the tensor's)`, `'${grad.device}'`);
     seed = keep(new Tensor(native.copyTo(grad.storage, grad.device), grad.shape)); // ours to free
   }
 

@@ -1,5 +1,5 @@
 // What the native backends can do here, and the CPU thread count.
-import { describe } from './errors';
+import { checkInteger } from './validate';
 import { native } from './native';
 
 /** What {@link backendInfo} reports about the CPU and CUDA backends. */
@@ -15,13 +15,17 @@ export interface BackendInfo {
     available: boolean;
     /** Why CUDA is unavailable, in words (no driver, driver too old, no device, cuFFT not found, CPU-only build). */
     reason?: string;
+    /** The CUDA runtime version the addon was built with and links statically, e.g. '13.0' (absent in a CPU-only build). */
+    runtimeVersion?: string;
+    /** The CUDA version the installed driver supports, e.g. '13.0' (absent without a driver). */
+    driverVersion?: string;
     /** The GPU's name (device 0), when available. */
     device?: string;
     /** The GPU's compute capability, e.g. '9.0', when available. */
     computeCapability?: string;
     /** The GPU's total memory in bytes, when available. */
     memoryBytes?: number;
-    /** cuFFT's version number (e.g. 12000), when cuFFT was loaded. */
+    /** cuFFT's version number (cufftGetVersion: 1000·major + 100·minor + patch, e.g. 12000 for cuFFT 12.0 of CUDA 13), when cuFFT was loaded. */
     cufftVersion?: number;
     /** The cuFFT library file that was loaded (see the README: `LONGCONV_CUFFT_PATH`, sonames, `CUDA_PATH`). */
     cufftPath?: string;
@@ -29,8 +33,12 @@ export interface BackendInfo {
     cublasAvailable?: boolean;
     /** The cuBLAS library file that was loaded (`LONGCONV_CUBLAS_PATH` overrides the search). */
     cublasPath?: string;
+    /** Its version (10000·major + 100·minor + patch, as CUBLAS_VERSION, e.g. 130000 for cuBLAS 13.0.0). */
+    cublasVersion?: number;
     /** Why cuBLAS cannot be used, when it cannot. */
     cublasReason?: string;
+    /** The device memory's peak bandwidth in bytes/s (2 × memory clock × bus width), when the device reports them. */
+    peakBandwidthBytesPerSecond?: number;
   };
 }
 
@@ -51,9 +59,7 @@ export const MAX_THREADS = 1024;
  * @throws TypeError for a non-integer, RangeError outside 1..1024.
  */
 export function setNumThreads(n: number): void {
-  if (typeof n !== 'number' || !Number.isInteger(n)) throw new TypeError(`n: expected an integer, got ${describe(n)}`);
-  if (n < 1 || n > MAX_THREADS) throw new RangeError(`n: expected an integer from 1 to ${MAX_THREADS}, got ${n}`);
-  native.setNumThreads(n);
+  native.setNumThreads(checkInteger(n, 'n', { min: 1, max: MAX_THREADS }));
 }
 
 /** The number of CPU threads the kernels use (once they have run: the threads actually started). */
@@ -77,9 +83,7 @@ export function emptyCache(): void {
  * @throws TypeError for a non-integer, RangeError for a negative or unsafe integer.
  */
 export function setCacheLimit(bytes: number): void {
-  if (typeof bytes !== 'number' || !Number.isInteger(bytes)) throw new TypeError(`bytes: expected an integer, got ${describe(bytes)}`);
-  if (bytes < 0 || !Number.isSafeInteger(bytes)) throw new RangeError(`bytes: expected an integer from 0 to 2^53 - 1, got ${bytes}`);
-  native.setCacheLimit(bytes);
+  native.setCacheLimit(checkInteger(bytes, 'bytes', { min: 0 }));
 }
 
 // A bad LONGCONV_NUM_THREADS is reported once per process (the native side keeps the flag, so

@@ -1,9 +1,8 @@
 // Parameter initialisers of the S4 family (SPEC §1.4, §1.5), computed in float64 on the host
 // and returned as float32 tensors (complex values as a last dimension of 2: re, im).
-import { checkPositiveInt, describe } from './errors';
-import { checkOptions } from './ops/options';
 import { uniformGenerator } from './random';
 import { Device, Tensor, tensor } from './tensor';
+import { checkInteger, checkNumber, checkOptions, checkPositiveInt, checkSeed, rangeError } from './validate';
 
 /** Options of the initialisers: where the result is created. */
 export interface InitOptions {
@@ -13,15 +12,15 @@ export interface InitOptions {
 
 function checkEvenStateSize(N: unknown): number {
   const n = checkPositiveInt(N, 'N');
-  if (n % 2 !== 0) throw new RangeError(`N: expected an even state size (N/2 complex modes), got ${n}`);
+  if (n % 2 !== 0) throw rangeError('N', 'an even state size (N/2 complex modes)', String(n));
   return n;
 }
 
 // A [H, N/2, 2] tensor of A[h,n] = -1/2 + i*imag(n), the same for every h.
-function diagonalA(H: unknown, N: unknown, options: InitOptions | undefined, name: string, imag: (n: number, N: number) => number): { A: Tensor } {
+function diagonalA(H: unknown, N: unknown, options: InitOptions | undefined, imag: (n: number, N: number) => number): { A: Tensor } {
   const h = checkPositiveInt(H, 'H');
   const n = checkEvenStateSize(N);
-  const opts = checkOptions<InitOptions>(options, `${name} options`, ['device']);
+  const opts = checkOptions<InitOptions>(options, 'options', ['device']);
   const modes = n / 2;
   const values = new Float32Array(h * modes * 2);
   for (let row = 0; row < h; row++) {
@@ -38,7 +37,7 @@ export function s4dLin(H: number, N: number, options?: InitOptions): {
   /** A [H, N/2, 2]. */
   A: Tensor;
 } {
-  return diagonalA(H, N, options, 's4dLin', (k) => Math.PI * k);
+  return diagonalA(H, N, options, (k) => Math.PI * k);
 }
 
 /** S4D-Inv: A[h,n] = −1/2 + i(N/π)(N/(2n+1) − 1), n = 0..N/2−1, as a tensor [H, N/2, 2]. */
@@ -46,7 +45,7 @@ export function s4dInv(H: number, N: number, options?: InitOptions): {
   /** A [H, N/2, 2]. */
   A: Tensor;
 } {
-  return diagonalA(H, N, options, 's4dInv', (k, n) => (n / Math.PI) * (n / (2 * k + 1) - 1));
+  return diagonalA(H, N, options, (k, n) => (n / Math.PI) * (n / (2 * k + 1) - 1));
 }
 
 /** A dense complex matrix in float64, row-major. */
@@ -87,6 +86,7 @@ export interface HippoLegS {
 
 /** @internal The HiPPO-LegS matrices in float64: A (N×N, row-major), B and P (length N). */
 export function hippoLegSDense(N: number): { A: Float64Array; B: Float64Array; P: Float64Array } {
+  checkInteger(N, 'N', { min: 1, max: MAX_HIPPO_STATE });
   const A = new Float64Array(N * N), B = new Float64Array(N), P = new Float64Array(N);
   for (let n = 0; n < N; n++) {
     B[n] = Math.sqrt(2 * n + 1);
@@ -97,15 +97,55 @@ export function hippoLegSDense(N: number): { A: Float64Array; B: Float64Array; P
   return { A, B, P };
 }
 
+// HiPPO-LegS eigenstructure (used by legsFrequencies and hippoLegS).
+//
+// HiPPO-LegS has A[n][k] = −r_n·r_k for n > k, A[n][n] = −(n+1), 0 above the diagonal, with
+// r_n = √(2n+1), B_n = r_n and the rank-1 correction P_n = √(n+½) = r_n/√2. Adding PPᵀ gives
+//
+//   A + PPᵀ = −½·I + S,   S[n][k] = −½·r_n·r_k (n > k),  +½·r_n·r_k (n < k),  0 (n = k),
+//
+// so S = ½·D·K·D with D = diag(r) and K the sign matrix (K[n][k] = sign(k − n)). S is real and
+// skew-symmetric: its eigenvalues are iμ with real μ in ± pairs, and A + PPᵀ has −½ + iμ.
+//
+// **Eigenvectors.** Put w = D·v. S·v = iμ·v reads ½·K·w = iμ·D⁻²·w. Subtracting consecutive rows
+// of K·w leaves w_n + w_{n+1}, so rows n and n+1 of the equation give the two-term recurrence
+//
+//   w_{n+1}·(½ + i·a_{n+1}) = w_n·(i·a_n − ½),   a_n = μ / r_n² = μ / (2n+1).
+//
+// Given μ, the eigenvector is this recurrence from w_0 (O(N) per vector); w_0 = 1 makes its first
+// component v_0 = w_0/r_0 real and positive, which is the phase longconv pins.
+//
+// **Eigenvalues.** The recurrence uses N−1 of the N equations; the remaining one (rows 0 and N−1
+// added: w_{N−1} − w_0 = 2iμ(w_0/r_0² + w_{N−1}/r_{N−1}²)) decides which μ are eigenvalues. With
+// c_n = ½ + i·a_n = |c_n|·e^{iφ_n}, φ_n = atan(2μ/(2n+1)), each recurrence step multiplies w by
+// −(|c_n|/|c_{n+1}|)·e^{−i(φ_n + φ_{n+1})}: the magnitudes telescope, and the last equation holds
+// exactly when the phases satisfy
+//
+//   Θ(μ) = Σ_{n<N} atan(2μ/(2n+1)) = (2j+1)·π/2   for an integer j.
+//
+// Θ is odd and increasing from −Nπ/2 to Nπ/2, so there is exactly one root per target: the N/2
+// positive roots for j = 0 … N/2−1 and their negatives. On μ > 0, Θ is concave, so Newton's method
+// started left of a root climbs to it monotonically (lib/init.ts `legsFrequencies`); a root lies
+// below N²/π (atan x ≤ x in Σ atan((2n+1)/(2μ)) = π/2). Eigenvalues, P̃ = Vᴴ·P = B̃/√2 and
+// B̃ = Vᴴ·B cost O(N²) in all, against O(N³) for a dense eigensolver.
+//
+// **Which half, which phase.** The S4 reference keeps the N/2 modes with μ < 0 in ascending order,
+// and so does longconv. It clips Im B̃ to ±2; B̃ depends on each eigenvector's phase, which a
+// dense solver (LAPACK) leaves free. With v_0 real, a column's phase is fixed up to its sign, and a
+// sign flip of column k flips B̃_k, which the symmetric clip maps to −clip(B̃_k): the clipped B in
+// the original basis, 2·Re(V·clip(B̃)), is unchanged. The reference's files have real v_0 of either
+// sign; longconv's are all positive, so its Λ, P̃, B̃ equal the reference's up to those signs.
+
 /**
  * @internal
  * The N/2 positive μ (ascending) for which iμ is an eigenvalue of the skew-symmetric part S of
- * HiPPO-LegS (docs/MATH.md, "HiPPO-LegS eigenvalues"): the roots of
+ * HiPPO-LegS (derivation above): the roots of
  * Θ(μ) = Σₙ atan(2μ/(2n+1)) = (2j+1)π/2, j = 0..N/2−1. Θ is increasing and concave on μ > 0, so
  * Newton's method started left of a root climbs to it without overshooting; the bisection
  * fallback only guards against rounding. O(N) per evaluation, a few evaluations per root.
  */
 export function legsFrequencies(N: number): Float64Array {
+  checkInteger(N, 'N', { min: 1, max: MAX_HIPPO_STATE });
   // Local bindings: global lookups inside hot loops are slow in vm contexts (jest, REPLs).
   const { atan, abs } = Math, eps = Number.EPSILON;
   const theta = (mu: number): [number, number] => {
@@ -148,7 +188,7 @@ export function legsFrequencies(N: number): Float64Array {
  *
  * Not a general eigensolver: S = ½·D·K·D (D = diag √(2n+1), K the sign matrix) makes each
  * eigenvector a two-term recurrence in μ and the eigenvalues the roots of a monotone scalar
- * equation (docs/MATH.md), so the whole set-up is O(N²) and N = 1024 takes milliseconds.
+ * equation (derivation above legsFrequencies), so the whole set-up is O(N²) and N = 1024 takes milliseconds.
  * Eigenvectors are pinned to unit norm with a real positive first component: the clip acts on
  * Im B̃, which depends on that phase, so this fixes the same B̃ on every machine (LAPACK leaves
  * the phase free; the reference's files have real first components too, of either sign, and a
@@ -161,11 +201,9 @@ export function legsFrequencies(N: number): Float64Array {
  */
 export function hippoLegS(N: number, options?: HippoOptions): HippoLegS {
   const n = checkEvenStateSize(N);
-  if (n > MAX_HIPPO_STATE) throw new RangeError(`N: expected an even state size <= ${MAX_HIPPO_STATE}, got ${n}`);
-  const opts = checkOptions<HippoOptions>(options, 'hippoLegS options', ['device', 'clipB']);
-  const clipB = opts.clipB ?? 2;
-  if (typeof clipB !== 'number' || Number.isNaN(clipB)) throw new TypeError(`clipB: expected a number, got ${describe(clipB)}`);
-  if (clipB < 0) throw new RangeError(`clipB: expected a number >= 0, got ${clipB}`);
+  if (n > MAX_HIPPO_STATE) throw rangeError('N', `an even state size <= ${MAX_HIPPO_STATE}`, String(n));
+  const opts = checkOptions<HippoOptions>(options, 'options', ['device', 'clipB']);
+  const clipB = opts.clipB === Infinity ? Infinity : checkNumber(opts.clipB, 'options.clipB', { min: 0 }, 2);
   const modes = n / 2;
   const positive = legsFrequencies(n);
   const mu = Float64Array.from({ length: modes }, (_, k) => -positive[modes - 1 - k]);
@@ -232,13 +270,11 @@ export interface LogDtOptions extends InitOptions {
 /** log dt ~ U(log dtMin, log dtMax), as a tensor [H]. Requires 0 < dtMin <= dtMax. */
 export function logDt(H: number, dtMin = 1e-3, dtMax = 1e-1, options?: LogDtOptions): Tensor {
   const h = checkPositiveInt(H, 'H');
-  for (const [name, v] of [['dtMin', dtMin], ['dtMax', dtMax]] as const) {
-    if (typeof v !== 'number') throw new TypeError(`${name}: expected a number, got ${describe(v)}`);
-    if (!(v > 0) || !Number.isFinite(v)) throw new RangeError(`${name}: expected a finite number > 0, got ${v}`);
-  }
-  if (dtMin > dtMax) throw new RangeError(`dtMin: expected dtMin <= dtMax, got dtMin ${dtMin} and dtMax ${dtMax}`);
-  const opts = checkOptions<LogDtOptions>(options, 'logDt options', ['device', 'seed']);
-  const uniform = uniformGenerator(opts.seed);
+  checkNumber(dtMin, 'dtMin', { min: 0, minExclusive: true });
+  checkNumber(dtMax, 'dtMax', { min: 0, minExclusive: true });
+  if (dtMin > dtMax) throw rangeError('dtMin', `a number <= dtMax (${dtMax})`, String(dtMin));
+  const opts = checkOptions<LogDtOptions>(options, 'options', ['device', 'seed']);
+  const uniform = uniformGenerator(opts.seed === undefined ? undefined : checkSeed(opts.seed, 'options.seed'));
   const lo = Math.log(dtMin), hi = Math.log(dtMax);
   const values = new Float32Array(h);
   for (let k = 0; k < h; k++) values[k] = lo + uniform() * (hi - lo);

@@ -17,7 +17,8 @@ export interface CacheStats {
   bytes: number;
   entries: number;
   evictions: number;
-  limitBytes: number;
+  limitBytes: number | null;
+  limitEntries: number | null;
 }
 
 /**
@@ -25,6 +26,8 @@ export interface CacheStats {
  * (declaration merging: `declare module '../native' { interface NativeBinding { ... } }`).
  */
 export interface NativeBinding {
+  /** The class of the native buffers (for instanceof). */
+  Storage: abstract new () => Storage;
   alloc(device: string, numel: number, zero: boolean): Storage;
   fromArray(device: string, data: Float32Array): Storage;
   /** Copies the first dst.length floats of the storage into dst. */
@@ -38,6 +41,8 @@ export interface NativeBinding {
     cuda: {
       available: boolean;
       reason?: string;
+      runtimeVersion?: string;
+      driverVersion?: string;
       device?: string;
       computeCapability?: string;
       memoryBytes?: number;
@@ -45,7 +50,9 @@ export interface NativeBinding {
       cufftPath?: string;
       cublasAvailable?: boolean;
       cublasPath?: string;
+      cublasVersion?: number;
       cublasReason?: string;
+      peakBandwidthBytesPerSecond?: number;
     };
   };
   memoryStats(): {

@@ -1,10 +1,21 @@
 // Seeded normal samples, drawn on the host so a seed gives the same values on every device.
+import { checkSeed } from './validate';
 
 let globalState = (Math.random() * 2 ** 32) >>> 0;
 
-/** Seeds the generator used by randn calls that pass no seed. */
+// The generator's 32-bit state of a seed in [0, 2^53): its low 32 bits, xor the high ones.
+function stateOf(s: number): number {
+  return ((s >>> 0) ^ Math.floor(s / 2 ** 32)) >>> 0;
+}
+
+/**
+ * Seeds the global generator: what randn, the layers' initialisation and dropout masks use when
+ * they are given no seed of their own.
+ * @param s an integer in [0, 2^53)
+ * @throws TypeError for a non-integer, RangeError for a negative one.
+ */
 export function seed(s: number): void {
-  globalState = s >>> 0;
+  globalState = stateOf(checkSeed(s, 's'));
 }
 
 // mulberry32: a small, fast 32-bit generator with a full period, plenty for initialisation.
@@ -17,9 +28,9 @@ function mulberry32(state: { s: number }): () => number {
   };
 }
 
-/** Uniform samples in [0, 1) from a seed (or the global generator). */
+/** Uniform samples in [0, 1) from a (checked) seed, or from the global generator. */
 export function uniformGenerator(seedValue?: number): () => number {
-  if (seedValue !== undefined) return mulberry32({ s: seedValue >>> 0 });
+  if (seedValue !== undefined) return mulberry32({ s: stateOf(seedValue) });
   const state = { s: globalState };
   const next = mulberry32(state);
   return () => {

@@ -2,7 +2,7 @@
 // scopes (tidy/dispose) that keep long training loops from growing.
 import * as os from 'os';
 import { backward as runBackward, GradNode } from './autograd';
-import { checkTensor, describe, fmtShape, outOfMemory } from './errors';
+import { checkBoolean, checkNumber, checkNumberValue, checkOneOf, checkOptions, checkSeed, checkShapeArray, checkTensor, codedError, describe, fmtShape, outOfMemory, rangeError, typeError } from './validate';
 import { native, Storage } from './native';
 import { normalSamples } from './random';
 
@@ -27,23 +27,26 @@ const scopes: Set<Tensor>[] = [];
 // has turned, when V8 runs these callbacks.
 const collected = new FinalizationRegistry<Device>((device) => liveTensors[device]--);
 
+/**
+ * @internal 'cpu', 'cuda' or 'auto' (undefined: 'cpu') as the device to use.
+ * @throws TypeError for another value; Error with code ERR_LONGCONV_CUDA_UNAVAILABLE (and the reason) for 'cuda' without a usable GPU.
+ */
 export function resolveDevice(device: unknown, name = 'device'): Device {
-  if (device === undefined || device === 'cpu') return 'cpu';
-  if (device === 'cuda') {
-    const info = native.backendInfo().cuda;
-    if (!info.available) throw new Error(`${name}: CUDA is not available (${info.reason})`);
-    return 'cuda';
-  }
-  if (device === 'auto') return native.backendInfo().cuda.available ? 'cuda' : 'cpu';
-  throw new TypeError(`${name}: expected 'cpu', 'cuda' or 'auto', got ${describe(device)}`);
+  const choice = checkOneOf(device, name, ['cpu', 'cuda', 'auto'] as const, 'cpu');
+  if (choice === 'cpu') return 'cpu';
+  const info = native.backendInfo().cuda;
+  if (choice === 'auto') return info.available ? 'cuda' : 'cpu';
+  if (!info.available) throw codedError('ERR_LONGCONV_CUDA_UNAVAILABLE', `${name}: CUDA is not available (${info.reason})`);
+  return 'cuda';
 }
 
-function checkShapeArg(shape: unknown): number[] {
-  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
-    throw new TypeError(`shape: expected an array of non-negative integers, got ${describe(shape)}`);
-  }
-  checkNumel(shape, 'shape');
-  return [...shape];
+const TENSOR_OPTIONS = ['device', 'requiresGrad'] as const;
+
+/** A shape argument: checkShapeArray, and a size that a tensor can have (checkNumel). */
+function shapeArg(shape: unknown): number[] {
+  const dims = checkShapeArray(shape, 'shape');
+  checkNumel(dims, 'shape');
+  return dims;
 }
 
 export function numelOf(shape: readonly number[]): number {
@@ -101,8 +104,8 @@ export class Tensor {
    */
   name: string | undefined = undefined;
   private storageRef: Storage | null;
+  private gradFlows = false;
   private disposedByUser = false;
-  private grads: boolean;
   private writes = 0;
   // Graph nodes that will read this tensor in backward. Disposing the tensor hides it from the
   // user at once, but its data (and its own node) live on until those nodes are released, so a
@@ -111,10 +114,12 @@ export class Tensor {
 
   /** @internal Wraps a native storage; use lc.tensor / lc.zeros / lc.randn instead. */
   constructor(storage: Storage, shape: readonly number[], requiresGrad = false) {
+    if (!(storage instanceof native.Storage)) throw typeError('storage', 'a native Storage (make tensors with lc.tensor, lc.zeros, ...)', describe(storage));
+    if (!Array.isArray(shape)) throw typeError('shape', 'an array', describe(shape));
     this.storageRef = storage;
     this.shape = Object.freeze([...shape]);
     this.device = storage.device;
-    this.grads = checkFlag(requiresGrad, 'requiresGrad');
+    this.gradFlows = checkBoolean(requiresGrad, 'requiresGrad');
     liveTensors[this.device]++;
     collected.register(this, this.device, this);
     scopes[scopes.length - 1]?.add(this);
@@ -126,10 +131,12 @@ export class Tensor {
    * recorded them.
    */
   get requiresGrad(): boolean {
-    return this.grads;
+    return this.gradFlows;
   }
+
+  /** @throws TypeError for a non-boolean (no coercion). */
   set requiresGrad(value: boolean) {
-    this.grads = checkFlag(value, 'requiresGrad');
+    this.gradFlows = checkBoolean(value, 'requiresGrad');
   }
 
   /**
@@ -162,7 +169,7 @@ export class Tensor {
 
   /** @internal The native buffer (still there for the graph after a dispose that it outlives). */
   get storage(): Storage {
-    if (!this.storageRef) throw new TypeError(`tensor: the tensor was disposed (shape ${fmtShape(this.shape)})`);
+    if (!this.storageRef) throw typeError('tensor', 'a live Tensor', `a disposed one (shape ${fmtShape(this.shape)}, device '${this.device}')`);
     return this.storageRef;
   }
 
@@ -172,7 +179,7 @@ export class Tensor {
    * @throws Error with code ERR_LONGCONV_OUT_OF_MEMORY when host memory for the copy runs out.
    */
   toFloat32Array(): Float32Array {
-    checkTensor(this, 'tensor', Tensor);
+    checkTensor(this, 'tensor');
     const out = hostFloats(this.size, 'toFloat32Array');
     native.readInto(this.storage, out);
     return out;
@@ -180,14 +187,13 @@ export class Tensor {
 
   /**
    * Copies the data to a new host Float32Array without blocking the event loop: on CUDA the
-   * copy is queued behind the work already submitted and a worker thread waits for the device;
-   * on the CPU the copy itself runs on a worker thread. The tensor may be disposed meanwhile
-   * (its buffer is freed when the read is done); ops queued after the call do not change what
-   * is read.
+   * copy is queued behind the work already submitted and a worker thread waits for the device
+   * (on the CPU there is nothing to wait for: the copy is made at once). The tensor may be
+   * disposed meanwhile; ops queued after the call do not change what is read.
    * @throws (rejects) as toFloat32Array.
    */
   async data(): Promise<Float32Array> {
-    checkTensor(this, 'tensor', Tensor);
+    checkTensor(this, 'tensor');
     const out = hostFloats(this.size, 'data');
     await native.readIntoAsync(this.storage, out);
     return out;
@@ -196,7 +202,7 @@ export class Tensor {
   /** This tensor on `device`: itself when already there, otherwise a copy (outside the graph). */
   to(device: Device | 'auto'): Tensor {
     const target = resolveDevice(device);
-    checkTensor(this, 'tensor', Tensor);
+    checkTensor(this, 'tensor');
     if (target === this.device) return this;
     return new Tensor(native.copyTo(this.storage, target), this.shape, this.requiresGrad);
   }
@@ -244,59 +250,75 @@ export class Tensor {
   }
 }
 
+/** The device and requiresGrad of checked creation options. */
+function creation(opts: TensorOptions): { device: Device; requiresGrad: boolean } {
+  return { device: resolveDevice(opts.device, 'options.device'), requiresGrad: checkBoolean(opts.requiresGrad, 'options.requiresGrad', false) };
+}
+
 function fromHost(data: Float32Array, shape: number[], opts: TensorOptions): Tensor {
-  const device = resolveDevice(opts.device, 'options.device');
-  return new Tensor(native.fromArray(device, data), shape, opts.requiresGrad ?? false);
+  const { device, requiresGrad } = creation(opts);
+  return new Tensor(native.fromArray(device, data), shape, requiresGrad);
 }
 
-function checkFlag(value: unknown, name: string): boolean {
-  if (typeof value !== 'boolean') throw new TypeError(`${name}: expected a boolean, got ${describe(value)}`);
-  return value;
-}
-
-function flatten(data: unknown, out: number[]): void {
-  if (Array.isArray(data)) for (const d of data) flatten(d, out);
-  else if (typeof data === 'number') out.push(data);
-  else throw new TypeError(`data: expected numbers, got ${describe(data)}`);
+/**
+ * Appends the numbers of a nested array to `out` in row-major order. Every level must be
+ * regular: all numbers, or all arrays of the same length (no ragged rows).
+ */
+function flatten(data: unknown[], name: string, out: number[]): void {
+  const nested = Array.isArray(data[0]);
+  data.forEach((d, i) => {
+    const where = `${name}[${i}]`;
+    if (nested) {
+      if (!Array.isArray(d)) throw typeError(where, `an array (as ${name}[0])`, describe(d));
+      const want = (data[0] as unknown[]).length;
+      if (d.length !== want) throw rangeError(where, `${want} entries (as ${name}[0]; nested arrays must not be ragged)`, `${d.length}`);
+      flatten(d, where, out);
+    } else if (typeof d === 'number') out.push(d);
+    else throw typeError(where, 'a number', describe(d));
+  });
 }
 
 /**
  * A tensor from host data.
- * @param data Float32Array, or a (nested) array of numbers, in row-major order.
+ * @param data Float32Array (used as is), another numeric typed array, or a (nested) array of
+ *   numbers, in row-major order; nested arrays must be regular (no ragged rows).
  * @param shape Dimensions; their product must equal the number of values.
- * @throws TypeError for non-numeric data, RangeError when the sizes disagree.
+ * @throws TypeError for non-numeric data or unknown options; RangeError for ragged nested
+ *   arrays or when the sizes disagree.
  */
-export function tensor(data: Float32Array | ArrayLike<number> | unknown[], shape: readonly number[], opts: TensorOptions = {}): Tensor {
-  const dims = checkShapeArg(shape);
+export function tensor(data: Float32Array | ArrayLike<number> | unknown[], shape: readonly number[], opts?: TensorOptions): Tensor {
+  const dims = shapeArg(shape);
+  const options = checkOptions<TensorOptions>(opts, 'options', TENSOR_OPTIONS);
   let values: Float32Array;
   if (data instanceof Float32Array) values = data;
-  else if (ArrayBuffer.isView(data)) values = Float32Array.from(data as unknown as ArrayLike<number>);
-  else if (Array.isArray(data)) {
+  else if (ArrayBuffer.isView(data) && !(data instanceof DataView) && !(data instanceof BigInt64Array) && !(data instanceof BigUint64Array)) {
+    values = Float32Array.from(data as unknown as ArrayLike<number>);
+  } else if (Array.isArray(data)) {
     const flat: number[] = [];
-    flatten(data, flat);
+    flatten(data, 'data', flat);
     values = Float32Array.from(flat);
-  } else throw new TypeError(`data: expected a Float32Array or an array of numbers, got ${describe(data)}`);
-  if (values.length !== numelOf(dims)) {
-    throw new RangeError(`data: shape ${fmtShape(dims)} needs ${numelOf(dims)} values, got ${values.length}`);
-  }
-  return fromHost(values, dims, opts);
+  } else throw typeError('data', 'a Float32Array, a numeric typed array or an array of numbers', describe(data));
+  if (values.length !== numelOf(dims)) throw rangeError('data', `${numelOf(dims)} values (shape ${fmtShape(dims)})`, `${values.length}`);
+  return fromHost(values, dims, options);
 }
 
-/** A tensor of zeros. */
-export function zeros(shape: readonly number[], opts: TensorOptions = {}): Tensor {
-  const dims = checkShapeArg(shape);
-  const device = resolveDevice(opts.device, 'options.device');
-  return new Tensor(native.alloc(device, numelOf(dims), true), dims, opts.requiresGrad ?? false);
+/** A tensor of zeros. @throws TypeError/RangeError for a bad shape or options. */
+export function zeros(shape: readonly number[], opts?: TensorOptions): Tensor {
+  const dims = shapeArg(shape);
+  const { device, requiresGrad } = creation(checkOptions<TensorOptions>(opts, 'options', TENSOR_OPTIONS));
+  return new Tensor(native.alloc(device, numelOf(dims), true), dims, requiresGrad);
 }
 
-/** A tensor filled with `value`. */
-export function full(shape: readonly number[], value: number, opts: TensorOptions = {}): Tensor {
-  const dims = checkShapeArg(shape);
-  return fromHost(hostFloats(numelOf(dims), 'full').fill(value), dims, opts);
+/** A tensor filled with `value` (any number, NaN and ±Infinity included). @throws TypeError for a non-number value. */
+export function full(shape: readonly number[], value: number, opts?: TensorOptions): Tensor {
+  const dims = shapeArg(shape);
+  checkNumberValue(value, 'value');
+  const options = checkOptions<TensorOptions>(opts, 'options', TENSOR_OPTIONS);
+  return fromHost(hostFloats(numelOf(dims), 'full').fill(value), dims, options);
 }
 
 /** A tensor of ones. */
-export function ones(shape: readonly number[], opts: TensorOptions = {}): Tensor {
+export function ones(shape: readonly number[], opts?: TensorOptions): Tensor {
   return full(shape, 1, opts);
 }
 
@@ -310,11 +332,19 @@ export interface RandnOptions extends TensorOptions {
   std?: number;
 }
 
-/** Normal samples (mean 0, std 1 unless given). */
-export function randn(shape: readonly number[], opts: RandnOptions = {}): Tensor {
-  const dims = checkShapeArg(shape);
-  const values = normalSamples(numelOf(dims), opts.seed, opts.mean ?? 0, opts.std ?? 1);
-  return fromHost(values, dims, opts);
+/**
+ * Normal samples (mean 0, std 1 unless given).
+ * @throws TypeError for a bad shape, unknown options, a non-integer seed or a non-number
+ *   mean/std; RangeError for a negative seed, a non-finite mean or a negative or non-finite std.
+ */
+export function randn(shape: readonly number[], opts?: RandnOptions): Tensor {
+  const dims = shapeArg(shape);
+  const options = checkOptions<RandnOptions>(opts, 'options', [...TENSOR_OPTIONS, 'seed', 'mean', 'std']);
+  const seed = options.seed === undefined ? undefined : checkSeed(options.seed, 'options.seed');
+  const mean = checkNumber(options.mean, 'options.mean', {}, 0);
+  const std = checkNumber(options.std, 'options.std', { min: 0 }, 1);
+  const { device, requiresGrad } = creation(options);
+  return new Tensor(native.fromArray(device, normalSamples(numelOf(dims), seed, mean, std)), dims, requiresGrad);
 }
 
 /** @internal Wraps a storage produced by an op. */
@@ -340,12 +370,13 @@ function collect(result: unknown, into: Set<Tensor>): void {
  * propagates.
  */
 export function tidy<T>(fn: () => T): T {
+  if (typeof fn !== 'function') throw typeError('fn', 'a function', describe(fn));
   const scope = new Set<Tensor>();
   scopes.push(scope);
   let result: T;
   try {
     result = fn();
-    if (result instanceof Promise) throw new TypeError('tidy: fn must be synchronous (it returned a Promise)');
+    if (result instanceof Promise) throw typeError('fn', 'a synchronous function', 'one that returned a Promise');
   } catch (e) {
     scopes.pop();
     for (const t of scope) t.dispose();
@@ -363,6 +394,7 @@ export function tidy<T>(fn: () => T): T {
 
 /** Exempts a tensor from disposal by the enclosing tidy scopes. */
 export function keep<T extends Tensor>(t: T): T {
+  if (!(t instanceof Tensor)) throw typeError('t', 'a Tensor', describe(t));
   for (const scope of scopes) scope.delete(t);
   return t;
 }
@@ -376,14 +408,16 @@ export function dispose(x: TensorContainer): void {
 
 /** What a device's caches hold, as reported by {@link memory}. */
 export interface CacheMemory {
-  /** Bytes held by the caches. */
+  /** Bytes held by the caches (CPU; 0 for CUDA, whose cuFFT plans hold device memory cuFFT does not report). */
   bytes: number;
   /** Cached items (plans and tables, freed blocks). */
   entries: number;
   /** Items dropped so far to stay within the limit: a count that keeps growing means the working set is larger than the limit. */
   evictions: number;
-  /** The caches' byte limit (see {@link setCacheLimit}). */
-  limitBytes: number;
+  /** The byte limit (CPU: see setCacheLimit), or null where the bound is a count. */
+  limitBytes: number | null;
+  /** The most entries held (CUDA: 256 cuFFT plans), or null where the bound is bytes. */
+  limitEntries: number | null;
 }
 
 /** Memory in use on one device, as reported by {@link memory}. */

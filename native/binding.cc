@@ -81,13 +81,15 @@ int64_t arg_int(const Napi::Value& v, const char* name) {
 namespace {
 
 // Rethrows the exception in flight as the JS error it stands for. Out of memory gets the code
-// ERR_LONGCONV_OUT_OF_MEMORY; lc::RangeError becomes a RangeError.
+// ERR_LONGCONV_OUT_OF_MEMORY, CUDA where it cannot run ERR_LONGCONV_CUDA_UNAVAILABLE;
+// lc::RangeError becomes a RangeError.
 [[noreturn]] void rethrow_as_js(Napi::Env env) {
-  auto out_of_memory = [&](const char* what) {
+  auto coded = [&](const char* what, const char* code) {
     Napi::Error err = Napi::Error::New(env, what);
-    err.Set("code", Napi::String::New(env, "ERR_LONGCONV_OUT_OF_MEMORY"));
+    err.Set("code", Napi::String::New(env, code));
     return err;
   };
+  auto out_of_memory = [&](const char* what) { return coded(what, "ERR_LONGCONV_OUT_OF_MEMORY"); };
   try {
     throw;
   } catch (const Napi::Error&) {
@@ -98,6 +100,8 @@ namespace {
     throw out_of_memory("CPU out of memory (work space of a native kernel)");
   } catch (const RangeError& e) {
     throw Napi::RangeError::New(env, e.what());
+  } catch (const CudaUnavailable& e) {
+    throw coded(e.what(), "ERR_LONGCONV_CUDA_UNAVAILABLE");
   } catch (const std::exception& e) {
     throw Napi::Error::New(env, std::string("longconv native: ") + e.what());
   }
@@ -263,6 +267,8 @@ LC_BINDING(backendInfo) {
   Napi::Object cuda = Napi::Object::New(env);
   const CudaInfo& ci = cuda_info();
   cuda.Set("available", ci.available);
+  if (ci.runtimeVersion) cuda.Set("runtimeVersion", cuda_version_words(ci.runtimeVersion));
+  if (ci.driverVersion) cuda.Set("driverVersion", cuda_version_words(ci.driverVersion));
   if (!ci.available) {
     cuda.Set("reason", ci.reason);
   } else {
@@ -272,8 +278,11 @@ LC_BINDING(backendInfo) {
     cuda.Set("cufftVersion", ci.cufftVersion);
     cuda.Set("cufftPath", ci.cufftPath);
     cuda.Set("cublasAvailable", ci.cublasReason.empty());
+    if (ci.cublasVersion) cuda.Set("cublasVersion", ci.cublasVersion);
     cuda.Set(ci.cublasReason.empty() ? "cublasPath" : "cublasReason",
              ci.cublasReason.empty() ? ci.cublasPath : ci.cublasReason);
+    if (ci.memoryClockKHz > 0 && ci.memoryBusWidthBits > 0)  // double data rate
+      cuda.Set("peakBandwidthBytesPerSecond", 2.0 * ci.memoryClockKHz * 1e3 * ci.memoryBusWidthBits / 8);
   }
   Napi::Object out = Napi::Object::New(env);
   out.Set("cpu", cpu);
@@ -287,7 +296,9 @@ LC_BINDING(memoryStats) {
     o.Set("bytes", double(s.bytes));
     o.Set("entries", double(s.entries));
     o.Set("evictions", double(s.evictions));
-    o.Set("limitBytes", double(s.limitBytes));
+    auto limit = [&](int64_t v) { return v < 0 ? env.Null() : Napi::Number::New(env, double(v)); };
+    o.Set("limitBytes", limit(s.limitBytes));
+    o.Set("limitEntries", limit(s.limitEntries));
     return o;
   };
   CpuMemoryStats c = cpu_memory_stats();
@@ -301,7 +312,8 @@ LC_BINDING(memoryStats) {
   cuda.Set("bytes", double(g.allocatedBytes));
   cuda.Set("reservedBytes", double(g.reservedBytes));
   cuda.Set("allocations", double(g.allocations));
-  cuda.Set("caches", cache_object(CacheStats{}));  // the cuFFT plan cache reports here
+  // cuFFT plans: bounded by their number (their device memory is cuFFT's, not measured).
+  cuda.Set("caches", cache_object(CacheStats{0, g.fftPlans, g.fftPlanEvictions, -1, g.fftPlanLimit}));
   Napi::Object out = Napi::Object::New(env);
   out.Set("cpu", cpu);
   out.Set("cuda", cuda);
@@ -328,6 +340,14 @@ LC_BINDING(synchronize) {
   if (cuda_info().available) cuda_synchronize();
   return env.Undefined();
 }
+
+// Benchmark timing with CUDA events on the default stream (see cuda_timer_start).
+LC_BINDING(cudaTimerStart) {
+  cuda_timer_start();
+  return env.Undefined();
+}
+
+LC_BINDING(cudaTimerStopMs) { return Napi::Number::New(env, cuda_timer_stop_ms()); }
 
 LC_BINDING(setNumThreads) {
   set_num_threads(arg_int(info[0], "n"));

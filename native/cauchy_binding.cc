@@ -10,8 +10,7 @@ LC_BINDING(cauchyForward) {  // (v, w, z, R, Rw, N, L, conj) -> out [R,L,2]
   const float* w = arg_buffer(info[1], "w", dev, d.Rp * d.N * 2);
   const float* z = arg_buffer(info[2], "z", dev, d.L * 2);
   Napi::Object out = new_storage(env, dev, d.R * d.L * 2);
-  (dev == Device::CUDA ? cauchy_forward_cuda : cauchy_forward_cpu)(
-      v, w, z, d.R, d.Rp, d.N, d.L, info[7].ToBoolean(), data_of(out));
+  cauchy_forward(dev, v, w, z, data_of(out), d.R, d.Rp, d.N, d.L, info[7].ToBoolean().Value());
   return out;
 }
 
@@ -27,8 +26,7 @@ LC_BINDING(cauchyBackward) {
   const int64_t sizes[2] = {d.R * d.N * 2, d.Rp * d.N * 2};
   float* ptr[2];
   Napi::Array out = optional_grads(env, dev, need, sizes, ptr);
-  (dev == Device::CUDA ? cauchy_backward_cuda : cauchy_backward_cpu)(
-      grad, v, w, z, d.R, d.Rp, d.N, d.L, info[8].ToBoolean(), ptr[0], ptr[1]);
+  cauchy_backward(dev, grad, v, w, z, ptr[0], ptr[1], d.R, d.Rp, d.N, d.L, info[8].ToBoolean().Value());
   return out;
 }
 

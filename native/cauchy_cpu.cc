@@ -57,8 +57,8 @@ void add_grad_terms(double zr, double zi, double gr, double gi, const double* wr
 
 }  // namespace
 
-void cauchy_forward_cpu(const float* v, const float* w, const float* z, int64_t R, int64_t Rw,
-                        int64_t N, int64_t L, bool conj, float* out) {
+void cauchy_forward_cpu(const float* v, const float* w, const float* z, float* out, int64_t R,
+                        int64_t Rw, int64_t N, int64_t L, bool conj) {
   const int64_t blocks = (L + kForwardBlock - 1) / kForwardBlock;
   const int64_t grain = std::max<int64_t>(1, 8192 / (N * kForwardBlock));
   parallel_for(R * blocks, grain, [&](int64_t begin, int64_t end) {
@@ -93,8 +93,8 @@ void cauchy_forward_cpu(const float* v, const float* w, const float* z, int64_t 
 //   dv = sum_l conj(c) g [+ conj(g) b]            = A
 //   dw = conj(v) sum_l conj(c)^2 g [+ conj(g) b^2] = conj(v) B.
 void cauchy_backward_cpu(const float* grad, const float* v, const float* w, const float* z,
-                         int64_t R, int64_t Rw, int64_t N, int64_t L, bool conj, float* dv,
-                         float* dw) {
+                         float* dv, float* dw, int64_t R, int64_t Rw, int64_t N, int64_t L,
+                         bool conj) {
   if (!dv && !dw) return;
   const LChunks chunks = l_chunks(R, L, 256);
   std::vector<double> part(static_cast<size_t>(R * chunks.count * N * 4));

@@ -1,9 +1,11 @@
-// The four general kernels behind the elementwise, complex, reduction and shape ops, with the
-// same signature on both backends. Each walks a Loop: an iteration space of up to kMaxDims
+// The four general kernels behind the elementwise, complex, reduction and shape ops (CPU half:
+// native/elementwise_cpu.cc; CUDA half: cuda/elementwise.cu; native/dispatch.h). Each walks a Loop: an iteration space of up to kMaxDims
 // dimensions with per-operand strides, built by the binding with size-1 dims dropped and
 // dims that are contiguous for every operand merged (so most calls run over 1 to 3 dims).
 #pragma once
 #include <cstdint>
+
+#include "dispatch.h"
 
 namespace lc {
 
@@ -36,20 +38,19 @@ constexpr bool is_complex(UnaryOp op) { return op >= UnaryOp::CExp; }
 
 // out = alpha * (a op b), out contiguous over `loop`; a and b read at loop.stride[0] and [1]
 // (stride 0 broadcasts). CMulConj: a * conj(b); CDivConj: a / conj(b).
-void binary_cpu(BinaryOp op, const float* a, const float* b, float* out, const Loop& loop, float alpha);
-void binary_cuda(BinaryOp op, const float* a, const float* b, float* out, const Loop& loop, float alpha);
+LC_KERNEL(void, binary, (const float* a, const float* b, float* out, const Loop& loop, BinaryOp op,
+                         float alpha))
 
 // out[i] = op(x[i]) over n floats (n / 2 pairs for complex ops). Affine: s * x + t. out may alias x.
-void unary_cpu(UnaryOp op, const float* x, float* out, int64_t n, float s, float t);
-void unary_cuda(UnaryOp op, const float* x, float* out, int64_t n, float s, float t);
+LC_KERNEL(void, unary, (const float* x, float* out, int64_t n, UnaryOp op, float s, float t))
 
 // out[o] = scale * sum over `reduced` of in[kept offset of o + reduced offset], out contiguous
 // over `kept`; both loops read `in` at stride[0]. Deterministic (fixed summation order).
-void sum_to_cpu(const float* in, float* out, const Loop& kept, const Loop& reduced, float scale);
-void sum_to_cuda(const float* in, float* out, const Loop& kept, const Loop& reduced, float scale);
+LC_KERNEL(void, sum_to, (const float* in, float* out, const Loop& kept, const Loop& reduced,
+                         float scale))
 
 // out[out_offset + idx . loop.stride[1]] = in[in_offset + idx . loop.stride[0]] for every idx.
-void strided_copy_cpu(const float* in, float* out, const Loop& loop, int64_t in_offset, int64_t out_offset);
-void strided_copy_cuda(const float* in, float* out, const Loop& loop, int64_t in_offset, int64_t out_offset);
+LC_KERNEL(void, strided_copy, (const float* in, float* out, const Loop& loop, int64_t in_offset,
+                               int64_t out_offset))
 
 }  // namespace lc

@@ -125,10 +125,9 @@ LC_BINDING(binary) {  // (op, a, b, out, aShape, bShape, outShape, alpha); shape
   std::vector<Dim> dims;
   for (size_t d = 0; d < out_shape.size(); ++d) dims.push_back({out_shape[d], sa[d], sb[d]});
   float alpha = float(arg_number(info[7], "alpha"));
-  auto kernel = dev == Device::CUDA ? binary_cuda : binary_cpu;
   // out is contiguous and the leading dims are outermost: slice s starts at s * inner size.
   for_each_slice(merge_dims(dims), [&](const Loop& loop, int64_t offset_a, int64_t offset_b, int64_t s) {
-    kernel(op, a + offset_a * w, b + offset_b * w, out + s * loop_numel(loop) * w, loop, alpha);
+    binary(dev, a + offset_a * w, b + offset_b * w, out + s * loop_numel(loop) * w, loop, op, alpha);
   });
   return env.Undefined();
 }
@@ -143,7 +142,7 @@ LC_BINDING(unary) {  // (op, x, out, n, s, t); n floats
   const float* x = arg_buffer(info[1], "x", dev, n);
   float* out = arg_buffer(info[2], "out", dev, n);
   float s = float(arg_number(info[4], "s")), t = float(arg_number(info[5], "t"));
-  (dev == Device::CUDA ? unary_cuda : unary_cpu)(op, x, out, n, s, t);
+  unary(dev, x, out, n, op, s, t);
   return env.Undefined();
 }
 
@@ -162,11 +161,10 @@ LC_BINDING(sumTo) {  // (in, out, inShape, outShape, scale); outShape: inShape w
   }
   float scale = float(arg_number(info[4], "scale"));
   const std::vector<Dim> merged_kept = merge_dims(kept), merged_reduced = merge_dims(reduced);
-  auto kernel = dev == Device::CUDA ? sum_to_cuda : sum_to_cpu;
   // dst = scale * the sum over `reduced_loop` of src, slice by slice of the kept dims.
   auto sum_into = [&](const float* src, float* dst, const Loop& reduced_loop) {
     for_each_slice(merged_kept, [&](const Loop& loop, int64_t offset_in, int64_t, int64_t s) {
-      kernel(src + offset_in, dst + s * loop_numel(loop), loop, reduced_loop, scale);
+      sum_to(dev, src + offset_in, dst + s * loop_numel(loop), loop, reduced_loop, scale);
     });
   };
   if (merged_reduced.size() <= size_t(kMaxDims)) {
@@ -185,10 +183,9 @@ LC_BINDING(sumTo) {  // (in, out, inShape, outShape, scale); outShape: inShape w
   whole.ndim = 1;
   whole.size[0] = n;
   whole.stride[0][0] = whole.stride[1][0] = 1;
-  auto add = dev == Device::CUDA ? binary_cuda : binary_cpu;
   for_each_slice(merged_reduced, [&](const Loop& reduced_loop, int64_t offset_in, int64_t, int64_t s) {
     sum_into(in + offset_in, s == 0 ? out : partial.data(), reduced_loop);
-    if (s > 0) add(BinaryOp::Add, out, partial.data(), out, whole, 1.0f);
+    if (s > 0) binary(dev, out, partial.data(), out, whole, BinaryOp::Add, 1.0f);
   });
   return env.Undefined();
 }
@@ -208,9 +205,8 @@ LC_BINDING(stridedCopy) {  // (in, out, shape, inStrides, inOffset, outStrides, 
   if (numel_of(shape) == 0) return env.Undefined();
   if (last_index(merged, 0, in_offset) >= in->numel || last_index(merged, 1, out_offset) >= out->numel)
     throw Error("stridedCopy: indices pass the end of a buffer");
-  auto kernel = in->device == Device::CUDA ? strided_copy_cuda : strided_copy_cpu;
   for_each_slice(merged, [&](const Loop& loop, int64_t offset_in, int64_t offset_out, int64_t) {
-    kernel(in->data, out->data, loop, in_offset + offset_in, out_offset + offset_out);
+    strided_copy(in->device, in->data, out->data, loop, in_offset + offset_in, out_offset + offset_out);
   });
   return env.Undefined();
 }

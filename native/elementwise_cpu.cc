@@ -69,11 +69,12 @@ double sum_rows(const float* in, int64_t base, const Loop& reduced, int64_t begi
 
 }  // namespace
 
-void binary_cpu(BinaryOp op, const float* a, const float* b, float* out, const Loop& loop, float alpha) {
+void binary_cpu(const float* a, const float* b, float* out, const Loop& loop, BinaryOp op,
+                float alpha) {
   with_op(op, [&](auto tag) { binary_loop<decltype(tag)::value>(a, b, out, loop, alpha); });
 }
 
-void unary_cpu(UnaryOp op, const float* x, float* out, int64_t n, float s, float t) {
+void unary_cpu(const float* x, float* out, int64_t n, UnaryOp op, float s, float t) {
   with_op(op, [&](auto tag) { unary_loop<decltype(tag)::value>(x, out, n, s, t); });
 }
 

@@ -16,6 +16,12 @@ struct RangeError : Error {
   using Error::Error;
 };
 
+// CUDA was asked for where it cannot run (no driver, no device, a CPU-only build); the binding
+// gives the JS error the code ERR_LONGCONV_CUDA_UNAVAILABLE.
+struct CudaUnavailable : Error {
+  using Error::Error;
+};
+
 // A device (or host) allocation failed even after the allocator released its cache.
 struct OutOfMemory : Error {
   using Error::Error;

@@ -1,6 +1,6 @@
 // fftConv (SPEC §1.1): y = causal conv(u, k) + anti-causal conv(u, kRev) + D*u, by real FFTs
-// of length n = fftconv_size(L). The CPU kernels (native/fftconv_cpu.cc) and the CUDA kernels
-// (cuda/fftconv.cu) share these signatures; every pointer lives on its backend's device.
+// of length n = fftconv_size(L). CPU half: native/fftconv_cpu.cc; CUDA half: cuda/fftconv.cu
+// (native/dispatch.h). Requires B, C, H, L >= 1.
 //
 // k, kRev and D are folded into one combined length-n kernel per (c,h):
 //   kc[0..L) = k (kc[0] += D),  kc[n-s] = kRev[s-1] for s = 1..L,  zeros elsewhere,
@@ -13,36 +13,26 @@
 #pragma once
 #include <cstdint>
 
+#include "dispatch.h"
+
 namespace lc {
 
 // The FFT length for sequence length L: the smallest even 5-smooth (2^a 3^b 5^c) n >= 2L.
 // Even, so a real transform runs as a half-length complex one.
 int64_t fftconv_size(int64_t L);
 
-// ---- CPU ----
-int64_t fftconv_kernel_spectrum_floats_cpu(int64_t C, int64_t H, int64_t L);
-int64_t fftconv_input_spectrum_floats_cpu(int64_t B, int64_t H, int64_t L);
+LC_KERNEL(int64_t, fftconv_kernel_spectrum_floats, (int64_t C, int64_t H, int64_t L))
+LC_KERNEL(int64_t, fftconv_input_spectrum_floats, (int64_t B, int64_t H, int64_t L))
 // k, kRev: [C,H,L]; D: [C,H]; kRev and D may be null. Writes Kf.
-void fftconv_kernel_spectrum_cpu(const float* k, const float* kRev, const float* D,
-                                 int64_t C, int64_t H, int64_t L, float* Kf);
+LC_KERNEL(void, fftconv_kernel_spectrum, (const float* k, const float* kRev, const float* D,
+                                          float* Kf, int64_t C, int64_t H, int64_t L))
 // u: [B,H,L] -> y: [B,C,H,L]. When Uf is not null, also stores u's spectrum there for backward.
-void fftconv_forward_cpu(const float* u, const float* Kf, int64_t B, int64_t C, int64_t H,
-                         int64_t L, float* y, float* Uf);
-// dy: [B,C,H,L]. Each output may be null (not needed); dk, dkRev, dD need Uf.
+LC_KERNEL(void, fftconv_forward, (const float* u, const float* Kf, float* y, float* Uf, int64_t B,
+                                  int64_t C, int64_t H, int64_t L))
+// dy: [B,C,H,L]. Each output may be null (not needed); dk, dkRev and dD need Uf.
 // du: [B,H,L]; dk, dkRev: [C,H,L]; dD: [C,H]. Outputs are overwritten, not accumulated.
-void fftconv_backward_cpu(const float* dy, const float* Kf, const float* Uf, int64_t B,
-                          int64_t C, int64_t H, int64_t L, float* du, float* dk, float* dkRev,
-                          float* dD);
-
-// ---- CUDA (same contract; throws lc::Error when CUDA is unavailable) ----
-int64_t fftconv_kernel_spectrum_floats_cuda(int64_t C, int64_t H, int64_t L);
-int64_t fftconv_input_spectrum_floats_cuda(int64_t B, int64_t H, int64_t L);
-void fftconv_kernel_spectrum_cuda(const float* k, const float* kRev, const float* D,
-                                  int64_t C, int64_t H, int64_t L, float* Kf);
-void fftconv_forward_cuda(const float* u, const float* Kf, int64_t B, int64_t C, int64_t H,
-                          int64_t L, float* y, float* Uf);
-void fftconv_backward_cuda(const float* dy, const float* Kf, const float* Uf, int64_t B,
-                           int64_t C, int64_t H, int64_t L, float* du, float* dk, float* dkRev,
-                           float* dD);
+LC_KERNEL(void, fftconv_backward, (const float* dy, const float* Kf, const float* Uf, float* du,
+                                   float* dk, float* dkRev, float* dD, int64_t B, int64_t C,
+                                   int64_t H, int64_t L))
 
 }  // namespace lc

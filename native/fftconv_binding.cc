@@ -17,13 +17,11 @@ Dims dims_at(const Napi::CallbackInfo& info, int first, bool withB) {
 }
 
 int64_t kernel_spectrum_floats(Device dev, const Dims& d) {
-  return dev == Device::CUDA ? fftconv_kernel_spectrum_floats_cuda(d.C, d.H, d.L)
-                             : fftconv_kernel_spectrum_floats_cpu(d.C, d.H, d.L);
+  return fftconv_kernel_spectrum_floats(dev, d.C, d.H, d.L);
 }
 
 int64_t input_spectrum_floats(Device dev, const Dims& d) {
-  return dev == Device::CUDA ? fftconv_input_spectrum_floats_cuda(d.B, d.H, d.L)
-                             : fftconv_input_spectrum_floats_cpu(d.B, d.H, d.L);
+  return fftconv_input_spectrum_floats(dev, d.B, d.H, d.L);
 }
 
 }  // namespace
@@ -39,8 +37,7 @@ LC_BINDING(fftconvKernelSpectrum) {  // (k, kRev|null, D|null, C, H, L) -> Kf
   const float* kRev = arg_buffer(info[1], "kRev", dev, d.C * d.H * d.L, true);
   const float* D = arg_buffer(info[2], "D", dev, d.C * d.H, true);
   Napi::Object Kf = new_storage(env, dev, kernel_spectrum_floats(dev, d));
-  (dev == Device::CUDA ? fftconv_kernel_spectrum_cuda : fftconv_kernel_spectrum_cpu)(
-      k, kRev, D, d.C, d.H, d.L, data_of(Kf));
+  fftconv_kernel_spectrum(dev, k, kRev, D, data_of(Kf), d.C, d.H, d.L);
   return Kf;
 }
 
@@ -52,8 +49,8 @@ LC_BINDING(fftconvForward) {  // (u, Kf, B, C, H, L, saveUf) -> [y, Uf|null]
   Napi::Object y = new_storage(env, dev, d.B * d.C * d.H * d.L);
   Napi::Value Uf = env.Null();
   if (info[6].ToBoolean()) Uf = new_storage(env, dev, input_spectrum_floats(dev, d));
-  (dev == Device::CUDA ? fftconv_forward_cuda : fftconv_forward_cpu)(
-      u, Kf, d.B, d.C, d.H, d.L, data_of(y), Uf.IsNull() ? nullptr : data_of(Uf.As<Napi::Object>()));
+  fftconv_forward(dev, u, Kf, data_of(y), Uf.IsNull() ? nullptr : data_of(Uf.As<Napi::Object>()), d.B, d.C, d.H,
+                  d.L);
   Napi::Array out = Napi::Array::New(env, 2);
   out.Set(0u, y);
   out.Set(1u, Uf);
@@ -74,8 +71,7 @@ LC_BINDING(fftconvBackward) {
   const int64_t sizes[4] = {d.B * d.H * d.L, d.C * d.H * d.L, d.C * d.H * d.L, d.C * d.H};
   float* ptr[4];
   Napi::Array out = optional_grads(env, dev, need, sizes, ptr);
-  (dev == Device::CUDA ? fftconv_backward_cuda : fftconv_backward_cpu)(
-      dy, Kf, Uf, d.B, d.C, d.H, d.L, ptr[0], ptr[1], ptr[2], ptr[3]);
+  fftconv_backward(dev, dy, Kf, Uf, ptr[0], ptr[1], ptr[2], ptr[3], d.B, d.C, d.H, d.L);
   return out;
 }
 

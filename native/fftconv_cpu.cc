@@ -40,8 +40,8 @@ int64_t fftconv_input_spectrum_floats_cpu(int64_t B, int64_t H, int64_t L) {
   return B * lane_groups(H) * group_floats(L);
 }
 
-void fftconv_kernel_spectrum_cpu(const float* k, const float* kRev, const float* D, int64_t C,
-                                 int64_t H, int64_t L, float* Kf) {
+void fftconv_kernel_spectrum_cpu(const float* k, const float* kRev, const float* D, float* Kf,
+                                 int64_t C, int64_t H, int64_t L) {
   const int64_t n = fftconv_size(L), G = lane_groups(H), spec = group_floats(L);
   const auto held_plan = fft_plan(n);  // keeps the plan alive while in use
   const FftPlan& plan = *held_plan;
@@ -70,8 +70,8 @@ void fftconv_kernel_spectrum_cpu(const float* k, const float* kRev, const float*
   });
 }
 
-void fftconv_forward_cpu(const float* u, const float* Kf, int64_t B, int64_t C, int64_t H,
-                         int64_t L, float* y, float* Uf) {
+void fftconv_forward_cpu(const float* u, const float* Kf, float* y, float* Uf, int64_t B, int64_t C,
+                         int64_t H, int64_t L) {
   const int64_t n = fftconv_size(L), G = lane_groups(H), spec = group_floats(L);
   const auto held_plan = fft_plan(n);  // keeps the plan alive while in use
   const FftPlan& plan = *held_plan;
@@ -92,11 +92,9 @@ void fftconv_forward_cpu(const float* u, const float* Kf, int64_t B, int64_t C, 
   });
 }
 
-void fftconv_backward_cpu(const float* dy, const float* Kf, const float* Uf, int64_t B,
-                          int64_t C, int64_t H, int64_t L, float* du, float* dk, float* dkRev,
-                          float* dD) {
+void fftconv_backward_cpu(const float* dy, const float* Kf, const float* Uf, float* du, float* dk,
+                          float* dkRev, float* dD, int64_t B, int64_t C, int64_t H, int64_t L) {
   const bool want_dkc = dk || dkRev || dD;
-  if (want_dkc && !Uf) throw Error("fftconv_backward_cpu: dk, dkRev and dD need Uf");
   if (!du && !want_dkc) return;
   const int64_t n = fftconv_size(L), G = lane_groups(H), spec = group_floats(L);
   const int64_t bins = spec / kCxFloats;

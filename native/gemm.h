@@ -1,6 +1,6 @@
 // Single-precision GEMM for matmul and linear: row-major C = op(A) op(B) (+ bias), over a batch
-// described by dimensions with a stride per operand. The CPU kernel (native/gemm_cpu.cc) and the
-// CUDA kernel (cuda/gemm.cu, cuBLAS) share the signature; every pointer lives on its backend.
+// described by dimensions with a stride per operand. CPU half: native/gemm_cpu.cc; CUDA half:
+// cuda/gemm.cu, cuBLAS (native/dispatch.h).
 //
 // Batch dimensions: each has a size and the stride (in floats) of A, B and C along it; a stride
 // of 0 broadcasts that operand. A dimension where C's stride is 0 is summed over (C receives the
@@ -9,6 +9,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <vector>
+
+#include "dispatch.h"
 
 namespace lc {
 
@@ -51,8 +53,9 @@ GemmOffsets gemm_offsets(const std::vector<GemmBatchDim>& dims, size_t first, si
 // The number of elements over batch dims [first, last).
 int64_t gemm_batch_count(const std::vector<GemmBatchDim>& dims, size_t first, size_t last);
 
-// C = sum over summed batch dims of op(A) op(B), + bias when s.bias says so. C is overwritten.
-void gemm_cpu(const GemmShape& s, const float* A, const float* B, const float* bias, float* C);
-void gemm_cuda(const GemmShape& s, const float* A, const float* B, const float* bias, float* C);
+// C = sum over summed batch dims of op(A) op(B), + bias when shape.bias says so. C is
+// overwritten. Requires a shape that passes gemm_check.
+LC_KERNEL(void, gemm, (const float* A, const float* B, const float* bias, float* C,
+                       const GemmShape& shape))
 
 }  // namespace lc

@@ -37,7 +37,7 @@ LC_BINDING(gemm) {
                           ? nullptr
                           : arg_buffer(info[2], "bias", dev, s.bias == GemmBias::kRows ? s.M : s.N);
   Napi::Object C = new_storage(env, dev, outFloats);
-  (dev == Device::CUDA ? gemm_cuda : gemm_cpu)(s, A, B, bias, data_of(C));
+  gemm(dev, A, B, bias, data_of(C), s);
   return C;
 }
 

@@ -67,9 +67,7 @@ void init_tile(float* C, int64_t ldc, int64_t i0, int64_t j0, int64_t mc, int64_
 
 }  // namespace
 
-void gemm_cpu(const GemmShape& shape, const float* A, const float* B, const float* bias,
-              float* C) {
-  gemm_check(shape);
+void gemm_cpu(const float* A, const float* B, const float* bias, float* C, const GemmShape& shape) {
   const GemmShape s = gemm_normalize(shape);
   const size_t outerDims = gemm_outer_dims(s);
   const int64_t outerCount = gemm_batch_count(s.batch, 0, outerDims);

@@ -9,11 +9,13 @@
 
 namespace lc {
 
+// What lc.memory() reports of a device's caches (the same shape for every device).
 struct CacheStats {
-  int64_t bytes = 0;       // plans plus cached blocks
-  int64_t entries = 0;     // plans plus cached blocks
-  int64_t evictions = 0;   // entries dropped to stay within the limit, since the start
-  int64_t limitBytes = 0;  // the budget
+  int64_t bytes = 0;          // held (CPU: plans plus cached blocks)
+  int64_t entries = 0;        // cached items
+  int64_t evictions = 0;      // entries dropped to stay within the limit, since the start
+  int64_t limitBytes = -1;    // the byte budget; -1: not bounded by bytes
+  int64_t limitEntries = -1;  // the bound on entries; -1: not bounded by count
 };
 CacheStats cpu_cache_stats();
 // Default: $LONGCONV_CACHE_LIMIT (bytes) if set, else 1/8 of physical memory, at most 1 GiB.

@@ -15,8 +15,7 @@ LC_BINDING(layerNormForward) {
   Napi::Object y = new_storage(env, dev, outer * n * inner);
   Napi::Object mean = new_storage(env, dev, outer * inner);
   Napi::Object rstd = new_storage(env, dev, outer * inner);
-  (dev == Device::CUDA ? layernorm_forward_cuda : layernorm_forward_cpu)(x, weight, bias, data_of(y), data_of(mean),
-                                                                          data_of(rstd), outer, n, inner, eps);
+  layernorm_forward(dev, x, weight, bias, data_of(y), data_of(mean), data_of(rstd), outer, n, inner, eps);
   Napi::Array out = Napi::Array::New(env, 3);
   out.Set(0u, y);
   out.Set(1u, mean);
@@ -46,8 +45,7 @@ LC_BINDING(layerNormBackward) {
     ptr[i] = data_of(s);
     out.Set(i, s);
   }
-  (dev == Device::CUDA ? layernorm_backward_cuda : layernorm_backward_cpu)(x, weight, mean, rstd, dy, ptr[0], ptr[1],
-                                                                            ptr[2], outer, n, inner);
+  layernorm_backward(dev, x, weight, mean, rstd, dy, ptr[0], ptr[1], ptr[2], outer, n, inner);
   return out;
 }
 

@@ -12,8 +12,7 @@ LC_BINDING(crossEntropyForward) {  // (logits, labels, B, C) -> [loss (1 float),
   const float* labels = arg_buffer(info[1], "labels", dev, B);
   Napi::Object loss = new_storage(env, dev, 1);
   Napi::Object softmax = new_storage(env, dev, B * C);
-  (dev == Device::CUDA ? cross_entropy_forward_cuda : cross_entropy_forward_cpu)(logits, labels, data_of(loss),
-                                                                                  data_of(softmax), B, C);
+  cross_entropy_forward(dev, logits, labels, data_of(loss), data_of(softmax), B, C);
   Napi::Array out = Napi::Array::New(env, 2);
   out.Set(0u, loss);
   out.Set(1u, softmax);
@@ -28,8 +27,7 @@ LC_BINDING(crossEntropyBackward) {  // (softmax, labels, grad, B, C) -> dlogits 
   const float* labels = arg_buffer(info[1], "labels", dev, B);
   const float* grad = arg_buffer(info[2], "grad", dev, 1);
   Napi::Object dlogits = new_storage(env, dev, B * C);
-  (dev == Device::CUDA ? cross_entropy_backward_cuda : cross_entropy_backward_cpu)(softmax, labels, grad,
-                                                                                    data_of(dlogits), B, C);
+  cross_entropy_backward(dev, softmax, labels, grad, data_of(dlogits), B, C);
   return dlogits;
 }
 
@@ -40,7 +38,7 @@ LC_BINDING(mseForward) {  // (a, b, n) -> loss (1 float)
   const float* a = arg_buffer(info[0], "a", dev, n);
   const float* b = arg_buffer(info[1], "b", dev, n);
   Napi::Object loss = new_storage(env, dev, 1);
-  (dev == Device::CUDA ? mse_forward_cuda : mse_forward_cpu)(a, b, data_of(loss), n);
+  mse_forward(dev, a, b, data_of(loss), n);
   return loss;
 }
 
@@ -62,7 +60,7 @@ LC_BINDING(mseBackward) {  // (a, b, grad, n, needDa, needDb) -> [da|null, db|nu
     ptr[i] = data_of(s);
     out.Set(i, s);
   }
-  (dev == Device::CUDA ? mse_backward_cuda : mse_backward_cpu)(a, b, grad, ptr[0], ptr[1], n);
+  mse_backward(dev, a, b, grad, ptr[0], ptr[1], n);
   return out;
 }
 

@@ -1,7 +1,6 @@
 // multiresConv (SPEC §1.7): the fading-tree multiresolution convolution, by direct dilated
-// depthwise causal correlations (no FFT, no decimation). The CPU kernels
-// (native/multires_cpu.cc) and the CUDA kernels (cuda/multires.cu) share these signatures;
-// every pointer lives on its backend's device.
+// depthwise causal correlations (no FFT, no decimation). CPU half: native/multires_cpu.cc; CUDA
+// half: cuda/multires.cu (native/dispatch.h).
 //
 // Per row (b,h), with tap r = k-1-j on lag r*d (h[k-1] on the newest sample):
 //   conv(x,h,d)[t] = sum_r h[k-1-r] x[t - r*d]   (zero before t = 0)
@@ -19,6 +18,8 @@
 #pragma once
 #include <cstdint>
 
+#include "dispatch.h"
+
 namespace lc {
 
 // The default (and largest) depth for sequence length L and k >= 2 taps:
@@ -34,23 +35,15 @@ inline int64_t multires_max_depth(int64_t L, int64_t k) {
 // levels: [J+1,B,H,L] = lo_0 (a copy of x) .. lo_J. Requires k >= 2 and
 // 0 <= J <= multires_max_depth(L, k) (so every dilation is below L).
 
-// ---- CPU ----
 // Writes y; when `levels` is not null, also stores every lo_m there for backward.
-void multires_forward_cpu(const float* x, const float* h0, const float* h1, const float* w,
-                          int64_t B, int64_t H, int64_t L, int64_t k, int64_t J, float* y,
-                          float* levels);
+LC_KERNEL(void, multires_forward, (const float* x, const float* h0, const float* h1, const float* w,
+                                   float* y, float* levels, int64_t B, int64_t H, int64_t L,
+                                   int64_t k, int64_t J))
 // Each output may be null (not needed); dh0, dh1 and dw need `levels`. Outputs are
 // overwritten, not accumulated. Results do not depend on the number of threads.
-void multires_backward_cpu(const float* dy, const float* levels, const float* h0,
-                           const float* h1, const float* w, int64_t B, int64_t H, int64_t L,
-                           int64_t k, int64_t J, float* dx, float* dh0, float* dh1, float* dw);
-
-// ---- CUDA (same contract; throws lc::Error when CUDA is unavailable) ----
-void multires_forward_cuda(const float* x, const float* h0, const float* h1, const float* w,
-                           int64_t B, int64_t H, int64_t L, int64_t k, int64_t J, float* y,
-                           float* levels);
-void multires_backward_cuda(const float* dy, const float* levels, const float* h0,
-                            const float* h1, const float* w, int64_t B, int64_t H, int64_t L,
-                            int64_t k, int64_t J, float* dx, float* dh0, float* dh1, float* dw);
+LC_KERNEL(void, multires_backward, (const float* dy, const float* levels, const float* h0,
+                                    const float* h1, const float* w, float* dx, float* dh0,
+                                    float* dh1, float* dw, int64_t B, int64_t H, int64_t L,
+                                    int64_t k, int64_t J))
 
 }  // namespace lc

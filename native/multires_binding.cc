@@ -33,9 +33,8 @@ LC_BINDING(multiresForward) {  // (x, h0, h1, w, B, H, L, k, J, saveLevels) -> [
   Napi::Object y = new_storage(env, dev, n);
   Napi::Value levels = env.Null();
   if (info[9].ToBoolean()) levels = new_storage(env, dev, (d.J + 1) * n);
-  (dev == Device::CUDA ? multires_forward_cuda : multires_forward_cpu)(
-      x, h0, h1, w, d.B, d.H, d.L, d.k, d.J, data_of(y),
-      levels.IsNull() ? nullptr : data_of(levels.As<Napi::Object>()));
+  multires_forward(dev, x, h0, h1, w, data_of(y), levels.IsNull() ? nullptr : data_of(levels.As<Napi::Object>()),
+                   d.B, d.H, d.L, d.k, d.J);
   Napi::Array out = Napi::Array::New(env, 2);
   out.Set(0u, y);
   out.Set(1u, levels);
@@ -60,8 +59,7 @@ LC_BINDING(multiresBackward) {
   const int64_t sizes[4] = {n, d.H * d.k, d.H * d.k, d.H * (d.J + 2)};
   float* ptr[4];
   Napi::Array out = optional_grads(env, dev, need, sizes, ptr);
-  (dev == Device::CUDA ? multires_backward_cuda : multires_backward_cpu)(
-      dy, levels, h0, h1, w, d.B, d.H, d.L, d.k, d.J, ptr[0], ptr[1], ptr[2], ptr[3]);
+  multires_backward(dev, dy, levels, h0, h1, w, ptr[0], ptr[1], ptr[2], ptr[3], d.B, d.H, d.L, d.k, d.J);
   return out;
 }
 

@@ -72,8 +72,8 @@ double lag_dot(const float* __restrict__ a, const float* __restrict__ b, int64_t
 }  // namespace
 
 void multires_forward_cpu(const float* x, const float* h0, const float* h1, const float* w,
-                          int64_t B, int64_t H, int64_t L, int64_t k, int64_t J, float* y,
-                          float* levels) {
+                          float* y, float* levels, int64_t B, int64_t H, int64_t L, int64_t k,
+                          int64_t J) {
   const int64_t n = B * H * L;
   parallel_for(B * H, 1, [&](int64_t begin, int64_t end) {
     // Without `levels`, lo_1..lo_J ping-pong between two rows.
@@ -96,11 +96,10 @@ void multires_forward_cpu(const float* x, const float* h0, const float* h1, cons
   });
 }
 
-void multires_backward_cpu(const float* dy, const float* levels, const float* h0,
-                           const float* h1, const float* w, int64_t B, int64_t H, int64_t L,
-                           int64_t k, int64_t J, float* dx, float* dh0, float* dh1, float* dw) {
+void multires_backward_cpu(const float* dy, const float* levels, const float* h0, const float* h1,
+                           const float* w, float* dx, float* dh0, float* dh1, float* dw, int64_t B,
+                           int64_t H, int64_t L, int64_t k, int64_t J) {
   const bool kernel_grads = dh0 || dh1 || dw;
-  if (kernel_grads && !levels) throw Error("multires_backward_cpu: dh0, dh1 and dw need levels");
   if (!dx && !kernel_grads) return;
   // glo_m is needed for dx (m = 0) and for dh0 (m >= 1).
   const bool need_glo = dx || (dh0 && J > 0);

@@ -12,7 +12,7 @@ LC_BINDING(gluForward) {  // (x, outer, half, inner) -> out [outer, half, inner]
   int64_t outer = arg_int(info[1], "outer"), half = arg_int(info[2], "half"), inner = arg_int(info[3], "inner");
   const float* x = arg_buffer(info[0], "x", dev, outer * 2 * half * inner);
   Napi::Object out = new_storage(env, dev, outer * half * inner);
-  (dev == Device::CUDA ? glu_forward_cuda : glu_forward_cpu)(x, data_of(out), outer, half, inner);
+  glu_forward(dev, x, data_of(out), outer, half, inner);
   return out;
 }
 
@@ -22,7 +22,7 @@ LC_BINDING(gluBackward) {  // (x, dy, outer, half, inner) -> dx [outer, 2 * half
   const float* x = arg_buffer(info[0], "x", dev, outer * 2 * half * inner);
   const float* dy = arg_buffer(info[1], "dy", dev, outer * half * inner);
   Napi::Object dx = new_storage(env, dev, outer * 2 * half * inner);
-  (dev == Device::CUDA ? glu_backward_cuda : glu_backward_cpu)(x, dy, data_of(dx), outer, half, inner);
+  glu_backward(dev, x, dy, data_of(dx), outer, half, inner);
   return dx;
 }
 
@@ -38,7 +38,7 @@ LC_BINDING(dropout) {
   if (!(p >= 0 && p < 1)) throw Error("dropout: p must be in [0, 1)");
   auto threshold = uint32_t(std::floor(p * 4294967296.0));  // < 2^32 as p < 1
   Napi::Object out = new_storage(env, dev, n);
-  (dev == Device::CUDA ? dropout_cuda : dropout_cpu)(x, data_of(out), n, dropout_key(uint64_t(seed)), threshold,
+  dropout(dev, x, data_of(out), n, dropout_key(uint64_t(seed)), threshold,
                                                       float(1.0 / (1.0 - p)));
   return out;
 }
@@ -49,7 +49,7 @@ LC_BINDING(embeddingForward) {  // (indices, weight, n, V, D) -> out [n, D]
   const float* indices = arg_buffer(info[0], "indices", dev, n);
   const float* weight = arg_buffer(info[1], "weight", dev, V * D);
   Napi::Object out = new_storage(env, dev, n * D);
-  (dev == Device::CUDA ? embedding_forward_cuda : embedding_forward_cpu)(indices, weight, data_of(out), n, V, D);
+  embedding_forward(dev, indices, weight, data_of(out), n, V, D);
   return out;
 }
 
@@ -59,7 +59,7 @@ LC_BINDING(embeddingBackward) {  // (indices, dy, n, V, D) -> dweight [V, D]
   const float* indices = arg_buffer(info[0], "indices", dev, n);
   const float* dy = arg_buffer(info[1], "dy", dev, n * D);
   Napi::Object dweight = new_storage(env, dev, V * D);
-  (dev == Device::CUDA ? embedding_backward_cuda : embedding_backward_cpu)(indices, dy, data_of(dweight), n, V, D);
+  embedding_backward(dev, indices, dy, data_of(dweight), n, V, D);
   return dweight;
 }
 
@@ -70,7 +70,7 @@ LC_BINDING(maskedMeanPoolForward) {  // (x, mask|null, B, H, L) -> out [B, H]
   const float* x = arg_buffer(info[0], "x", dev, B * H * L);
   const float* mask = arg_buffer(info[1], "mask", dev, B * L, true);
   Napi::Object out = new_storage(env, dev, B * H);
-  (dev == Device::CUDA ? masked_mean_pool_forward_cuda : masked_mean_pool_forward_cpu)(x, mask, data_of(out), B, H, L);
+  masked_mean_pool_forward(dev, x, mask, data_of(out), B, H, L);
   return out;
 }
 
@@ -81,7 +81,7 @@ LC_BINDING(maskedMeanPoolBackward) {  // (dy, mask|null, B, H, L) -> dx [B, H, L
   const float* dy = arg_buffer(info[0], "dy", dev, B * H);
   const float* mask = arg_buffer(info[1], "mask", dev, B * L, true);
   Napi::Object dx = new_storage(env, dev, B * H * L);
-  (dev == Device::CUDA ? masked_mean_pool_backward_cuda : masked_mean_pool_backward_cpu)(dy, mask, data_of(dx), B, H,
+  masked_mean_pool_backward(dev, dy, mask, data_of(dx), B, H,
                                                                                           L);
   return dx;
 }

@@ -1,10 +1,12 @@
 // Optimizer kernels (lc.optim): the fused AdamW update and the sum of squares behind gradient
-// clipping. The CPU kernels (native/optim_cpu.cc) and the CUDA kernels (cuda/optim.cu) share
-// these signatures; every pointer lives on its backend's device. Clipping scales gradients in
-// place with the elementwise affine kernel (unary_cpu/_cuda, native/elementwise.h).
+// clipping. CPU half: native/optim_cpu.cc; CUDA half: cuda/optim.cu (native/dispatch.h).
+// Clipping scales gradients in place with the elementwise affine kernel (unary,
+// native/elementwise.h).
 #pragma once
 #include <cmath>
 #include <cstdint>
+
+#include "dispatch.h"
 
 #ifdef __CUDACC__
 #define LC_OPTIM_HD __host__ __device__
@@ -45,12 +47,11 @@ LC_OPTIM_HD inline void adamw_update(float& p, float g, float& m, float& v, cons
 }
 
 // Updates param, m and v (n floats each) in place from grad.
-void adamw_step_cpu(float* param, const float* grad, float* m, float* v, int64_t n, const AdamWHyper& h);
-void adamw_step_cuda(float* param, const float* grad, float* m, float* v, int64_t n, const AdamWHyper& h);
+LC_KERNEL(void, adamw_step, (const float* grad, float* param, float* m, float* v, int64_t n,
+                             const AdamWHyper& h))
 
 // Sum of x[i]^2 over n floats, accumulated in double in a fixed order (deterministic for a
 // given n, whatever the thread count). 0 for n = 0.
-double sum_of_squares_cpu(const float* x, int64_t n);
-double sum_of_squares_cuda(const float* x, int64_t n);
+LC_KERNEL(double, sum_of_squares, (const float* x, int64_t n))
 
 }  // namespace lc

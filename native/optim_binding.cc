@@ -16,7 +16,7 @@ LC_BINDING(adamwStep) {
                arg_number(info[7], "beta2"), arg_number(info[8], "eps"),
                arg_number(info[9], "weightDecay"), arg_int(info[10], "step")};
   if (h.step < 1) throw Error("adamwStep: step must be >= 1");
-  (dev == Device::CUDA ? adamw_step_cuda : adamw_step_cpu)(param, grad, m, v, n, h);
+  adamw_step(dev, grad, param, m, v, n, h);
   return env.Undefined();
 }
 
@@ -24,7 +24,7 @@ LC_BINDING(sumOfSquares) {  // (x, n) -> number
   Device dev = get_storage(info[0], "x")->device;
   int64_t n = arg_int(info[1], "n");
   const float* x = arg_buffer(info[0], "x", dev, n);
-  return Napi::Number::New(env, (dev == Device::CUDA ? sum_of_squares_cuda : sum_of_squares_cpu)(x, n));
+  return Napi::Number::New(env, sum_of_squares(dev, x, n));
 }
 
 }  // namespace lc

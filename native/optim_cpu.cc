@@ -12,7 +12,8 @@ constexpr int64_t kChunk = 1 << 15;  // elements per chunk (and per partial sum)
 
 }  // namespace
 
-void adamw_step_cpu(float* param, const float* grad, float* m, float* v, int64_t n, const AdamWHyper& h) {
+void adamw_step_cpu(const float* grad, float* param, float* m, float* v, int64_t n,
+                    const AdamWHyper& h) {
   const AdamWCoefficients c = adamw_coefficients(h);
   parallel_for(n, kChunk, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) adamw_update(param[i], grad[i], m[i], v[i], c);

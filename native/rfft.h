@@ -1,6 +1,6 @@
 // Real FFTs of any length n along the last axis (numpy.fft.rfft / irfft semantics), and the
-// adjoints their backward passes need. The CPU kernels (native/rfft_cpu.cc) and the CUDA
-// kernels (cuda/rfft.cu) share these signatures; every pointer lives on its backend's device.
+// adjoints their backward passes need. CPU half: native/rfft_cpu.cc; CUDA half: cuda/rfft.cu
+// (native/dispatch.h). Requires every size >= 1.
 //
 // With nb = n/2 + 1 bins and the Hermitian weight c_k = 1 for the DC bin (k = 0) and, for even
 // n, the Nyquist bin (k = n/2), c_k = 2 for the other bins (they stand for k and n-k):
@@ -17,18 +17,13 @@
 #pragma once
 #include <cstdint>
 
+#include "dispatch.h"
+
 namespace lc {
 
-// ---- CPU ----
-void rfft_cpu(const float* x, int64_t rows, int64_t L, int64_t n, int64_t bins, bool adjoint,
-              float* out);
-void irfft_cpu(const float* X, int64_t rows, int64_t m, int64_t n, int64_t len, bool adjoint,
-               float* out);
-
-// ---- CUDA (same contract; throws lc::Error when CUDA is unavailable) ----
-void rfft_cuda(const float* x, int64_t rows, int64_t L, int64_t n, int64_t bins, bool adjoint,
-               float* out);
-void irfft_cuda(const float* X, int64_t rows, int64_t m, int64_t n, int64_t len, bool adjoint,
-                float* out);
+LC_KERNEL(void, rfft, (const float* x, float* out, int64_t rows, int64_t L, int64_t n, int64_t bins,
+                       bool adjoint))
+LC_KERNEL(void, irfft, (const float* X, float* out, int64_t rows, int64_t m, int64_t n, int64_t len,
+                        bool adjoint))
 
 }  // namespace lc

@@ -32,8 +32,7 @@ LC_BINDING(rfft) {  // (x, rows, L, n, bins, adjoint) -> [rows, bins, 2]
   const Sizes s = sizes_of(info, "L", "bins");
   const float* x = arg_buffer(info[0], "x", dev, s.rows * s.in);
   Napi::Object out = new_storage(env, dev, s.rows * s.out * 2);
-  (dev == Device::CUDA ? rfft_cuda : rfft_cpu)(x, s.rows, s.in, s.n, s.out, info[5].ToBoolean(),
-                                                data_of(out));
+  rfft(dev, x, data_of(out), s.rows, s.in, s.n, s.out, info[5].ToBoolean().Value());
   return out;
 }
 
@@ -42,8 +41,7 @@ LC_BINDING(irfft) {  // (X, rows, m, n, len, adjoint) -> [rows, len]
   const Sizes s = sizes_of(info, "m", "len");
   const float* X = arg_buffer(info[0], "X", dev, s.rows * s.in * 2);
   Napi::Object out = new_storage(env, dev, s.rows * s.out);
-  (dev == Device::CUDA ? irfft_cuda : irfft_cpu)(X, s.rows, s.in, s.n, s.out,
-                                                  info[5].ToBoolean(), data_of(out));
+  irfft(dev, X, data_of(out), s.rows, s.in, s.n, s.out, info[5].ToBoolean().Value());
   return out;
 }
 

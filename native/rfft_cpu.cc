@@ -98,15 +98,10 @@ void for_each_group(int64_t rows, int64_t work_floats, const Fn& fn) {
   });
 }
 
-void check_sizes(int64_t rows, int64_t in, int64_t n, int64_t out, const char* what) {
-  if (rows < 0 || in < 0 || n < 1 || out < 0) throw Error(std::string(what) + ": bad sizes");
-}
-
 }  // namespace
 
-void rfft_cpu(const float* x, int64_t rows, int64_t L, int64_t n, int64_t bins, bool adjoint,
-              float* out) {
-  check_sizes(rows, L, n, bins, "rfft_cpu");
+void rfft_cpu(const float* x, float* out, int64_t rows, int64_t L, int64_t n, int64_t bins,
+              bool adjoint) {
   if (rows == 0 || bins == 0) return;
   const RealTransform transform(n);
   const int64_t kept = std::min(bins, transform.bins());
@@ -125,9 +120,8 @@ void rfft_cpu(const float* x, int64_t rows, int64_t L, int64_t n, int64_t bins, 
   });
 }
 
-void irfft_cpu(const float* X, int64_t rows, int64_t m, int64_t n, int64_t len, bool adjoint,
-               float* out) {
-  check_sizes(rows, m, n, len, "irfft_cpu");
+void irfft_cpu(const float* X, float* out, int64_t rows, int64_t m, int64_t n, int64_t len,
+               bool adjoint) {
   if (rows == 0 || len == 0) return;
   const RealTransform transform(n);
   const int64_t bins = transform.bins(), kept = std::min(m, bins), count = std::min(len, n);

@@ -50,9 +50,8 @@ LC_BINDING(sgconvKernelForward) {
   if (computeNorm) norm = new_storage(env, dev, g.C * g.H);
   float* normData = arg_buffer(norm, "norm", dev, g.C * g.H);
   Napi::Object out = new_storage(env, dev, g.C * g.H * g.L);
-  (dev == Device::CUDA ? sgconv_kernel_forward_cuda : sgconv_kernel_forward_cpu)(
-      subKernels.data(), g.S, g.C, g.H, g.d, g.initScale, multiplier, g.L, computeNorm, normData,
-      data_of(out));
+  sgconv_kernel_forward(dev, subKernels.data(), multiplier, data_of(out), normData, g.S, g.C, g.H, g.d, g.initScale,
+                        g.L, computeNorm);
   Napi::Array result = Napi::Array::New(env, 2);
   result.Set(0u, out);
   result.Set(1u, norm);
@@ -80,8 +79,7 @@ LC_BINDING(sgconvKernelBackward) {
     grads[i] = data_of(grad);
     result.Set(i, grad);
   }
-  (dev == Device::CUDA ? sgconv_kernel_backward_cuda : sgconv_kernel_backward_cpu)(
-      dOut, multiplier, norm, g.S, g.C, g.H, g.d, g.initScale, g.L, grads.data());
+  sgconv_kernel_backward(dev, dOut, multiplier, norm, grads.data(), g.S, g.C, g.H, g.d, g.initScale, g.L);
   return result;
 }
 

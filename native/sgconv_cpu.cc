@@ -16,9 +16,9 @@ int64_t row_grain(int64_t samplesPerRow) {
 
 }  // namespace
 
-void sgconv_kernel_forward_cpu(const float* const* subKernels, int64_t S, int64_t C, int64_t H,
-                               int64_t d, int64_t initScale, const float* multiplier, int64_t L,
-                               bool computeNorm, float* norm, float* out) {
+void sgconv_kernel_forward_cpu(const float* const* subKernels, const float* multiplier, float* out,
+                               float* norm, int64_t S, int64_t C, int64_t H, int64_t d,
+                               int64_t initScale, int64_t L, bool computeNorm) {
   const int64_t T = sgconv::total_length(S, d, initScale);
   parallel_for(C * H, row_grain(T + L), [&](int64_t begin, int64_t end) {
     for (int64_t row = begin; row < end; ++row) {
@@ -47,8 +47,8 @@ void sgconv_kernel_forward_cpu(const float* const* subKernels, int64_t S, int64_
 }
 
 void sgconv_kernel_backward_cpu(const float* dOut, const float* multiplier, const float* norm,
-                                int64_t S, int64_t C, int64_t H, int64_t d, int64_t initScale,
-                                int64_t L, float* const* dSubKernels) {
+                                float* const* dSubKernels, int64_t S, int64_t C, int64_t H,
+                                int64_t d, int64_t initScale, int64_t L) {
   parallel_for(C * H, row_grain(2 * std::min(L, sgconv::total_length(S, d, initScale))),
                [&](int64_t begin, int64_t end) {
     for (int64_t row = begin; row < end; ++row) {

@@ -8,11 +8,7 @@
 #include <cmath>
 #include <cstdint>
 
-#ifdef __CUDACC__
-#define LC_HOST_DEVICE __host__ __device__
-#else
-#define LC_HOST_DEVICE
-#endif
+#include "host_device.h"
 
 namespace lc {
 namespace sgconv {

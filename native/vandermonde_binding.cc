@@ -9,8 +9,7 @@ LC_BINDING(vandermondeForward) {  // (v, x, R, Rx, N, L) -> out [R,L]
   const float* v = arg_buffer(info[0], "v", dev, d.R * d.N * 2);
   const float* x = arg_buffer(info[1], "x", dev, d.Rp * d.N * 2);
   Napi::Object out = new_storage(env, dev, d.R * d.L);
-  (dev == Device::CUDA ? vandermonde_forward_cuda : vandermonde_forward_cpu)(
-      v, x, d.R, d.Rp, d.N, d.L, data_of(out));
+  vandermonde_forward(dev, v, x, data_of(out), d.R, d.Rp, d.N, d.L);
   return out;
 }
 
@@ -25,8 +24,7 @@ LC_BINDING(vandermondeBackward) {
   const int64_t sizes[2] = {d.R * d.N * 2, d.Rp * d.N * 2};
   float* ptr[2];
   Napi::Array out = optional_grads(env, dev, need, sizes, ptr);
-  (dev == Device::CUDA ? vandermonde_backward_cuda : vandermonde_backward_cpu)(
-      grad, v, x, d.R, d.Rp, d.N, d.L, ptr[0], ptr[1]);
+  vandermonde_backward(dev, grad, v, x, ptr[0], ptr[1], d.R, d.Rp, d.N, d.L);
   return out;
 }
 

@@ -75,8 +75,8 @@ struct Modes {
 
 }  // namespace
 
-void vandermonde_forward_cpu(const float* v, const float* x, int64_t R, int64_t Rx, int64_t N,
-                             int64_t L, float* out) {
+void vandermonde_forward_cpu(const float* v, const float* x, float* out, int64_t R, int64_t Rx,
+                             int64_t N, int64_t L) {
   const LChunks chunks = l_chunks(R, L, 1024, kBlock);
   parallel_for(R * chunks.count, 1, [&](int64_t begin, int64_t end) {
     Modes modes(N);
@@ -111,8 +111,8 @@ void vandermonde_forward_cpu(const float* v, const float* x, int64_t R, int64_t 
 // out = 2 Re sum_n v E with E = exp(x l). For a real loss with output gradient g:
 //   dv = 2 sum_l g conj(E)              = 2 A,   A = sum_l g conj(E)
 //   dx = 2 conj(v) sum_l g l conj(E)    = 2 conj(v) B.
-void vandermonde_backward_cpu(const float* grad, const float* v, const float* x, int64_t R,
-                              int64_t Rx, int64_t N, int64_t L, float* dv, float* dx) {
+void vandermonde_backward_cpu(const float* grad, const float* v, const float* x, float* dv,
+                              float* dx, int64_t R, int64_t Rx, int64_t N, int64_t L) {
   if (!dv && !dx) return;
   const LChunks chunks = l_chunks(R, L, 1024, kBlock);
   std::vector<double> part(static_cast<size_t>(R * chunks.count * N * 4));

@@ -53,10 +53,20 @@ if (process.argv.includes('--if-needed') && prebuiltLoads()) {
 }
 
 const cuda = (process.env.LONGCONV_CUDA || 'AUTO').toUpperCase();
+// CUDA targets (CMakeLists.txt): the GPUs of this machine, or one PTX target without any
+// ('native'); LONGCONV_CUDA_ARCHITECTURES=fat or a CMake list such as "86-real" overrides it.
+const archs = process.env.LONGCONV_CUDA_ARCHITECTURES || 'native';
 if (onPath('cmake')) {
   const cmakeJs = require.resolve('cmake-js/bin/cmake-js');
   const jobs = String(Math.max(1, require('os').availableParallelism?.() ?? 2));
-  run(process.execPath, [cmakeJs, 'rebuild', '--parallel', jobs, `--CDLONGCONV_CUDA=${cuda}`]);
+  run(process.execPath, [
+    cmakeJs,
+    'rebuild',
+    '--parallel',
+    jobs,
+    `--CDLONGCONV_CUDA=${cuda}`,
+    `--CDLONGCONV_CUDA_ARCHITECTURES=${archs}`,
+  ]);
 } else {
   if (cuda === 'ON') {
     console.error('longconv: LONGCONV_CUDA=ON needs cmake (the CUDA build is driven by cmake-js)');

@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 // `npm run prebuild`: builds the CUDA-enabled addon with cmake-js (as scripts/build-native.js
-// does, but with LONGCONV_CUDA=ON so a missing nvcc is an error, not a CPU-only binary),
-// strips it and places it where node-gyp-build finds it:
+// does, but with LONGCONV_CUDA=ON so a missing nvcc is an error, not a CPU-only binary, and
+// LONGCONV_CUDA_ARCHITECTURES=fat: machine code for every supported GPU generation, where a
+// source build compiles for the local GPUs only), strips it and places it where node-gyp-build
+// finds it:
 //   prebuilds/<platform>-<arch>/longconv.napi.node
 // (prebuildify's layout: the `napi` tag makes node-gyp-build accept it on every Node ABI;
 // the leading package name is not a tag and is ignored when matching.)
 //
-// The build is incremental in build/ (the folder the install step uses), so after `npm ci`
-// only the link and the strip are redone; `--clean` rebuilds from scratch.
+// The build is incremental in build/ (the folder the install step uses); after a source build
+// for other targets the CUDA sources are compiled again. `--clean` rebuilds from scratch.
 'use strict';
 const { spawnSync } = require('child_process');
 const fs = require('fs');
@@ -42,13 +44,14 @@ function probe(file) {
 
 const cmakeJs = require.resolve('cmake-js/bin/cmake-js');
 const jobs = String(Math.max(1, os.availableParallelism?.() ?? 2));
+const options = ['--CDLONGCONV_CUDA=ON', '--CDLONGCONV_CUDA_ARCHITECTURES=fat'];
 const clean = process.argv.includes('--clean') || !fs.existsSync(path.join(buildDir, 'CMakeCache.txt'));
 if (clean) {
-  run(process.execPath, [cmakeJs, 'rebuild', '--parallel', jobs, '--CDLONGCONV_CUDA=ON']);
+  run(process.execPath, [cmakeJs, 'rebuild', '--parallel', jobs, ...options]);
 } else {
-  // Re-configure with CUDA required (a cache from a LONGCONV_CUDA=OFF build is overridden),
-  // then build what changed.
-  run(process.execPath, [cmakeJs, 'configure', '--CDLONGCONV_CUDA=ON']);
+  // Re-configure with CUDA required for every target (a cache from a LONGCONV_CUDA=OFF or a
+  // native build is overridden), then build what changed.
+  run(process.execPath, [cmakeJs, 'configure', ...options]);
   run(process.execPath, [cmakeJs, 'build', '--parallel', jobs]);
 }
 

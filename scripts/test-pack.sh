@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `npm run test:pack`: the npm tarball installs and computes correctly on a machine with no
 # compilers. Steps:
-#   1. build the prebuilt addon if it is missing (npm run prebuild);
-#   2. npm pack, and check the tarball's file list (prebuilds/, dist/ with .d.ts, bin/, README,
+#   1. npm pack never makes a tarball without the prebuilt addon: with the addon absent and no
+#      compilers to build it, prepack refuses with a clear message and no tarball appears;
+#   2. npm pack (prepack builds the addon if it is missing or stale), and check the tarball's file list (prebuilds/, dist/ with .d.ts, bin/, README,
 #      LICENSE, the sources of a from-source build; no build/ directory);
 #   3. install the tarball into a new project with a PATH holding only symlinks to the tools
 #      npm and node need (no gcc, g++, cc, c++, make, cmake or nvcc), dependencies from the npm
@@ -20,33 +21,12 @@ say() { echo "test:pack: $*"; }
 fail() { echo "test:pack: FAIL: $*" >&2; exit 1; }
 
 prebuilt="prebuilds/linux-x64/longconv.napi.node"
-if [[ ! -f "$prebuilt" ]]; then
-  say "$prebuilt is missing: npm run prebuild"
-  npm run prebuild
-fi
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/longconv-pack-XXXXXX")"
-trap 'status=$?; if [[ $status -eq 0 ]]; then rm -rf "$work"; else echo "test:pack: left $work for inspection" >&2; fi' EXIT
+restore_prebuilt() { if [[ -f "$work/prebuilt.bak" ]]; then mkdir -p "$(dirname "$prebuilt")"; mv "$work/prebuilt.bak" "$prebuilt"; fi; }
+trap 'status=$?; restore_prebuilt; if [[ $status -eq 0 ]]; then rm -rf "$work"; else echo "test:pack: left $work for inspection" >&2; fi' EXIT
 
-# --- 2. the tarball ---------------------------------------------------------------------------
-say "npm pack (runs prepare: tsc)"
-tarball="$(npm pack --silent --pack-destination "$work" | tail -n 1)"
-tarball="$work/$tarball"
-[[ -f "$tarball" ]] || fail "npm pack did not produce a tarball"
-tar -tzf "$tarball" | sort > "$work/files.txt"
-for f in package/package.json package/README.md package/LICENSE \
-         package/prebuilds/linux-x64/longconv.napi.node \
-         package/dist/index.js package/dist/index.d.ts package/dist/nn/index.d.ts \
-         package/bin/longconv.js package/scripts/build-native.js \
-         package/CMakeLists.txt package/binding.gyp package/native/binding.cc \
-         package/cuda/fftconv.cu package/cuda/fftconv_stub.cc package/cuda/library_search.cc; do
-  grep -qxF "$f" "$work/files.txt" || fail "the tarball lacks $f"
-done
-if grep -q '^package/build/' "$work/files.txt"; then fail "the tarball contains build/ (it would shadow the prebuilt addon)"; fi
-if grep -qE '^package/(test|bench|lib|docs|runs)/' "$work/files.txt"; then fail "the tarball contains development folders: $(grep -E '^package/(test|bench|lib|docs|runs)/' "$work/files.txt" | head -3)"; fi
-say "tarball $(basename "$tarball"): $(wc -l < "$work/files.txt") files, $(du -h "$tarball" | cut -f1)"
-
-# --- 3. a PATH without compilers ----------------------------------------------------------------
+# --- a PATH without compilers (steps 1 and 3) ----------------------------------------------------------------
 bin="$work/bin"
 mkdir -p "$bin"
 for tool in node npm npx sh bash env tar gzip gunzip cat cp mv rm ln mkdir rmdir ls chmod \
@@ -65,6 +45,37 @@ clean_env=(env -i "HOME=$HOME" "PATH=$bin" "TMPDIR=${TMPDIR:-/tmp}" "LANG=C.UTF-
 [[ -n "${LONGCONV_CUBLAS_PATH:-}" ]] && clean_env+=("LONGCONV_CUBLAS_PATH=$LONGCONV_CUBLAS_PATH")
 [[ -n "${CUDA_PATH:-}" ]] && clean_env+=("CUDA_PATH=$CUDA_PATH")
 [[ -n "${CUDA_HOME:-}" ]] && clean_env+=("CUDA_HOME=$CUDA_HOME")
+
+# --- 1. no tarball without the prebuilt addon -----------------------------------------------------
+say "npm pack with the prebuilt addon absent and no compilers: prepack must refuse"
+[[ -f "$prebuilt" ]] && mv "$prebuilt" "$work/prebuilt.bak"
+mkdir -p "$work/refused"
+if (cd "$root" && "${clean_env[@]}" npm pack --pack-destination "$work/refused") > "$work/refused.log" 2>&1; then
+  cat "$work/refused.log" >&2
+  fail "npm pack succeeded without the prebuilt addon"
+fi
+grep -q "refused: the package needs $prebuilt" "$work/refused.log" || { cat "$work/refused.log" >&2; fail "npm pack failed without the expected message"; }
+[[ -z "$(ls "$work/refused")" ]] || fail "npm pack left a tarball without the prebuilt addon: $(ls "$work/refused")"
+restore_prebuilt
+say "$(grep -o 'refused: the package needs [^ ]*' "$work/refused.log")"
+
+# --- 2. the tarball ---------------------------------------------------------------------------
+say "npm pack (prepack: the prebuilt addon, built if missing or stale; prepare: tsc)"
+tarball="$(npm pack --silent --pack-destination "$work" | tail -n 1)"
+tarball="$work/$tarball"
+[[ -f "$tarball" ]] || fail "npm pack did not produce a tarball"
+tar -tzf "$tarball" | sort > "$work/files.txt"
+for f in package/package.json package/README.md package/LICENSE \
+         package/prebuilds/linux-x64/longconv.napi.node \
+         package/dist/index.js package/dist/index.d.ts package/dist/nn/index.d.ts \
+         package/bin/longconv.js package/scripts/build-native.js \
+         package/CMakeLists.txt package/binding.gyp package/native/binding.cc \
+         package/cuda/fftconv.cu package/cuda/cuda_backend_stub.cc package/cuda/library_search.cc; do
+  grep -qxF "$f" "$work/files.txt" || fail "the tarball lacks $f"
+done
+if grep -q '^package/build/' "$work/files.txt"; then fail "the tarball contains build/ (it would shadow the prebuilt addon)"; fi
+if grep -qE '^package/(test|bench|lib|docs|runs)/' "$work/files.txt"; then fail "the tarball contains development folders: $(grep -E '^package/(test|bench|lib|docs|runs)/' "$work/files.txt" | head -3)"; fi
+say "tarball $(basename "$tarball"): $(wc -l < "$work/files.txt") files, $(du -h "$tarball" | cut -f1)"
 
 app="$work/app"
 mkdir -p "$app"

@@ -66,7 +66,7 @@ describe.each(activations)('$name', ({ op, f, df }) => {
 
   test('bad input', () => {
     expectBadInput(() => op([1, 2] as never), TypeError, /^x: expected a Tensor, got an array/);
-    expectBadInput(() => op(disposedTensor([2])), TypeError, /^x: the tensor was disposed/);
+    expectBadInput(() => op(disposedTensor([2])), TypeError, /^x: expected a live Tensor, got a disposed one/);
   });
 });
 

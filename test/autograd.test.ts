@@ -70,7 +70,7 @@ describe('backward', () => {
     const y = lc.sum(lc.mul(w, w));
     y.dispose();
     expect(() => y.backward()).toThrow(TypeError);
-    expect(() => y.backward()).toThrow(/backward: the tensor was disposed \(shape \[\], device 'cpu'\)/);
+    expect(() => y.backward()).toThrow(/backward: expected a live Tensor, got a disposed one \(shape \[\], device 'cpu'\)/);
     expect(w.grad).toBeNull();
     w.dispose();
   });

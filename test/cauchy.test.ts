@@ -228,11 +228,11 @@ describe('cauchy rejects bad input with a clear message', () => {
     ['N mismatch', () => lc.cauchy(v, z, lc.zeros([3, 5, 2])), RangeError, /^w: expected N = 4 modes.*got \[3,5,2\]/],
     ['w leading dims not a suffix', () => lc.cauchy(v, z, lc.zeros([2, 4, 2])), RangeError, /^w: expected leading dimensions that are a suffix of v's \[2,3\].*got shape \[2,4,2\]/],
     ['w with more leading dims', () => lc.cauchy(w, z, v), RangeError, /^w: expected leading dimensions that are a suffix of v's \[3\]/],
-    ['empty dimension', () => lc.cauchy(lc.zeros([0, 4, 2]), z, lc.zeros([4, 2])), RangeError, /^v: every dimension must be >= 1/],
+    ['empty dimension', () => lc.cauchy(lc.zeros([0, 4, 2]), z, lc.zeros([4, 2])), RangeError, /^v: expected every dimension >= 1/],
     ['z not [L,2]', () => lc.cauchy(v, lc.zeros([5]), w), RangeError, /^z: expected shape \[L,2\].*got \[5\]/],
     ['z of width 3', () => lc.cauchy(v, lc.zeros([5, 3]), w), RangeError, /^z: expected shape \[L,2\].*got \[5,3\]/],
     ['z with L = 0', () => lc.cauchy(v, lc.zeros([0, 2]), w), RangeError, /^z: expected shape \[L,2\] with L >= 1.*got \[0,2\]/],
-    ['z requires grad', () => lc.cauchy(v, lc.zeros([5, 2], { requiresGrad: true }), w), TypeError, /^z: not differentiable/],
+    ['z requires grad', () => lc.cauchy(v, lc.zeros([5, 2], { requiresGrad: true }), w), TypeError, /^z: expected a tensor with requiresGrad false \(cauchy gives gradients for v and w only\), got one that requires grad/],
     ['non-tensor v', () => lc.cauchy([1, 2] as unknown as lc.Tensor, z, w), TypeError, /^v: expected a Tensor, got an array/],
     ['non-tensor z', () => lc.cauchy(v, 3 as unknown as lc.Tensor, w), TypeError, /^z: expected a Tensor, got number 3/],
     ['conj not boolean', () => lc.cauchy(v, z, w, { conj: 1 as unknown as boolean }), TypeError, /conj: expected a boolean, got number 1/],
@@ -245,7 +245,7 @@ describe('cauchy rejects bad input with a clear message', () => {
         return lc.cauchy(v, z, gone);
       },
       TypeError,
-      /^w: the tensor was disposed \(shape \[3,4,2\], device 'cpu'\)/,
+      /^w: expected a live Tensor, got a disposed one \(shape \[3,4,2\], device 'cpu'\)/,
     ],
   ];
   testBadInput(cases);
@@ -258,6 +258,18 @@ describe('cauchy rejects bad input with a clear message', () => {
   });
 });
 
+// cauchy forward and backward on `device` with output gradient g: [out, dv, dw] as host arrays.
+function runCauchy(cs: CauchyCase, g: Float64Array, device: lc.Device): Float32Array[] {
+  return lc.tidy(() => {
+    const { v, w, z } = tensors(cs, true, device);
+    const out = lc.cauchy(v, z, w, { conj: cs.conj });
+    out.backward(t(g, [...cs.lead, cs.L, 2], { device }));
+    const res = [out, v.grad!, w.grad!].map((x) => x.toFloat32Array());
+    lc.dispose([v.grad!, w.grad!]);
+    return res;
+  });
+}
+
 cudaSuite('cauchy')('cauchy on CUDA equals the CPU backend', () => {
   // Past L = 1000, w is broadcast over all of v's rows ([2] against []).
   for (const N of cudaCases([1, 2, 3, 33, 64, 300, 1000], [1, 2, 33]))
@@ -267,15 +279,29 @@ cudaSuite('cauchy')('cauchy on CUDA equals the CPU backend', () => {
           const [lead, wLead] = L > 1000 ? [[2], []] : [[2, 3], [3]];
           const cs = makeCase(lead, wLead, N, L, conj, N + L);
           const g = randomArray(prod(lead) * L * 2, 8);
-          forEachDevice((device) =>
-            lc.tidy(() => {
-              const { v, w, z } = tensors(cs, true, device);
-              const out = lc.cauchy(v, z, w, { conj });
-              out.backward(t(g, [...lead, L, 2], { device }));
-              const res = [out, v.grad!, w.grad!].map((x) => x.toFloat32Array());
-              lc.dispose([v.grad!, w.grad!]);
-              return res;
-            }),
-          1e-4);
+          forEachDevice((device) => runCauchy(cs, g, device), 1e-4);
         });
+
+  for (const conj of [false, true])
+    test(`R = 65537 rows (more than one grid dimension; small: 300), N = 9, L = 257, conj=${conj}`, () => {
+      const [R] = cudaCases([65537], [300]);
+      const cs = makeCase([R], [], 9, 257, conj, 5);
+      forEachDevice((device) => runCauchy(cs, randomArray(R * 257 * 2, 9), device), TOL);
+    });
+
+  // Mode 0 of row 0 (row 1) sits at distance d from z[3] (z[5]): |d|^2 under- or overflows
+  // float32 for d < ~1e-19 or > ~1.8e19, so CUDA must scale before squaring (the CPU works in
+  // double). Where dw = conj(v) sum g / conj(d)^2 itself leaves the float range, only out and
+  // dv are compared.
+  for (const [d, withDw] of [[1e-12, true], [1e-25, false], [1e21, false]] as [number, boolean][])
+    for (const conj of [false, true])
+      test(`a pole at distance ${d} from z (conj=${conj}): equal, and finite`, () => {
+        const N = 2, L = 8;
+        const z = new Float64Array(L * 2).map((_, i) => (i % 2 === 0 ? 0 : (i - 1) / 2));
+        const w = Float64Array.from([-d, 3, -0.5, 1.25, d, 5, -0.5, 2.5].map(Math.fround));
+        const cs: CauchyCase = { lead: [2], wLead: [2], N, L, conj, v: randomArray(2 * N * 2, 3), w, z };
+        const g = randomArray(2 * L * 2, 4);
+        const { gpu } = forEachDevice((device) => runCauchy(cs, g, device).slice(0, withDw ? 3 : 2), TOL);
+        gpu.forEach((x) => expect(x.every(Number.isFinite)).toBe(true));
+      });
 });

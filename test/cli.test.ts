@@ -95,7 +95,7 @@ describe('bad input: one line, exit code 2, nothing written', () => {
     ['bad number', ['train', '--epochs', 'two'], /--epochs: expected an integer >= 1, got 'two'/],
     ['negative lr', ['train', '--lr=-1'], /--lr: expected a number > 0, got '-1'/],
     ['missing resume dir', ['train', '--resume', '/nonexistent/run'], /--resume: no such directory '\/nonexistent\/run'/],
-    ['unknown command', ['fly'], /unknown command 'fly' \(choose from train, eval, info\)/],
+    ['unknown command', ['fly'], /unknown command 'fly' \(choose from train, eval, info, bench\)/],
     ['eval without checkpoint', ['eval'], /missing --checkpoint DIR/],
     ['eval of a missing dir', ['eval', '--checkpoint', '/nonexistent/run'], /--checkpoint: '\/nonexistent\/run' holds no config.json/],
   ];

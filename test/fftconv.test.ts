@@ -1,6 +1,7 @@
 // fftConv against direct float64 sums, forward and backward; gradients against finite
 // differences; threads; bad input; CUDA against the CPU backend.
 import * as lc from '../lib';
+import { native } from '../lib/native';
 import { cudaCases, cudaSuite, forEachDevice, gpu, gpuOnlyTest } from './devices';
 import { BadInputCase, checkGradients, expectClose, expectMemoryFlat, expectSameAcrossThreads, fakeTensor, randomArray, relError, t, testBadInput } from './helpers';
 
@@ -239,7 +240,7 @@ describe('fftConv rejects bad input with a clear message', () => {
         return lc.fftConv(u, gone);
       },
       TypeError,
-      /^k: the tensor was disposed \(shape \[3,8\], device 'cpu'\)/,
+      /^k: expected a live Tensor, got a disposed one \(shape \[3,8\], device 'cpu'\)/,
     ],
   ];
   testBadInput(cases);
@@ -251,6 +252,19 @@ describe('fftConv rejects bad input with a clear message', () => {
     expect(() => lc.fftConv(u, fake)).toThrow(/^k: expected device 'cpu' \(the device of u\), got 'cuda'/);
   });
 });
+
+// fftConv with kRev and D (when the case has them) on `device`: y and every input's gradient.
+function runFftConv(cs: ConvCase, kernel3d: boolean, dy: Float64Array, device: lc.Device): Float32Array[] {
+  return lc.tidy(() => {
+    const { u, k, kRev, D } = tensors(cs, kernel3d, true, device);
+    const y = lc.fftConv(u, k, { kRev, D });
+    y.backward(t(dy, [...y.shape], { device }));
+    const inputs = [u, k, kRev, D].filter((x): x is lc.Tensor => x !== undefined);
+    const out = [y, ...inputs.map((x) => x.grad!)].map((x) => x.toFloat32Array());
+    lc.dispose(inputs.map((x) => x.grad));
+    return out;
+  });
+}
 
 // CUDA against the CPU backend: the lengths of the GPU bundle's parity stage (up to 2^20 and a
 // prime near 10^6), C = 1 and 3, with and without D and kRev.
@@ -269,21 +283,48 @@ cudaSuite('fftConv')('fftConv on CUDA equals the CPU backend', () => {
       const H = L > 65536 ? 2 : 4;
       test(`fftConv L=${L} C=${C} D=${withD} kRev=${withRev}: forward and backward equal the CPU backend`, () => {
         const cs = makeCase(B, C, H, L, withD, withRev, L);
-        const dy = randomArray(B * C * H * L, L + 4);
-        forEachDevice((device) =>
-          lc.tidy(() => {
-            const { u, k, kRev, D } = tensors(cs, k3, true, device);
-            const y = lc.fftConv(u, k, { kRev, D });
-            y.backward(t(dy, [...y.shape], { device }));
-            const inputs = [u, k, kRev, D].filter((x): x is lc.Tensor => x !== undefined);
-            const out = [y, ...inputs.map((x) => x.grad!)].map((x) => x.toFloat32Array());
-            lc.dispose(inputs.map((x) => x.grad));
-            return out;
-          }),
-        1e-4);
+        forEachDevice((device) => runFftConv(cs, k3, randomArray(B * C * H * L, L + 4), device), 1e-4);
       });
     }
   }
+
+  test('B·C·H, B·H and C·H all above 65,535 rows (the grid y limit; small: 10), L = 2048', () => {
+    const [H] = cudaCases([32769], [5]);
+    const cs = makeCase(2, 2, H, 2048, true, true, 3);
+    forEachDevice((device) => runFftConv(cs, true, randomArray(2 * 2 * H * 2048, 4), device), TOL);
+  });
+
+  gpuOnlyTest('more shapes than the plan cache holds: evictions are counted, results stay right', () => {
+    const before = lc.memory().cuda;
+    const shapes = 150; // two new plans each (R2C and C2R at batch B): 300 > 256
+    for (let B = 1; B <= shapes; B++) {
+      const cs = makeCase(B, 1, 1, 16, true, true, B);
+      const y = (device: lc.Device) =>
+        lc.tidy(() => {
+          const { u, k, kRev, D } = tensors(cs, true, false, device);
+          return [lc.fftConv(u, k, { kRev, D }).toFloat32Array()];
+        });
+      if (B % 37 === 1) forEachDevice(y, TOL);
+      else y(gpu);
+    }
+    const after = lc.memory().cuda.caches;
+    expect(after.limitEntries).toBe(256);
+    expect(after.entries).toBeLessThanOrEqual(256);
+    expect(after.evictions - before.caches.evictions).toBeGreaterThanOrEqual(2 * shapes - 256);
+    lc.emptyCache();
+    expect(lc.memory().cuda.caches.entries).toBe(0);
+  });
+
+  gpuOnlyTest('kernel gradients without the saved input spectrum are refused, and CUDA stays usable', () => {
+    lc.tidy(() => {
+      const u = lc.randn([2, 3, 64], { device: gpu, seed: 1 });
+      const k = lc.randn([1, 3, 64], { device: gpu, seed: 2 });
+      const Kf = native.fftconvKernelSpectrum(k.storage, null, null, 1, 3, 64);
+      const [y] = native.fftconvForward(u.storage, Kf, 2, 1, 3, 64, false);
+      expect(() => native.fftconvBackward(y, Kf, null, 2, 1, 3, 64, true, true, false, false)).toThrow(/Uf/);
+      expectClose(lc.fftConv(u, k).toFloat32Array(), lc.fftConv(u.to('cpu'), k.to('cpu')).toFloat32Array(), TOL);
+    });
+  });
 
   gpuOnlyTest('device memory returns to its level after a training-like loop', () => {
     const u = lc.randn([2, 8, 1024], { device: gpu, seed: 1 });

@@ -235,3 +235,18 @@ export function disposedTensor(shape: number[]): lc.Tensor {
   x.dispose();
   return x;
 }
+
+/**
+ * Milliseconds of one run of `run` after a warm-up run, queued CUDA work included; printed with
+ * `label`. For the record only (the GPU bundle's logs): tests never assert on time.
+ */
+export function timeRun(label: string, run: () => void): number {
+  run();
+  lc.synchronize();
+  const start = performance.now();
+  run();
+  lc.synchronize();
+  const ms = performance.now() - start;
+  process.stdout.write(`${label}: ${ms.toFixed(2)} ms\n`);
+  return ms;
+}

@@ -311,7 +311,7 @@ describe('hippoLegS: the NPLR form reconstructs HiPPO-LegS in float64', () => {
     expect(() => lc.init.hippoLegS(7)).toThrow(RangeError);
     expect(() => lc.init.hippoLegS(4098)).toThrow(/^N: expected an even state size <= 4096, got 4098/);
     expect(() => new lc.nn.S4(2, { dState: 8192, lMax: 8 })).toThrow(/^options.dState: expected an even state size <= 4096, got 8192/);
-    expect(() => lc.init.hippoLegS(8, { clipB: -1 })).toThrow(/^clipB: expected a number >= 0/);
+    expect(() => lc.init.hippoLegS(8, { clipB: -1 })).toThrow(/^options\.clipB: expected a finite number >= 0, got -1/);
     expect(() => lc.init.hippoLegS(8, { clipB: 'x' as never })).toThrow(TypeError);
   });
 });
@@ -339,8 +339,8 @@ describe('logDt', () => {
 
   test('defaults and bad input', () => {
     lc.tidy(() => expect(lc.init.logDt(3).shape).toEqual([3]));
-    expect(() => lc.init.logDt(3, 0)).toThrow(/^dtMin: expected a finite number > 0/);
-    expect(() => lc.init.logDt(3, 0.1, 0.01)).toThrow(/^dtMin: expected dtMin <= dtMax/);
+    expect(() => lc.init.logDt(3, 0)).toThrow(/^dtMin: expected a finite number > 0, got 0/);
+    expect(() => lc.init.logDt(3, 0.1, 0.01)).toThrow(/^dtMin: expected a number <= dtMax \(0.01\), got 0.1/);
     expect(() => lc.init.logDt(0)).toThrow(RangeError);
   });
 });

@@ -2,7 +2,7 @@
 // matrices (A = diag(Λ) − PPᴴ on the doubled state, bilinear dA and dB, K[l] = Cᵀ dA^l dB with
 // C recovered from C̃) — the check that the Cauchy/Woodbury/irfft path is right.
 import * as lc from '../lib';
-import { CMatrix, conjugateDoubled } from '../lib/kernels/complex64';
+import { CMatrix, conjugateDoubled } from '../lib/conv_kernels/complex64';
 import { cudaCases, cudaSuite, forEachDevice } from './devices';
 import { directionalDerivatives, dot, expectClose, randomArray, t } from './helpers';
 
@@ -278,7 +278,7 @@ describe('kernels.s4 equals the dense-matrix kernel', () => {
     const d = dplrData(1, 1, 2, 3, 1);
     lc.tidy(() => {
       const ok = s4Inputs(d, 0, 1, 2, 3);
-      expect(() => lc.kernels.s4({ ...ok, P: lc.zeros([3, 2, 3, 2]) }, 8)).toThrow(/params.P: rank R = P.shape\[0\] must be 1 or 2, got 3/);
+      expect(() => lc.kernels.s4({ ...ok, P: lc.zeros([3, 2, 3, 2]) }, 8)).toThrow(/^params.P: expected rank R = P.shape\[0\] of 1 or 2, got 3/);
       expect(() => lc.kernels.s4({ ...ok, P: lc.zeros([2, 3, 2]) }, 8)).toThrow(/params.P: expected rank 4/);
       expect(() => lc.kernels.s4({ ...ok, B: lc.zeros([2, 4, 2]) }, 8)).toThrow(/params.B: expected shape \[2,3,2\]/);
       expect(() => lc.kernels.s4({ ...ok, Lambda: lc.zeros([2, 3, 3]) }, 8)).toThrow(/last dimension 2/);

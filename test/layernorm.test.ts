@@ -2,8 +2,8 @@
 // gradients against the float64 analytic ones and finite differences; bad input; CUDA against
 // the CPU backend.
 import * as lc from '../lib';
-import { compareOp, cudaSuite, opInput } from './devices';
-import { checkGradients, disposedTensor, expectBadInput, expectClose, expectMemoryFlat, expectSameAcrossThreads, fakeTensor, randomArray, t } from './helpers';
+import { compareOp, cudaCases, cudaSuite, forEachDevice, gpu, opInput } from './devices';
+import { checkGradients, disposedTensor, expectBadInput, expectClose, expectMemoryFlat, expectSameAcrossThreads, fakeTensor, randomArray, t, timeRun } from './helpers';
 import { split } from './reference';
 
 const TOL = 1e-5;
@@ -121,12 +121,12 @@ describe('layerNorm bad input', () => {
     const w4 = lc.zeros([4]);
     expectBadInput(() => lc.layerNorm(x, w4), RangeError, /^weight: expected shape \[3\] \(the size of axis 2 of x \[2,4,3\]\), got \[4\]/);
     expectBadInput(() => lc.layerNorm(x, null, w3, { axis: 1 }), RangeError, /^bias: expected shape \[4\] \(the size of axis 1 of x \[2,4,3\]\), got \[3\]/);
-    expectBadInput(() => lc.layerNorm(x, null, null, { axis: 3 }), RangeError, /^axis: expected an axis in \[-3, 2\]/);
-    expectBadInput(() => lc.layerNorm(x, null, null, { eps: -1 }), RangeError, /^eps: expected a number >= 0, got -1/);
-    expectBadInput(() => lc.layerNorm(x, null, null, { eps: 'a' as never }), TypeError, /^eps: expected a finite number/);
-    expectBadInput(() => lc.layerNorm(x, null, null, { axes: 1 } as never), TypeError, /^layerNorm options: unknown option 'axes'/);
+    expectBadInput(() => lc.layerNorm(x, null, null, { axis: 3 }), RangeError, /^options\.axis: expected an axis in \[-3, 2\] for rank 3, got 3/);
+    expectBadInput(() => lc.layerNorm(x, null, null, { eps: -1 }), RangeError, /^options\.eps: expected a finite number >= 0, got -1/);
+    expectBadInput(() => lc.layerNorm(x, null, null, { eps: 'a' as never }), TypeError, /^options\.eps: expected a finite number >= 0, got string a/);
+    expectBadInput(() => lc.layerNorm(x, null, null, { axes: 1 } as never), TypeError, /^options: expected only the options axis, eps, got unknown option 'axes'/);
     expectBadInput(() => lc.layerNorm(x, fakeTensor([3])), TypeError, /^weight: expected device 'cpu' \(the device of x\), got 'cuda'/);
-    expectBadInput(() => lc.layerNorm(disposedTensor([2, 3])), TypeError, /^x: the tensor was disposed/);
+    expectBadInput(() => lc.layerNorm(disposedTensor([2, 3])), TypeError, /^x: expected a live Tensor, got a disposed one/);
     expectBadInput(() => lc.layerNorm({} as never), TypeError, /^x: expected a Tensor, got an object/);
     lc.dispose([w3, w4]);
   });
@@ -156,4 +156,63 @@ cudaSuite('layerNorm')('layerNorm: CUDA equals the CPU backend', () => {
       compareOp([opInput(shape, 3, true, 2)], ([x]) => lc.layerNorm(x, null, null, { axis }), 2e-5);
     });
   }
+
+  // One input and output gradient per shape, on either device.
+  const setup = (shape: number[], axis: number) => {
+    const ax = axis < 0 ? axis + shape.length : axis;
+    const n = shape.reduce((a, b) => a * b, 1);
+    return {
+      shape, axis, size: shape[ax],
+      // Around 10 with a spread of ~1: float sums over 2^20 of these were off by 2e-4.
+      x: randomArray(n, 11).map((v) => Math.fround(10 + 1.7 * v)),
+      dy: randomArray(n, 12),
+      w: randomArray(shape[ax], 13),
+      b: randomArray(shape[ax], 14),
+    };
+  };
+  const run = (device: lc.Device, d: ReturnType<typeof setup>) =>
+    lc.tidy(() => {
+      const xt = t(d.x, d.shape, { device, requiresGrad: true });
+      const wt = t(d.w, [d.size], { device, requiresGrad: true });
+      const bt = t(d.b, [d.size], { device, requiresGrad: true });
+      const y = lc.layerNorm(xt, wt, bt, { axis: d.axis });
+      y.backward(t(d.dy, d.shape, { device }));
+      const out = [y, xt.grad!, wt.grad!, bt.grad!].map((g) => g.toFloat32Array());
+      lc.dispose([xt.grad, wt.grad, bt.grad]);
+      return out;
+    });
+  const long = cudaCases([1 << 20], [1 << 12])[0];
+  for (const [shape, axis, what] of [
+    [[2, long], -1, 'long rows (inner == 1: a warp per row)'],
+    [[3, long, 2], 1, 'long rows, strided (inner == 2: a thread per row)'],
+    [[long, 5], -1, 'weight and bias gradients summed over many rows'],
+    [[7, 3, 1], 1, 'n = 3, inner == 1'],
+  ] as [number[], number, string][]) {
+    test(`[${shape}] axis ${axis}, ${what}: sums in double on both backends`, () => {
+      // dx to 2e-5, as against float64 above; y and the parameter gradients to TOL.
+      const d = setup(shape, axis);
+      const { gpu: g, cpu: c } = forEachDevice((device) => run(device, d), 2e-5);
+      [0, 2, 3].forEach((i) => expectClose(g[i], c[i], TOL));
+    });
+  }
+
+  test('backward with inner == 1 (strided weight-gradient reads): equal, and timed', () => {
+    const d = setup(cudaCases([[8192, 1024]], [[64, 128]])[0], -1);
+    const { gpu: g, cpu: c } = forEachDevice((device) => run(device, d), 2e-5);
+    [0, 2, 3].forEach((i) => expectClose(g[i], c[i], TOL));
+    for (const device of [gpu, 'cpu'] as lc.Device[]) {
+      const xt = t(d.x, d.shape, { device, requiresGrad: true });
+      const wt = t(d.w, [d.size], { device, requiresGrad: true });
+      const bt = t(d.b, [d.size], { device, requiresGrad: true });
+      const dy = t(d.dy, d.shape, { device });
+      timeRun(`layerNorm [${d.shape}] axis -1 forward + backward on ${device}`, () =>
+        lc.tidy(() => {
+          lc.layerNorm(xt, wt, bt).backward(dy);
+          lc.dispose([xt.grad, wt.grad, bt.grad]);
+          xt.grad = wt.grad = bt.grad = null;
+        }),
+      );
+      lc.dispose([xt, wt, bt, dy]);
+    }
+  });
 });

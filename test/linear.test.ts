@@ -1,6 +1,7 @@
 // matmul and linear against float64 direct sums, forward and backward; finite differences; bad
 // input; memory and threads; CUDA (cuBLAS) against the CPU backend.
 import * as lc from '../lib';
+import { native } from '../lib/native';
 import { cudaSuite, forEachDevice } from './devices';
 import {
   BadInputCase, checkGradients, dot, expectClose, expectMemoryFlat, expectSameAcrossThreads, fakeTensor, randomArray, relError, t, testBadInput,
@@ -254,27 +255,72 @@ describe('bad input throws named errors and allocates nothing', () => {
     ['a not a tensor', () => lc.matmul([1] as never, lc.zeros([1, 1])), TypeError, /^a: expected a Tensor/],
     ['a rank 1', () => lc.matmul(lc.zeros([3]), lc.zeros([3, 2])), RangeError, /^a: expected rank >= 2/],
     ['K mismatch', () => lc.matmul(lc.zeros([2, 3]), lc.zeros([4, 2])), RangeError, /^b: expected 3 rows/],
-    ['batch mismatch', () => lc.matmul(lc.zeros([2, 2, 3]), lc.zeros([3, 3, 2])), RangeError, /^a and b: shapes \[2\] and \[3\] do not broadcast/],
-    ['zero dim', () => lc.matmul(lc.zeros([0, 3]), lc.zeros([3, 2])), RangeError, /^matmul: every dimension must be >= 1/],
+    ['batch mismatch', () => lc.matmul(lc.zeros([2, 2, 3]), lc.zeros([3, 3, 2])), RangeError, /^b: expected a shape that broadcasts with a \[2\] .*got \[3\]/],
+    ['zero dim', () => lc.matmul(lc.zeros([0, 3]), lc.zeros([3, 2])), RangeError, /^a: expected every dimension >= 1, got shape \[0,3\]/],
     ['mixed devices', () => lc.matmul(lc.zeros([2, 3]), fakeTensor([3, 2])), TypeError, /^b: expected device 'cpu'/],
-    ['disposed operand', () => lc.matmul(lc.zeros([3, 3]), disposed()), TypeError, /^b: the tensor was disposed/],
+    ['disposed operand', () => lc.matmul(lc.zeros([3, 3]), disposed()), TypeError, /^b: expected a live Tensor, got a disposed one/],
     ['x not a tensor', () => lc.linear({} as never, lc.zeros([5, 3])), TypeError, /^x: expected a Tensor/],
     ['weight rank', () => lc.linear(lc.zeros([2, 3]), lc.zeros([3])), RangeError, /^weight: expected rank 2/],
     ['x size along axis', () => lc.linear(lc.zeros([2, 4]), lc.zeros([5, 3])), RangeError, /^x: expected size 3 along axis 1/],
     ['bias shape', () => lc.linear(lc.zeros([2, 3]), lc.zeros([5, 3]), lc.zeros([4])), RangeError, /^bias: expected shape \[5\]/],
     ['axis out of range', () => lc.linear(lc.zeros([2, 3]), lc.zeros([5, 3]), null, { axis: 2 }), RangeError, /^options.axis: expected an axis/],
     ['axis not an integer', () => lc.linear(lc.zeros([2, 3]), lc.zeros([5, 3]), null, { axis: 0.5 }), TypeError, /^options.axis: expected an integer/],
-    ['unknown option', () => lc.linear(lc.zeros([2, 3]), lc.zeros([5, 3]), null, { dim: 1 } as never), TypeError, /^linear options: unknown option 'dim'/],
+    ['unknown option', () => lc.linear(lc.zeros([2, 3]), lc.zeros([5, 3]), null, { dim: 1 } as never), TypeError, /^options: expected only the options axis, got unknown option 'dim'/],
     ['weight on another device', () => lc.linear(lc.zeros([2, 3]), fakeTensor([5, 3])), TypeError, /^weight: expected device 'cpu'/],
-    ['disposed x', () => lc.linear(disposed(), lc.zeros([5, 3])), TypeError, /^x: the tensor was disposed/],
-    ['L = 0', () => lc.linear(lc.zeros([2, 3, 0]), lc.zeros([5, 3]), null, { axis: 1 }), RangeError, /^linear: every dimension must be >= 1/],
+    ['disposed x', () => lc.linear(disposed(), lc.zeros([5, 3])), TypeError, /^x: expected a live Tensor, got a disposed one/],
+    ['L = 0', () => lc.linear(lc.zeros([2, 3, 0]), lc.zeros([5, 3]), null, { axis: 1 }), RangeError, /^x: expected every dimension >= 1, got shape \[2,3,0\]/],
   ];
   testBadInput(cases);
+});
+
+// ---- the native GEMM directly ----
+
+// What matmul and linear never combine: both operands transposed, an outer batch dim (P) and a
+// summed one (S, C stride 0) together with a bias, and either operand broadcast (stride 0)
+// along them. A is stored K x M, B N x K.
+const [P, S, M, N, K] = [2, 3, 5, 7, 4];
+interface GemmCase { name: string; biasKind: number; strideA: number; strideB: number; a: Float64Array; b: Float64Array; bias: Float64Array }
+const gemmCases: GemmCase[] = [];
+for (const [biasKind, biasName] of [[1, 'row'], [2, 'column']] as [number, string][])
+  for (const [broadcast, strideA, strideB] of [['neither', M * K, N * K], ['A', 0, N * K], ['B', M * K, 0]] as [string, number, number][])
+    gemmCases.push({
+      name: `A^T B^T over an outer and a summed batch dim, ${biasName} bias, ${broadcast} broadcast`,
+      biasKind, strideA, strideB,
+      a: randomArray(P * S * M * K, 31), b: randomArray(P * S * N * K, 32), bias: randomArray(biasKind === 1 ? M : N, 33),
+    });
+
+function runGemm(g: GemmCase, device: lc.Device): Float32Array {
+  return lc.tidy(() => {
+    const [a, b, bias] = [g.a, g.b, g.bias].map((x) => t(x, [x.length], { device }));
+    const batch = [P, S * g.strideA, S * g.strideB, M * N, S, g.strideA, g.strideB, 0]; // [size, A, B, C] per dim
+    const c = native.gemm(a.storage, b.storage, bias.storage, g.biasKind, true, true, M, N, K, M, K, N, batch, P * M * N);
+    return lc.tidy(() => new lc.Tensor(c, [P * M * N]).toFloat32Array());
+  });
+}
+
+function gemmReference(g: GemmCase): Float64Array {
+  const c = new Float64Array(P * M * N);
+  for (let p = 0; p < P; p++)
+    for (let i = 0; i < M; i++)
+      for (let j = 0; j < N; j++) {
+        let sum = g.biasKind === 1 ? g.bias[i] : g.bias[j];
+        for (let s = 0; s < S; s++)
+          for (let k = 0; k < K; k++)
+            sum += g.a[(p * S + s) * g.strideA + k * M + i] * g.b[(p * S + s) * g.strideB + j * K + k];
+        c[(p * M + i) * N + j] = sum;
+      }
+  return c;
+}
+
+describe('the native GEMM against float64', () => {
+  for (const g of gemmCases) test(g.name, () => expectClose(runGemm(g, 'cpu'), gemmReference(g), TOL));
 });
 
 // ---- CUDA against the CPU backend ----
 
 cudaSuite('matmul/linear', { cublas: true })('matmul and linear on CUDA equal the CPU backend', () => {
+  for (const g of gemmCases) test(`gemm: ${g.name}`, () => void forEachDevice((device) => [runGemm(g, device)], TOL));
+
   matmulCases.forEach(([aShape, bShape], n) => {
     test(`matmul ${JSON.stringify(aShape)} x ${JSON.stringify(bShape)}`, () => {
       const a = randomArray(prod(aShape), 1000 + n);

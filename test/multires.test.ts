@@ -2,7 +2,7 @@
 // bookkeeping; threads; CUDA against the CPU backend; bad input.
 import * as lc from '../lib';
 import { cudaCases, cudaSuite, forEachDevice, gpu } from './devices';
-import { BadInputCase, checkGradients, directionalDerivatives, dot, expectClose, expectMemoryFlat, expectSameAcrossThreads, fakeTensor, randomArray, relError, t, testBadInput } from './helpers';
+import { BadInputCase, checkGradients, directionalDerivatives, dot, expectClose, expectMemoryFlat, expectSameAcrossThreads, fakeTensor, randomArray, relError, t, testBadInput, timeRun } from './helpers';
 
 // ---- float64 reference: SPEC §1.7 written plainly, and its gradients by a plain reverse loop ----
 
@@ -344,6 +344,24 @@ cudaSuite('multiresConv')('multiresConv CUDA', () => {
     });
   }
 
+  test('H·k small, B·L large (lag sums over 2^21 terms, in double on both backends): equal, and timed', () => {
+    const [B, H, L, k] = [16, 1, cudaCases([1 << 17], [1 << 10])[0], 2];
+    const cs = makeCase(B, H, L, k, defaultDepth(L, k), 21);
+    const dy = randomArray(B * H * L, 22);
+    const run = (device: lc.Device) =>
+      lc.tidy(() => {
+        const p = tensors(cs, true, device);
+        const y = lc.multiresConv(p.x, p.h0, p.h1, p.w);
+        y.backward(t(dy, [B, H, L], { device }));
+        const out = [y, p.x.grad!, p.h0.grad!, p.h1.grad!, p.w.grad!].map((g) => g.toFloat32Array());
+        lc.dispose([p.x.grad, p.h0.grad, p.h1.grad, p.w.grad]);
+        return out;
+      });
+    forEachDevice(run, TOL);
+    for (const device of [gpu, 'cpu'] as lc.Device[])
+      timeRun(`multiresConv B=${B} H=${H} L=${L} k=${k} forward + backward (+ copies to the host) on ${device}`, () => run(device));
+  });
+
   test('only x needs a gradient: no levels saved, dx still right', () => {
     const cs = makeCase(2, 3, 50, 3, defaultDepth(50, 3), 3);
     const dy = randomArray(2 * 3 * 50, 4);
@@ -389,7 +407,7 @@ describe('multiresConv rejects bad input with a clear message', () => {
 
   const cases: BadInputCase[] = [
     ['x of wrong rank', () => lc.multiresConv(lc.zeros([3, 8]), h0, h1, w), RangeError, /^x: expected rank 3 \(\[B,H,L\]\), got shape \[3,8\]/],
-    ['x with an empty dimension', () => lc.multiresConv(lc.zeros([2, 3, 0]), h0, h1, w), RangeError, /^x: every dimension must be >= 1, got \[2,3,0\]/],
+    ['x with an empty dimension', () => lc.multiresConv(lc.zeros([2, 3, 0]), h0, h1, w), RangeError, /^x: expected every dimension >= 1, got shape \[2,3,0\]/],
     ['h0 of wrong rank', () => lc.multiresConv(x, lc.zeros([3, 2, 1]), h1, w), RangeError, /^h0: expected rank 2 \(\[H,k\]\), got shape \[3,2,1\]/],
     ['h0 with the wrong H', () => lc.multiresConv(x, lc.zeros([4, 2]), h1, w), RangeError, /^h0: expected shape \[3,2\] \(\[H,k\] with H of x \[2,3,8\]\), got \[4,2\]/],
     ['k < 2', () => lc.multiresConv(x, lc.zeros([3, 1]), lc.zeros([3, 1]), w), RangeError, /^h0: expected k >= 2 taps .*got shape \[3,1\]/],
@@ -398,12 +416,12 @@ describe('multiresConv rejects bad input with a clear message', () => {
     ['w of the wrong width', () => lc.multiresConv(x, h0, h1, lc.zeros([3, 4])), RangeError, /^w: expected shape \[3,5\] \(\[H,J\+2\] with J=3 for L=8, k=2 \(the default depth\)\), got \[3,4\]/],
     ['w for another depth', () => lc.multiresConv(x, h0, h1, w, { depth: 2 }), RangeError, /^w: expected shape \[3,4\] \(\[H,J\+2\] with J=2 for L=8, k=2\), got \[3,5\]/],
     ['w of wrong rank', () => lc.multiresConv(x, h0, h1, lc.zeros([15])), RangeError, /^w: expected shape \[3,5\].*got \[15\]/],
-    ['depth too large', () => lc.multiresConv(x, h0, h1, lc.zeros([3, 6]), { depth: 4 }), RangeError, /^depth too large: at most 3 for L=8 and k=2, got 4/],
-    ['negative depth', () => lc.multiresConv(x, h0, h1, w, { depth: -1 }), RangeError, /^depth: expected an integer >= 0, got -1/],
-    ['non-integer depth', () => lc.multiresConv(x, h0, h1, w, { depth: 1.5 }), TypeError, /^depth: expected an integer, got number 1.5/],
-    ['depth not a number', () => lc.multiresConv(x, h0, h1, w, { depth: '3' as never }), TypeError, /^depth: expected an integer, got string 3/],
-    ['unknown option', () => lc.multiresConv(x, h0, h1, w, { levels: 3 } as never), TypeError, /^multiresConv options: unknown option 'levels'/],
-    ['options not an object', () => lc.multiresConv(x, h0, h1, w, 3 as never), TypeError, /expected an options object, got number 3/],
+    ['depth too large', () => lc.multiresConv(x, h0, h1, lc.zeros([3, 6]), { depth: 4 }), RangeError, /^options\.depth: expected an integer in \[0, 3\] \(multiresDepth\(L = 8, k = 2\)\), got 4/],
+    ['negative depth', () => lc.multiresConv(x, h0, h1, w, { depth: -1 }), RangeError, /^options\.depth: expected an integer >= 0, got -1/],
+    ['non-integer depth', () => lc.multiresConv(x, h0, h1, w, { depth: 1.5 }), TypeError, /^options\.depth: expected an integer >= 0, got number 1.5/],
+    ['depth not a number', () => lc.multiresConv(x, h0, h1, w, { depth: '3' as never }), TypeError, /^options\.depth: expected an integer >= 0, got string 3/],
+    ['unknown option', () => lc.multiresConv(x, h0, h1, w, { levels: 3 } as never), TypeError, /^options: expected only the options depth, got unknown option 'levels'/],
+    ['options not an object', () => lc.multiresConv(x, h0, h1, w, 3 as never), TypeError, /^options: expected an options object \{depth\}, got number 3/],
     ['non-tensor x', () => lc.multiresConv([1, 2] as never, h0, h1, w), TypeError, /^x: expected a Tensor, got an array/],
     ['non-tensor h0', () => lc.multiresConv(x, null as never, h1, w), TypeError, /^h0: expected a Tensor, got null/],
     ['non-tensor h1', () => lc.multiresConv(x, h0, 'h1' as never, w), TypeError, /^h1: expected a Tensor, got string h1/],
@@ -416,10 +434,10 @@ describe('multiresConv rejects bad input with a clear message', () => {
         return lc.multiresConv(x, h0, gone, w);
       },
       TypeError,
-      /^h1: the tensor was disposed \(shape \[3,2\], device 'cpu'\)/,
+      /^h1: expected a live Tensor, got a disposed one \(shape \[3,2\], device 'cpu'\)/,
     ],
     ['multiresDepth with k < 2', () => lc.multiresDepth(8, 1), RangeError, /^k: expected an integer >= 2, got 1/],
-    ['multiresDepth with a non-integer L', () => lc.multiresDepth(2.5, 2), TypeError, /^L: expected an integer, got number 2.5/],
+    ['multiresDepth with a non-integer L', () => lc.multiresDepth(2.5, 2), TypeError, /^L: expected an integer >= 1, got number 2.5/],
   ];
   testBadInput(cases);
 

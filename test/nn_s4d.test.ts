@@ -85,7 +85,7 @@ const configs: S4DConfig[] = [
   { H: 4, N: 4, channels: 1, bidirectional: true, disc: 'bilinear' },
 ];
 const name = (c: S4DConfig) => `H=${c.H} N=${c.N} channels=${c.channels} bidirectional=${c.bidirectional} ${c.disc}`;
-const makeLayer = (c: S4DConfig, seed: number, extra: lc.nn.S4DLayerOptions = {}) =>
+const makeLayer = (c: S4DConfig, seed: number, extra: lc.nn.S4DOptions = {}) =>
   new lc.nn.S4D(c.H, { dState: c.N, channels: c.channels, bidirectional: c.bidirectional, disc: c.disc, seed, dtMax: 0.5, ...extra });
 
 describe('S4D forward matches a float64 re-implementation', () => {
@@ -173,7 +173,7 @@ describe('S4D parameters', () => {
 });
 
 describe('S4D step mode equals the convolution mode', () => {
-  const cases: [string, lc.nn.S4DLayerOptions][] = [
+  const cases: [string, lc.nn.S4DOptions][] = [
     ['zoh', { disc: 'zoh' }],
     ['bilinear', { disc: 'bilinear' }],
     ['zoh, channels 2', { disc: 'zoh', channels: 2 }],
@@ -260,18 +260,18 @@ describe('S4D state dicts', () => {
 describe('S4D bad input', () => {
   const layer = new lc.nn.S4D(3, { dState: 4, seed: 1, lMax: 50 });
   afterAll(() => layer.dispose());
-  test('wrong rank', () => expectBadInput(() => layer.forward(lc.zeros([3, 10])), RangeError, /S4D u: expected rank 3/));
-  test('wrong width', () => expectBadInput(() => layer.forward(lc.zeros([2, 4, 10])), RangeError, /S4D u: expected size 3/));
-  test('longer than lMax', () => expectBadInput(() => layer.forward(lc.zeros([2, 3, 51])), RangeError, /lMax 50/));
-  test('not a tensor', () => expectBadInput(() => layer.forward([1, 2] as unknown as lc.Tensor), TypeError, /S4D u: expected a Tensor/));
+  test('wrong rank', () => expectBadInput(() => layer.forward(lc.zeros([3, 10])), RangeError, /^x: expected rank 3 \(\[B,H,L\]\), got shape \[3,10\]/));
+  test('wrong width', () => expectBadInput(() => layer.forward(lc.zeros([2, 4, 10])), RangeError, /^x: expected size 3 along axis 1 \(H, the width of this S4D layer\), got shape \[2,4,10\]/));
+  test('longer than lMax', () => expectBadInput(() => layer.forward(lc.zeros([2, 3, 51])), RangeError, /^x: expected a length L <= lMax = 50 \(the longest input of this S4D layer\), got shape \[2,3,51\]/));
+  test('not a tensor', () => expectBadInput(() => layer.forward([1, 2] as unknown as lc.Tensor), TypeError, /^x: expected a Tensor, got an array/));
   test('step: wrong state shape', () => {
     layer.setupStep();
-    expectBadInput(() => layer.step(lc.zeros([2, 3]), lc.zeros([1, 3, 2, 2])), RangeError, /S4D state: expected shape \[2,3,2,2\]/);
+    expectBadInput(() => layer.step(lc.zeros([2, 3]), lc.zeros([1, 3, 2, 2])), RangeError, /^state: expected shape \[2,3,2,2\] \(\[B,H,N\/2,2\], as defaultState\(2\) gives\), got \[1,3,2,2\]/);
   });
   test('bad options', () => {
     expect(() => new lc.nn.S4D(3, { dState: 5 })).toThrow(RangeError);
     expect(() => new lc.nn.S4D(3, { disc: 'euler' as 'zoh' })).toThrow(TypeError);
-    expect(() => new lc.nn.S4D(3, { colour: 1 } as lc.nn.S4DLayerOptions)).toThrow(/unknown option 'colour'/);
+    expect(() => new lc.nn.S4D(3, { colour: 1 } as lc.nn.S4DOptions)).toThrow(/unknown option 'colour'/);
   });
 });
 
@@ -298,7 +298,7 @@ cudaSuite('S4D')('S4D on CUDA', () => {
     [cpu, onGpu].forEach((l) => l.dispose());
   });
 
-  for (const [label, options] of [['zoh', { disc: 'zoh' }], ['bilinear, channels 2', { disc: 'bilinear', channels: 2 }]] as [string, lc.nn.S4DLayerOptions][]) {
+  for (const [label, options] of [['zoh', { disc: 'zoh' }], ['bilinear, channels 2', { disc: 'bilinear', channels: 2 }]] as [string, lc.nn.S4DOptions][]) {
     test(`step() over a whole sequence equals the convolution mode on the GPU device (${label})`, () => {
       const H = 4, N = 16, B = 3, L = 64;
       const layer = new lc.nn.S4D(H, { dState: N, seed: 3, dtMax: 0.3, ...options }).eval().to(gpu);

@@ -17,7 +17,8 @@ describe('SGConv layer', () => {
       'output_linear.weight': [[6, 6], 'default'],
       'output_linear.bias': [[6], 'noDecay'],
     });
-    expect(layer.namedBuffers().map(([n, t]) => [n, t.shape])).toEqual([['kernel_norm', [4, 3]]]);
+    expect(layer.namedBuffers().map(([n, t]) => [n, t.shape])).toEqual([['kernel_norm', [4, 3]], ['multiplier', [3]]]);
+    expect(Array.from(layer.stateDict().multiplier.toFloat32Array())).toEqual([2, 2, 2]);
     expect(Object.keys(layer.stateDict())).toContain('kernel_norm');
     expect(new lc.nn.SGConv(3, { kernelDim: 8, lMax: 64, initScale: 1 }).numScales).toBe(3);
     layer.dispose();
@@ -70,6 +71,17 @@ describe('SGConv layer', () => {
     x.dispose();
   });
 
+  test("decay [min, max]: per-feature multipliers linspace(min, max, H), as GConv's decay_min/decay_max", () => {
+    const layer = new lc.nn.SGConv(3, { kernelDim: 4, lMax: 16, decay: [1.5, 3], seed: 2 });
+    expect(Array.from(layer.stateDict().multiplier.toFloat32Array())).toEqual([1.5, 2.25, 3]);
+    lc.tidy(() => {
+      const subKernels = layer.namedParameters().filter(([n]) => n.startsWith('kernel_list.')).map(([, t]) => t);
+      const want = lc.kernels.sgconv(subKernels, 16, { multiplier: [1.5, 2.25, 3] }).kernel.toFloat32Array();
+      expect(layer.kernel(16).toFloat32Array()).toEqual(want);
+    });
+    layer.dispose();
+  });
+
   test('any L works (the kernel is truncated or zero-padded)', () => {
     const layer = new lc.nn.SGConv(2, { kernelDim: 4, lMax: 8, seed: 1 });
     for (const L of [3, 8, 20]) lc.tidy(() => expect(layer.forward(lc.randn([1, 2, L], { seed: L })).shape).toEqual([1, 2, L]));
@@ -100,19 +112,21 @@ describe('SGConv layer', () => {
     const layer = new lc.nn.SGConv(3, { kernelDim: 4, lMax: 16, seed: 1 });
     afterAll(() => layer.dispose());
     testBadInput([
-      ['missing lMax', () => new lc.nn.SGConv(3, {} as never), TypeError, /^options\.lMax: required/],
+      ['missing lMax', () => new lc.nn.SGConv(3, {} as never), TypeError, /^options\.lMax: expected an integer >= 1, got undefined/],
       ['decay 0', () => new lc.nn.SGConv(3, { lMax: 8, decay: 0 }), RangeError, /^options\.decay: expected a finite number > 0, got 0/],
+      ['decay [1, -1]', () => new lc.nn.SGConv(3, { lMax: 8, decay: [1, -1] }), RangeError, /^options\.decay\[1\]: expected a finite number > 0, got -1/],
+      ['decay [1]', () => new lc.nn.SGConv(3, { lMax: 8, decay: [1] as never }), TypeError, /^options\.decay: expected a number or \[min, max\]/],
       ['negative initScale', () => new lc.nn.SGConv(3, { lMax: 8, initScale: -1 }), RangeError, /^options\.initScale: expected an integer >= 0, got -1/],
       ['glu not a boolean', () => new lc.nn.SGConv(3, { lMax: 8, glu: 1 as never }), TypeError, /^options\.glu: expected a boolean, got number 1/],
       ['unknown option', () => new lc.nn.SGConv(3, { lMax: 8, kernel_dim: 4 } as never), TypeError, /unknown option 'kernel_dim'/],
       ['x of wrong rank', () => layer.forward(lc.zeros([3, 16])), RangeError, /^x: expected rank 3 \(\[B,H,L\]\), got shape \[3,16\]/],
-      ['x of wrong width', () => layer.forward(lc.zeros([1, 2, 16])), RangeError, /^x: expected shape \[1,3,16\] .*got \[1,2,16\]/],
+      ['x of wrong width', () => layer.forward(lc.zeros([1, 2, 16])), RangeError, /^x: expected size 3 along axis 1 \(H, the width of this SGConv layer\), got shape \[1,2,16\]/],
       ['non-tensor x', () => layer.forward('x' as never), TypeError, /^x: expected a Tensor, got string x/],
     ]);
     test('a disposed input', () => {
       const gone = lc.zeros([1, 3, 16]);
       gone.dispose();
-      expectBadInput(() => layer.forward(gone), TypeError, /^x: the tensor was disposed/);
+      expectBadInput(() => layer.forward(gone), TypeError, /^x: expected a live Tensor, got a disposed one/);
     });
   });
 });

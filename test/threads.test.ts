@@ -14,11 +14,11 @@ describe('setNumThreads', () => {
   afterAll(() => lc.setNumThreads(initial));
 
   test.each([
-    [0, RangeError, /n: expected an integer from 1 to 1024, got 0/],
+    [0, RangeError, /n: expected an integer in \[1, 1024\], got 0/],
     [1025, RangeError, /got 1025/],
     [2 ** 32 + 2, RangeError, /got 4294967298/], // used to wrap to 2
     [-1, RangeError, /got -1/],
-    [1.5, TypeError, /n: expected an integer, got number 1.5/],
+    [1.5, TypeError, /n: expected an integer in \[1, 1024\], got number 1.5/],
     ['2', TypeError, /got string 2/],
     [NaN, TypeError, /got number NaN/],
   ])('refuses %p', (n, type, message) => {
@@ -81,6 +81,10 @@ const unprivileged = 65534; // nobody
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'longconv-threads-'));
     try {
       fs.cpSync(path.join(root, 'dist'), path.join(dir, 'dist'), { recursive: true });
+      // ...with the packages it loads (those in require.cache after loading it).
+      const loaded = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(path.join(root, 'dist'))}); console.log(JSON.stringify(Object.keys(require.cache)))`], { encoding: 'utf8' });
+      const modules = new Set((JSON.parse(loaded.stdout) as string[]).map((f) => /node_modules\/((@[^/]+\/)?[^/]+)/.exec(f)?.[1]).filter((m): m is string => !!m));
+      for (const m of modules) fs.cpSync(path.join(root, 'node_modules', m), path.join(dir, 'node_modules', m), { recursive: true });
       const addon = path.join(process.env.LONGCONV_BUILD_DIR ?? path.join(root, 'build'), 'Release', 'longconv.node');
       fs.mkdirSync(path.join(dir, 'build', 'Release'), { recursive: true });
       fs.copyFileSync(addon, path.join(dir, 'build', 'Release', 'longconv.node'));

@@ -259,8 +259,8 @@ describe('vandermonde rejects bad input with a clear message', () => {
     ['x leading dims not a suffix', () => lc.vandermonde(v, lc.zeros([2, 4, 2]), 8), RangeError, /^x: expected leading dimensions that are a suffix of v's \[2,3\].*got shape \[2,4,2\]/],
     ['L = 0', () => lc.vandermonde(v, x, 0), RangeError, /^L: expected an integer >= 1, got 0/],
     ['L < 0', () => lc.vandermonde(v, x, -3), RangeError, /^L: expected an integer >= 1, got -3/],
-    ['L not an integer', () => lc.vandermonde(v, x, 2.5), TypeError, /^L: expected an integer, got number 2.5/],
-    ['L not a number', () => lc.vandermonde(v, x, '8' as unknown as number), TypeError, /^L: expected an integer, got string 8/],
+    ['L not an integer', () => lc.vandermonde(v, x, 2.5), TypeError, /^L: expected an integer >= 1, got number 2.5/],
+    ['L not a number', () => lc.vandermonde(v, x, '8' as unknown as number), TypeError, /^L: expected an integer >= 1, got string 8/],
     ['non-tensor x', () => lc.vandermonde(v, {} as unknown as lc.Tensor, 8), TypeError, /^x: expected a Tensor, got an object of class Object/],
     [
       'disposed tensor',
@@ -270,7 +270,7 @@ describe('vandermonde rejects bad input with a clear message', () => {
         return lc.vandermonde(gone, x, 8);
       },
       TypeError,
-      /^v: the tensor was disposed \(shape \[2,3,4,2\], device 'cpu'\)/,
+      /^v: expected a live Tensor, got a disposed one \(shape \[2,3,4,2\], device 'cpu'\)/,
     ],
   ];
   testBadInput(cases);
@@ -283,6 +283,18 @@ describe('vandermonde rejects bad input with a clear message', () => {
   });
 });
 
+// vandermonde forward and backward on `device` with output gradient g: [out, dv, dx].
+function runVandermonde(cs: VandCase, g: Float64Array, device: lc.Device): Float32Array[] {
+  return lc.tidy(() => {
+    const { v, x } = tensors(cs, true, device);
+    const out = lc.vandermonde(v, x, cs.L);
+    out.backward(t(g, [...cs.lead, cs.L], { device }));
+    const res = [out, v.grad!, x.grad!].map((y) => y.toFloat32Array());
+    lc.dispose([v.grad!, x.grad!]);
+    return res;
+  });
+}
+
 cudaSuite('vandermonde')('vandermonde on CUDA equals the CPU backend', () => {
   // Past L = 1000, x is broadcast over all of v's rows ([2] against []).
   for (const N of cudaCases([1, 2, 3, 33, 64, 300, 1000], [1, 2, 33]))
@@ -290,18 +302,23 @@ cudaSuite('vandermonde')('vandermonde on CUDA equals the CPU backend', () => {
       test(`N=${N} L=${L}`, () => {
         const [lead, xLead] = L > 1000 ? [[2], []] : [[2, 3], [3]];
         const cs = makeCase(lead, xLead, N, L, N + L);
-        const g = randomArray(prod(lead) * L, 8);
-        forEachDevice((device) =>
-          lc.tidy(() => {
-            const { v, x } = tensors(cs, true, device);
-            const out = lc.vandermonde(v, x, L);
-            out.backward(t(g, [...lead, L], { device }));
-            const res = [out, v.grad!, x.grad!].map((y) => y.toFloat32Array());
-            lc.dispose([v.grad!, x.grad!]);
-            return res;
-          }),
-        1e-4);
+        forEachDevice((device) => runVandermonde(cs, randomArray(prod(lead) * L, 8), device), 1e-4);
       });
+
+  test('R = 65537 rows (more than one grid dimension; small: 300), N = 9, L = 257: forward and backward', () => {
+    const [R] = cudaCases([65537], [300]);
+    const cs = makeCase([R], [], 9, 257, 3);
+    forEachDevice((device) => runVandermonde(cs, randomArray(R * 257, 4), device), TOL);
+  });
+
+  test('L = 1000000 (small: 10000) with Im(x)·l up to 9e6: forward and backward', () => {
+    const [L] = cudaCases([1000000], [10000]);
+    const N = 9;
+    // Im x from 0.3 to 9.1 (phases far past float precision), Re x = -1e-7: little decay.
+    const x = new Float64Array(N * 2).map((_, i) => Math.fround(i % 2 === 0 ? -1e-7 : 0.3 + 1.1 * ((i - 1) / 2)));
+    const cs: VandCase = { lead: [2], xLead: [], N, L, v: randomArray(2 * N * 2, 6), x };
+    forEachDevice((device) => runVandermonde(cs, randomArray(2 * L, 7), device), TOL);
+  });
 
   test('L = 1000000 (small: 10000), slow decay: sampled l equal the CPU backend', () => {
     const [L] = cudaCases([1000000], [10000]);

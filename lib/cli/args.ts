@@ -40,16 +40,22 @@ const trainFlags = {
 
 const evalFlags = { checkpoint: { type: 'string' }, task: { type: 'string' }, device: { type: 'string' }, 'test-limit': { type: 'string' }, json: { type: 'boolean' } } as const;
 
-function parse<T extends Record<string, { type: 'string' | 'boolean' }>>(argv: string[], flags: T, command: string) {
+/** Strict flag parsing: an unknown flag, a missing value or (unless allowed) a positional is a UsageError. */
+export function parseCommand<T extends Record<string, { type: 'string' | 'boolean' }>>(argv: string[], flags: T, command: string, allowPositionals = false) {
   try {
-    return parseArgs({ args: argv, options: flags, strict: true, allowPositionals: false }).values as Record<string, string | boolean | undefined>;
+    const { values, positionals } = parseArgs({ args: argv, options: flags, strict: true, allowPositionals });
+    return { values: values as Record<string, string | boolean | undefined>, positionals };
   } catch (e) {
     const valid = Object.keys(flags).map((f) => `--${f}`).join(', ');
     throw new UsageError(`${(e as Error).message.split('\n')[0].replace(/\. To specify.*$/, '')} (valid flags for ${command}: ${valid})`);
   }
 }
 
-function choice<T extends string>(value: unknown, name: string, choices: readonly T[], fallback?: T): T {
+function parse<T extends Record<string, { type: 'string' | 'boolean' }>>(argv: string[], flags: T, command: string) {
+  return parseCommand(argv, flags, command).values;
+}
+
+export function choice<T extends string>(value: unknown, name: string, choices: readonly T[], fallback?: T): T {
   if (value === undefined && fallback !== undefined) return fallback;
   if (typeof value !== 'string' || !choices.includes(value as T)) {
     throw new UsageError(`${value === undefined ? `missing --${name}` : `unknown ${name} '${value}'`} (choose from ${choices.join(', ')})`);
@@ -57,7 +63,7 @@ function choice<T extends string>(value: unknown, name: string, choices: readonl
   return value as T;
 }
 
-function number(value: unknown, name: string, { integer = false, min = -Infinity, max = Infinity, exclusiveMin = false } = {}): number | undefined {
+export function number(value: unknown, name: string, { integer = false, min = -Infinity, max = Infinity, exclusiveMin = false } = {}): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
   const bad = typeof value !== 'string' || value.trim() === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min || n > max || (exclusiveMin && n === min);

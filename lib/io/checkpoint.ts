@@ -1,20 +1,21 @@
 // Checkpoints: a module's state dict in one safetensors file and, with an optimizer, its state
 // in a second file next to it, committed as one unit. The optimizer file is named by the digest
 // of its contents (`<path>.optim.<id>.safetensors`: a new state gets a new name) and is written
-// first; the module file, written last, names it and carries the same id. Renaming the module file into place is the commit:
-// a kill before it leaves the previous checkpoint (whose optimizer file is untouched), after
-// it the new one; the previous optimizer file is removed after the commit (or by the next
-// save). Both writes are atomic and durable (lib/io/files.ts).
+// first; the module file, written last, names it and carries the same id. Renaming the module
+// file into place is the commit: a kill before it leaves the previous checkpoint (whose
+// optimizer file is untouched), after it the new one; the previous optimizer file is removed
+// after the commit (or by the next save). Both writes are atomic and durable (lib/io/files.ts).
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as nodePath from 'path';
-import { codedError, describe } from '../errors';
 import { Module } from '../nn/module';
-import { checkOptions } from '../ops/options';
 import { AdamW, AdamWState } from '../optim/adamw';
 import { dispose, Tensor } from '../tensor';
+import { checkFilePath, checkOptions, describe, typeError } from '../validate';
 import { writeTarget } from './files';
+import { CheckpointMismatchError } from './pytorch';
 import { loadTensors, readMetadata, saveTensors } from './safetensors';
+import { CheckpointError } from './torch_file';
 
 /** Options of {@link save}. */
 export interface SaveOptions {
@@ -30,10 +31,6 @@ export interface LoadOptions {
   optimizer?: AdamW;
 }
 
-/** The code of the Error thrown when a module file and an optimizer state do not belong together. */
-export const CHECKPOINT_MISMATCH = 'ERR_LONGCONV_CHECKPOINT_MISMATCH';
-/** The code of the Error thrown for an optimizer state that io.save cannot have written. */
-export const INVALID_CHECKPOINT = 'ERR_LONGCONV_INVALID_CHECKPOINT';
 
 // Metadata keys of the checkpoint itself, beside the user's.
 const RESERVED = 'longconv.';
@@ -64,13 +61,13 @@ export function optimizerPath(path: string): string | undefined {
  *   memory for the copies runs out; file-system errors as thrown.
  */
 export function save(path: string, module: Module, options?: SaveOptions): void {
-  if (!(module instanceof Module)) throw new TypeError(`module: expected an nn.Module, got ${describe(module)}`);
+  if (!(module instanceof Module)) throw typeError('module', 'an nn.Module', describe(module));
   const opts = checkOptions<SaveOptions>(options, 'io.save options', ['optimizer', 'metadata']);
   const optimizer = checkOptimizer(opts.optimizer, module, 'io.save');
   for (const key of Object.keys(opts.metadata ?? {})) {
-    if (key.startsWith(RESERVED)) throw new TypeError(`io.save options.metadata: the key '${key}' is reserved (keys starting with '${RESERVED}')`);
+    if (key.startsWith(RESERVED)) throw typeError(`io.save options.metadata['${key}']`, `a key not starting with '${RESERVED}' (reserved)`, `'${key}'`);
   }
-  if (typeof path !== 'string' || path === '') throw new TypeError(`path: expected a file path, got ${describe(path)}`);
+  checkFilePath(path);
   const target = writeTarget(path);
   const own: Record<string, string> = {};
   let optimizerFile: string | undefined;
@@ -118,15 +115,15 @@ function removeStaleFiles(target: string, keep: string | undefined): void {
  * are finite (second moments non-negative).
  * @returns the module file's metadata (the strings given to io.save)
  * @throws RangeError naming the missing, unexpected or mis-shaped tensors; Error with code
- *   ERR_LONGCONV_CHECKPOINT_MISMATCH when an optimizer state is asked for and the checkpoint has
- *   none, or the optimizer file belongs to another save; Error with code
- *   ERR_LONGCONV_INVALID_CHECKPOINT for an optimizer file io.save cannot have written (bad
- *   format or step, negative or non-finite moments); Error with code
+ *   ERR_LONGCONV_CHECKPOINT_MISMATCH (a CheckpointMismatchError, a RangeError) when an optimizer
+ *   state is asked for and the checkpoint has none, or the optimizer file belongs to another
+ *   save; CheckpointError (code ERR_LONGCONV_CHECKPOINT) for an optimizer file io.save cannot
+ *   have written (bad format or step, negative or non-finite moments); Error with code
  *   ERR_LONGCONV_INVALID_SAFETENSORS for a file that is not valid safetensors; TypeError for bad
  *   arguments or a path that is not a regular file.
  */
 export function load(path: string, module: Module, options?: LoadOptions): Record<string, string> {
-  if (!(module instanceof Module)) throw new TypeError(`module: expected an nn.Module, got ${describe(module)}`);
+  if (!(module instanceof Module)) throw typeError('module', 'an nn.Module', describe(module));
   const opts = checkOptions<LoadOptions>(options, 'io.load options', ['optimizer']);
   const optimizer = checkOptimizer(opts.optimizer, module, 'io.load');
   const weights = loadTensors(path);
@@ -154,7 +151,7 @@ export function load(path: string, module: Module, options?: LoadOptions): Recor
 }
 
 function optimizerFileOf(path: string, name: string): string {
-  if (nodePath.basename(name) !== name) throw codedError(INVALID_CHECKPOINT, `io.load: '${path}' names an optimizer file outside its directory ('${name}')`);
+  if (nodePath.basename(name) !== name) throw new CheckpointError(`io.load: '${path}' names an optimizer file outside its directory ('${name}')`);
   return nodePath.join(nodePath.dirname(writeTarget(path)), name);
 }
 
@@ -167,25 +164,22 @@ function loadOptimizerFile(path: string, metadata: Record<string, string>): { fi
     const why = fs.existsSync(legacy)
       ? `'${legacy}' was written by an older longconv without a checkpoint id, so nothing tells whether it belongs with the module file (load the module alone, without options.optimizer)`
       : 'it was saved without options.optimizer';
-    throw codedError(CHECKPOINT_MISMATCH, `io.load: '${path}' holds no optimizer state: ${why}`);
+    throw new CheckpointMismatchError(`io.load: '${path}' holds no optimizer state: ${why}`);
   }
   const file = optimizerFileOf(path, name);
-  if (!fs.existsSync(file)) throw codedError(CHECKPOINT_MISMATCH, `io.load: the optimizer state of '${path}' is missing ('${file}' does not exist; it must be copied along with the module file)`);
+  if (!fs.existsSync(file)) throw new CheckpointMismatchError(`io.load: the optimizer state of '${path}' is missing ('${file}' does not exist; it must be copied along with the module file)`);
   const loaded = loadTensors(file);
   if (loaded.metadata[ID_KEY] !== metadata[ID_KEY]) {
     dispose(Object.values(loaded.tensors));
-    throw codedError(
-      CHECKPOINT_MISMATCH,
-      `io.load: '${file}' belongs to another save than '${path}' (checkpoint ${JSON.stringify(loaded.metadata[ID_KEY] ?? null)}, the module file's is ${JSON.stringify(metadata[ID_KEY] ?? null)})`,
-    );
+    throw new CheckpointMismatchError(`io.load: '${file}' belongs to another save than '${path}' (checkpoint ${JSON.stringify(loaded.metadata[ID_KEY] ?? null)}, the module file's is ${JSON.stringify(metadata[ID_KEY] ?? null)})`);
   }
   return { file, ...loaded };
 }
 
 function checkOptimizer(optimizer: unknown, module: Module, fn: string): AdamW | undefined {
   if (optimizer === undefined) return undefined;
-  if (!(optimizer instanceof AdamW)) throw new TypeError(`${fn} options.optimizer: expected an optim.AdamW, got ${describe(optimizer)}`);
-  if (optimizer.module !== module) throw new TypeError(`${fn} options.optimizer: the optimizer trains another module`);
+  if (!(optimizer instanceof AdamW)) throw typeError(`${fn} options.optimizer`, 'an optim.AdamW', describe(optimizer));
+  if (optimizer.module !== module) throw typeError(`${fn} options.optimizer`, 'the optimizer of this module', 'the optimizer trains another module');
   return optimizer;
 }
 
@@ -193,14 +187,14 @@ function checkOptimizer(optimizer: unknown, module: Module, fn: string): AdamW |
 function optimizerState(tensors: Record<string, Tensor>, metadata: Record<string, string>, file: string): AdamWState {
   const step = Number(metadata.step);
   if (metadata.format !== OPTIMIZER_FORMAT || !/^\d+$/.test(metadata.step ?? '') || !Number.isSafeInteger(step)) {
-    throw codedError(INVALID_CHECKPOINT, `io.load: '${file}' is not an optimizer state written by io.save (metadata ${JSON.stringify(metadata)})`);
+    throw new CheckpointError(`io.load: '${file}' is not an optimizer state written by io.save (metadata ${JSON.stringify(metadata)})`);
   }
   for (const [key, t] of Object.entries(tensors)) {
     const values = t.toFloat32Array();
     const bad = key.startsWith('v.') ? values.findIndex((x) => !(x >= 0 && x < Infinity)) : values.findIndex((x) => !Number.isFinite(x));
     if (bad >= 0) {
       const want = key.startsWith('v.') ? 'finite and non-negative (second moments)' : 'finite';
-      throw codedError(INVALID_CHECKPOINT, `io.load: '${file}' is not an optimizer state io.save can have written: '${key}'[${bad}] is ${values[bad]}, moments must be ${want}`);
+      throw new CheckpointError(`io.load: '${file}' is not an optimizer state io.save can have written: '${key}'[${bad}] is ${values[bad]}, moments must be ${want}`);
     }
   }
   const moments = (prefix: string) =>

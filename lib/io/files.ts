@@ -2,7 +2,7 @@
 // safetensors file goes through these.
 import * as fs from 'fs';
 import * as path from 'path';
-import { codedError } from '../errors';
+import { codedError } from '../validate';
 
 /** The code of the TypeError thrown when a path is not a regular file. */
 export const NOT_A_FILE = 'ERR_LONGCONV_NOT_A_FILE';

@@ -1,11 +1,13 @@
-// The safetensors format (float32 tensors): an 8-byte little-endian header length n, n bytes
-// of JSON header {name: {dtype: "F32", shape, data_offsets: [begin, end]}, "__metadata__":
-// {string: string}}, then the raw little-endian data, whose byte offsets are relative to the
-// end of the header. Files written here pad the header with spaces so the data starts on an
-// 8-byte boundary, and lay the tensors out in order without gaps, as the format requires.
+// The safetensors format: an 8-byte little-endian header length n, n bytes of JSON header
+// {name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {string: string}}, then the
+// raw little-endian data, whose byte offsets are relative to the end of the header. Files written
+// here pad the header with spaces so the data starts on an 8-byte boundary, and lay the tensors
+// out in order without gaps, as the format requires. longconv's own files (saveTensors,
+// loadTensors) hold F32 only; the PyTorch interop (io.loadPyTorch) reads every numeric dtype.
 import * as os from 'os';
-import { codedError, describe, fmtShape } from '../errors';
-import { dispose, hostFloats, Tensor, tensor } from '../tensor';
+import { dispose, Tensor, tensor } from '../tensor';
+import { checkFilePath, checkObject, checkTensor, codedError, describe, fmtShape, typeError } from '../validate';
+import { decodeElements, DType, DTYPES, isDType } from './dtypes';
 import { readRegularFile, readRegularFileStart, writeAll, writeFileAtomically } from './files';
 
 /** What loadTensors returns: the tensors (on the CPU) by name and the `__metadata__` strings. */
@@ -23,9 +25,26 @@ const MAX_HEADER_BYTES = 100_000_000;
 const LITTLE_ENDIAN = os.endianness() === 'LE';
 
 interface HeaderEntry {
-  dtype: 'F32';
+  dtype: DType;
   shape: number[];
   data_offsets: [number, number];
+}
+
+/** One tensor of a safetensors file as raw little-endian bytes, for {@link writeSafetensors}. */
+export interface RawTensor {
+  name: string;
+  dtype: DType;
+  shape: number[];
+  bytes: Uint8Array;
+}
+
+/** One tensor parsed from a safetensors file, widened to float32 (see dtypes.ts). */
+export interface ParsedTensor {
+  name: string;
+  dtype: DType;
+  /** The header's shape (a complex dtype adds a trailing 2). */
+  shape: number[];
+  data: Float32Array;
 }
 
 /** The code of the Error thrown for a file that is not valid safetensors. */
@@ -33,35 +52,46 @@ export const INVALID_SAFETENSORS = 'ERR_LONGCONV_INVALID_SAFETENSORS';
 
 /**
  * Writes tensors (from any device) and string metadata to `path` in the safetensors format.
- * The write is atomic and durable: a temporary file next to it is flushed to disk and renamed
- * over `path` (then the directory is flushed), so a failure or a kill at any moment leaves the
- * old file or the complete new one, never a partial file. A symbolic link at `path` is
- * followed: its target is updated. Returns the file written.
+ * The write is atomic and durable (see writeSafetensors): a failure or a kill at any moment
+ * leaves the old file or the complete new one, never a partial file. A symbolic link at `path`
+ * is followed: its target is updated.
  * @throws TypeError for a non-object, a non-tensor or disposed tensor, a name that is empty or
  *   "__metadata__", metadata that is not an object of strings, or a path that exists and is not
  *   a regular file (code ERR_LONGCONV_NOT_A_FILE); Error with code ERR_LONGCONV_OUT_OF_MEMORY
  *   when host memory for the copies runs out; file-system errors as thrown.
  */
-export function saveTensors(path: string, tensors: Record<string, Tensor>, metadata?: Record<string, string>): string {
-  checkPath(path);
-  if (tensors === null || typeof tensors !== 'object' || Array.isArray(tensors)) {
-    throw new TypeError(`tensors: expected an object of tensors by name, got ${describe(tensors)}`);
-  }
+export function saveTensors(path: string, tensors: Record<string, Tensor>, metadata?: Record<string, string>): void {
+  checkFilePath(path);
+  checkObject(tensors, 'tensors', 'an object of tensors by name');
   for (const [name, t] of Object.entries(tensors)) {
-    if (name === '' || name === METADATA_KEY) throw new TypeError(`tensors: the name '${name}' is reserved`);
-    if (!(t instanceof Tensor)) throw new TypeError(`tensors['${name}']: expected a Tensor, got ${describe(t)}`);
-    if (t.isDisposed) throw new TypeError(`tensors['${name}']: the tensor was disposed (shape ${fmtShape(t.shape)})`);
+    if (name === '' || name === METADATA_KEY) throw typeError('tensors', `names other than '' and '${METADATA_KEY}'`, `the reserved name '${name}'`);
+    checkTensor(t, `tensors['${name}']`);
   }
   if (metadata !== undefined) checkMetadata(metadata, 'metadata');
 
+  writeSafetensors(path, Object.entries(tensors).map(([name, t]) => {
+    const values = t.toFloat32Array();
+    const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+    if (!LITTLE_ENDIAN) Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).swap32();
+    return { name, dtype: 'F32', shape: [...t.shape], bytes };
+  }), metadata);
+}
+
+/**
+ * @internal
+ * Writes raw tensors (little-endian bytes of their dtype) and metadata as a safetensors file,
+ * atomically and durably (lib/io/files.ts: a temporary file, fsync, rename, fsync of the
+ * directory; symbolic links followed).
+ */
+export function writeSafetensors(path: string, tensors: RawTensor[], metadata?: Record<string, string>): void {
   // Built with fromEntries: a tensor named '__proto__' stays an ordinary key.
   const entries: [string, unknown][] = [];
   if (metadata !== undefined && Object.keys(metadata).length) entries.push([METADATA_KEY, metadata]);
   let offset = 0;
-  for (const [name, t] of Object.entries(tensors)) {
-    const entry: HeaderEntry = { dtype: 'F32', shape: [...t.shape], data_offsets: [offset, offset + 4 * t.size] };
-    entries.push([name, entry]);
-    offset += 4 * t.size;
+  for (const t of tensors) {
+    const entry: HeaderEntry = { dtype: t.dtype, shape: [...t.shape], data_offsets: [offset, offset + t.bytes.length] };
+    entries.push([t.name, entry]);
+    offset += t.bytes.length;
   }
   const json = JSON.stringify(Object.fromEntries(entries));
   const jsonBytes = Buffer.byteLength(json, 'utf8');
@@ -70,28 +100,87 @@ export function saveTensors(path: string, tensors: Record<string, Tensor>, metad
   prefix.writeBigUInt64LE(BigInt(headerBytes), 0);
   prefix.write(json, 8, 'utf8');
 
-  return writeFileAtomically(path, (fd) => {
+  writeFileAtomically(path, (fd) => {
     writeAll(fd, prefix);
-    for (const t of Object.values(tensors)) {
-      const values = t.toFloat32Array();
-      const bytes = Buffer.from(values.buffer, values.byteOffset, values.byteLength);
-      if (!LITTLE_ENDIAN) bytes.swap32();
-      writeAll(fd, bytes);
-    }
+    for (const t of tensors) writeAll(fd, t.bytes);
   });
 }
 
-/** A function that throws the Error (code ERR_LONGCONV_INVALID_SAFETENSORS) for `path`. */
-function failFor(path: string): (why: string) => never {
-  return (why) => {
-    throw codedError(INVALID_SAFETENSORS, `loadTensors: '${path}' is not a valid safetensors file: ${why}`);
-  };
+/**
+ * Reads a safetensors file of float32 tensors. Everything is validated before any tensor is
+ * made: the header length (within the file and at most 100 MB), the JSON (no key twice in an
+ * object), each entry's keys, dtype ("F32" only), shape and data offsets (inside the data, the
+ * size its shape needs, no overlaps or gaps, no trailing bytes) and the metadata (strings
+ * only). Only regular files are read: a FIFO, device or directory is refused at once.
+ * @returns the tensors (on the CPU) and the metadata ({} when the file has none)
+ * @throws Error with code ERR_LONGCONV_INVALID_SAFETENSORS naming the file and what is wrong
+ *   with it (a bad file never crashes); TypeError with code ERR_LONGCONV_NOT_A_FILE for a path
+ *   that is not a regular file; file-system errors as thrown.
+ */
+export function loadTensors(path: string): LoadedTensors {
+  checkFilePath(path);
+  const { entries, metadata } = parseSafetensors(readRegularFile(path), path, ['F32'], 'loadTensors');
+  const loaded: [string, Tensor][] = [];
+  try {
+    for (const entry of entries) loaded.push([entry.name, tensor(entry.data, entry.shape)]);
+  } catch (e) {
+    dispose(loaded.map(([, t]) => t));
+    throw e;
+  }
+  return { tensors: Object.fromEntries(loaded), metadata };
 }
 
 /**
- * The header of a safetensors file (its first 8 + n bytes, or the whole file): the parsed JSON
- * object and where the data starts. Refuses a header that is too long, not UTF-8 JSON, not an
- * object, or with a key twice in one object (JSON.parse would silently keep the last).
+ * @internal
+ * Parses and validates a safetensors file's bytes (see loadTensors) with the given dtypes allowed,
+ * decoding every tensor to float32.
+ * @throws Error naming the file and what is wrong with it.
+ */
+export function parseSafetensors(
+  file: Buffer, path: string, dtypes: DType[], caller: string, makeError: (message: string) => Error = (m) => codedError(INVALID_SAFETENSORS, m),
+): { entries: ParsedTensor[]; metadata: Record<string, string> } {
+  const fail = (why: string): never => {
+    throw makeError(`${caller}: '${path}' is not a valid safetensors file: ${why}`);
+  };
+  const { header, dataStart } = parseHeader(file, file.length, fail);
+  const dataBytes = file.length - dataStart;
+  const entries: [string, HeaderEntry][] = [];
+  let metadata: Record<string, string> = {};
+  for (const [name, value] of Object.entries(header as Record<string, unknown>)) {
+    if (name === METADATA_KEY) {
+      try {
+        checkMetadata(value, METADATA_KEY);
+      } catch (e) {
+        fail((e as Error).message);
+      }
+      metadata = { ...(value as Record<string, string>) };
+    } else entries.push([name, checkEntry(name, value, dataBytes, dtypes, fail)]);
+  }
+  // The entries must tile the data exactly: sorted by offset, each begins where the last ended.
+  const byOffset = [...entries].sort((a, b) => a[1].data_offsets[0] - b[1].data_offsets[0] || a[1].data_offsets[1] - b[1].data_offsets[1]);
+  let end = 0;
+  let previous = '';
+  for (const [name, entry] of byOffset) {
+    const [begin, stop] = entry.data_offsets;
+    if (begin < end) fail(`the data of '${name}' [${begin}, ${stop}) overlaps that of '${previous}' (ending at ${end})`);
+    if (begin > end) fail(`the bytes [${end}, ${begin}) of the data belong to no tensor (a gap before '${name}')`);
+    end = stop;
+    previous = name;
+  }
+  if (end !== dataBytes) fail(`the data has ${dataBytes} bytes but its tensors cover ${end} (trailing bytes)`);
+  const parsed = entries.map(([name, entry]): ParsedTensor => {
+    const [begin, stop] = entry.data_offsets;
+    const count = (stop - begin) / DTYPES[entry.dtype].bytes;
+    const data = decodeElements(entry.dtype, file.subarray(dataStart + begin, dataStart + stop), count, true);
+    return { name, dtype: entry.dtype, shape: DTYPES[entry.dtype].parts === 2 ? [...entry.shape, 2] : entry.shape, data };
+  });
+  return { entries: parsed, metadata };
+}
+
+/**
+ * The header of a safetensors file from its first bytes (at least 8 + n, or the whole file of
+ * `fileLength` bytes): the parsed JSON object and where the data starts. Refuses a header that
+ * is too long, not UTF-8 JSON, not an object, or with a key twice in one object.
  */
 function parseHeader(file: Buffer, fileLength: number, fail: (why: string) => never): { header: Record<string, unknown>; dataStart: number } {
   if (fileLength < 8) fail(`it has ${fileLength} bytes, fewer than the 8 of the header length (truncated?)`);
@@ -117,8 +206,7 @@ function parseHeader(file: Buffer, fileLength: number, fail: (why: string) => ne
 
 /**
  * The first key that appears twice in one object of the (valid) JSON text, if any. Written by
- * hand: JSON.parse keeps the last of duplicate keys without a word, and no JSON parser on npm
- * in common use reports them.
+ * hand: JSON.parse keeps the last of duplicate keys without a word.
  */
 function duplicateKey(json: string): string | undefined {
   const open: (Set<string> | null)[] = []; // per open object its keys; null for arrays
@@ -151,8 +239,10 @@ function duplicateKey(json: string): string | undefined {
  * @throws as loadTensors.
  */
 export function readMetadata(path: string): Record<string, string> {
-  checkPath(path);
-  const fail = failFor(path);
+  checkFilePath(path);
+  const fail = (why: string): never => {
+    throw codedError(INVALID_SAFETENSORS, `readMetadata: '${path}' is not a valid safetensors file: ${why}`);
+  };
   const start = readRegularFileStart(path, 8);
   if (start.length < 8) fail(`it has ${start.length} bytes, fewer than the 8 of the header length (truncated?)`);
   const length = start.readBigUInt64LE(0);
@@ -168,88 +258,22 @@ export function readMetadata(path: string): Record<string, string> {
   return { ...(metadata as Record<string, string>) };
 }
 
-/**
- * Reads a safetensors file of float32 tensors. Everything is validated before any tensor is
- * made: the header length (within the file and at most 100 MB), the JSON (no key twice in an
- * object), each entry's keys, dtype ("F32" only), shape and data offsets (inside the data, the
- * size its shape needs, no overlaps or gaps, no trailing bytes) and the metadata (strings
- * only). Only regular files are read: a FIFO, device or directory is refused at once.
- * @returns the tensors (on the CPU) and the metadata ({} when the file has none)
- * @throws Error with code ERR_LONGCONV_INVALID_SAFETENSORS naming the file and what is wrong
- *   with it (a bad file never crashes); TypeError with code ERR_LONGCONV_NOT_A_FILE for a path
- *   that is not a regular file; file-system errors as thrown.
- */
-export function loadTensors(path: string): LoadedTensors {
-  checkPath(path);
-  const file = readRegularFile(path);
-  const fail = failFor(path);
-  const { header, dataStart } = parseHeader(file, file.length, fail);
-
-  const dataBytes = file.length - dataStart;
-  const entries: [string, HeaderEntry][] = [];
-  let metadata: Record<string, string> = {};
-  for (const [name, value] of Object.entries(header as Record<string, unknown>)) {
-    if (name === METADATA_KEY) {
-      try {
-        checkMetadata(value, METADATA_KEY);
-      } catch (e) {
-        fail((e as Error).message);
-      }
-      metadata = { ...(value as Record<string, string>) };
-    } else entries.push([name, checkEntry(name, value, dataBytes, fail)]);
-  }
-  // The entries must tile the data exactly: sorted by offset, each begins where the last ended.
-  const byOffset = [...entries].sort((a, b) => a[1].data_offsets[0] - b[1].data_offsets[0] || a[1].data_offsets[1] - b[1].data_offsets[1]);
-  let end = 0;
-  let previous = '';
-  for (const [name, entry] of byOffset) {
-    const [begin, stop] = entry.data_offsets;
-    if (begin < end) fail(`the data of '${name}' [${begin}, ${stop}) overlaps that of '${previous}' (ending at ${end})`);
-    if (begin > end) fail(`the bytes [${end}, ${begin}) of the data belong to no tensor (a gap before '${name}')`);
-    end = stop;
-    previous = name;
-  }
-  if (end !== dataBytes) fail(`the data has ${dataBytes} bytes but its tensors cover ${end} (trailing bytes)`);
-
-  const loaded: [string, Tensor][] = [];
-  try {
-    for (const [name, entry] of entries) {
-      const [begin, stop] = entry.data_offsets;
-      const values = hostFloats((stop - begin) / 4, 'loadTensors');
-      const bytes = Buffer.from(values.buffer);
-      file.copy(bytes, 0, dataStart + begin, dataStart + stop);
-      if (!LITTLE_ENDIAN) bytes.swap32();
-      loaded.push([name, tensor(values, entry.shape)]);
-    }
-  } catch (e) {
-    dispose(loaded.map(([, t]) => t));
-    throw e;
-  }
-  return { tensors: Object.fromEntries(loaded), metadata };
-}
-
-function checkPath(path: unknown): void {
-  if (typeof path !== 'string' || path === '') throw new TypeError(`path: expected a file path, got ${describe(path)}`);
-}
-
 function checkMetadata(metadata: unknown, name: string): void {
-  if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata)) {
-    throw new TypeError(`${name}: expected an object of strings, got ${describe(metadata)}`);
-  }
-  for (const [key, value] of Object.entries(metadata)) {
-    if (typeof value !== 'string') throw new TypeError(`${name}['${key}']: expected a string, got ${describe(value)}`);
+  for (const [key, value] of Object.entries(checkObject(metadata, name, 'an object of strings'))) {
+    if (typeof value !== 'string') throw typeError(`${name}['${key}']`, 'a string', describe(value));
   }
 }
 
 /** Validates one tensor entry of a header against the data size; `fail` throws. */
-function checkEntry(name: string, value: unknown, dataBytes: number, fail: (why: string) => never): HeaderEntry {
+function checkEntry(name: string, value: unknown, dataBytes: number, dtypes: DType[], fail: (why: string) => never): HeaderEntry {
   const where = `tensor '${name}'`;
   if (value === null || typeof value !== 'object' || Array.isArray(value)) fail(`${where}: expected {dtype, shape, data_offsets}, got ${describe(value)}`);
   const entry = value as Record<string, unknown>;
   for (const key of Object.keys(entry)) {
     if (!['dtype', 'shape', 'data_offsets'].includes(key)) fail(`${where}: unknown key '${key}'`);
   }
-  if (entry.dtype !== 'F32') fail(`${where}: dtype ${JSON.stringify(entry.dtype)} is not supported (only "F32")`);
+  const dtype = entry.dtype;
+  if (!isDType(dtype) || !dtypes.includes(dtype)) fail(`${where}: dtype ${JSON.stringify(dtype)} is not supported (only ${dtypes.map((d) => `"${d}"`).join(', ')})`);
   const shape = entry.shape;
   if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
     fail(`${where}: shape ${JSON.stringify(shape)} is not an array of non-negative integers`);
@@ -262,6 +286,7 @@ function checkEntry(name: string, value: unknown, dataBytes: number, fail: (why:
   const [begin, end] = offsets as [number, number];
   if (begin > end || end > dataBytes) fail(`${where}: data_offsets [${begin}, ${end}] lie outside the ${dataBytes} bytes of data`);
   const numel = dims.reduce((a, b) => a * b, 1);
-  if (end - begin !== 4 * numel) fail(`${where}: shape ${fmtShape(dims)} needs ${4 * numel} bytes, data_offsets give ${end - begin}`);
-  return { dtype: 'F32', shape: dims, data_offsets: [begin, end] };
+  const size = DTYPES[dtype as DType].bytes;
+  if (end - begin !== size * numel) fail(`${where}: shape ${fmtShape(dims)} needs ${size * numel} bytes, data_offsets give ${end - begin}`);
+  return { dtype: dtype as DType, shape: dims, data_offsets: [begin, end] };
 }

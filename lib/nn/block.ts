@@ -1,12 +1,11 @@
-// ResidualBlock (SPEC §2): a sequence layer with dropout, a residual connection and LayerNorm
-// over the channels of [B, H, L] — after the residual (post-norm, the default) or before the layer.
-import { checkPositiveInt, describe } from '../errors';
+// ResidualBlock (docs/MATH.md §3.5): a sequence layer with dropout, a residual connection and
+// LayerNorm over the channels of [B, H, L] — after the residual (post-norm, the default) or
+// before the layer.
 import { add } from '../ops/elementwise';
-import { checkOptions } from '../ops/options';
 import { Tensor, tidy } from '../tensor';
-import { checkInput, Layer, seedStream } from './layer_utils';
+import { checkBoolean, checkOneOf, checkOptions, checkPositiveInt, checkProbability, describe, typeError } from '../validate';
 import { Dropout, GLU, LayerNorm, Linear } from './layers';
-import { Module } from './module';
+import { checkModuleInput, Module, seedStream } from './module';
 
 /** A module mapping [B, H, L] -> [B, H, L]. */
 export type SequenceLayer = Module & {
@@ -33,7 +32,7 @@ export interface ResidualBlockOptions {
  * `x + dropout([mixing](layer(LayerNorm(x))))` (pre-norm). Submodules: `layer`, `norm`
  * (LayerNorm over axis 1) and, with mixing 'glu', `mixing` (Linear H -> 2H along axis 1).
  */
-export class ResidualBlock extends Layer {
+export class ResidualBlock extends Module {
   /** The channel count H. */
   readonly dModel: number;
   /** Whether the norm comes before the layer. */
@@ -47,23 +46,22 @@ export class ResidualBlock extends Layer {
   constructor(layer: SequenceLayer, options: ResidualBlockOptions) {
     super();
     if (!(layer instanceof Module) || typeof (layer as Partial<SequenceLayer>).forward !== 'function') {
-      throw new TypeError(`layer: expected a Module with a forward(x) method, got ${describe(layer)}`);
+      throw typeError('layer', 'a Module with a forward(x) method', describe(layer));
     }
     const opts = checkOptions<ResidualBlockOptions>(options, 'ResidualBlock options', ['dModel', 'prenorm', 'dropout', 'mixing', 'seed']);
     this.dModel = checkPositiveInt(opts.dModel, 'options.dModel');
-    this.prenorm = opts.prenorm ?? false;
-    const mixing = opts.mixing ?? 'none';
-    if (mixing !== 'none' && mixing !== 'glu') throw new TypeError(`options.mixing: expected 'none' or 'glu', got ${describe(mixing)}`);
+    this.prenorm = checkBoolean(opts.prenorm, 'options.prenorm', false);
+    const mixing = checkOneOf(opts.mixing, 'options.mixing', ['none', 'glu'] as const, 'none');
     const seeds = seedStream(opts.seed);
     this.layer = this.registerModule('layer', layer);
     this.mixing = mixing === 'glu' ? this.registerModule('mixing', new Linear(this.dModel, 2 * this.dModel, { axis: 1, seed: seeds() })) : null;
     this.norm = this.registerModule('norm', new LayerNorm(this.dModel, { axis: 1 }));
-    this.drop = this.registerModule('dropout', new Dropout(opts.dropout ?? 0));
+    this.drop = this.registerModule('dropout', new Dropout(checkProbability(opts.dropout, 'options.dropout', 0)));
   }
 
   /** x [B, H, L] -> [B, H, L]. @throws RangeError for a rank other than 3 or a channel count other than dModel. */
   forward(x: Tensor): Tensor {
-    const input = checkInput(x, 'ResidualBlock x', [3], 1, this.dModel, 'dModel');
+    const input = checkModuleInput(x, this, { layout: 'B,H,L', width: { axis: 1, size: this.dModel, what: 'dModel' } });
     return tidy(() => {
       let z = this.layer.forward(this.prenorm ? this.norm.forward(input) : input);
       if (this.mixing) z = this.glu.forward(this.mixing.forward(z));

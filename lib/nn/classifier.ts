@@ -1,13 +1,13 @@
-// SequenceClassifier (SPEC §2): encoder (Linear or Embedding) -> nLayers residual blocks of a
-// long-convolution layer -> pooling over L -> Linear head, as the S4 repository's example model.
-import { checkPositiveInt, checkShape, checkTensor, describe, fmtShape } from '../errors';
-import { checkOptions } from '../ops/options';
+// SequenceClassifier (docs/MATH.md §3.5): encoder (Linear or Embedding) -> nLayers residual
+// blocks of a long-convolution layer -> pooling over L -> Linear head, as the S4 repository's
+// example model.
+import { maskedMeanPool } from '../ops/nn';
 import { narrow, reshape, transpose } from '../ops/shape';
 import { Tensor, tensor, tidy } from '../tensor';
+import { checkBoolean, checkObject, checkOneOf, checkOptions, checkPositiveInt, checkProbability, checkShape, checkTensor, fmtShape, rangeError, typeError } from '../validate';
 import { ResidualBlock, SequenceLayer } from './block';
-import { maskedMeanPool } from '../ops/nn';
-import { checkInput, Layer, seedStream } from './layer_utils';
 import { Embedding, Linear } from './layers';
+import { checkModuleInput, Module, seedStream } from './module';
 import { MultiresConv } from './multires';
 import { S4 } from './s4';
 import { S4D } from './s4d';
@@ -50,16 +50,12 @@ export interface SequenceClassifierOptions {
 
 const optionNames = ['dInput', 'nTokens', 'dModel', 'nLayers', 'layer', 'nClasses', 'pool', 'prenorm', 'dropout', 'lMax', 'seed'];
 
+const layerClasses = { s4d: S4D, s4: S4, sgconv: SGConv, multires: MultiresConv } as const;
+
 function makeLayer(spec: LayerSpec, H: number, defaults: Record<string, unknown>): SequenceLayer {
   const { type, ...own } = spec;
-  const options: unknown = { ...defaults, ...own }; // each layer validates its own options
-  switch (type) {
-    case 's4d': return new S4D(H, options as ConstructorParameters<typeof S4D>[1]);
-    case 's4': return new S4(H, options as ConstructorParameters<typeof S4>[1]);
-    case 'sgconv': return new SGConv(H, options as ConstructorParameters<typeof SGConv>[1]);
-    case 'multires': return new MultiresConv(H, options as ConstructorParameters<typeof MultiresConv>[1]);
-    default: throw new TypeError(`options.layer.type: expected 's4d', 's4', 'sgconv' or 'multires', got ${describe(type)}`);
-  }
+  const Layer = layerClasses[checkOneOf(type, 'options.layer.type', Object.keys(layerClasses) as (keyof typeof layerClasses)[])];
+  return new Layer(H, { ...defaults, ...own } as never); // each layer validates its own options
 }
 
 /**
@@ -68,7 +64,7 @@ function makeLayer(spec: LayerSpec, H: number, defaults: Record<string, unknown>
  * Parameter names: `encoder.*`, `layers.{i}.layer.*`, `layers.{i}.norm.*` (and
  * `layers.{i}.mixing.*` for MultiresConv blocks), `decoder.*`.
  */
-export class SequenceClassifier extends Layer {
+export class SequenceClassifier extends Module {
   /** Channels H of the blocks. */
   readonly dModel: number;
   /** Number of classes. */
@@ -87,15 +83,15 @@ export class SequenceClassifier extends Layer {
     super();
     const opts = checkOptions<SequenceClassifierOptions>(options, 'SequenceClassifier options', optionNames);
     if ((opts.dInput === undefined) === (opts.nTokens === undefined)) {
-      throw new TypeError('SequenceClassifier options: give exactly one of dInput (real-valued inputs) and nTokens (token ids)');
+      const given = opts.dInput === undefined ? 'neither' : 'both';
+      throw typeError('SequenceClassifier options', 'exactly one of dInput (real-valued inputs) and nTokens (token ids)', given);
     }
     this.dModel = checkPositiveInt(opts.dModel, 'options.dModel');
     const nLayers = checkPositiveInt(opts.nLayers, 'options.nLayers');
     this.nClasses = checkPositiveInt(opts.nClasses, 'options.nClasses');
-    this.pool = opts.pool ?? 'mean';
-    if (!['mean', 'last', 'none'].includes(this.pool)) throw new TypeError(`options.pool: expected 'mean', 'last' or 'none', got ${describe(this.pool)}`);
-    const spec = opts.layer;
-    if (spec === null || typeof spec !== 'object') throw new TypeError(`options.layer: expected an object {type, ...layer options}, got ${describe(spec)}`);
+    this.pool = checkOneOf(opts.pool, 'options.pool', ['mean', 'last', 'none'] as const, 'mean');
+    const spec = checkObject(opts.layer, 'options.layer', 'an object {type, ...layer options}') as LayerSpec;
+    const prenorm = checkBoolean(opts.prenorm, 'options.prenorm', false);
     const seeds = seedStream(opts.seed);
 
     if (opts.dInput !== undefined) {
@@ -105,14 +101,15 @@ export class SequenceClassifier extends Layer {
       this.nTokens = checkPositiveInt(opts.nTokens, 'options.nTokens');
       this.encoder = this.registerModule('encoder', new Embedding(this.nTokens, this.dModel, { seed: seeds() }));
     }
-    const layerDefaults: Record<string, unknown> = { dropout: opts.dropout ?? 0 };
+    const dropout = checkProbability(opts.dropout, 'options.dropout', 0);
+    const layerDefaults: Record<string, unknown> = { dropout };
     if (opts.lMax !== undefined) layerDefaults.lMax = checkPositiveInt(opts.lMax, 'options.lMax');
     for (let i = 0; i < nLayers; i++) {
       const layer = makeLayer(spec, this.dModel, { ...layerDefaults, seed: seeds() });
       this.blocks.push(this.registerModule(`layers.${i}`, new ResidualBlock(layer, {
         dModel: this.dModel,
-        prenorm: opts.prenorm ?? false,
-        dropout: opts.dropout ?? 0,
+        prenorm,
+        dropout,
         mixing: layer instanceof MultiresConv ? 'glu' : 'none',
         seed: seeds(),
       })));
@@ -128,11 +125,11 @@ export class SequenceClassifier extends Layer {
    *   wrong shape or (pool 'last') a row without valid positions.
    */
   forward(x: Tensor, mask?: Tensor): Tensor {
-    const input = checkTensor(x, 'SequenceClassifier x', Tensor);
-    if (this.dInput !== undefined) checkInput(input, 'SequenceClassifier x', [3], 2, this.dInput, 'dInput');
-    else if (input.shape.length !== 2) throw new RangeError(`SequenceClassifier x: expected token ids of rank 2 [B, L], got shape ${fmtShape(input.shape)}`);
+    const input = this.dInput !== undefined
+      ? checkModuleInput(x, this, { layout: 'B,L,dInput', width: { axis: 2, size: this.dInput, what: 'dInput' } })
+      : checkModuleInput(x, this, { layout: 'B,L' });
     const [B, L] = input.shape;
-    if (mask !== undefined) checkShape(checkTensor(mask, 'SequenceClassifier mask', Tensor), 'SequenceClassifier mask', [B, L], `[B, L] of x ${fmtShape(input.shape)}`);
+    if (mask !== undefined) checkShape(checkTensor(mask, 'mask'), 'mask', [B, L], `[B,L] of x ${fmtShape(input.shape)}`);
     const last = this.pool === 'last' && mask ? lastPositions(mask) : null; // checked before any work
     return tidy(() => {
       let h = transpose(this.encoder.forward(input), 1, 2); // [B, dModel, L]
@@ -155,7 +152,7 @@ function lastPositions(mask: Tensor): Float32Array {
   for (let b = 0; b < B; b++) {
     let t = L - 1;
     while (t >= 0 && valid[b * L + t] === 0) t--;
-    if (t < 0) throw new RangeError(`SequenceClassifier mask: row ${b} has no valid position (pool 'last')`);
+    if (t < 0) throw rangeError(`mask[${b}]`, "at least one valid position (pool 'last')", 'none');
     last[b * L + t] = 1;
   }
   return last;

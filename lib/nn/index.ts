@@ -1,10 +1,10 @@
 export { Module } from './module';
 export type { ParameterGroup, ParameterInfo } from './module';
-export { Layer } from './layer_utils';
+export { LongConvLayer } from './long_conv_layer';
 export { Linear, LayerNorm, Dropout, Embedding, GELU, GLU } from './layers';
 export type { LinearOptions, LayerNormOptions } from './layers';
 export { S4D } from './s4d';
-export type { S4DLayerOptions } from './s4d';
+export type { S4DOptions } from './s4d';
 export { ResidualBlock } from './block';
 export type { ResidualBlockOptions, SequenceLayer } from './block';
 export { SequenceClassifier } from './classifier';
@@ -14,4 +14,4 @@ export type { S4Options } from './s4';
 export { SGConv } from './sgconv';
 export type { SGConvOptions } from './sgconv';
 export { MultiresConv } from './multires';
-export type { MultiresConvLayerOptions } from './multires';
+export type { MultiresConvOptions } from './multires';

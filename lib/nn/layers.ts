@@ -1,14 +1,12 @@
 // Basic nn modules: Linear, LayerNorm, Dropout, Embedding, GELU, GLU — thin wrappers over the
 // ops that own their parameters (initialised as PyTorch's defaults) and check their input.
-import { checkPositiveInt, checkTensor, describe, fmtShape } from '../errors';
-import { normalizeAxis } from '../ops/kernels';
-import { checkOptions } from '../ops/options';
 import { gelu, glu } from '../ops/activations';
 import { layerNorm } from '../ops/layernorm';
 import { linear } from '../ops/linear';
 import { dropout, embedding } from '../ops/nn';
 import { full, randn, Tensor } from '../tensor';
-import { checkInput, checkProbability, Layer, seedStream, uniformTensor } from './layer_utils';
+import { checkBoolean, checkInteger, checkNumber, checkOptions, checkPositiveInt, checkProbability, checkTensor } from '../validate';
+import { checkModuleInput, Module, seedStream, uniformTensor } from './module';
 
 /** Options of {@link Linear}. */
 export interface LinearOptions {
@@ -24,7 +22,7 @@ export interface LinearOptions {
  * y = W·x + b along `axis`. Parameters `weight` [O, I] and `bias` [O] (group 'noDecay'),
  * initialised U(−1/√I, 1/√I) like torch.nn.Linear.
  */
-export class Linear extends Layer {
+export class Linear extends Module {
   /** The axis of x holding the features. */
   readonly axis: number;
   /** Whether the layer has a `bias` parameter. */
@@ -40,9 +38,8 @@ export class Linear extends Layer {
     checkPositiveInt(inFeatures, 'inFeatures');
     checkPositiveInt(outFeatures, 'outFeatures');
     const opts = checkOptions<LinearOptions>(options, 'Linear options', ['bias', 'axis', 'seed']);
-    this.axis = opts.axis ?? -1;
-    if (!Number.isInteger(this.axis)) throw new TypeError(`options.axis: expected an integer, got ${describe(this.axis)}`);
-    this.hasBias = opts.bias ?? true;
+    this.axis = checkInteger(opts.axis, 'options.axis', {}, -1);
+    this.hasBias = checkBoolean(opts.bias, 'options.bias', true);
     const seeds = seedStream(opts.seed);
     const bound = 1 / Math.sqrt(inFeatures);
     this.registerParameter('weight', uniformTensor([outFeatures, inFeatures], bound, seeds()));
@@ -51,11 +48,8 @@ export class Linear extends Layer {
 
   /** x [..., I, ...] (I at `axis`) -> [..., O, ...]. @throws RangeError for a rank below 1 or a wrong size at `axis`. */
   forward(x: Tensor): Tensor {
-    const t = checkTensor(x, 'Linear x', Tensor);
-    if (t.shape.length < 1) throw new RangeError(`Linear x: expected rank >= 1, got shape ${fmtShape(t.shape)}`);
-    const axis = normalizeAxis(this.axis, t.shape.length, 'Linear axis');
-    checkInput(t, 'Linear x', [t.shape.length], axis, this.inFeatures, 'inFeatures');
-    return linear(t, this.own('weight'), this.hasBias ? this.own('bias') : undefined, { axis });
+    const t = checkModuleInput(x, this, { width: { axis: this.axis, size: this.inFeatures, what: 'inFeatures' } });
+    return linear(t, this.own('weight'), this.hasBias ? this.own('bias') : undefined, { axis: this.axis });
   }
 }
 
@@ -68,7 +62,7 @@ export interface LayerNormOptions {
 }
 
 /** Layer normalisation over one axis with `weight` (ones) and `bias` (zeros) [size], group 'noDecay'. */
-export class LayerNorm extends Layer {
+export class LayerNorm extends Module {
   /** The normalised axis. */
   readonly axis: number;
   /** Added to the variance. */
@@ -82,20 +76,16 @@ export class LayerNorm extends Layer {
     super();
     checkPositiveInt(size, 'size');
     const opts = checkOptions<LayerNormOptions>(options, 'LayerNorm options', ['axis', 'eps']);
-    this.axis = opts.axis ?? -1;
-    this.eps = opts.eps ?? 1e-5;
-    if (!Number.isInteger(this.axis)) throw new TypeError(`options.axis: expected an integer, got ${describe(this.axis)}`);
-    if (!(this.eps > 0)) throw new RangeError(`options.eps: expected a number > 0, got ${describe(opts.eps)}`);
+    this.axis = checkInteger(opts.axis, 'options.axis', {}, -1);
+    this.eps = checkNumber(opts.eps, 'options.eps', { min: 0, minExclusive: true }, 1e-5);
     this.registerParameter('weight', full([size], 1), 'noDecay');
     this.registerParameter('bias', full([size], 0), 'noDecay');
   }
 
   /** x with `size` entries along `axis` -> same shape. @throws RangeError for a wrong size at `axis`. */
   forward(x: Tensor): Tensor {
-    const t = checkTensor(x, 'LayerNorm x', Tensor);
-    const axis = normalizeAxis(this.axis, t.shape.length, 'LayerNorm axis');
-    checkInput(t, 'LayerNorm x', [t.shape.length], axis, this.size, 'size');
-    return layerNorm(t, this.own('weight'), this.own('bias'), { axis, eps: this.eps });
+    const t = checkModuleInput(x, this, { width: { axis: this.axis, size: this.size, what: 'size' } });
+    return layerNorm(t, this.own('weight'), this.own('bias'), { axis: this.axis, eps: this.eps });
   }
 }
 
@@ -104,7 +94,7 @@ export class LayerNorm extends Layer {
  * drawn from the global generator, so `lc.seed(s)` before a step makes them reproducible — and
  * a training run resumable from a checkpoint, whatever its modules did before.
  */
-export class Dropout extends Layer {
+export class Dropout extends Module {
   /**
    * @param p the probability of zeroing an element, in [0, 1)
    * @throws RangeError for p outside [0, 1).
@@ -116,12 +106,12 @@ export class Dropout extends Layer {
 
   /** x (any shape) -> same shape, on x's device. */
   forward(x: Tensor): Tensor {
-    return dropout(checkTensor(x, 'Dropout x', Tensor), this.p, { training: this.training && this.p > 0 });
+    return dropout(checkTensor(x, 'x'), this.p, { training: this.training && this.p > 0 });
   }
 }
 
 /** A lookup table `weight` [V, D] ~ N(0, 1) (as torch.nn.Embedding): ids [...] -> [..., D]. */
-export class Embedding extends Layer {
+export class Embedding extends Module {
   /**
    * @param numEmbeddings V, the vocabulary size
    * @param dim D, the embedding size
@@ -137,12 +127,12 @@ export class Embedding extends Layer {
 
   /** @throws RangeError (from lc.embedding) for an id outside [0, V). */
   forward(indices: Tensor): Tensor {
-    return embedding(checkTensor(indices, 'Embedding indices', Tensor), this.own('weight'));
+    return embedding(checkTensor(indices, 'indices'), this.own('weight'));
   }
 }
 
 /** The exact (erf) GELU. */
-export class GELU extends Layer {
+export class GELU extends Module {
   /** x (any shape) -> same shape. */
   forward(x: Tensor): Tensor {
     return gelu(x);
@@ -150,11 +140,11 @@ export class GELU extends Layer {
 }
 
 /** GLU over `axis` (default -1): first half · sigmoid(second half). */
-export class GLU extends Layer {
+export class GLU extends Module {
   /** @param axis the axis that is halved (its size must be even) */
   constructor(readonly axis = -1) {
     super();
-    if (!Number.isInteger(axis)) throw new TypeError(`axis: expected an integer, got ${describe(axis)}`);
+    checkInteger(axis, 'axis');
   }
 
   /** x with 2n entries along `axis` -> n entries there. @throws RangeError for an odd size at `axis`. */

@@ -1,20 +1,16 @@
-// The S4 layer (SPEC §2): a DPLR (HiPPO-LegS) SSM kernel → fftConv with D → GELU → dropout →
-// 1×1 convolution H → 2H → GLU, plus an O(N·H) recurrent step for streaming inference.
-import { checkPositiveInt, checkRank, checkShape, checkTensor, fmtShape } from '../errors';
+// The S4 layer (docs/MATH.md §3.2): a DPLR (HiPPO-LegS) SSM kernel → fftConv with D → GELU →
+// dropout → 1×1 convolution H → 2H → GLU, plus an O(N·H) recurrent step for streaming inference.
+import { CMatrix, conjugateDoubled } from '../conv_kernels/complex64';
+import { dplrTransition, s4 as s4Kernel, setupCt } from '../conv_kernels/s4';
 import { hippoLegS, logDt, MAX_HIPPO_STATE } from '../init';
-import { CMatrix, conjugateDoubled } from '../kernels/complex64';
-import { dplrTransition, s4 as s4Kernel, setupCt } from '../kernels/s4';
-import { gelu, glu } from '../ops/activations';
 import { cmul, complex, real } from '../ops/complex';
 import { add, exp, mul, neg, scale, sub } from '../ops/elementwise';
-import { fftConv } from '../ops/fftconv';
-import { linear } from '../ops/linear';
-import { dropout } from '../ops/nn';
-import { checkOptions } from '../ops/options';
 import { sum } from '../ops/reduce';
 import { narrow, reshape } from '../ops/shape';
-import { Device, dispose, keep, randn, Tensor, tensor, tidy, zeros } from '../tensor';
-import { checkFlag, checkLayerInput, checkProbability, checkSeed, drawSeed, Layer, uniformTensor } from './layer_utils';
+import { randn, Tensor, tensor, tidy, zeros } from '../tensor';
+import { checkBoolean, checkInteger, checkNumber, checkOptions, checkPositiveInt, rangeError } from '../validate';
+import { checkStepInput, convolveWithKernel, LongConvLayer } from './long_conv_layer';
+import { seedStream } from './module';
 
 /** Options of the {@link S4} layer (`lMax` is required). */
 export interface S4Options {
@@ -39,7 +35,7 @@ export interface S4Options {
 }
 
 /** Host-precomputed constants of the recurrent (bilinear, Sherman–Morrison/Woodbury) step. */
-interface StepConstants {
+type StepConstants = {
   halfLambda: Tensor; // dt/2·Λ [H,N,2]
   dtB: Tensor; // dt·B [H,N,2]
   Q: Tensor; // conj(P) [R,H,N,2]
@@ -48,7 +44,7 @@ interface StepConstants {
   GInv: Tensor; // (I + dt/2·PᴴD₀⁻¹P)⁻¹ transposed to [1,R(i),R(j),H] (real)
   inv0: Tensor; // 1/(1 − dt/2·Λ) [H,N,2]
   C: Tensor; // C = (I − dA^L)^{-T} C̃ [C,H,N,2]
-}
+};
 
 /**
  * The S4 layer: maps u [B,H,L] → [B,H,L] with the kernel of a diagonal-plus-low-rank SSM
@@ -63,9 +59,7 @@ interface StepConstants {
  *
  * The kernel is always computed at lMax (C̃ encodes that length) and truncated to the input's L.
  */
-export class S4 extends Layer {
-  /** The feature count H of the input and output [B, H, L]. */
-  readonly H: number;
+export class S4 extends LongConvLayer {
   /** Kept complex modes N' = dState / 2. */
   readonly modes: number;
   /** Rank R of the low-rank part P (1 or 2). */
@@ -74,11 +68,8 @@ export class S4 extends Layer {
   readonly channels: number;
   /** Whether the layer also has an anti-causal kernel (no step mode then). */
   readonly bidirectional: boolean;
-  /** Dropout probability after the GELU (training mode only). */
-  readonly dropoutP: number;
   /** The kernel length C̃ is set up for; longer inputs are rejected. */
-  readonly lMax: number;
-  private stepConstants: StepConstants | null = null;
+  declare readonly lMax: number;
 
   /**
    * @throws TypeError for a non-numeric size or option, an unknown option; RangeError for H < 1,
@@ -86,26 +77,23 @@ export class S4 extends Layer {
    *   outside [0,1), or bad dtMin/dtMax.
    */
   constructor(H: number, options: S4Options) {
-    super();
     const opts = checkOptions<S4Options>(options, 'S4 options', ['dState', 'rank', 'channels', 'bidirectional', 'dropout', 'lMax', 'dtMin', 'dtMax', 'seed']);
-    this.H = checkPositiveInt(H, 'H');
-    if (opts.lMax === undefined) throw new TypeError('options.lMax: required (C̃ is set up for the kernel length lMax)');
-    this.lMax = checkPositiveInt(opts.lMax, 'options.lMax');
-    const dState = checkPositiveInt(opts.dState ?? 64, 'options.dState');
-    if (dState % 2 !== 0) throw new RangeError(`options.dState: expected an even state size, got ${dState}`);
-    if (dState > MAX_HIPPO_STATE) throw new RangeError(`options.dState: expected an even state size <= ${MAX_HIPPO_STATE}, got ${dState}`);
+    super(H, opts, 'limits the input');
+    const dState = checkPositiveInt(opts.dState, 'options.dState', 64);
+    if (dState % 2 !== 0) throw rangeError('options.dState', 'an even state size', String(dState));
+    if (dState > MAX_HIPPO_STATE) throw rangeError('options.dState', `an even state size <= ${MAX_HIPPO_STATE}`, String(dState));
     this.modes = dState / 2;
-    this.rank = checkPositiveInt(opts.rank ?? 1, 'options.rank');
-    if (this.rank > 2) throw new RangeError(`options.rank: expected 1 or 2, got ${this.rank}`);
-    this.channels = checkPositiveInt(opts.channels ?? 1, 'options.channels');
-    this.bidirectional = checkFlag(opts.bidirectional, 'options.bidirectional', false);
-    this.dropoutP = checkProbability(opts.dropout ?? 0, 'options.dropout');
-    const seed = checkSeed(opts.seed);
+    this.rank = checkInteger(opts.rank, 'options.rank', { min: 1, max: 2 }, 1);
+    this.channels = checkPositiveInt(opts.channels, 'options.channels', 1);
+    this.bidirectional = checkBoolean(opts.bidirectional, 'options.bidirectional', false);
+    const dtMin = checkNumber(opts.dtMin, 'options.dtMin', { min: 0, minExclusive: true }, 1e-3);
+    const dtMax = checkNumber(opts.dtMax, 'options.dtMax', { min: 0, minExclusive: true }, 1e-1);
+    const seeds = seedStream(opts.seed);
 
     const { modes: N, rank: R, channels } = this;
     const kernelRows = channels * (this.bidirectional ? 2 : 1);
     tidy(() => {
-      const logDtT = logDt(H, opts.dtMin ?? 1e-3, opts.dtMax ?? 1e-1, { seed: drawSeed(seed, 0) });
+      const logDtT = logDt(H, dtMin, dtMax, { seed: seeds() });
       const hippo = hippoLegS(dState);
       const [lam, p, b] = [hippo.Lambda, hippo.P, hippo.B].map((t) => t.toFloat32Array());
       const logAReal = new Float32Array(H * N), aImag = new Float32Array(H * N);
@@ -122,60 +110,36 @@ export class S4 extends Layer {
       const aImagT = tensor(aImag, [H, N]);
       const PT = tensor(P, [R, H, N, 2]);
       // C complex normal with variance 1 (each part 1/2), converted to the trained C̃.
-      const C = randn([kernelRows, H, N, 2], { seed: drawSeed(seed, 1), std: Math.SQRT1_2 });
+      const C = randn([kernelRows, H, N, 2], { seed: seeds(), std: Math.SQRT1_2 });
       const Lambda = complex(neg(exp(logAT)), aImagT);
       const Ct = setupCt(C, { Lambda, P: PT, dt: exp(logDtT) }, this.lMax);
-      const fanIn = channels * H;
       this.registerParameter('kernel.log_dt', logDtT, 'ssm');
       this.registerParameter('kernel.log_A_real', logAT, 'ssm');
       this.registerParameter('kernel.A_imag', aImagT, 'ssm');
       this.registerParameter('kernel.P', PT, 'ssm');
       this.registerParameter('kernel.B', tensor(B, [H, N, 2]), 'ssm');
       this.registerParameter('kernel.C', Ct);
-      this.registerParameter('D', randn(channels === 1 ? [H] : [channels, H], { seed: drawSeed(seed, 2) }), 'noDecay');
-      this.registerParameter('output_linear.0.weight', uniformTensor([2 * H, fanIn, 1], 1 / Math.sqrt(fanIn), drawSeed(seed, 3)));
-      this.registerParameter('output_linear.0.bias', uniformTensor([2 * H], 1 / Math.sqrt(fanIn), drawSeed(seed, 4)), 'noDecay');
-    });
-  }
-
-  /** The SSM kernel at lMax: [C',H,lMax] (C' = channels, doubled when bidirectional). */
-  kernel(): Tensor {
-    return tidy(() => {
-      const Lambda = complex(neg(exp(this.own('kernel.log_A_real'))), this.own('kernel.A_imag'));
-      const dt = exp(this.own('kernel.log_dt'));
-      return s4Kernel({ Lambda, P: this.own('kernel.P'), B: this.own('kernel.B'), Ct: this.own('kernel.C'), dt }, this.lMax);
+      this.registerParameter('D', randn(channels === 1 ? [H] : [channels, H], { seed: seeds() }), 'noDecay');
+      this.registerOutputLinear('output_linear.0.', channels * H, 2 * H, true, true, seeds);
     });
   }
 
   /**
-   * u [B,H,L] → [B,H,L], L <= lMax (the kernel is computed at lMax and truncated to L).
-   * @throws TypeError for a non-tensor or disposed input; RangeError for a rank other than 3, a
-   *   width other than H, an empty dimension, or L > lMax.
+   * The SSM kernel [C',H,L] (C' = channels, doubled when bidirectional): computed at lMax (C̃
+   * encodes that length) and truncated to L <= lMax (default lMax).
    */
-  forward(x: Tensor): Tensor {
-    const [B, H, L] = checkLayerInput(x, this.H, this.device, 'S4 layer');
-    if (L > this.lMax) throw new RangeError(`x: sequence length L = ${L} exceeds lMax = ${this.lMax} of this S4 layer (C̃ is set up for lMax)`);
-    const { channels } = this;
+  kernel(L: number = this.lMax): Tensor {
+    checkInteger(L, 'L', { min: 1, max: this.lMax });
     return tidy(() => {
-      let k = this.kernel();
-      if (L < this.lMax) k = narrow(k, 2, 0, L);
-      const causal = (start: number) => {
-        const part = this.bidirectional ? narrow(k, 0, start, channels) : k;
-        return channels === 1 ? reshape(part, [H, L]) : part;
-      };
-      let y = fftConv(x, causal(0), { D: this.own('D'), kRev: this.bidirectional ? causal(channels) : undefined });
-      if (channels > 1) y = reshape(y, [B, channels * H, L]);
-      return this.mixOutput(y, 1);
+      const Lambda = complex(neg(exp(this.own('kernel.log_A_real'))), this.own('kernel.A_imag'));
+      const dt = exp(this.own('kernel.log_dt'));
+      const k = s4Kernel({ Lambda, P: this.own('kernel.P'), B: this.own('kernel.B'), Ct: this.own('kernel.C'), dt }, this.lMax);
+      return L < this.lMax ? narrow(k, 2, 0, L) : k;
     });
   }
 
-  /** GELU → dropout → linear along `axis` (channels·H → 2H) → GLU over that axis. */
-  private mixOutput(y: Tensor, axis: number): Tensor {
-    let z = gelu(y);
-    if (this.dropoutP > 0 && this.training) z = dropout(z, this.dropoutP, { training: true });
-    const weight = this.own('output_linear.0.weight');
-    z = linear(z, reshape(weight, weight.shape.slice(0, 2)), this.own('output_linear.0.bias'), { axis });
-    return glu(z, axis);
+  protected override convolve(x: Tensor, L: number): Tensor {
+    return convolveWithKernel(x, this.kernel(L), this.own('D'), this.channels, this.bidirectional);
   }
 
   /**
@@ -188,6 +152,7 @@ export class S4 extends Layer {
     if (this.bidirectional) throw new Error('S4.setupStep: a bidirectional layer cannot run step by step (its output depends on future inputs)');
     const { H, modes: N, rank: R } = this;
     const C0 = this.channels;
+    this.clearDerived('step'); // frees the old constants before the new ones are made
     const host = (name: string) => Float64Array.from(this.own(name).toFloat32Array());
     const logAReal = host('kernel.log_A_real'), aImag = host('kernel.A_imag'), logDtH = host('kernel.log_dt');
     const P = host('kernel.P'), B = host('kernel.B'), Ct = host('kernel.C');
@@ -238,14 +203,13 @@ export class S4 extends Layer {
       const inverse = invertSmall(G);
       for (let i = 0; i < R; i++) for (let j = 0; j < R; j++) out.GInv[(i * R + j) * H + h] = inverse[i][j];
     }
-    this.disposeStep();
     const device = this.device;
-    const make = (data: Float32Array, shape: number[]) => keep(tensor(data, shape, { device }));
-    this.stepConstants = {
+    const make = (data: Float32Array, shape: number[]) => tensor(data, shape, { device });
+    this.setDerived<StepConstants>('step', {
       halfLambda: make(out.halfLambda, [H, N, 2]), dtB: make(out.dtB, [H, N, 2]), inv0: make(out.inv0, [H, N, 2]),
       Q: make(out.Q, [R, H, N, 2]), halfP: make(out.halfP, [R, H, N, 2]), QInv0: make(out.QInv0, [R, H, N, 2]),
       GInv: make(out.GInv, [1, R, R, H]), C: make(out.C, [C0, H, N, 2]),
-    };
+    });
   }
 
   /** The zero state for `batch` sequences: complex [batch, H, N', 2] (the kept modes). */
@@ -258,23 +222,14 @@ export class S4 extends Layer {
    * With the doubled state [x, conj x] and A = diag(Λ) − PPᴴ: x' = (I − dt/2·A)⁻¹((I + dt/2·A)x
    * + dt·B·u), the inverse applied by the Woodbury identity; y = 2 Re Σ C·x' + D·u, then GELU,
    * the output linear and GLU (dropout off). Running it over a sequence from defaultState gives
-   * forward()'s output. O(N·H) per sample.
+   * forward()'s output. O(N·H) per sample. Requires setupStep() (again after to()).
    * @throws Error before setupStep(); TypeError/RangeError for bad x_t or state.
    */
   step(xt: Tensor, state: Tensor): [Tensor, Tensor] {
-    const k = this.stepConstants;
-    if (!k) throw new Error('S4.step: call setupStep() first');
-    checkTensor(xt, 'x_t', Tensor);
-    checkRank(xt, 'x_t', ['B,H']);
-    const [B] = xt.shape;
+    const k = this.getDerived<StepConstants>('step');
+    if (!k) throw new Error('S4.step: call setupStep() first (after construction, and after to())');
     const { H, modes: N, rank: R, channels } = this;
-    checkShape(xt, 'x_t', [B, H], `[B,H] with H = ${H}, the width of this S4 layer`);
-    if (B < 1) throw new RangeError(`x_t: expected a batch >= 1, got shape ${fmtShape(xt.shape)}`);
-    checkTensor(state, 'state', Tensor);
-    checkShape(state, 'state', [B, H, N, 2], 'defaultState(B): [B,H,N/2,2]');
-    if (xt.device !== this.device || state.device !== this.device) {
-      throw new TypeError(`x_t, state: expected device '${this.device}' (the layer's), got '${xt.device}' and '${state.device}'`);
-    }
+    const B = checkStepInput(this, xt, state, N);
     return tidy(() => {
       const u = reshape(xt, [B, H, 1, 1]);
       // Σ_r p_r·c_r[b,h] for per-rank real coefficients c [B,R,H].
@@ -287,24 +242,8 @@ export class S4 extends Layer {
       const next = cmul(k.inv0, sub(v, lowRank(c)));
       let y = add(pairSum(k.C, next), mul(this.own('D'), reshape(xt, [B, 1, H])));
       y = reshape(y, [B, channels * H]);
-      return [this.mixOutput(y, -1), next] as [Tensor, Tensor];
+      return [this.mix(y, -1, false), next] as [Tensor, Tensor];
     });
-  }
-
-  private disposeStep(): void {
-    if (this.stepConstants) dispose(Object.values(this.stepConstants));
-    this.stepConstants = null;
-  }
-
-  /** Moves the parameters; the step constants are dropped (call setupStep() again). */
-  override to(device: Device | 'auto'): this {
-    this.disposeStep();
-    return super.to(device);
-  }
-
-  override dispose(): void {
-    this.disposeStep();
-    super.dispose();
   }
 }
 

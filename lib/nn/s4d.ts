@@ -1,24 +1,20 @@
-// The S4D layer (SPEC §2): a diagonal SSM kernel -> fftConv with D skip -> GELU -> dropout ->
-// 1×1 convolution H -> 2H -> GLU, with the parameter names of the S4 repository's minimal
-// S4D; and its recurrent (streaming) form for inference one time step at a time.
+// The S4D layer (docs/MATH.md §3.1): a diagonal SSM kernel → fftConv with D → GELU → dropout →
+// 1×1 convolution H → 2H → GLU, with the parameter names of the S4 repository's minimal S4D;
+// and its recurrent (streaming) form for inference one time step at a time.
 import { noGrad } from '../autograd';
-import { checkPositiveInt, checkTensor, describe, fmtShape } from '../errors';
+import { s4d as s4dKernel } from '../conv_kernels/s4d';
 import { logDt, s4dInv, s4dLin } from '../init';
-import { s4d as s4dKernel } from '../kernels/s4d';
 import { cdiv, cexp, cexpm1, cmul, complex, imag, real } from '../ops/complex';
 import { add, exp, mul, neg, scale, sub } from '../ops/elementwise';
-import { fftConv } from '../ops/fftconv';
-import { checkOptions } from '../ops/options';
 import { sum } from '../ops/reduce';
 import { narrow, reshape } from '../ops/shape';
-import { keep, randn, Tensor, tensor, tidy, zeros } from '../tensor';
-import { gelu, glu } from '../ops/activations';
-import { linear } from '../ops/linear';
-import { dropout } from '../ops/nn';
-import { checkInput, checkProbability, Layer, seedStream, uniformTensor } from './layer_utils';
+import { randn, Tensor, tensor, tidy, zeros } from '../tensor';
+import { checkBoolean, checkNumber, checkOneOf, checkOptions, checkPositiveInt, rangeError } from '../validate';
+import { checkStepInput, convolveWithKernel, LongConvLayer } from './long_conv_layer';
+import { seedStream } from './module';
 
 /** Options of the {@link S4D} layer. */
-export interface S4DLayerOptions {
+export interface S4DOptions {
   /** State size N (N/2 complex modes are kept); even. Default 64. */
   dState?: number;
   /** Kernels per feature C (default 1): the convolution gives C·H channels, mixed back to H. */
@@ -44,11 +40,11 @@ export interface S4DLayerOptions {
 const optionNames = ['dState', 'channels', 'init', 'disc', 'bidirectional', 'dropout', 'dtMin', 'dtMax', 'lMax', 'seed'];
 
 /** The step-mode constants: x' = dA·x + dB·u, y = 2 Re Σ_n C·x' + D·u. */
-interface StepConstants {
+type StepConstants = {
   dA: Tensor; // [H, N/2, 2]
   dB: Tensor; // [H, N/2, 2]
   C: Tensor; // [channels, H, N/2, 2] (the causal kernels only)
-}
+};
 
 /**
  * S4D layer on [B, H, L] -> [B, H, L]. Parameters (names as the S4 repository's minimal S4D):
@@ -57,7 +53,7 @@ interface StepConstants {
  * or [channels, H] (noDecay), `output_linear.0.weight` [2H, channels·H, 1] and
  * `output_linear.0.bias` [2H] (noDecay). A = −exp(log_A_real) + i·A_imag, dt = exp(log_dt), B = 1.
  */
-export class S4D extends Layer {
+export class S4D extends LongConvLayer {
   /** State size N (N/2 complex modes). */
   readonly dState: number;
   /** Kernels per feature. */
@@ -66,45 +62,34 @@ export class S4D extends Layer {
   readonly disc: 'zoh' | 'bilinear';
   /** Whether the layer also has an anti-causal kernel (no step mode then). */
   readonly bidirectional: boolean;
-  /** Dropout probability after the GELU (training mode only). */
-  readonly dropoutP: number;
-  /** When set, longer inputs are rejected. */
-  readonly lMax: number | undefined;
-  private stepConstants: StepConstants | null = null;
 
   /**
    * @param H the feature count of the input and output [B, H, L]
    * @throws TypeError/RangeError for a non-positive H, unknown options or bad values (odd dState,
    *   dropout outside [0, 1), an unknown init or disc).
    */
-  constructor(readonly H: number, options?: S4DLayerOptions) {
-    super();
-    checkPositiveInt(H, 'H');
-    const opts = checkOptions<S4DLayerOptions>(options, 'S4D options', optionNames);
-    this.dState = checkPositiveInt(opts.dState ?? 64, 'options.dState');
-    if (this.dState % 2 !== 0) throw new RangeError(`options.dState: expected an even state size, got ${this.dState}`);
-    this.channels = checkPositiveInt(opts.channels ?? 1, 'options.channels');
-    const initKind = opts.init ?? 'lin';
-    if (initKind !== 'lin' && initKind !== 'inv') throw new TypeError(`options.init: expected 'lin' or 'inv', got ${describe(initKind)}`);
-    this.disc = opts.disc ?? 'zoh';
-    if (this.disc !== 'zoh' && this.disc !== 'bilinear') throw new TypeError(`options.disc: expected 'zoh' or 'bilinear', got ${describe(this.disc)}`);
-    this.bidirectional = opts.bidirectional ?? false;
-    if (typeof this.bidirectional !== 'boolean') throw new TypeError(`options.bidirectional: expected a boolean, got ${describe(this.bidirectional)}`);
-    this.dropoutP = checkProbability(opts.dropout ?? 0, 'options.dropout');
-    this.lMax = opts.lMax === undefined ? undefined : checkPositiveInt(opts.lMax, 'options.lMax');
+  constructor(H: number, options?: S4DOptions) {
+    const opts = checkOptions<S4DOptions>(options, 'S4D options', optionNames);
+    super(H, opts, 'may limit the input');
+    this.dState = checkPositiveInt(opts.dState, 'options.dState', 64);
+    if (this.dState % 2 !== 0) throw rangeError('options.dState', 'an even state size', String(this.dState));
+    this.channels = checkPositiveInt(opts.channels, 'options.channels', 1);
+    const initKind = checkOneOf(opts.init, 'options.init', ['lin', 'inv'] as const, 'lin');
+    this.disc = checkOneOf(opts.disc, 'options.disc', ['zoh', 'bilinear'] as const, 'zoh');
+    this.bidirectional = checkBoolean(opts.bidirectional, 'options.bidirectional', false);
+    const dtMin = checkNumber(opts.dtMin, 'options.dtMin', { min: 0, minExclusive: true }, 1e-3);
+    const dtMax = checkNumber(opts.dtMax, 'options.dtMax', { min: 0, minExclusive: true }, 1e-1);
 
     const seeds = seedStream(opts.seed);
     const modes = this.dState / 2;
     const kernelRows = this.channels * (this.bidirectional ? 2 : 1);
-    this.registerParameter('kernel.log_dt', logDt(H, opts.dtMin ?? 1e-3, opts.dtMax ?? 1e-1, { seed: seeds() }), 'ssm');
+    this.registerParameter('kernel.log_dt', logDt(H, dtMin, dtMax, { seed: seeds() }), 'ssm');
     const cShape = kernelRows === 1 ? [H, modes, 2] : [kernelRows, H, modes, 2];
     this.registerParameter('kernel.C', randn(cShape, { std: Math.SQRT1_2, seed: seeds() }));
     this.registerParameter('kernel.log_A_real', tensor(new Float32Array(H * modes).fill(Math.log(0.5)), [H, modes]), 'ssm');
     this.registerParameter('kernel.A_imag', tidy(() => imag((initKind === 'lin' ? s4dLin : s4dInv)(H, this.dState).A)), 'ssm');
     this.registerParameter('D', randn(this.channels === 1 ? [H] : [this.channels, H], { seed: seeds() }), 'noDecay');
-    const fanIn = this.channels * H;
-    this.registerParameter('output_linear.0.weight', uniformTensor([2 * H, fanIn, 1], 1 / Math.sqrt(fanIn), seeds()));
-    this.registerParameter('output_linear.0.bias', uniformTensor([2 * H], 1 / Math.sqrt(fanIn), seeds()), 'noDecay');
+    this.registerOutputLinear('output_linear.0.', this.channels * H, 2 * H, true, true, seeds);
   }
 
   /** The diagonal state matrix A [H, N/2, 2] and the step sizes dt [H] (differentiable). */
@@ -113,40 +98,16 @@ export class S4D extends Layer {
     return { A, dt: exp(this.own('kernel.log_dt')) };
   }
 
-  /** GELU -> dropout -> 1×1 conv C·H -> 2H -> GLU, along `axis` (1 for [B, C·H, L], -1 for [B, C·H]). */
-  private mix(y: Tensor, axis: number, train: boolean): Tensor {
-    let z = gelu(y);
-    if (train && this.dropoutP > 0) z = dropout(z, this.dropoutP, { training: true });
-    const weight = reshape(this.own('output_linear.0.weight'), [2 * this.H, this.channels * this.H]);
-    return glu(linear(z, weight, this.own('output_linear.0.bias'), { axis }), axis);
-  }
-
-  /**
-   * u [B, H, L] -> [B, H, L].
-   * @throws TypeError for a non-tensor or disposed u; RangeError for a rank other than 3, a
-   *   channel count other than H, or L > lMax.
-   */
-  forward(u: Tensor): Tensor {
-    const x = checkInput(u, 'S4D u', [3], 1, this.H, 'the layer width H');
-    const [B, , L] = x.shape;
-    if (this.lMax !== undefined && L > this.lMax) throw new RangeError(`S4D u: expected length L <= lMax ${this.lMax}, got shape ${fmtShape(x.shape)}`);
+  /** The SSM kernel [C',H,L] (C' = channels, doubled when bidirectional), or [H,L] when C' = 1. */
+  kernel(L: number): Tensor {
     return tidy(() => {
       const { A, dt } = this.ssm();
-      const K = s4dKernel({ A, C: this.own('kernel.C'), dt }, L, { disc: this.disc }); // [H,L] or [rows,H,L]
-      const C = this.channels;
-      let k = K;
-      let kRev: Tensor | undefined;
-      if (this.bidirectional) {
-        k = narrow(K, 0, 0, C);
-        kRev = narrow(K, 0, C, C);
-      }
-      if (K.shape.length === 3 && C === 1) {
-        k = reshape(k, [this.H, L]);
-        if (kRev) kRev = reshape(kRev, [this.H, L]);
-      }
-      const y = fftConv(x, k, { D: this.own('D'), ...(kRev ? { kRev } : {}) }); // [B,H,L] or [B,C,H,L]
-      return this.mix(C === 1 ? y : reshape(y, [B, C * this.H, L]), 1, this.training);
+      return s4dKernel({ A, C: this.own('kernel.C'), dt }, L, { disc: this.disc });
     });
+  }
+
+  protected override convolve(x: Tensor, L: number): Tensor {
+    return convolveWithKernel(x, this.kernel(L), this.own('D'), this.channels, this.bidirectional);
   }
 
   /**
@@ -157,8 +118,8 @@ export class S4D extends Layer {
    */
   setupStep(): void {
     if (this.bidirectional) throw new Error('S4D.setupStep: a bidirectional layer cannot run as a recurrence');
-    this.disposeStep();
-    this.stepConstants = noGrad(() => tidy(() => {
+    this.clearDerived('step'); // frees the old constants before the new ones are made
+    this.setDerived<StepConstants>('step', noGrad(() => tidy(() => {
       const { A, dt } = this.ssm();
       const dtA = mul(A, reshape(dt, [this.H, 1, 1]));
       let dA: Tensor, dB: Tensor;
@@ -173,51 +134,33 @@ export class S4D extends Layer {
       }
       const C = this.own('kernel.C');
       const Cf = C.shape.length === 3 ? reshape(C, [1, ...C.shape]) : narrow(C, 0, 0, this.channels);
-      return { dA: keep(dA), dB: keep(dB), C: keep(Cf) };
-    }));
+      return { dA, dB, C: Cf };
+    })));
   }
 
   /** The zero state for `batch` sequences: complex [batch, H, N/2, 2], on the layer's device. */
   defaultState(batch: number): Tensor {
-    checkPositiveInt(batch, 'batch');
-    return zeros([batch, this.H, this.dState / 2, 2], { device: this.device });
+    return zeros([checkPositiveInt(batch, 'batch'), this.H, this.dState / 2, 2], { device: this.device });
   }
 
   /**
    * One time step: x_t [B, H] and state [B, H, N/2, 2] -> [y_t [B, H], new state], O(N·H) per
-   * sequence. Dropout is off. Requires setupStep().
+   * sequence. Dropout is off. Requires setupStep() (again after to()).
    * @throws Error before setupStep(); TypeError/RangeError for bad x_t or state.
    */
   step(xt: Tensor, state: Tensor): [Tensor, Tensor] {
-    const constants = this.stepConstants;
-    if (!constants) throw new Error('S4D.step: call setupStep() first');
-    const x = checkInput(xt, 'S4D x_t', [2], 1, this.H, 'the layer width H');
-    const B = x.shape[0];
+    const constants = this.getDerived<StepConstants>('step');
+    if (!constants) throw new Error('S4D.step: call setupStep() first (after construction, and after to())');
     const modes = this.dState / 2;
-    const s = checkTensor(state, 'S4D state', Tensor);
-    const want = [B, this.H, modes, 2];
-    if (s.shape.length !== 4 || s.shape.some((d, i) => d !== want[i])) {
-      throw new RangeError(`S4D state: expected shape ${fmtShape(want)} (defaultState(${B})), got ${fmtShape(s.shape)}`);
-    }
+    const B = checkStepInput(this, xt, state, modes);
     return tidy(() => {
-      const u = reshape(x, [B, this.H, 1, 1]);
-      const next = add(cmul(constants.dA, s), mul(constants.dB, u)); // [B, H, N/2, 2]
+      const u = reshape(xt, [B, this.H, 1, 1]);
+      const next = add(cmul(constants.dA, state), mul(constants.dB, u)); // [B, H, N/2, 2]
       const C = this.channels;
       const out = scale(sum(real(cmul(constants.C, reshape(next, [B, 1, this.H, modes, 2]))), -1), 2); // [B, C, H]
       const D = reshape(this.own('D'), [C, this.H]);
-      const y = add(out, mul(D, reshape(x, [B, 1, this.H])));
+      const y = add(out, mul(D, reshape(xt, [B, 1, this.H])));
       return [this.mix(reshape(y, [B, C * this.H]), -1, false), next] as [Tensor, Tensor];
     });
-  }
-
-  private disposeStep(): void {
-    if (!this.stepConstants) return;
-    Object.values(this.stepConstants).forEach((t) => t.dispose());
-    this.stepConstants = null;
-  }
-
-  override dispose(): void {
-    this.disposeStep();
-    super.dispose();
   }
 }

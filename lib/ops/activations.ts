@@ -2,10 +2,10 @@
 // (native/elementwise_ops.h; backward: the *Grad binary op codes), and glu with its own
 // kernel (native/nn.h).
 import { record } from '../autograd';
-import { checkTensor, fmtShape } from '../errors';
 import { native, Storage } from '../native';
 import { numelOf, Tensor, wrap } from '../tensor';
-import { binaryKernel, BinaryOp, normalizeAxis, unaryKernel, UnaryOp } from './kernels';
+import { checkAxis, checkTensor, fmtShape, rangeError } from '../validate';
+import { binaryKernel, BinaryOp, unaryKernel, UnaryOp } from './primitives';
 
 declare module '../native' {
   interface NativeBinding {
@@ -19,7 +19,7 @@ declare module '../native' {
  * applied to (g, x) or, when `fromOutput`, to (g, out).
  */
 function activation(name: string, op: number, gradOp: number, fromOutput: boolean, x: Tensor): Tensor {
-  checkTensor(x, 'x', Tensor);
+  checkTensor(x, 'x');
   const out = wrap(unaryKernel(op, x), x.shape);
   return record(out, name, [x], (g) => [wrap(binaryKernel(gradOp, g, fromOutput ? out : x, x.shape), x.shape)]);
 }
@@ -55,12 +55,10 @@ export function relu(x: Tensor): Tensor {
  *   axis out of range or an odd (or zero) size along it.
  */
 export function glu(x: Tensor, axis = -1): Tensor {
-  checkTensor(x, 'x', Tensor);
-  const ax = normalizeAxis(axis, x.shape.length, 'axis');
+  checkTensor(x, 'x');
+  const ax = checkAxis(axis, x.shape.length, 'axis');
   const size = x.shape[ax];
-  if (size < 2 || size % 2 !== 0) {
-    throw new RangeError(`x: expected an even size >= 2 along axis ${axis} (split in halves), got shape ${fmtShape(x.shape)}`);
-  }
+  if (size < 2 || size % 2 !== 0) throw rangeError('x', `an even size >= 2 along axis ${axis} (split in halves)`, `shape ${fmtShape(x.shape)}`);
   const outer = numelOf(x.shape.slice(0, ax));
   const inner = numelOf(x.shape.slice(ax + 1));
   const half = size / 2;

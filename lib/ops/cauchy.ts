@@ -1,11 +1,10 @@
 // cauchy (SPEC §1.2): the Cauchy kernel sum_n v / (z - w), with its backward.
 // Kernels: native/cauchy_cpu.cc and cuda/cauchy.cu, both behind native/cauchy.h.
 import { record } from '../autograd';
-import { checkSameDevice, checkTensor, describe, fmtShape } from '../errors';
 import { Maybe, native, Storage } from '../native';
 import { Tensor, wrap } from '../tensor';
+import { checkBoolean, checkOptions, checkSameDevice, checkTensor, fmtShape, rangeError, typeError } from '../validate';
 import { checkModeRows } from './modes';
-import { checkOptions } from './options';
 
 declare module '../native' {
   interface NativeBinding {
@@ -42,22 +41,19 @@ export interface CauchyOptions {
  *   leading dimensions not a suffix of v's, a z not [L,2], or an empty dimension.
  */
 export function cauchy(v: Tensor, z: Tensor, w: Tensor, options?: CauchyOptions): Tensor {
-  checkTensor(v, 'v', Tensor);
-  checkTensor(z, 'z', Tensor);
-  checkTensor(w, 'w', Tensor);
-  const opts = checkOptions<CauchyOptions>(options, 'cauchy options', ['conj']);
-  if (opts.conj !== undefined && typeof opts.conj !== 'boolean') {
-    throw new TypeError(`cauchy options.conj: expected a boolean, got ${describe(opts.conj)}`);
-  }
-  const conj = opts.conj ?? false;
+  checkTensor(v, 'v');
+  checkTensor(z, 'z');
+  checkTensor(w, 'w');
+  const opts = checkOptions<CauchyOptions>(options, 'options', ['conj']);
+  const conj = checkBoolean(opts.conj, 'options.conj', false);
   const { lead, R, Rw, N } = checkModeRows(v, 'v', w, 'w');
   const L = z.shape[0];
   if (z.shape.length !== 2 || z.shape[1] !== 2 || !(L >= 1)) {
-    throw new RangeError(`z: expected shape [L,2] with L >= 1 (complex evaluation points), got ${fmtShape(z.shape)}`);
+    throw rangeError('z', 'shape [L,2] with L >= 1 (complex evaluation points)', fmtShape(z.shape));
   }
   checkSameDevice([['v', v], ['w', w], ['z', z]]);
   if (z.requiresGrad) {
-    throw new TypeError('z: not differentiable (cauchy gives gradients for v and w only); pass a z with requiresGrad false');
+    throw typeError('z', 'a tensor with requiresGrad false (cauchy gives gradients for v and w only)', 'one that requires grad');
   }
 
   const out = wrap(native.cauchyForward(v.storage, w.storage, z.storage, R, Rw, N, L, conj), [...lead, L, 2]);

@@ -4,16 +4,14 @@
 // holomorphic f passes g * conj(f'(z)) back. Kernels: native binary() and unary(), and the
 // window copies of lib/ops/shape.ts.
 import { record } from '../autograd';
-import { checkSameDevice, checkShape, checkTensor, fmtShape } from '../errors';
 import { Tensor, wrap } from '../tensor';
+import { checkSameDevice, checkShape, checkTensor, fmtShape, rangeError } from '../validate';
 import { broadcastOp, quotientBackward } from './elementwise';
-import { BinaryOp, binaryGrad, binaryKernel, Operand, UnaryOp, unaryKernel } from './kernels';
+import { BinaryOp, binaryGrad, binaryKernel, Operand, UnaryOp, unaryKernel } from './primitives';
 import { join, window } from './shape';
 
 function checkComplex(z: Tensor, name: string): void {
-  if (z.shape.length === 0 || z.shape[z.shape.length - 1] !== 2) {
-    throw new RangeError(`${name}: expected a complex tensor (last dimension 2), got shape ${fmtShape(z.shape)}`);
-  }
+  if (z.shape.length === 0 || z.shape[z.shape.length - 1] !== 2) throw rangeError(name, 'a complex tensor (last dimension 2)', `shape ${fmtShape(z.shape)}`);
 }
 
 function checkComplexPair(a: Tensor, b: Tensor): () => void {
@@ -42,7 +40,7 @@ export function cdiv(a: Tensor, b: Tensor): Tensor {
 }
 
 function complexUnary(name: string, op: number, z: Tensor, grad: (g: Tensor, out: Tensor) => Tensor): Tensor {
-  checkTensor(z, 'z', Tensor);
+  checkTensor(z, 'z');
   checkComplex(z, 'z');
   const out = wrap(unaryKernel(op, z), z.shape);
   return record(out, name, [z], (g) => [grad(g, out)]);
@@ -88,8 +86,8 @@ export function conj(z: Tensor): Tensor {
  * @throws TypeError for a non-tensor, disposed tensor or mixed devices; RangeError when the shapes differ.
  */
 export function complex(re: Tensor, im: Tensor): Tensor {
-  checkTensor(re, 're', Tensor);
-  checkTensor(im, 'im', Tensor);
+  checkTensor(re, 're');
+  checkTensor(im, 'im');
   checkShape(im, 'im', re.shape, 'the shape of re');
   checkSameDevice([['re', re], ['im', im]]);
   const block = [...re.shape, 1];
@@ -97,7 +95,7 @@ export function complex(re: Tensor, im: Tensor): Tensor {
 }
 
 function part(name: string, z: Tensor, start: number): Tensor {
-  checkTensor(z, 'z', Tensor);
+  checkTensor(z, 'z');
   checkComplex(z, 'z');
   return window(name, z, z.shape.length - 1, start, 1, z.shape.slice(0, -1));
 }

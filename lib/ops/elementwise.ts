@@ -1,17 +1,17 @@
 // Real elementwise ops with NumPy broadcasting (add, sub, mul, div) and unary ops (neg, exp,
 // log, sqrt, square, scale, addScalar), with their backward passes. Kernels: native binary()
-// and unary() (native/elementwise.h), through lib/ops/kernels.ts.
+// and unary() (native/elementwise.h), through lib/ops/primitives.ts.
 import { record } from '../autograd';
-import { checkSameDevice, checkTensor, describe } from '../errors';
 import { Tensor, wrap } from '../tensor';
-import { BinaryOp, binaryGrad, binaryKernel, broadcastShapes, Operand, sumTo, UnaryOp, unaryKernel } from './kernels';
+import { checkNumber, checkSameDevice, checkTensor } from '../validate';
+import { BinaryOp, binaryGrad, binaryKernel, broadcastShapes, Operand, sumTo, UnaryOp, unaryKernel } from './primitives';
 
 type BinaryBackward = (g: Tensor, out: Tensor, shape: readonly number[]) => [Tensor | null, Tensor | null];
 
 /** Validates a and b, broadcasts them and records the op; `backward` checks requiresGrad itself. */
 export function broadcastOp(name: string, op: number, a: Tensor, b: Tensor, backward: BinaryBackward, checkOperands?: () => void): Tensor {
-  checkTensor(a, 'a', Tensor);
-  checkTensor(b, 'b', Tensor);
+  checkTensor(a, 'a');
+  checkTensor(b, 'b');
   checkSameDevice([['a', a], ['b', b]]);
   checkOperands?.();
   const complex = op >= BinaryOp.cmul;
@@ -80,58 +80,49 @@ function unaryOp(name: string, x: Tensor, forward: () => Tensor, grad: (g: Tenso
   return record(out, name, [x], (g) => [grad(g, out)]);
 }
 
-function checkX(x: Tensor): Tensor {
-  return checkTensor(x, 'x', Tensor);
-}
-
-function checkScalar(s: unknown, name: string): number {
-  if (typeof s !== 'number' || !Number.isFinite(s)) throw new TypeError(`${name}: expected a finite number, got ${describe(s)}`);
-  return s;
-}
-
 const affine = (x: Operand, s: number, t: number) => wrap(unaryKernel(UnaryOp.affine, x, s, t), x.shape);
 const sameShapeBinary = (op: number, a: Operand, b: Operand, alpha = 1) => wrap(binaryKernel(op, a, b, a.shape, alpha), a.shape);
 
 /** -x, any shape. @throws TypeError for a non-tensor or disposed tensor. */
 export function neg(x: Tensor): Tensor {
-  checkX(x);
+  checkTensor(x, 'x');
   return unaryOp('neg', x, () => affine(x, -1, 0), (g) => affine(g, -1, 0));
 }
 
 /** exp(x) elementwise, any shape. @throws TypeError for a non-tensor or disposed tensor. */
 export function exp(x: Tensor): Tensor {
-  checkX(x);
+  checkTensor(x, 'x');
   return unaryOp('exp', x, () => wrap(unaryKernel(UnaryOp.exp, x), x.shape), (g, out) => sameShapeBinary(BinaryOp.mul, g, out));
 }
 
 /** Natural log elementwise (NaN below 0, -Infinity at 0), any shape. @throws TypeError for a non-tensor or disposed tensor. */
 export function log(x: Tensor): Tensor {
-  checkX(x);
+  checkTensor(x, 'x');
   return unaryOp('log', x, () => wrap(unaryKernel(UnaryOp.log, x), x.shape), (g) => sameShapeBinary(BinaryOp.div, g, x));
 }
 
 /** Square root elementwise (NaN below 0), any shape. @throws TypeError for a non-tensor or disposed tensor. */
 export function sqrt(x: Tensor): Tensor {
-  checkX(x);
+  checkTensor(x, 'x');
   return unaryOp('sqrt', x, () => wrap(unaryKernel(UnaryOp.sqrt, x), x.shape), (g, out) => sameShapeBinary(BinaryOp.div, g, out, 0.5));
 }
 
 /** x * x elementwise, any shape. @throws TypeError for a non-tensor or disposed tensor. */
 export function square(x: Tensor): Tensor {
-  checkX(x);
+  checkTensor(x, 'x');
   return unaryOp('square', x, () => wrap(unaryKernel(UnaryOp.square, x), x.shape), (g) => sameShapeBinary(BinaryOp.mul, g, x, 2));
 }
 
-/** s * x for a number s. @throws TypeError for a non-tensor, disposed tensor, or s not a finite number. */
+/** s * x for a number s. @throws TypeError for a non-tensor, disposed tensor, or a non-number s; RangeError for a non-finite s. */
 export function scale(x: Tensor, s: number): Tensor {
-  checkX(x);
-  checkScalar(s, 's');
+  checkTensor(x, 'x');
+  checkNumber(s, 's');
   return unaryOp('scale', x, () => affine(x, s, 0), (g) => affine(g, s, 0));
 }
 
-/** x + s for a number s. @throws TypeError for a non-tensor, disposed tensor, or s not a finite number. */
+/** x + s for a number s. @throws as {@link scale}. */
 export function addScalar(x: Tensor, s: number): Tensor {
-  checkX(x);
-  checkScalar(s, 's');
+  checkTensor(x, 'x');
+  checkNumber(s, 's');
   return unaryOp('addScalar', x, () => affine(x, 1, s), (g) => affine(g, 1, 0));
 }

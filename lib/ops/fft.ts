@@ -1,9 +1,9 @@
 // Real FFTs of any length along the last axis (numpy.fft.rfft / irfft), with their backward.
 // Kernels: native/rfft_cpu.cc and cuda/rfft.cu, both behind native/rfft.h.
 import { record } from '../autograd';
-import { checkPositiveInt, checkTensor, fmtShape } from '../errors';
 import { native, Storage } from '../native';
 import { numelOf, Tensor, wrap } from '../tensor';
+import { checkMinRank, checkNonEmpty, checkPositiveInt, checkTensor, fmtShape, rangeError } from '../validate';
 
 declare module '../native' {
   interface NativeBinding {
@@ -11,15 +11,6 @@ declare module '../native' {
     rfft(x: Storage, rows: number, L: number, n: number, bins: number, adjoint: boolean): Storage;
     /** X [rows, m, 2] -> [rows, len]; adjoint: the gradient of rfft (native/rfft.h). */
     irfft(X: Storage, rows: number, m: number, n: number, len: number, adjoint: boolean): Storage;
-  }
-}
-
-function checkDims(t: Tensor, name: string, minRank: number, layout: string): void {
-  if (t.shape.length < minRank) {
-    throw new RangeError(`${name}: expected rank >= ${minRank} (${layout}), got shape ${fmtShape(t.shape)}`);
-  }
-  if (t.shape.some((d) => d < 1)) {
-    throw new RangeError(`${name}: every dimension must be >= 1 (${layout}), got shape ${fmtShape(t.shape)}`);
   }
 }
 
@@ -36,8 +27,9 @@ function checkDims(t: Tensor, name: string, minRank: number, layout: string): vo
  *   rank 0, a zero-sized dimension or n < 1.
  */
 export function rfft(x: Tensor, n?: number): Tensor {
-  checkTensor(x, 'x', Tensor);
-  checkDims(x, 'x', 1, '[...,L]');
+  checkTensor(x, 'x');
+  checkMinRank(x, 'x', 1, '...,L');
+  checkNonEmpty(x, 'x');
   const L = x.shape[x.shape.length - 1];
   const length = n === undefined ? L : checkPositiveInt(n, 'n');
   const lead = x.shape.slice(0, -1);
@@ -61,11 +53,10 @@ export function rfft(x: Tensor, n?: number): Tensor {
  *   RangeError for rank < 2, a last dimension other than 2, a zero-sized dimension or n < 1.
  */
 export function irfft(X: Tensor, n: number): Tensor {
-  checkTensor(X, 'X', Tensor);
-  checkDims(X, 'X', 2, '[...,m,2]');
-  if (X.shape[X.shape.length - 1] !== 2) {
-    throw new RangeError(`X: expected a last dimension of 2 (re, im) in [...,m,2], got shape ${fmtShape(X.shape)}`);
-  }
+  checkTensor(X, 'X');
+  checkMinRank(X, 'X', 2, '...,m,2');
+  checkNonEmpty(X, 'X');
+  if (X.shape[X.shape.length - 1] !== 2) throw rangeError('X', 'a last dimension of 2 (re, im) in [...,m,2]', `shape ${fmtShape(X.shape)}`);
   const length = checkPositiveInt(n, 'n');
   const m = X.shape[X.shape.length - 2];
   const lead = X.shape.slice(0, -2);

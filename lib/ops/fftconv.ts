@@ -1,10 +1,9 @@
 // fftConv (SPEC §1.1): long convolution by real FFTs, with its backward.
 // Kernels: native/fftconv_cpu.cc and cuda/fftconv.cu, both behind native/fftconv.h.
-import { isGradEnabled, record } from '../autograd';
-import { checkRank, checkSameDevice, checkShape, checkTensor } from '../errors';
+import { needsGrad, record } from '../autograd';
 import { Maybe, native, Storage } from '../native';
 import { Tensor, wrap } from '../tensor';
-import { checkOptions } from './options';
+import { checkNonEmpty, checkOptionalTensor, checkOptions, checkRank, checkSameDevice, checkShape, checkTensor, fmtShape } from '../validate';
 
 declare module '../native' {
   interface NativeBinding {
@@ -36,25 +35,26 @@ export interface FftConvOptions {
  *   RangeError for wrong ranks or mismatched H, L or C.
  */
 export function fftConv(u: Tensor, k: Tensor, options?: FftConvOptions): Tensor {
-  checkTensor(u, 'u', Tensor);
-  checkTensor(k, 'k', Tensor);
+  checkTensor(u, 'u');
+  checkTensor(k, 'k');
   const opts = checkOptions<FftConvOptions>(options, 'fftConv options', ['D', 'kRev']);
-  const kRev = opts.kRev === undefined ? null : checkTensor(opts.kRev, 'kRev', Tensor);
-  const D = opts.D === undefined ? null : checkTensor(opts.D, 'D', Tensor);
+  const kRev = checkOptionalTensor(opts.kRev, 'kRev');
+  const D = checkOptionalTensor(opts.D, 'D');
   checkRank(u, 'u', ['B,H,L']);
   checkRank(k, 'k', ['H,L', 'C,H,L']);
   const [B, H, L] = u.shape;
   const k3 = k.shape.length === 3;
   const C = k3 ? k.shape[0] : 1;
   const kShape = k3 ? [C, H, L] : [H, L];
-  checkShape(k, 'k', kShape, `${k3 ? '[C,H,L]' : '[H,L]'} with H and L of u ${JSON.stringify(u.shape)}`);
-  if (L < 1 || H < 1 || B < 1 || C < 1) throw new RangeError(`u: every dimension must be >= 1, got [${u.shape}] and k [${k.shape}]`);
+  checkShape(k, 'k', kShape, `${k3 ? '[C,H,L]' : '[H,L]'} with H and L of u ${fmtShape(u.shape)}`);
+  checkNonEmpty(u, 'u');
+  checkNonEmpty(k, 'k');
   if (kRev) checkShape(kRev, 'kRev', kShape, "the shape of k");
   if (D) checkShape(D, 'D', kShape.slice(0, -1), k3 ? '[C,H] for k of shape [C,H,L]' : '[H] for k of shape [H,L]');
   checkSameDevice([['u', u], ['k', k], ['kRev', kRev], ['D', D]]);
 
   const Kf = native.fftconvKernelSpectrum(k.storage, kRev?.storage ?? null, D?.storage ?? null, C, H, L);
-  const kernelGrad = isGradEnabled() && [k, kRev, D].some((t) => t?.requiresGrad);
+  const kernelGrad = needsGrad(k, kRev, D);
   const [yStorage, Uf] = native.fftconvForward(u.storage, Kf, B, C, H, L, kernelGrad);
   const y = wrap(yStorage, k3 ? [B, C, H, L] : [B, H, L]);
 

@@ -1,11 +1,9 @@
 // layerNorm over one axis, forward and backward (native/layernorm.h): x is seen as
 // [outer, n, inner] around the normalised axis, so no transpose is needed.
 import { record } from '../autograd';
-import { checkSameDevice, checkShape, checkTensor, describe, fmtShape } from '../errors';
 import { Maybe, native, Storage } from '../native';
 import { numelOf, Tensor, wrap } from '../tensor';
-import { normalizeAxis } from './kernels';
-import { checkOptions } from './options';
+import { checkAxis, checkNumber, checkOptionalTensor, checkOptions, checkSameDevice, checkShape, checkTensor, fmtShape, rangeError } from '../validate';
 
 declare module '../native' {
   interface NativeBinding {
@@ -17,8 +15,8 @@ declare module '../native' {
   }
 }
 
-/** Options of {@link layerNorm}. */
-export interface LayerNormOptions {
+/** Options of {@link layerNorm} (the module `nn.LayerNorm` has its own, {@link nn.LayerNormOptions}). */
+export interface LayerNormOpOptions {
   /** The normalised axis (default -1): 1 for the channels of [B,H,L], -1 for those of [B,L,H]. */
   axis?: number;
   /** Added to the variance (default 1e-5); a number >= 0. */
@@ -36,17 +34,15 @@ export interface LayerNormOptions {
  *   a non-numeric eps; RangeError for an axis out of range, a zero-size axis, weight or bias
  *   of the wrong shape, or a negative eps.
  */
-export function layerNorm(x: Tensor, weight?: Tensor | null, bias?: Tensor | null, options?: LayerNormOptions): Tensor {
-  checkTensor(x, 'x', Tensor);
-  const w = weight == null ? null : checkTensor(weight, 'weight', Tensor);
-  const b = bias == null ? null : checkTensor(bias, 'bias', Tensor);
-  const opts = checkOptions<LayerNormOptions>(options, 'layerNorm options', ['axis', 'eps']);
-  const ax = normalizeAxis(opts.axis ?? -1, x.shape.length, 'axis');
-  const eps = opts.eps ?? 1e-5;
-  if (typeof eps !== 'number' || !Number.isFinite(eps)) throw new TypeError(`eps: expected a finite number, got ${describe(eps)}`);
-  if (eps < 0) throw new RangeError(`eps: expected a number >= 0, got ${eps}`);
+export function layerNorm(x: Tensor, weight?: Tensor | null, bias?: Tensor | null, options?: LayerNormOpOptions): Tensor {
+  checkTensor(x, 'x');
+  const w = checkOptionalTensor(weight, 'weight');
+  const b = checkOptionalTensor(bias, 'bias');
+  const opts = checkOptions<LayerNormOpOptions>(options, 'options', ['axis', 'eps']);
+  const ax = checkAxis(opts.axis, x.shape.length, 'options.axis', -1);
+  const eps = checkNumber(opts.eps, 'options.eps', { min: 0 }, 1e-5);
   const n = x.shape[ax];
-  if (n < 1) throw new RangeError(`x: expected size >= 1 along axis ${ax}, got shape ${fmtShape(x.shape)}`);
+  if (n < 1) throw rangeError('x', `size >= 1 along axis ${ax}`, `shape ${fmtShape(x.shape)}`);
   if (w) checkShape(w, 'weight', [n], `the size of axis ${ax} of x ${fmtShape(x.shape)}`);
   if (b) checkShape(b, 'bias', [n], `the size of axis ${ax} of x ${fmtShape(x.shape)}`);
   checkSameDevice([['x', x], ['weight', w], ['bias', b]]);

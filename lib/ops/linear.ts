@@ -5,11 +5,10 @@
 // stride per operand: a stride of 0 broadcasts an operand, and a stride of 0 for the output sums
 // over that dimension, which is how the gradient of a broadcast operand is reduced.
 import { record } from '../autograd';
-import { checkRank, checkSameDevice, checkShape, checkTensor, fmtShape } from '../errors';
 import { Maybe, native, Storage } from '../native';
 import { numelOf, Tensor, wrap } from '../tensor';
-import { broadcastShapes, normalizeAxis, padShape, sumTo } from './kernels';
-import { checkOptions } from './options';
+import { checkAxis, checkMinRank, checkNonEmpty, checkOptionalTensor, checkOptions, checkRank, checkSameDevice, checkShape, checkTensor, fmtShape, rangeError } from '../validate';
+import { broadcastShapes, padShape, sumTo } from './primitives';
 
 declare module '../native' {
   interface NativeBinding {
@@ -63,12 +62,6 @@ function batchStrides(shape: readonly number[], rank: number, matrix: number): n
   return strides;
 }
 
-function checkPositiveDims(name: string, ...tensors: Tensor[]): void {
-  if (tensors.some((t) => t.shape.some((d) => d < 1))) {
-    throw new RangeError(`${name}: every dimension must be >= 1, got ${tensors.map((t) => fmtShape(t.shape)).join(' and ')}`);
-  }
-}
-
 /**
  * Matrix product over the last two dims, batched over the leading ones with NumPy broadcasting:
  * a [..., M, K] times b [..., K, N] -> [..., M, N] (b may be 2-D, [K, N], shared by the batch).
@@ -78,15 +71,16 @@ function checkPositiveDims(name: string, ...tensors: Tensor[]): void {
  *   below 2, a dimension below 1, K of b differing from K of a, or batch dims that do not broadcast.
  */
 export function matmul(a: Tensor, b: Tensor): Tensor {
-  checkTensor(a, 'a', Tensor);
-  checkTensor(b, 'b', Tensor);
-  if (a.shape.length < 2) throw new RangeError(`a: expected rank >= 2 ([...,M,K]), got shape ${fmtShape(a.shape)}`);
-  if (b.shape.length < 2) throw new RangeError(`b: expected rank >= 2 ([...,K,N]), got shape ${fmtShape(b.shape)}`);
+  checkTensor(a, 'a');
+  checkTensor(b, 'b');
+  checkMinRank(a, 'a', 2, '...,M,K');
+  checkMinRank(b, 'b', 2, '...,K,N');
   const [M, K] = a.shape.slice(-2);
   const [Kb, N] = b.shape.slice(-2);
-  if (Kb !== K) throw new RangeError(`b: expected ${K} rows (K, the last dim of a ${fmtShape(a.shape)}), got shape ${fmtShape(b.shape)}`);
+  if (Kb !== K) throw rangeError('b', `${K} rows (K, the last dim of a ${fmtShape(a.shape)})`, `shape ${fmtShape(b.shape)}`);
   const batch = broadcastShapes('a', a.shape.slice(0, -2), 'b', b.shape.slice(0, -2));
-  checkPositiveDims('matmul', a, b);
+  checkNonEmpty(a, 'a');
+  checkNonEmpty(b, 'b');
   checkSameDevice([['a', a], ['b', b]]);
 
   const rank = batch.length;
@@ -103,8 +97,8 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   ]);
 }
 
-/** Options of {@link linear}. */
-export interface LinearOptions {
+/** Options of {@link linear} (the module `nn.Linear` has its own, {@link nn.LinearOptions}). */
+export interface LinearOpOptions {
   /** The axis of x holding the I input features (default -1); it becomes O in the output. */
   axis?: number;
 }
@@ -121,20 +115,19 @@ export interface LinearOptions {
  *   mixed devices; RangeError for weight not 2-D, bias not [O], x's size along axis not I, an axis
  *   out of range or a dimension below 1.
  */
-export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null, options?: LinearOptions): Tensor {
-  checkTensor(x, 'x', Tensor);
-  checkTensor(weight, 'weight', Tensor);
-  const b = bias === undefined || bias === null ? null : checkTensor(bias, 'bias', Tensor);
-  const opts = checkOptions<LinearOptions>(options, 'linear options', ['axis']);
+export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null, options?: LinearOpOptions): Tensor {
+  checkTensor(x, 'x');
+  checkTensor(weight, 'weight');
+  const b = checkOptionalTensor(bias, 'bias');
+  const opts = checkOptions<LinearOpOptions>(options, 'options', ['axis']);
   checkRank(weight, 'weight', ['O,I']);
-  if (x.shape.length < 1) throw new RangeError(`x: expected rank >= 1, got shape ${fmtShape(x.shape)}`);
-  const axis = normalizeAxis(opts.axis ?? -1, x.shape.length, 'options.axis');
+  checkMinRank(x, 'x', 1, '...,I');
+  const axis = checkAxis(opts.axis, x.shape.length, 'options.axis', -1);
   const [O, I] = weight.shape;
-  if (x.shape[axis] !== I) {
-    throw new RangeError(`x: expected size ${I} along axis ${axis} (I of weight ${fmtShape(weight.shape)}), got shape ${fmtShape(x.shape)}`);
-  }
+  if (x.shape[axis] !== I) throw rangeError('x', `size ${I} along axis ${axis} (I of weight ${fmtShape(weight.shape)})`, `shape ${fmtShape(x.shape)}`);
   if (b) checkShape(b, 'bias', [O], `[O] with O of weight ${fmtShape(weight.shape)}`);
-  checkPositiveDims('linear', x, weight);
+  checkNonEmpty(x, 'x');
+  checkNonEmpty(weight, 'weight');
   checkSameDevice([['x', x], ['weight', weight], ['bias', b]]);
 
   const pre = numelOf(x.shape.slice(0, axis));

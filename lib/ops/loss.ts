@@ -1,9 +1,9 @@
 // Losses: crossEntropy (softmax cross-entropy) and mse, forward and backward (native/loss.h).
 // Both return a scalar (shape []) mean, reduced in a fixed order (deterministic).
 import { record } from '../autograd';
-import { checkRank, checkSameDevice, checkShape, checkTensor, describe, fmtShape } from '../errors';
 import { Maybe, native, Storage } from '../native';
 import { Tensor, wrap } from '../tensor';
+import { checkInteger, checkNonEmpty, checkRank, checkSameDevice, checkShape, checkTensor, describe, fmtShape, rangeError, typeError } from '../validate';
 
 declare module '../native' {
   interface NativeBinding {
@@ -17,15 +17,13 @@ declare module '../native' {
 /** The labels as host values: [B] entries from an Int32Array, a number array or a tensor. */
 function labelValues(labels: unknown, B: number, logits: Tensor): ArrayLike<number> {
   if (labels instanceof Tensor) {
-    checkTensor(labels, 'labels', Tensor);
+    checkTensor(labels, 'labels');
     checkShape(labels, 'labels', [B], `[B] of logits ${fmtShape(logits.shape)}`);
     checkSameDevice([['logits', logits], ['labels', labels]]);
     return labels.toFloat32Array();
   }
-  if (!(labels instanceof Int32Array) && !Array.isArray(labels)) {
-    throw new TypeError(`labels: expected an Int32Array, a number[] or a Tensor, got ${describe(labels)}`);
-  }
-  if (labels.length !== B) throw new RangeError(`labels: expected ${B} labels (B of logits ${fmtShape(logits.shape)}), got ${labels.length}`);
+  if (!(labels instanceof Int32Array) && !Array.isArray(labels)) throw typeError('labels', 'an Int32Array, a number[] or a Tensor', describe(labels));
+  if (labels.length !== B) throw rangeError('labels', `${B} labels (B of logits ${fmtShape(logits.shape)})`, `${labels.length}`);
   return labels as ArrayLike<number>;
 }
 
@@ -34,24 +32,19 @@ function labelValues(labels: unknown, B: number, logits: Tensor): ArrayLike<numb
  * computed with a max shift (no overflow). The softmax is kept for the backward pass,
  * d/dlogits = (softmax − onehot(labels)) / B. Differentiable in logits.
  * @param logits [B, C]
- * @param labels B class indices in [0, C): Int32Array, number[] or a tensor [B] on the device of logits
+ * @param labels B class indices, integers in [0, C): Int32Array, number[] or a tensor [B] on the device of logits
  * @returns a scalar tensor (shape [])
  * @throws TypeError for a non-tensor or disposed logits, labels of another type or on another
- *   device; RangeError for logits not 2-D or with a zero dimension, a labels count other than
- *   B, or a label that is not an integer in [0, C) (naming the label, its position and the range).
+ *   device, or a label that is not an integer (naming it, `labels[i]`); RangeError for logits
+ *   not 2-D or with a zero dimension, a labels count other than B, or a label outside [0, C).
  */
 export function crossEntropy(logits: Tensor, labels: Int32Array | number[] | Tensor): Tensor {
-  checkTensor(logits, 'logits', Tensor);
+  checkTensor(logits, 'logits');
   checkRank(logits, 'logits', ['B,C']);
   const [B, C] = logits.shape;
-  if (B < 1 || C < 1) throw new RangeError(`logits: every dimension must be >= 1, got ${fmtShape(logits.shape)}`);
+  checkNonEmpty(logits, 'logits');
   const values = labelValues(labels, B, logits);
-  for (let i = 0; i < B; i++) {
-    const v = values[i];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= C) {
-      throw new RangeError(`labels: label ${describe(v)} at position ${i} is outside the valid range [0, ${C - 1}] (C = ${C} classes)`);
-    }
-  }
+  for (let i = 0; i < B; i++) checkInteger(values[i], `labels[${i}]`, { min: 0, max: C - 1 });
   const labelStorage = native.fromArray(logits.device, Float32Array.from(values));
   let forward: [Storage, Storage];
   try {
@@ -75,11 +68,11 @@ export function crossEntropy(logits: Tensor, labels: Int32Array | number[] | Ten
  *   shapes differ or a has no elements.
  */
 export function mse(a: Tensor, b: Tensor): Tensor {
-  checkTensor(a, 'a', Tensor);
-  checkTensor(b, 'b', Tensor);
+  checkTensor(a, 'a');
+  checkTensor(b, 'b');
   checkShape(b, 'b', a.shape, 'the shape of a');
   checkSameDevice([['a', a], ['b', b]]);
-  if (a.size < 1) throw new RangeError(`a: expected at least one element, got shape ${fmtShape(a.shape)}`);
+  if (a.size < 1) throw rangeError('a', 'at least one element', `shape ${fmtShape(a.shape)}`);
   const n = a.size;
   return record(wrap(native.mseForward(a.storage, b.storage, n), []), 'mse', [a, b], (g) => {
     const [da, db] = native.mseBackward(a.storage, b.storage, g.storage, n, a.requiresGrad, b.requiresGrad);

@@ -1,7 +1,7 @@
 // Shape checks shared by cauchy and vandermonde, whose complex inputs hold N modes per row:
 // v: [...lead, N, 2] and a second input w: [...suffix of lead, N, 2], broadcast over the
 // leading dimensions it lacks (row r of v uses row r % Rw of w).
-import { fmtShape } from '../errors';
+import { checkNonEmpty, fmtShape, rangeError } from '../validate';
 import { numelOf, Tensor } from '../tensor';
 
 export interface ModeRows {
@@ -15,10 +15,8 @@ export interface ModeRows {
 
 function checkComplexModes(t: Tensor, name: string): void {
   const s = t.shape;
-  if (s.length < 2 || s[s.length - 1] !== 2) {
-    throw new RangeError(`${name}: expected shape [...,N,2] (complex modes, last dimension 2), got ${fmtShape(s)}`);
-  }
-  if (s.some((d) => d < 1)) throw new RangeError(`${name}: every dimension must be >= 1, got ${fmtShape(s)}`);
+  if (s.length < 2 || s[s.length - 1] !== 2) throw rangeError(name, 'shape [...,N,2] (complex modes, last dimension 2)', fmtShape(s));
+  checkNonEmpty(t, name);
 }
 
 /** Validates v and w (named `vName`, `wName`) as above. Throws RangeError naming the argument. */
@@ -27,15 +25,13 @@ export function checkModeRows(v: Tensor, vName: string, w: Tensor, wName: string
   checkComplexModes(w, wName);
   const N = v.shape[v.shape.length - 2];
   if (w.shape[w.shape.length - 2] !== N) {
-    throw new RangeError(`${wName}: expected N = ${N} modes (dimension -2, as in ${vName} ${fmtShape(v.shape)}), got ${fmtShape(w.shape)}`);
+    throw rangeError(wName, `N = ${N} modes (dimension -2, as in ${vName} ${fmtShape(v.shape)})`, fmtShape(w.shape));
   }
   const lead = v.shape.slice(0, -2);
   const wLead = w.shape.slice(0, -2);
   const suffix = lead.slice(lead.length - wLead.length);
   if (wLead.length > lead.length || wLead.some((d, i) => d !== suffix[i])) {
-    throw new RangeError(
-      `${wName}: expected leading dimensions that are a suffix of ${vName}'s ${fmtShape(lead)} (broadcast over the rest), got shape ${fmtShape(w.shape)}`,
-    );
+    throw rangeError(wName, `leading dimensions that are a suffix of ${vName}'s ${fmtShape(lead)} (broadcast over the rest)`, `shape ${fmtShape(w.shape)}`);
   }
   return { lead, R: numelOf(lead), Rw: numelOf(wLead), N };
 }

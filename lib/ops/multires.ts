@@ -1,10 +1,9 @@
 // multiresConv (SPEC §1.7): the fading-tree multiresolution convolution, with its backward.
 // Kernels: native/multires_cpu.cc and cuda/multires.cu, both behind native/multires.h.
-import { isGradEnabled, record } from '../autograd';
-import { checkRank, checkSameDevice, checkShape, checkTensor, describe, fmtShape } from '../errors';
+import { needsGrad, record } from '../autograd';
 import { Maybe, native, Storage } from '../native';
 import { Tensor, wrap } from '../tensor';
-import { checkOptions } from './options';
+import { checkInteger, checkNonEmpty, checkOptions, checkRank, checkSameDevice, checkShape, checkTensor, fmtShape, rangeError } from '../validate';
 
 declare module '../native' {
   interface NativeBinding {
@@ -20,8 +19,8 @@ declare module '../native' {
   }
 }
 
-/** Options of {@link multiresConv}. */
-export interface MultiresConvOptions {
+/** Options of {@link multiresConv} (the layer `nn.MultiresConv` has its own, {@link nn.MultiresConvOptions}). */
+export interface MultiresConvOpOptions {
   /** Number of levels J, an integer in [0, multiresDepth(L, k)]; defaults to multiresDepth(L, k). */
   depth?: number;
 }
@@ -33,10 +32,8 @@ export interface MultiresConvOptions {
  * @throws TypeError unless L and k are integers; RangeError unless L >= 1 and k >= 2.
  */
 export function multiresDepth(L: number, k: number): number {
-  for (const [name, v, min] of [['L', L, 1], ['k', k, 2]] as const) {
-    if (typeof v !== 'number' || !Number.isInteger(v)) throw new TypeError(`${name}: expected an integer, got ${describe(v)}`);
-    if (v < min) throw new RangeError(`${name}: expected an integer >= ${min}, got ${v}`);
-  }
+  checkInteger(L, 'L', { min: 1 });
+  checkInteger(k, 'k', { min: 2 });
   let J = 0;
   while ((k - 1) * (2 ** J - 1) < L - 1) J++;
   return J;
@@ -66,32 +63,27 @@ export function multiresDepth(L: number, k: number): number {
  *   mixed devices; RangeError for a wrong rank, mismatched H, k < 2, h1 not shaped like h0,
  *   a negative or too large depth, w not [H,J+2], or an empty dimension.
  */
-export function multiresConv(x: Tensor, h0: Tensor, h1: Tensor, w: Tensor, options?: MultiresConvOptions): Tensor {
-  checkTensor(x, 'x', Tensor);
-  checkTensor(h0, 'h0', Tensor);
-  checkTensor(h1, 'h1', Tensor);
-  checkTensor(w, 'w', Tensor);
-  const opts = checkOptions<MultiresConvOptions>(options, 'multiresConv options', ['depth']);
+export function multiresConv(x: Tensor, h0: Tensor, h1: Tensor, w: Tensor, options?: MultiresConvOpOptions): Tensor {
+  checkTensor(x, 'x');
+  checkTensor(h0, 'h0');
+  checkTensor(h1, 'h1');
+  checkTensor(w, 'w');
+  const opts = checkOptions<MultiresConvOpOptions>(options, 'options', ['depth']);
   checkRank(x, 'x', ['B,H,L']);
   checkRank(h0, 'h0', ['H,k']);
   const [B, H, L] = x.shape;
-  if (B < 1 || H < 1 || L < 1) throw new RangeError(`x: every dimension must be >= 1, got ${fmtShape(x.shape)}`);
+  checkNonEmpty(x, 'x');
   const k = h0.shape[1];
   checkShape(h0, 'h0', [H, k], `[H,k] with H of x ${fmtShape(x.shape)}`);
-  if (k < 2) throw new RangeError(`h0: expected k >= 2 taps ([H,k]), got shape ${fmtShape(h0.shape)}`);
+  if (k < 2) throw rangeError('h0', 'k >= 2 taps ([H,k])', `shape ${fmtShape(h0.shape)}`);
   checkShape(h1, 'h1', h0.shape, 'the shape of h0');
   const maxDepth = multiresDepth(L, k);
-  let J = maxDepth;
-  if (opts.depth !== undefined) {
-    J = opts.depth;
-    if (typeof J !== 'number' || !Number.isInteger(J)) throw new TypeError(`depth: expected an integer, got ${describe(J)}`);
-    if (J < 0) throw new RangeError(`depth: expected an integer >= 0, got ${J}`);
-    if (J > maxDepth) throw new RangeError(`depth too large: at most ${maxDepth} for L=${L} and k=${k}, got ${J}`);
-  }
+  const J = opts.depth === undefined ? maxDepth : checkInteger(opts.depth, 'options.depth', { min: 0 });
+  if (J > maxDepth) throw rangeError('options.depth', `an integer in [0, ${maxDepth}] (multiresDepth(L = ${L}, k = ${k}))`, String(J));
   checkShape(w, 'w', [H, J + 2], `[H,J+2] with J=${J} for L=${L}, k=${k}${opts.depth === undefined ? ' (the default depth)' : ''}`);
   checkSameDevice([['x', x], ['h0', h0], ['h1', h1], ['w', w]]);
 
-  const kernelGrad = isGradEnabled() && [h0, h1, w].some((t) => t.requiresGrad);
+  const kernelGrad = needsGrad(h0, h1, w);
   const [yStorage, levels] = native.multiresForward(x.storage, h0.storage, h1.storage, w.storage, B, H, L, k, J, kernelGrad);
   const y = wrap(yStorage, [B, H, L]);
 

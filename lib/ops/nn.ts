@@ -1,11 +1,10 @@
 // dropout, embedding and maskedMeanPool, forward and backward (native/nn.h).
 import { record } from '../autograd';
-import { checkRank, checkSameDevice, checkShape, checkTensor, describe, fmtShape } from '../errors';
 import { Maybe, native, Storage } from '../native';
 import { uniformGenerator } from '../random';
 import { Tensor, wrap } from '../tensor';
-import { checkNonNegativeInt, unaryKernel, UnaryOp } from './kernels';
-import { checkOptions } from './options';
+import { checkBoolean, checkNonEmpty, checkOptionalTensor, checkOptions, checkProbability, checkRank, checkSameDevice, checkSeed, checkShape, checkTensor, fmtShape, rangeError } from '../validate';
+import { unaryKernel, UnaryOp } from './primitives';
 
 declare module '../native' {
   interface NativeBinding {
@@ -35,16 +34,11 @@ export interface DropoutOptions {
  *   non-boolean training or a non-integer seed; RangeError for p outside [0, 1) or a negative seed.
  */
 export function dropout(x: Tensor, p: number, options?: DropoutOptions): Tensor {
-  checkTensor(x, 'x', Tensor);
-  if (typeof p !== 'number' || Number.isNaN(p)) throw new TypeError(`p: expected a number, got ${describe(p)}`);
-  if (!(p >= 0 && p < 1)) throw new RangeError(`p: expected a probability in [0, 1), got ${p}`);
-  const opts = checkOptions<DropoutOptions>(options, 'dropout options', ['training', 'seed']);
-  const training = opts.training ?? true;
-  if (typeof training !== 'boolean') throw new TypeError(`training: expected a boolean, got ${describe(training)}`);
-  if (opts.seed !== undefined) {
-    checkNonNegativeInt(opts.seed, 'seed');
-    if (opts.seed >= 2 ** 53) throw new RangeError(`seed: expected an integer below 2^53, got ${opts.seed}`);
-  }
+  checkTensor(x, 'x');
+  checkProbability(p, 'p');
+  const opts = checkOptions<DropoutOptions>(options, 'options', ['training', 'seed']);
+  const training = checkBoolean(opts.training, 'options.training', true);
+  if (opts.seed !== undefined) checkSeed(opts.seed, 'options.seed');
   if (!training || p === 0) {
     const copy = (t: Tensor) => wrap(unaryKernel(UnaryOp.affine, t), t.shape);
     return record(copy(x), 'dropout', [x], (g) => [copy(g)]);
@@ -65,8 +59,8 @@ export function dropout(x: Tensor, p: number, options?: DropoutOptions): Tensor 
  *   such index and its position). The check reads the indices on the host.
  */
 export function embedding(indices: Tensor, weight: Tensor): Tensor {
-  checkTensor(indices, 'indices', Tensor);
-  checkTensor(weight, 'weight', Tensor);
+  checkTensor(indices, 'indices');
+  checkTensor(weight, 'weight');
   checkRank(weight, 'weight', ['V,D']);
   checkSameDevice([['indices', indices], ['weight', weight]]);
   const [V, D] = weight.shape;
@@ -74,7 +68,7 @@ export function embedding(indices: Tensor, weight: Tensor): Tensor {
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (!Number.isInteger(v) || v < 0 || v >= V) {
-      throw new RangeError(`indices: value ${v} at flat position ${i} is not an integer in [0, ${V}) (V = the rows of weight ${fmtShape(weight.shape)})`);
+      throw rangeError(`indices (flat position ${i})`, `an integer in [0, ${V}) (V = the rows of weight ${fmtShape(weight.shape)})`, String(v));
     }
   }
   const n = indices.size;
@@ -96,11 +90,11 @@ export function embedding(indices: Tensor, weight: Tensor): Tensor {
  *   wrong ranks, a mask shape other than [B, L], or a zero-size dimension.
  */
 export function maskedMeanPool(x: Tensor, mask?: Tensor | null): Tensor {
-  checkTensor(x, 'x', Tensor);
-  const m = mask == null ? null : checkTensor(mask, 'mask', Tensor);
+  checkTensor(x, 'x');
+  const m = checkOptionalTensor(mask, 'mask');
   checkRank(x, 'x', ['B,H,L']);
   const [B, H, L] = x.shape;
-  if (B < 1 || H < 1 || L < 1) throw new RangeError(`x: every dimension must be >= 1, got ${fmtShape(x.shape)}`);
+  checkNonEmpty(x, 'x');
   if (m) checkShape(m, 'mask', [B, L], `[B,L] of x ${fmtShape(x.shape)}`);
   checkSameDevice([['x', x], ['mask', m]]);
   const out = wrap(native.maskedMeanPoolForward(x.storage, m?.storage ?? null, B, H, L), [B, H]);

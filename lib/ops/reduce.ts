@@ -1,21 +1,21 @@
 // Reductions: sum and mean over some or all axes, with their backward passes (the gradient is
 // broadcast back by a stride-0 copy). Kernels: native sumTo() and stridedCopy().
 import { record } from '../autograd';
-import { checkTensor, describe } from '../errors';
 import { native } from '../native';
 import { numelOf, Tensor, wrap } from '../tensor';
-import { contiguousStrides, filled, normalizeAxis, sumTo, UnaryOp } from './kernels';
+import { checkAxis, checkBoolean, checkTensor, describe, rangeError, typeError } from '../validate';
+import { contiguousStrides, filled, sumTo, UnaryOp } from './primitives';
 
 function reduce(name: string, x: Tensor, axes: unknown, keepDims: unknown, isMean: boolean): Tensor {
-  checkTensor(x, 'x', Tensor);
-  if (typeof keepDims !== 'boolean') throw new TypeError(`keepDims: expected a boolean, got ${describe(keepDims)}`);
+  checkTensor(x, 'x');
+  checkBoolean(keepDims, 'keepDims');
   const rank = x.shape.length;
   let reduced: number[];
   if (axes === undefined) reduced = x.shape.map((_, i) => i);
-  else if (typeof axes === 'number') reduced = [normalizeAxis(axes, rank, 'axes')];
-  else if (Array.isArray(axes)) reduced = axes.map((a) => normalizeAxis(a, rank, 'axes'));
-  else throw new TypeError(`axes: expected an integer or an array of integers, got ${describe(axes)}`);
-  if (new Set(reduced).size !== reduced.length) throw new RangeError(`axes: expected distinct axes, got [${(axes as number[]).join(',')}]`);
+  else if (typeof axes === 'number') reduced = [checkAxis(axes, rank, 'axes')];
+  else if (Array.isArray(axes)) reduced = axes.map((a, i) => checkAxis(a, rank, `axes[${i}]`));
+  else throw typeError('axes', 'an integer or an array of integers', describe(axes));
+  if (new Set(reduced).size !== reduced.length) throw rangeError('axes', 'distinct axes', `[${(axes as number[]).join(',')}]`);
 
   const kept = x.shape.map((d, i) => (reduced.includes(i) ? 1 : d));
   const shape = keepDims ? kept : x.shape.filter((_, i) => !reduced.includes(i));

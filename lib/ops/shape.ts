@@ -1,11 +1,11 @@
 // Shape ops: reshape, permute, transpose, narrow, concat, stack, pad, with their backward
 // passes. All copy (tensors own their storage); every copy is native stridedCopy()
-// (native/elementwise.h), mostly through copyWindow in lib/ops/kernels.ts.
+// (native/elementwise.h), mostly through copyWindow in lib/ops/primitives.ts.
 import { record } from '../autograd';
-import { checkSameDevice, checkTensor, describe, fmtShape } from '../errors';
 import { native } from '../native';
 import { numelOf, Tensor, wrap } from '../tensor';
-import { checkNonNegativeInt, contiguousStrides, copyWindow, filled, normalizeAxis } from './kernels';
+import { checkAxis, checkInteger, checkNonNegativeInt, checkSameDevice, checkTensor, describe, fmtShape, rangeError, typeError } from '../validate';
+import { contiguousStrides, copyWindow, filled } from './primitives';
 
 /**
  * x with a new shape, the data copied in row-major order. One entry may be -1: it is inferred.
@@ -13,18 +13,14 @@ import { checkNonNegativeInt, contiguousStrides, copyWindow, filled, normalizeAx
  *   RangeError when the sizes differ, for entries below -1, or more than one -1.
  */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
-  checkTensor(x, 'x', Tensor);
-  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d))) {
-    throw new TypeError(`shape: expected an array of integers, got ${describe(shape)}`);
-  }
-  const inferred = shape.filter((d) => d === -1).length;
-  if (inferred > 1 || shape.some((d) => d < -1)) {
-    throw new RangeError(`shape: expected sizes >= 0 and at most one -1, got ${fmtShape(shape)}`);
-  }
+  checkTensor(x, 'x');
+  if (!Array.isArray(shape)) throw typeError('shape', 'an array of integers', describe(shape));
+  shape.forEach((d, i) => checkInteger(d, `shape[${i}]`, { min: -1 }));
+  if (shape.filter((d) => d === -1).length > 1) throw rangeError('shape', 'sizes >= 0 and at most one -1', fmtShape(shape));
   const known = numelOf(shape.filter((d) => d !== -1));
   const dims = shape.map((d) => (d === -1 ? (known === 0 ? -1 : x.size / known) : d));
   if (dims.some((d) => !Number.isInteger(d) || d < 0) || numelOf(dims) !== x.size) {
-    throw new RangeError(`shape: ${fmtShape(shape)} does not fit the ${x.size} elements of x (shape ${fmtShape(x.shape)})`);
+    throw rangeError('shape', `a shape of ${x.size} elements (those of x, shape ${fmtShape(x.shape)})`, fmtShape(shape));
   }
   const out = wrap(native.copyTo(x.storage, x.device), dims);
   return record(out, 'reshape', [x], (g) => [wrap(native.copyTo(g.storage, g.device), x.shape)]);
@@ -44,22 +40,22 @@ function permuteChecked(name: string, x: Tensor, perm: number[]): Tensor {
  * @throws TypeError for a non-tensor or disposed x or non-integer entries; RangeError unless perm is a permutation of x's axes.
  */
 export function permute(x: Tensor, perm: readonly number[]): Tensor {
-  checkTensor(x, 'x', Tensor);
-  if (!Array.isArray(perm)) throw new TypeError(`perm: expected an array of integers, got ${describe(perm)}`);
+  checkTensor(x, 'x');
+  if (!Array.isArray(perm)) throw typeError('perm', 'an array of integers', describe(perm));
   const rank = x.shape.length;
-  const axes = perm.map((p) => normalizeAxis(p, rank, 'perm'));
+  const axes = perm.map((p, i) => checkAxis(p, rank, `perm[${i}]`));
   if (axes.length !== rank || new Set(axes).size !== rank) {
-    throw new RangeError(`perm: expected a permutation of the ${rank} axes of x (shape ${fmtShape(x.shape)}), got [${perm.join(',')}]`);
+    throw rangeError('perm', `a permutation of the ${rank} axes of x (shape ${fmtShape(x.shape)})`, `[${perm.join(',')}]`);
   }
   return permuteChecked('permute', x, axes);
 }
 
 /** x with axes axis0 and axis1 swapped. @throws TypeError for a non-tensor; RangeError for an axis out of range. */
 export function transpose(x: Tensor, axis0: number, axis1: number): Tensor {
-  checkTensor(x, 'x', Tensor);
+  checkTensor(x, 'x');
   const rank = x.shape.length;
-  const a0 = normalizeAxis(axis0, rank, 'axis0');
-  const a1 = normalizeAxis(axis1, rank, 'axis1');
+  const a0 = checkAxis(axis0, rank, 'axis0');
+  const a1 = checkAxis(axis1, rank, 'axis1');
   const perm = x.shape.map((_, i) => (i === a0 ? a1 : i === a1 ? a0 : i));
   return permuteChecked('transpose', x, perm);
 }
@@ -83,12 +79,12 @@ export function window(name: string, x: Tensor, axis: number, start: number, len
  *   range, a negative start or length, or start + length past the dimension.
  */
 export function narrow(x: Tensor, axis: number, start: number, length: number): Tensor {
-  checkTensor(x, 'x', Tensor);
-  const ax = normalizeAxis(axis, x.shape.length, 'axis');
+  checkTensor(x, 'x');
+  const ax = checkAxis(axis, x.shape.length, 'axis');
   checkNonNegativeInt(start, 'start');
   checkNonNegativeInt(length, 'length');
   if (start + length > x.shape[ax]) {
-    throw new RangeError(`length: start + length = ${start + length} passes dimension ${ax} of x (size ${x.shape[ax]}, shape ${fmtShape(x.shape)})`);
+    throw rangeError('length', `start + length <= ${x.shape[ax]} (dimension ${ax} of x, shape ${fmtShape(x.shape)})`, `start + length = ${start + length}`);
   }
   return window('narrow', x, ax, start, length);
 }
@@ -117,9 +113,9 @@ export function join(name: string, xs: Tensor[], blocks: number[][], shape: numb
 }
 
 function checkTensorList(xs: unknown, name: string): Tensor[] {
-  if (!Array.isArray(xs)) throw new TypeError(`${name}: expected an array of tensors, got ${describe(xs)}`);
-  if (xs.length === 0) throw new RangeError(`${name}: expected at least one tensor, got an empty array`);
-  xs.forEach((x, i) => checkTensor(x, `${name}[${i}]`, Tensor));
+  if (!Array.isArray(xs)) throw typeError(name, 'an array of tensors', describe(xs));
+  if (xs.length === 0) throw rangeError(name, 'at least one tensor', 'an empty array');
+  xs.forEach((x, i) => checkTensor(x, `${name}[${i}]`));
   const tensors = xs as Tensor[];
   checkSameDevice(tensors.map((x, i) => [`${name}[${i}]`, x]));
   return tensors;
@@ -133,10 +129,10 @@ function checkTensorList(xs: unknown, name: string): Tensor[] {
 export function concat(xs: Tensor[], axis: number): Tensor {
   const tensors = checkTensorList(xs, 'xs');
   const first = tensors[0].shape;
-  const ax = normalizeAxis(axis, first.length, 'axis');
+  const ax = checkAxis(axis, first.length, 'axis');
   tensors.forEach((x, i) => {
     if (x.shape.length !== first.length || x.shape.some((d, j) => j !== ax && d !== first[j])) {
-      throw new RangeError(`xs[${i}]: expected rank ${first.length} and the sizes of xs[0] ${fmtShape(first)} off axis ${ax}, got ${fmtShape(x.shape)}`);
+      throw rangeError(`xs[${i}]`, `rank ${first.length} and the sizes of xs[0] ${fmtShape(first)} off axis ${ax}`, fmtShape(x.shape));
     }
   });
   const shape = first.map((d, j) => (j === ax ? tensors.reduce((s, x) => s + x.shape[ax], 0) : d));
@@ -151,10 +147,10 @@ export function concat(xs: Tensor[], axis: number): Tensor {
 export function stack(xs: Tensor[], axis: number): Tensor {
   const tensors = checkTensorList(xs, 'xs');
   const first = tensors[0].shape;
-  const ax = normalizeAxis(axis, first.length + 1, 'axis');
+  const ax = checkAxis(axis, first.length + 1, 'axis');
   tensors.forEach((x, i) => {
     if (x.shape.length !== first.length || x.shape.some((d, j) => d !== first[j])) {
-      throw new RangeError(`xs[${i}]: expected shape ${fmtShape(first)} (that of xs[0]), got ${fmtShape(x.shape)}`);
+      throw rangeError(`xs[${i}]`, `shape ${fmtShape(first)} (that of xs[0])`, fmtShape(x.shape));
     }
   });
   const block = [...first.slice(0, ax), 1, ...first.slice(ax)];
@@ -167,8 +163,8 @@ export function stack(xs: Tensor[], axis: number): Tensor {
  * @throws TypeError for a non-tensor or non-integer arguments; RangeError for an axis out of range or negative padding.
  */
 export function pad(x: Tensor, axis: number, before: number, after: number): Tensor {
-  checkTensor(x, 'x', Tensor);
-  const ax = normalizeAxis(axis, x.shape.length, 'axis');
+  checkTensor(x, 'x');
+  const ax = checkAxis(axis, x.shape.length, 'axis');
   checkNonNegativeInt(before, 'before');
   checkNonNegativeInt(after, 'after');
   const shape = x.shape.map((d, i) => (i === ax ? d + before + after : d));

@@ -1,9 +1,9 @@
 // vandermonde (SPEC §1.3): the Vandermonde kernel 2 Re sum_n v exp(x l), with its backward.
 // Kernels: native/vandermonde_cpu.cc and cuda/vandermonde.cu, both behind native/vandermonde.h.
 import { record } from '../autograd';
-import { checkPositiveInt, checkSameDevice, checkTensor } from '../errors';
 import { Maybe, native, Storage } from '../native';
 import { Tensor, wrap } from '../tensor';
+import { checkPositiveInt, checkSameDevice, checkTensor } from '../validate';
 import { checkModeRows } from './modes';
 
 declare module '../native' {
@@ -35,8 +35,8 @@ declare module '../native' {
  *   not a suffix of v's, an empty dimension or L < 1.
  */
 export function vandermonde(v: Tensor, x: Tensor, L: number): Tensor {
-  checkTensor(v, 'v', Tensor);
-  checkTensor(x, 'x', Tensor);
+  checkTensor(v, 'v');
+  checkTensor(x, 'x');
   checkPositiveInt(L, 'L');
   const { lead, R, Rw: Rx, N } = checkModeRows(v, 'v', x, 'x');
   checkSameDevice([['v', v], ['x', x]]);

@@ -1,11 +1,11 @@
 // AdamW (decoupled weight decay) with parameter groups taken from the module: one fused native
 // update per parameter (native/optim.h: adamw_step_cpu / adamw_step_cuda).
-import { checkShape, describe, fmtShape } from '../errors';
 import { native, Storage } from '../native';
 import { Module, ParameterGroup } from '../nn/module';
-import { checkOptions } from '../ops/options';
 import { keep, Tensor, wrap } from '../tensor';
-import { checkNumber } from './check';
+import {
+  checkDevice, checkInteger, checkNumber, checkObject, checkOneOf, checkOptions, checkShape, checkTensor, describe, fmtShape, rangeError, typeError,
+} from '../validate';
 
 declare module '../native' {
   interface NativeBinding {
@@ -102,20 +102,22 @@ export class AdamW {
    *   out of range (lr, eps, weightDecay < 0; betas outside [0, 1)).
    */
   constructor(module: Module, options?: AdamWOptions) {
-    if (!(module instanceof Module)) throw new TypeError(`module: expected an nn.Module, got ${describe(module)}`);
+    if (!(module instanceof Module)) throw typeError('module', 'an nn.Module', describe(module));
     const opts = checkOptions<AdamWOptions>(options, 'AdamW options', ['lr', 'betas', 'eps', 'weightDecay', 'groups']);
-    const lr = checkNumber(opts.lr ?? 1e-3, 'AdamW options.lr', 0);
-    const weightDecay = checkNumber(opts.weightDecay ?? 0.01, 'AdamW options.weightDecay', 0);
-    const betas = opts.betas ?? [0.9, 0.999];
-    if (!Array.isArray(betas) || betas.length !== 2) throw new TypeError(`AdamW options.betas: expected [beta1, beta2], got ${describe(betas)}`);
-    this.betas = [checkNumber(betas[0], 'AdamW options.betas[0]', 0, 1), checkNumber(betas[1], 'AdamW options.betas[1]', 0, 1)];
-    this.eps = checkNumber(opts.eps ?? 1e-8, 'AdamW options.eps', 0);
+    const nonNegative = { min: 0 };
+    const lr = checkNumber(opts.lr, 'AdamW options.lr', nonNegative, 1e-3);
+    const weightDecay = checkNumber(opts.weightDecay, 'AdamW options.weightDecay', nonNegative, 0.01);
+    const betas = opts.betas === undefined ? [0.9, 0.999] : opts.betas;
+    if (!Array.isArray(betas) || betas.length !== 2) throw typeError('AdamW options.betas', '[beta1, beta2]', describe(betas));
+    const beta = { min: 0, max: 1, maxExclusive: true };
+    this.betas = [checkNumber(betas[0], 'AdamW options.betas[0]', beta), checkNumber(betas[1], 'AdamW options.betas[1]', beta)];
+    this.eps = checkNumber(opts.eps, 'AdamW options.eps', nonNegative, 1e-8);
     const groups = checkOptions<NonNullable<AdamWOptions['groups']>>(opts.groups, 'AdamW options.groups', ['ssm', 'noDecay']);
     const group = (name: 'ssm' | 'noDecay', defaults: AdamWGroup): AdamWGroup => {
       const g = checkOptions<AdamWGroupOptions>(groups[name], `AdamW options.groups.${name}`, ['lr', 'weightDecay']);
       return Object.freeze({
-        lr: checkNumber(g.lr ?? defaults.lr, `AdamW options.groups.${name}.lr`, 0),
-        weightDecay: checkNumber(g.weightDecay ?? defaults.weightDecay, `AdamW options.groups.${name}.weightDecay`, 0),
+        lr: checkNumber(g.lr, `AdamW options.groups.${name}.lr`, nonNegative, defaults.lr),
+        weightDecay: checkNumber(g.weightDecay, `AdamW options.groups.${name}.weightDecay`, nonNegative, defaults.weightDecay),
       });
     };
     this.module = module;
@@ -138,14 +140,12 @@ export class AdamW {
 
   /** The learning rate a group's parameters get at the next step: base lr · lrScale. */
   lr(group: ParameterGroup = 'default'): number {
-    const g = Object.prototype.hasOwnProperty.call(this.groups, group) ? this.groups[group] : undefined;
-    if (!g) throw new RangeError(`group: expected 'default', 'ssm' or 'noDecay', got ${describe(group)}`);
-    return g.lr * this.scale;
+    return this.groups[checkOneOf(group, 'group', ['default', 'ssm', 'noDecay'] as const)].lr * this.scale;
   }
 
   /** Multiplies every group's base learning rate by `s` from the next step on (for schedules). */
   setLrScale(s: number): void {
-    this.scale = checkNumber(s, 'scale', 0);
+    this.scale = checkNumber(s, 's', { min: 0 });
   }
 
   /**
@@ -157,16 +157,14 @@ export class AdamW {
   step(): void {
     const work: [string, Tensor, Tensor, ParameterGroup][] = [];
     for (const [name, info] of this.module.namedParameterInfos()) {
-      const p = info.tensor;
-      if (p.isDisposed) throw new TypeError(`AdamW.step: parameter '${name}' was disposed`);
-      const g = p.grad;
-      if (!g) continue;
-      if (g.isDisposed) throw new TypeError(`AdamW.step: the gradient of '${name}' was disposed`);
+      const p = checkTensor(info.tensor, `AdamW.step: parameter '${name}'`);
+      if (!p.grad) continue;
+      const g = checkTensor(p.grad, `AdamW.step: the gradient of '${name}'`);
       checkShape(g, `AdamW.step: the gradient of '${name}'`, p.shape, 'the shape of the parameter');
-      if (g.device !== p.device) throw new TypeError(`AdamW.step: the gradient of '${name}' is on '${g.device}', the parameter on '${p.device}'`);
+      checkDevice(g, `AdamW.step: the gradient of '${name}'`, p.device, "the parameter's");
       const moments = this.moments.get(name);
       if (moments && !sameShape(moments.m.shape, p.shape)) {
-        throw new RangeError(`AdamW.step: parameter '${name}' has shape ${fmtShape(p.shape)}, its moments ${fmtShape(moments.m.shape)}`);
+        throw rangeError(`AdamW.step: parameter '${name}'`, `shape ${fmtShape(moments.m.shape)} (that of its moments)`, fmtShape(p.shape));
       }
       work.push([name, p, g, info.group]);
     }
@@ -205,11 +203,9 @@ export class AdamW {
    *   mis-shaped entry.
    */
   checkStateDict(state: AdamWState): void {
-    if (state === null || typeof state !== 'object') throw new TypeError(`state: expected {step, m, v}, got ${describe(state)}`);
-    if (!Number.isInteger(state.step) || state.step < 0) throw new TypeError(`state.step: expected an integer >= 0, got ${describe(state.step)}`);
-    for (const key of ['m', 'v'] as const) {
-      if (state[key] === null || typeof state[key] !== 'object') throw new TypeError(`state.${key}: expected an object of tensors, got ${describe(state[key])}`);
-    }
+    checkObject(state, 'state', 'an object {step, m, v}');
+    checkInteger(state.step, 'state.step', { min: 0 });
+    for (const key of ['m', 'v'] as const) checkObject(state[key], `state.${key}`, 'an object of tensors by parameter name');
     const params = new Map(this.module.namedParameters());
     const problems: string[] = [];
     for (const [key, other] of [['m', 'v'], ['v', 'm']] as const) {
@@ -217,7 +213,7 @@ export class AdamW {
         const p = params.get(name);
         if (!p) problems.push(`${key}: unexpected '${name}' (not a parameter of the module)`);
         else if (!(value instanceof Tensor)) problems.push(`${key}['${name}']: expected a Tensor, got ${describe(value)}`);
-        else if (value.isDisposed) problems.push(`${key}['${name}']: the tensor was disposed`);
+        else if (value.isDisposed) problems.push(`${key}['${name}']: expected a live Tensor, got a disposed one`);
         else if (!sameShape(value.shape, p.shape)) problems.push(`${key}['${name}']: expected shape ${fmtShape(p.shape)}, got ${fmtShape(value.shape)}`);
         if (!Object.prototype.hasOwnProperty.call(state[other], name)) problems.push(`'${name}' is in ${key} but not in ${other}`);
       }

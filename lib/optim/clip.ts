@@ -1,10 +1,9 @@
 // Gradient clipping by global norm (torch.nn.utils.clip_grad_norm_).
-import { checkTensor, describe } from '../errors';
 import { native, Storage } from '../native';
 import { Module } from '../nn/module';
-import { UnaryOp } from '../ops/kernels';
+import { UnaryOp } from '../ops/primitives';
 import { Tensor } from '../tensor';
-import { checkNumber } from './check';
+import { checkNumber, checkTensor, describe, typeError } from '../validate';
 
 declare module '../native' {
   interface NativeBinding {
@@ -27,11 +26,11 @@ export function clipGradNorm(params: readonly Tensor[] | Module, maxNorm: number
   // Each tensor once, with the name its errors use.
   const named = new Map<Tensor, string>();
   if (params instanceof Module) for (const [name, p] of params.namedParameters()) named.set(p, `'${name}'`);
-  else if (Array.isArray(params)) params.forEach((p, i) => named.has(p) || named.set(checkTensor(p, `params[${i}]`, Tensor), `params[${i}]`));
-  else throw new TypeError(`params: expected an array of tensors or an nn.Module, got ${describe(params)}`);
-  if (checkNumber(maxNorm, 'maxNorm', 0) === 0) throw new RangeError('maxNorm: expected a number > 0, got 0');
+  else if (Array.isArray(params)) params.forEach((p, i) => named.has(p) || named.set(checkTensor(p, `params[${i}]`), `params[${i}]`));
+  else throw typeError('params', 'an array of tensors or an nn.Module', describe(params));
+  checkNumber(maxNorm, 'maxNorm', { min: 0, minExclusive: true });
   const grads: Tensor[] = [];
-  for (const [p, name] of named) if (p.grad) grads.push(checkTensor(p.grad, `the gradient of ${name}`, Tensor));
+  for (const [p, name] of named) if (p.grad) grads.push(checkTensor(p.grad, `the gradient of ${name}`));
   let squares = 0;
   for (const g of grads) squares += native.sumOfSquares(g.storage, g.size);
   const norm = Math.sqrt(squares);

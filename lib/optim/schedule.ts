@@ -1,7 +1,5 @@
 // Learning-rate schedules: functions of the step count giving the factor for setLrScale.
-import { describe } from '../errors';
-import { checkOptions } from '../ops/options';
-import { checkNumber } from './check';
+import { checkInteger, checkNumber, checkObject, checkOptions, rangeError } from '../validate';
 
 /** Options of {@link cosineSchedule}. */
 export interface CosineScheduleOptions {
@@ -24,21 +22,14 @@ export interface CosineScheduleOptions {
  *   throws RangeError for a negative or non-finite step.
  */
 export function cosineSchedule(options: CosineScheduleOptions): (step: number) => number {
-  if (options === undefined) throw new TypeError('cosineSchedule options: expected {warmup, total, minScale?}, got undefined');
+  checkObject(options, 'cosineSchedule options', 'an options object {warmup, total, minScale?}');
   const opts = checkOptions<CosineScheduleOptions>(options, 'cosineSchedule options', ['warmup', 'total', 'minScale']);
-  const integer = (x: unknown, name: string, min: number): number => {
-    if (!Number.isInteger(x)) throw new TypeError(`cosineSchedule options.${name}: expected an integer, got ${describe(x)}`);
-    return checkNumber(x, `cosineSchedule options.${name}`, min);
-  };
-  const warmup = integer(opts.warmup, 'warmup', 0);
-  const total = integer(opts.total, 'total', 1);
-  if (warmup > total) throw new RangeError(`cosineSchedule options.warmup: expected <= total (${total}), got ${warmup}`);
-  const minScale = opts.minScale ?? 0;
-  if (!(checkNumber(minScale, 'cosineSchedule options.minScale', 0) <= 1)) {
-    throw new RangeError(`cosineSchedule options.minScale: expected a number in [0, 1], got ${minScale}`);
-  }
+  const warmup = checkInteger(opts.warmup, 'cosineSchedule options.warmup', { min: 0 });
+  const total = checkInteger(opts.total, 'cosineSchedule options.total', { min: 1 });
+  if (warmup > total) throw rangeError('cosineSchedule options.warmup', `an integer <= total (${total})`, String(warmup));
+  const minScale = checkNumber(opts.minScale, 'cosineSchedule options.minScale', { min: 0, max: 1 }, 0);
   return (step: number): number => {
-    checkNumber(step, 'step', 0);
+    checkNumber(step, 'step', { min: 0 });
     if (step < warmup) return step / warmup;
     const progress = total === warmup ? 1 : Math.min(1, (step - warmup) / (total - warmup));
     return minScale + ((1 - minScale) * (1 + Math.cos(Math.PI * progress))) / 2;

@@ -140,16 +140,15 @@ ConvOutputs run_conv(const std::vector<float>& u, const std::vector<float>& k,
   std::vector<float> Kf(size_t(lc::fftconv_kernel_spectrum_floats_cpu(C, H, L)));
   std::vector<float> Uf(size_t(lc::fftconv_input_spectrum_floats_cpu(B, H, L)));
   lc::fftconv_kernel_spectrum_cpu(k.data(), kRev ? kRev->data() : nullptr, D ? D->data() : nullptr,
-                                  C, H, L, Kf.data());
+                                  Kf.data(), C, H, L);
   out.y.resize(size_t(B * C * H * L));
-  lc::fftconv_forward_cpu(u.data(), Kf.data(), B, C, H, L, out.y.data(), Uf.data());
+  lc::fftconv_forward_cpu(u.data(), Kf.data(), out.y.data(), Uf.data(), B, C, H, L);
   out.du.resize(size_t(B * H * L));
   out.dk.resize(size_t(C * H * L));
   out.dkRev.resize(size_t(C * H * L));
   out.dD.resize(size_t(C * H));
-  lc::fftconv_backward_cpu(dy.data(), Kf.data(), Uf.data(), B, C, H, L, out.du.data(),
-                           out.dk.data(), kRev ? out.dkRev.data() : nullptr,
-                           D ? out.dD.data() : nullptr);
+  lc::fftconv_backward_cpu(dy.data(), Kf.data(), Uf.data(), out.du.data(), out.dk.data(),
+                           kRev ? out.dkRev.data() : nullptr, D ? out.dD.data() : nullptr, B, C, H, L);
   return out;
 }
 

@@ -1,0 +1,377 @@
+// io.loadPyTorch / io.savePyTorch against checkpoints written by the papers' official PyTorch
+// code (test/fixtures/pytorch-reference, see its README) and torch.save files made by
+// scripts/make_pytorch_fixtures.py (test/fixtures/pytorch-extra).
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { zipSync } from 'fflate';
+import * as lc from '../lib';
+import { readPyTorchFile } from '../lib/io/torch_file';
+import { setupCt } from '../lib/conv_kernels/s4';
+
+const REF = path.join(__dirname, 'fixtures', 'pytorch-reference');
+const EXTRA = path.join(__dirname, 'fixtures', 'pytorch-extra');
+const cases = JSON.parse(fs.readFileSync(path.join(REF, 'cases.json'), 'utf8'));
+const { H, N } = cases;
+type Case = { id: string; layer: 's4d' | 's4' | 'sgconv' | 'multires'; L: number; lMax?: number; kernelDim?: number; channels?: number; k?: number };
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'longconv-pytorch-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+function makeLayer(c: Case, lMax = c.lMax): lc.nn.Module & { forward(x: lc.Tensor): lc.Tensor } {
+  switch (c.layer) {
+    case 's4d': return new lc.nn.S4D(H, { dState: N, seed: 3 });
+    case 's4': return new lc.nn.S4(H, { dState: N, lMax: lMax!, seed: 3 });
+    case 'sgconv': return new lc.nn.SGConv(H, { lMax: lMax!, kernelDim: c.kernelDim, channels: c.channels ?? 1, seed: 3 });
+    case 'multires': return new lc.nn.MultiresConv(H, { lMax: lMax!, kernelSize: c.k, seed: 3 });
+  }
+}
+
+/** max |a − b| / max |b|. */
+function relErr(a: Float32Array, b: Float32Array): number {
+  expect(a.length).toBe(b.length);
+  let num = 0, den = 0;
+  for (let i = 0; i < a.length; i++) {
+    num = Math.max(num, Math.abs(a[i] - b[i]));
+    den = Math.max(den, Math.abs(b[i]));
+  }
+  return num / den;
+}
+
+/** Forward and backward on the fixture's x and g; the largest relative error against the float64 values. */
+function compare(m: lc.nn.Module & { forward(x: lc.Tensor): lc.Tensor }, fixture: Record<string, lc.Tensor>): { y: number; dx: number; grads: number } {
+  m.eval();
+  const x = lc.tensor(fixture.x.toFloat32Array(), fixture.x.shape as number[]);
+  x.requiresGrad = true;
+  const y = m.forward(x);
+  const loss = lc.sum(lc.mul(y, fixture.g));
+  loss.backward();
+  const result = { y: relErr(y.toFloat32Array(), fixture.y64.toFloat32Array()), dx: relErr(x.grad!.toFloat32Array(), fixture.dx64.toFloat32Array()), grads: 0 };
+  let count = 0;
+  for (const [name, p] of m.namedParameters()) {
+    const want = fixture[`grad64.${name}`];
+    if (!want) continue;
+    count++;
+    result.grads = Math.max(result.grads, relErr(p.grad!.toFloat32Array(), want.toFloat32Array()));
+  }
+  expect(count).toBe(m.namedParameters().length);
+  lc.dispose([x, y, loss, x.grad!]);
+  m.dispose();
+  return result;
+}
+
+const formats: [string, string][] = [['official.safetensors', ''], ['official.pt', ''], ['lightning.ckpt', 'model.']];
+
+describe('loadPyTorch: the official checkpoints, every case and format, match the float64 reference', () => {
+  for (const c of cases.cases as Case[]) {
+    test(c.id, () => {
+      const fixture = lc.io.loadTensors(path.join(REF, `${c.id}.fixture.safetensors`)).tensors;
+      const tolerance = c.layer === 's4' ? 1e-4 : 1e-5;
+      const report: string[] = [];
+      for (const [suffix, prefix] of formats) {
+        const m = makeLayer(c);
+        lc.io.loadPyTorch(path.join(REF, `${c.id}.${suffix}`), m, { prefix });
+        const err = compare(m, fixture);
+        expect(err.y).toBeLessThan(tolerance);
+        expect(err.dx).toBeLessThan(tolerance);
+        expect(err.grads).toBeLessThan(tolerance);
+        report.push(`${suffix} y ${err.y.toExponential(1)} dx ${err.dx.toExponential(1)} grads ${err.grads.toExponential(1)}`);
+      }
+      process.stdout.write(`${c.id}: ${report.join(' | ')}\n`);
+      lc.dispose(Object.values(fixture));
+    });
+  }
+
+  test('S4: C̃ of l_kernel = 128 re-targeted to a layer with lMax = 200 gives the same outputs', () => {
+    const c = (cases.cases as Case[]).find((x) => x.id === 's4_L128')!;
+    const fixture = lc.io.loadTensors(path.join(REF, 's4_L128.fixture.safetensors')).tensors;
+    const m = makeLayer(c, 200);
+    lc.io.loadPyTorch(path.join(REF, 's4_L128.official.pt'), m);
+    const err = compare(m, fixture);
+    expect(err.y).toBeLessThan(1e-4);
+    expect(err.dx).toBeLessThan(1e-4);
+    lc.dispose(Object.values(fixture));
+  });
+
+  test('S4: l_kernel = 0 (saved before the first forward) means C holds C, set up for lMax', () => {
+    const source = new lc.nn.S4(H, { dState: N, lMax: 64, seed: 5 });
+    const file = path.join(tmp, 's4_fresh.safetensors');
+    lc.io.savePyTorch(file, source);
+    // Rewrite the file as the reference writes a fresh layer: a plain C and l_kernel 0.
+    const { tensors } = readRaw(file);
+    const C = lc.randn([1, H, N / 2, 2], { seed: 9 });
+    tensors['layer.kernel.C'] = { dtype: 'F32', shape: [1, H, N / 2, 2], data: C.toFloat32Array() };
+    tensors['layer.kernel.l_kernel'] = { dtype: 'I64', shape: [], data: Float32Array.of(0) };
+    writeRaw(file, tensors);
+    const target = new lc.nn.S4(H, { dState: N, lMax: 64, seed: 6 });
+    lc.io.loadPyTorch(file, target);
+    const state = source.stateDict();
+    const Lambda = lc.complex(lc.neg(lc.exp(state['kernel.log_A_real'])), state['kernel.A_imag']);
+    const want = setupCt(C, { Lambda, P: state['kernel.P'], dt: lc.exp(state['kernel.log_dt']) }, 64);
+    expect(relErr(target.stateDict()['kernel.C'].toFloat32Array(), want.toFloat32Array())).toBeLessThan(1e-6);
+    lc.dispose([C, Lambda, want]);
+    source.dispose();
+    target.dispose();
+  });
+
+  test("SGConv: kernel_norm_initialized false leaves the norm to the first forward (not the file's ones)", () => {
+    const m = new lc.nn.SGConv(H, { lMax: 200, kernelDim: 16, seed: 1 });
+    lc.io.loadPyTorch(path.join(REF, 'sgconv_d16_L200_fresh.official.pt'), m);
+    expect(m.normInitialized).toBe(false);
+    const fresh = readPyTorchFile(path.join(REF, 'sgconv_d16_L200_fresh.official.pt')).value as Map<string, { data: Float32Array }>;
+    expect(Array.from(fresh.get('kernel_norm')!.data).every((v) => v === 1)).toBe(true);
+    lc.tidy(() => m.forward(lc.zeros([1, H, 200])));
+    expect(m.normInitialized).toBe(true);
+    m.dispose();
+  });
+});
+
+// A safetensors file as plain arrays, to write variants of it.
+type Raw = { dtype: string; shape: number[]; data: Float32Array };
+function readRaw(file: string): { tensors: Record<string, Raw> } {
+  const value = readPyTorchFile(file).value as Map<string, Raw>;
+  return { tensors: Object.fromEntries(value) };
+}
+function writeRaw(file: string, tensors: Record<string, Raw>): void {
+  const { writeSafetensors } = jest.requireActual('../lib/io/safetensors');
+  const { encodeElements } = jest.requireActual('../lib/io/dtypes');
+  writeSafetensors(file, Object.entries(tensors).map(([name, t]) => ({ name, dtype: t.dtype, shape: t.shape, bytes: encodeElements(t.dtype, t.data) })));
+}
+
+/** Loads `file` (saved from `m`) into `again` and expects every tensor bit-identical; disposes both. */
+function expectRoundTrip(file: string, m: lc.nn.Module, again: lc.nn.Module): void {
+  lc.io.loadPyTorch(file, again);
+  const a = m.stateDict(), b = again.stateDict();
+  for (const name of Object.keys(a)) expect([name, b[name].toFloat32Array()]).toEqual([name, a[name].toFloat32Array()]);
+  m.dispose();
+  again.dispose();
+}
+
+describe('savePyTorch', () => {
+  test('writes the reference names, shapes and dtypes, and round-trips bit for bit', () => {
+    for (const c of cases.cases as Case[]) {
+      const m = makeLayer(c);
+      lc.io.loadPyTorch(path.join(REF, `${c.id}.official.safetensors`), m);
+      const file = path.join(tmp, `${c.id}.safetensors`);
+      lc.io.savePyTorch(file, m);
+      const written = readRaw(file).tensors;
+      const official = cases.notes[c.id].official_shapes as Record<string, number[]>;
+      expect(Object.keys(written).sort()).toEqual(Object.keys(official).sort());
+      for (const [name, shape] of Object.entries(official)) expect([name, written[name].shape]).toEqual([name, shape]);
+      if (c.layer === 's4') expect([written['layer.kernel.l_kernel'].dtype, written['layer.kernel.l_kernel'].data[0]]).toEqual(['I64', c.lMax]);
+      if (c.layer === 'sgconv') expect(written.kernel_norm_initialized.dtype).toBe('BOOL');
+      expectRoundTrip(file, m, makeLayer(c));
+    }
+  });
+
+  test('SequenceClassifier ↔ example.py (S4D, S4, SGConv) and MultiresNet (MultiresConv), round trip', () => {
+    const specs: [lc.nn.LayerSpec, string[]][] = [
+      [{ type: 's4d', dState: 8 }, ['encoder.weight', 's4_layers.1.kernel.C', 'norms.1.weight', 'decoder.bias']],
+      [{ type: 's4', dState: 8 }, ['s4_layers.0.layer.kernel.inv_dt', 's4_layers.1.output_linear.0.weight']],
+      [{ type: 'sgconv', kernelDim: 4, glu: true }, ['s4_layers.0.output_linear.0.weight', 's4_layers.1.kernel_norm_initialized']],
+      [{ type: 'multires', kernelSize: 2 }, ['seq_layers.0.h0', 'mixing_layers.1.0.weight', 'norms.0.bias', 'output_mapping.weight']],
+    ];
+    for (const [layer, names] of specs) {
+      const make = (seed: number) => new lc.nn.SequenceClassifier({ dInput: 3, dModel: 4, nLayers: 2, nClasses: 5, layer, lMax: 16, seed });
+      const m = make(1), again = make(2);
+      const file = path.join(tmp, `classifier_${layer.type}.safetensors`);
+      lc.io.savePyTorch(file, m);
+      const written = readRaw(file).tensors;
+      for (const name of names) expect(written[name]).toBeDefined();
+      if (layer.type === 'multires') expect(written['encoder.weight'].shape).toEqual([4, 3, 1]); // Conv1d
+      expectRoundTrip(file, m, again);
+    }
+  });
+
+  test('a prefix selects one layer of a model file', () => {
+    const model = new lc.nn.SequenceClassifier({ dInput: 2, dModel: 4, nLayers: 2, nClasses: 3, layer: { type: 's4d', dState: 8 }, seed: 4 });
+    const file = path.join(tmp, 'model.safetensors');
+    lc.io.savePyTorch(file, model);
+    const layer = new lc.nn.S4D(4, { dState: 8, seed: 9 });
+    lc.io.loadPyTorch(file, layer, { prefix: 's4_layers.1.', strict: false });
+    expect(layer.stateDict()['kernel.C'].toFloat32Array()).toEqual(model.stateDict()['layers.1.layer.kernel.C'].toFloat32Array());
+    model.dispose();
+    layer.dispose();
+  });
+
+  test('configurations the reference cannot express are refused', () => {
+    const m = new lc.nn.S4D(4, { dState: 8, channels: 2 });
+    expect(() => lc.io.savePyTorch(path.join(tmp, 'x.safetensors'), m)).toThrow(/^module: expected an S4D the reference S4D can hold .*, got an S4D with channels = 2, which has no counterpart/);
+    expect(() => lc.io.savePyTorch(path.join(tmp, 'x.safetensors'), new lc.nn.GELU() as never)).toThrow(TypeError);
+    m.dispose();
+  });
+});
+
+describe('loadPyTorch refuses what does not fit, with a named error, and changes nothing', () => {
+  const s4dFile = path.join(REF, 's4d_L128.official.pt');
+
+  test("another layer's file", () => {
+    const m = new lc.nn.SGConv(H, { lMax: 128, kernelDim: 16 });
+    const before = m.stateDict()['kernel_list.0'].toFloat32Array();
+    expect(() => lc.io.loadPyTorch(s4dFile, m)).toThrow(lc.io.CheckpointMismatchError);
+    expect(() => lc.io.loadPyTorch(s4dFile, m)).toThrow(/does not fit this SGConv: .*missing 'kernel_list\.0' \[1,4,16\].*unexpected 'kernel\.C' \[4,4,2\]/);
+    expect(() => lc.io.loadPyTorch(path.join(REF, 'multires_k2_L128.official.pt'), m)).toThrow(/does not hold a SGConv state dict: none of its 3 keys/);
+    expect(m.stateDict()['kernel_list.0'].toFloat32Array()).toEqual(before);
+    m.dispose();
+  });
+
+  test('a Lightning checkpoint without the prefix lists the prefixes present', () => {
+    const m = new lc.nn.S4D(H, { dState: N });
+    expect(() => lc.io.loadPyTorch(path.join(REF, 's4d_L128.lightning.ckpt'), m)).toThrow(/prefixes present: 'model\.' \(7\)/);
+    expect(() => lc.io.loadPyTorch(path.join(REF, 's4d_L128.lightning.ckpt'), m, { prefix: 'net.' })).toThrow(/no key starts with 'net\.'/);
+    m.dispose();
+  });
+
+  test('a wrong shape (another lMax) is reported with the rest, and nothing is written', () => {
+    const m = new lc.nn.MultiresConv(H, { lMax: 1000, kernelSize: 2 });
+    const before = m.stateDict().h0.toFloat32Array();
+    expect(() => lc.io.loadPyTorch(path.join(REF, 'multires_k2_L128.official.pt'), m)).toThrow(/'w' \(for 'w' \[4,12\]\): expected shape \[4,12\], got \[4,9\]/);
+    expect(m.stateDict().h0.toFloat32Array()).toEqual(before);
+    m.dispose();
+  });
+
+  test('a per-feature dt (dt_tie False) and an unknown dt_transform are refused clearly', () => {
+    const m = new lc.nn.S4(H, { dState: N, lMax: 128 });
+    const file = path.join(tmp, 'untied.safetensors');
+    const { tensors } = readRaw(path.join(REF, 's4_L128.official.safetensors'));
+    tensors['layer.kernel.inv_dt'] = { dtype: 'F32', shape: [H, N / 2], data: new Float32Array(H * N / 2) };
+    writeRaw(file, tensors);
+    expect(() => lc.io.loadPyTorch(file, m)).toThrow(/dt_tie = False/);
+    expect(() => lc.io.loadPyTorch(file, m, { dtTransform: 'relu' as never })).toThrow(/^options\.dtTransform: expected 'exp' or 'softplus'/);
+    m.dispose();
+  });
+
+  test('truncated files', () => {
+    const m = new lc.nn.S4D(H, { dState: N });
+    for (const name of ['s4d_L128.official.pt', 's4d_L128.official.safetensors']) {
+      const bytes = fs.readFileSync(path.join(REF, name));
+      const cut = path.join(tmp, `cut_${name}`);
+      fs.writeFileSync(cut, bytes.subarray(0, Math.floor(bytes.length * 0.7)));
+      expect(() => lc.io.loadPyTorch(cut, m)).toThrow(lc.io.CheckpointError);
+    }
+    fs.writeFileSync(path.join(tmp, 'text.pt'), 'hello');
+    expect(() => lc.io.loadPyTorch(path.join(tmp, 'text.pt'), m)).toThrow(/neither a safetensors file nor a torch\.save zip archive/);
+    m.dispose();
+  });
+
+  test('a pickle naming a class outside the allow-list (torch.save of an object whose __reduce__ calls os.system)', () => {
+    const m = new lc.nn.Linear(1, 1);
+    const file = path.join(EXTRA, 'forbidden_global.pt');
+    expect(() => lc.io.loadPyTorch(file, m)).toThrow(lc.io.UnpicklingError);
+    expect(() => lc.io.loadPyTorch(file, m)).toThrow(/the global 'posix\.system' is not allowed/);
+    m.dispose();
+  });
+
+  test('hand-made pickles: INST/OBJ opcodes, REDUCE of a non-global, BUILD on a dict, hooks, truncation', () => {
+    const pkl = (...parts: (string | number[])[]) => {
+      const bytes: number[] = [];
+      for (const p of parts) bytes.push(...(typeof p === 'string' ? Buffer.from(p, 'latin1') : p));
+      return Uint8Array.from(bytes);
+    };
+    const archive = (data: Uint8Array) => {
+      const file = path.join(tmp, 'hand.pt');
+      fs.writeFileSync(file, zipSync({ 'hand/data.pkl': data, 'hand/version': Buffer.from('3\n') }, { level: 0 }));
+      return file;
+    };
+    const cases: [Uint8Array, RegExp][] = [
+      [pkl([0x80, 2], '(ibuiltins\nobject\n', '.'), /the INST opcode/],
+      [pkl([0x80, 2], '(', 'cbuiltins\nobject\n', 'o.'), /the global 'builtins\.object' is not allowed/],
+      [pkl([0x80, 2], '}', ')', 'R.'), /REDUCE of a dict, not an allowed global/],
+      [pkl([0x80, 2], '}', '}', 'b.'), /BUILD \(setting the state of an object\) on a dict/],
+      [pkl([0x80, 2], 'ccollections\nOrderedDict\n', ')R', '}', 'b.'), /BUILD \(setting the state of an object\) on a dict/],
+      [pkl([0x80, 2], 'X', [0xff, 0, 0, 0], 'ab'), /runs past the end of the stream/],
+      [pkl([0x80, 2], '}'), /ends without a STOP opcode/],
+      [pkl([0x80, 2], [0x82, 1], '.'), /extension-registry opcodes/],
+    ];
+    for (const [bytes, message] of cases) expect(() => readPyTorchFile(archive(bytes))).toThrow(message);
+    expect(() => readPyTorchFile(archive(pkl([0x80, 2], '(', '.')))).toThrow(lc.io.UnpicklingError);
+  });
+});
+
+describe('torch.save files beyond the official ones (scripts/make_pytorch_fixtures.py, torch 1.13)', () => {
+  test('dtypes (F64, F16, BF16, complex64, int64, int32, uint8, bool), offsets, strides, stride 0, shared storages', () => {
+    const value = readPyTorchFile(path.join(EXTRA, 'dtypes_views.pt')).value as Map<string, Raw>;
+    const want = JSON.parse(fs.readFileSync(path.join(EXTRA, 'dtypes_views.json'), 'utf8')) as Record<string, { shape: number[]; data: number[] }>;
+    expect([...value.keys()]).toEqual(Object.keys(want));
+    for (const [name, t] of value) {
+      expect([name, t.shape]).toEqual([name, want[name].shape]);
+      expect([name, Array.from(t.data)]).toEqual([name, want[name].data.map(Math.fround)]);
+    }
+  });
+
+  test('nested containers around a state dict (protocol 4: frames, memoize, sets)', () => {
+    const value = readPyTorchFile(path.join(EXTRA, 'nested_protocol4.pt')).value as Map<string, unknown>;
+    expect(value.get('epoch')).toBe(1);
+    expect(value.get('extra')).toEqual([1.5, null, [true, 'x'], new Set([3, 4])]);
+    expect((value.get('state_dict') as Map<string, Raw>).get('w')!.data).toEqual(Float32Array.of(1, 1));
+  });
+});
+
+// The references' initialisations (s4d.py S4DKernel, s4.py SSMKernelDPLR with nplr('legs'),
+// gconv_standalone.py GConv, multireslayer.py MultiresLayer), as distributions.
+describe('initialisations follow the reference distributions', () => {
+  const stats = (v: Float32Array) => {
+    const mean = v.reduce((a, b) => a + b, 0) / v.length;
+    return { mean, variance: v.reduce((a, b) => a + (b - mean) ** 2, 0) / v.length, max: v.reduce((a, b) => Math.max(a, Math.abs(b)), 0) };
+  };
+  test('S4D: C complex normal of variance 1, log_A_real = log ½, A_imag = πn, log dt ~ U(log 1e-3, log 1e-1), D ~ N(0,1)', () => {
+    const m = new lc.nn.S4D(64, { dState: 128, seed: 1 });
+    const s = m.stateDict();
+    const C = stats(s['kernel.C'].toFloat32Array());
+    expect(Math.abs(C.mean)).toBeLessThan(0.02);
+    expect(Math.abs(C.variance - 0.5)).toBeLessThan(0.03);
+    expect(Array.from(s['kernel.log_A_real'].toFloat32Array()).every((v) => v === Math.fround(Math.log(0.5)))).toBe(true);
+    s['kernel.A_imag'].toFloat32Array().forEach((v, i) => expect(v).toBe(Math.fround(Math.PI * (i % 64))));
+    const logDt = s['kernel.log_dt'].toFloat32Array();
+    expect(Math.min(...logDt)).toBeGreaterThanOrEqual(Math.fround(Math.log(1e-3)));
+    expect(Math.max(...logDt)).toBeLessThanOrEqual(Math.fround(Math.log(1e-1)));
+    expect(Math.abs(stats(s.D.toFloat32Array()).variance - 1)).toBeLessThan(0.5);
+    m.dispose();
+  });
+
+  test("S4: Λ, P, B are the reference's nplr('legs') (B clipped at 2), repeated over H", () => {
+    const m = new lc.nn.S4(3, { dState: 16, lMax: 32, seed: 1 });
+    const ref = lc.io.loadTensors(path.join(REF, 'hippo_legs_nplr.safetensors')).tensors;
+    const [L, P, B, V] = ['Lambda', 'P', 'B', 'V'].map((k) => ref[`N16.clip2.${k}`].toFloat32Array());
+    const s = m.stateDict();
+    const [logA, aImag, Pm, Bm] = ['kernel.log_A_real', 'kernel.A_imag', 'kernel.P', 'kernel.B'].map((k) => s[k].toFloat32Array());
+    for (let h = 0; h < 3; h++) {
+      for (let k = 0; k < 8; k++) {
+        const sign = Math.sign(V[2 * k]); // the reference's eigenvector signs are LAPACK's
+        expect(-Math.exp(logA[h * 8 + k])).toBeCloseTo(L[2 * k], 6);
+        expect(aImag[h * 8 + k]).toBe(L[2 * k + 1]);
+        for (const [ours, theirs] of [[Pm, P], [Bm, B]]) {
+          expect(sign * ours[2 * (h * 8 + k)]).toBe(theirs[2 * k]);
+          expect(sign * ours[2 * (h * 8 + k) + 1]).toBe(theirs[2 * k + 1]);
+        }
+      }
+    }
+    lc.dispose(Object.values(ref));
+    m.dispose();
+  });
+
+  test('SGConv: kernel_list, D ~ N(0,1); multiplier linspace(2, 2); output_linear U(±1/√fan_in); the norm from the first forward', () => {
+    const m = new lc.nn.SGConv(64, { lMax: 256, kernelDim: 32, seed: 1 });
+    const s = m.stateDict();
+    const k = stats(s['kernel_list.0'].toFloat32Array());
+    expect(Math.abs(k.mean)).toBeLessThan(0.03);
+    expect(Math.abs(k.variance - 1)).toBeLessThan(0.05);
+    expect(Array.from(s.multiplier.toFloat32Array()).every((v) => v === 2)).toBe(true);
+    const w = stats(s['output_linear.weight'].toFloat32Array());
+    expect(w.max).toBeLessThanOrEqual(1 / 8);
+    expect(Math.abs(w.variance - 1 / 64 / 3)).toBeLessThan(0.002);
+    expect(m.normInitialized).toBe(false);
+    m.dispose();
+  });
+
+  test('MultiresConv: h0, h1 ~ U(±√(2/2k)), w ~ U(±√(2/(2m+2))) with m = J+1', () => {
+    const m = new lc.nn.MultiresConv(512, { lMax: 128, kernelSize: 2, seed: 1 });
+    const s = m.stateDict();
+    for (const [name, bound] of [['h0', Math.sqrt(2 / 4)], ['w', Math.sqrt(2 / (2 * 8 + 2))]] as const) {
+      const st = stats(s[name].toFloat32Array());
+      expect(st.max).toBeLessThanOrEqual(bound);
+      expect(st.max).toBeGreaterThan(0.95 * bound);
+      expect(Math.abs(st.variance - bound ** 2 / 3) / (bound ** 2 / 3)).toBeLessThan(0.1);
+    }
+    m.dispose();
+  });
+});

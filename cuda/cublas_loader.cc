@@ -34,43 +34,36 @@ std::string status_name(cublasStatus_t status) {
 
 CublasLibrary load_library() {
   static CublasApi api;  // lives as long as the process; CublasLibrary points at it
-  int driverVersion = 0, version = 0;
+  int driverVersion = 0;
   if (cudaDriverGetVersion(&driverVersion) != cudaSuccess) driverVersion = 0;
   // cuBLAS's soname major and version major are the CUDA major (libcublas.so.13: CUDA 13).
-  const FoundLibrary found = find_cuda_library(
-      "LONGCONV_CUBLAS_PATH",
-      cuda_library_sonames("libcublas.so", {13, 12, 11}, CUDART_VERSION / 1000),
-      [&](void* library, std::string& rejection) {
-        bind_symbol(library, "cublasGetProperty", api.getProperty, rejection);
-        bind_symbol(library, "cublasCreate_v2", api.create, rejection);
-        bind_symbol(library, "cublasDestroy_v2", api.destroy, rejection);
-        bind_symbol(library, "cublasSetStream_v2", api.setStream, rejection);
-        bind_symbol(library, "cublasSetMathMode", api.setMathMode, rejection);
-        bind_symbol(library, "cublasSgemm_v2", api.sgemm, rejection);
-        bind_symbol(library, "cublasSgemmStridedBatched", api.sgemmStridedBatched, rejection);
-        if (!rejection.empty()) return false;
-        int major = 0, minor = 0, patch = 0;
-        cublasStatus_t status = api.getProperty(kMajorVersion, &major);
-        if (status == kSuccess) status = api.getProperty(kMinorVersion, &minor);
-        if (status == kSuccess) status = api.getProperty(kPatchLevel, &patch);
-        if (status != kSuccess) {
-          rejection = "fails cublasGetProperty (" + status_name(status) + ")";
-          return false;
-        }
-        version = major * 10000 + minor * 100 + patch;  // as CUBLAS_VERSION
-        // A cuBLAS newer than the driver loads, but fails at cublasCreate.
-        rejection = driver_too_old("cuBLAS " + std::to_string(major) + "." + std::to_string(minor),
-                                   major, driverVersion);
-        return rejection.empty();
-      });
-  CublasLibrary result;
-  result.path = found.path;
-  result.tried = found.tried;
-  if (found.handle) {
-    result.api = &api;
-    result.version = version;
-  }
-  return result;
+  return CublasLibrary(
+      api, find_cuda_library(
+               "LONGCONV_CUBLAS_PATH",
+               cuda_library_sonames("libcublas.so", {13, 12, 11}, CUDART_VERSION / 1000),
+               driverVersion, [](void* library, LibraryVersion& version, std::string& rejection) {
+                 bind_symbol(library, "cublasGetProperty", api.getProperty, rejection);
+                 bind_symbol(library, "cublasCreate_v2", api.create, rejection);
+                 bind_symbol(library, "cublasDestroy_v2", api.destroy, rejection);
+                 bind_symbol(library, "cublasSetStream_v2", api.setStream, rejection);
+                 bind_symbol(library, "cublasSetMathMode", api.setMathMode, rejection);
+                 bind_symbol(library, "cublasSgemm_v2", api.sgemm, rejection);
+                 bind_symbol(library, "cublasSgemmStridedBatched", api.sgemmStridedBatched,
+                             rejection);
+                 if (!rejection.empty()) return false;
+                 int major = 0, minor = 0, patch = 0;
+                 cublasStatus_t status = api.getProperty(kMajorVersion, &major);
+                 if (status == kSuccess) status = api.getProperty(kMinorVersion, &minor);
+                 if (status == kSuccess) status = api.getProperty(kPatchLevel, &patch);
+                 if (status != kSuccess) {
+                   rejection = "fails cublasGetProperty (" + status_name(status) + ")";
+                   return false;
+                 }
+                 version.number = major * 10000 + minor * 100 + patch;  // as CUBLAS_VERSION
+                 version.words = "cuBLAS " + std::to_string(major) + "." + std::to_string(minor);
+                 version.cudaMajor = major;
+                 return true;
+               }));
 }
 
 // Creates the handle and configures it (a handle that cannot be configured is destroyed);

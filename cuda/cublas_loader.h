@@ -5,6 +5,8 @@
 #include <mutex>
 #include <string>
 
+#include "library_search.h"
+
 namespace lc {
 
 struct CublasContext;  // cuBLAS's opaque cublasContext
@@ -30,12 +32,9 @@ struct CublasApi {
                                         long long strideC, int batchCount);
 };
 
-struct CublasLibrary {
-  const CublasApi* api = nullptr;  // null when no candidate loaded
-  std::string path;                // the file that was loaded
-  std::string tried;               // every candidate, for the "not found" message
-  int version = 0;                 // 10000 * major + 100 * minor + patch, as CUBLAS_VERSION
-};
+// api (null when no candidate loaded), path, tried (for the "not found" message) and version:
+// 10000 * major + 100 * minor + patch, as CUBLAS_VERSION.
+using CublasLibrary = CudaLibrary<CublasApi>;
 
 // Searched once (thread-safe), in this order: $LONGCONV_CUBLAS_PATH (a file, or a directory
 // searched for the sonames below); the soname of the CUDA version this addon was built with

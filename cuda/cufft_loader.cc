@@ -20,42 +20,34 @@ constexpr cufftResult kExecFailed = 6;
 
 CufftLibrary load_library() {
   static CufftApi api;  // lives as long as the process; CufftLibrary points at it
-  int driverVersion = 0, version = 0;
+  int driverVersion = 0;
   if (cudaDriverGetVersion(&driverVersion) != cudaSuccess) driverVersion = 0;
   // CUDA 13 ships libcufft.so.12, CUDA 12 libcufft.so.11, CUDA 11 libcufft.so.10: the soname
   // major is the CUDA major minus one, and so is cufftGetVersion's major (12000 = cuFFT 12.0).
-  const FoundLibrary found = find_cuda_library(
-      "LONGCONV_CUFFT_PATH",
-      cuda_library_sonames("libcufft.so", {12, 11, 10}, CUDART_VERSION / 1000 - 1),
-      [&](void* library, std::string& rejection) {
-        bind_symbol(library, "cufftGetVersion", api.getVersion, rejection);
-        bind_symbol(library, "cufftCreate", api.create, rejection);
-        bind_symbol(library, "cufftDestroy", api.destroy, rejection);
-        bind_symbol(library, "cufftSetAutoAllocation", api.setAutoAllocation, rejection);
-        bind_symbol(library, "cufftSetWorkArea", api.setWorkArea, rejection);
-        bind_symbol(library, "cufftMakePlanMany64", api.makePlanMany64, rejection);
-        bind_symbol(library, "cufftExecR2C", api.execR2C, rejection);
-        bind_symbol(library, "cufftExecC2R", api.execC2R, rejection);
-        if (!rejection.empty()) return false;
-        const cufftResult result = api.getVersion(&version);
-        if (result != kSuccess) {
-          rejection = "fails cufftGetVersion (" + cufft_result_name(result) + ")";
-          return false;
-        }
-        // A cuFFT newer than the driver loads and answers, but fails at the first plan.
-        rejection = driver_too_old("cuFFT " + std::to_string(version / 1000) + "." +
-                                       std::to_string(version % 1000 / 100),
-                                   version / 1000 + 1, driverVersion);
-        return rejection.empty();
-      });
-  CufftLibrary result;
-  result.path = found.path;
-  result.tried = found.tried;
-  if (found.handle) {
-    result.api = &api;
-    result.version = version;
-  }
-  return result;
+  return CufftLibrary(
+      api, find_cuda_library(
+               "LONGCONV_CUFFT_PATH",
+               cuda_library_sonames("libcufft.so", {12, 11, 10}, CUDART_VERSION / 1000 - 1),
+               driverVersion, [](void* library, LibraryVersion& version, std::string& rejection) {
+                 bind_symbol(library, "cufftGetVersion", api.getVersion, rejection);
+                 bind_symbol(library, "cufftCreate", api.create, rejection);
+                 bind_symbol(library, "cufftDestroy", api.destroy, rejection);
+                 bind_symbol(library, "cufftSetAutoAllocation", api.setAutoAllocation, rejection);
+                 bind_symbol(library, "cufftSetWorkArea", api.setWorkArea, rejection);
+                 bind_symbol(library, "cufftMakePlanMany64", api.makePlanMany64, rejection);
+                 bind_symbol(library, "cufftExecR2C", api.execR2C, rejection);
+                 bind_symbol(library, "cufftExecC2R", api.execC2R, rejection);
+                 if (!rejection.empty()) return false;
+                 const cufftResult result = api.getVersion(&version.number);
+                 if (result != kSuccess) {
+                   rejection = "fails cufftGetVersion (" + cufft_result_name(result) + ")";
+                   return false;
+                 }
+                 const int major = version.number / 1000, minor = version.number % 1000 / 100;
+                 version.words = "cuFFT " + std::to_string(major) + "." + std::to_string(minor);
+                 version.cudaMajor = major + 1;
+                 return true;
+               }));
 }
 
 bool is_memory_failure(cufftResult result) { return result == kAllocFailed; }

@@ -8,6 +8,7 @@
 #include <functional>
 #include <string>
 
+#include "library_search.h"
 #include "plan_lru.h"
 
 namespace lc {
@@ -31,12 +32,9 @@ struct CufftApi {
   cufftResult (*execC2R)(cufftHandle plan, void* idata, void* odata);
 };
 
-struct CufftLibrary {
-  const CufftApi* api = nullptr;  // null when no candidate loaded
-  std::string path;               // the file that was loaded
-  std::string tried;              // every candidate, for the "not found" message
-  int version = 0;                // cufftGetVersion(), e.g. 12000 for cuFFT 12.0 (CUDA 13)
-};
+// api (null when no candidate loaded), path, tried (for the "not found" message) and version:
+// cufftGetVersion(), e.g. 12000 for cuFFT 12.0 (CUDA 13).
+using CufftLibrary = CudaLibrary<CufftApi>;
 
 // Searched once (thread-safe), in this order: $LONGCONV_CUFFT_PATH (a file, or a directory
 // searched for the sonames below); the soname of the CUDA version this addon was built with

@@ -25,20 +25,24 @@ std::string loaded_file(void* library, const std::string& fallback) {
 
 class Search {
  public:
-  Search(const std::vector<std::string>& sonames, const BindSymbols& bind)
-      : sonames_(sonames), bind_(bind) {}
+  Search(const std::vector<std::string>& sonames, int driverVersion, const BindSymbols& bind)
+      : sonames_(sonames), driverVersion_(driverVersion), bind_(bind) {}
 
   bool try_file(const std::string& candidate) {
     void* library = dlopen(candidate.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (!library) return false;
+    LibraryVersion version;
     std::string rejection;
-    if (!bind_(library, rejection)) {
+    if (bind_(library, version, rejection))
+      rejection = driver_too_old(version.words, version.cudaMajor, driverVersion_);
+    if (!rejection.empty()) {
       notes_.push_back(loaded_file(library, candidate) + " " + rejection);
       dlclose(library);
       return false;
     }
     found_.handle = library;
     found_.path = loaded_file(library, candidate);
+    found_.version = version.number;
     return true;
   }
 
@@ -77,6 +81,7 @@ class Search {
 
  private:
   const std::vector<std::string>& sonames_;
+  const int driverVersion_;
   const BindSymbols& bind_;
   std::vector<std::string> places_, notes_;
   FoundLibrary found_;
@@ -85,8 +90,8 @@ class Search {
 }  // namespace
 
 FoundLibrary find_cuda_library(const char* envVar, const std::vector<std::string>& sonames,
-                               const BindSymbols& bind) {
-  Search search(sonames, bind);
+                               int driverVersion, const BindSymbols& bind) {
+  Search search(sonames, driverVersion, bind);
   // An explicit path wins over whatever the system would find first.
   const char* explicitPath = std::getenv(envVar);
   std::string explicitFile;

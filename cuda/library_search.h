@@ -13,6 +13,28 @@ struct FoundLibrary {
   void* handle = nullptr;  // null when no candidate loaded; never closed once found
   std::string path;        // the file that was loaded
   std::string tried;       // every candidate, for the "not found" message
+  int version = 0;         // its LibraryVersion::number
+};
+
+// A candidate's version, as its loader reads it: the library's own number (e.g. cufftGetVersion's
+// 12000), the library and version in words ("cuFFT 12.0") and the CUDA major it belongs to.
+struct LibraryVersion {
+  int number = 0;
+  std::string words;
+  int cudaMajor = 0;
+};
+
+// A loaded library as a loader hands it out (CufftLibrary, CublasLibrary).
+template <class Api>
+struct CudaLibrary {
+  const Api* api = nullptr;  // null when no candidate loaded
+  std::string path;          // the file that was loaded
+  std::string tried;         // every candidate, for the "not found" message
+  int version = 0;           // the library's version number
+
+  CudaLibrary(const Api& bound, const FoundLibrary& found)
+      : api(found.handle ? &bound : nullptr), path(found.path), tried(found.tried),
+        version(found.version) {}
 };
 
 // Looks up `symbol` into the function pointer `fn`; on the first missing one, says so in
@@ -23,16 +45,19 @@ void bind_symbol(void* library, const char* symbol, Fn& fn, std::string& rejecti
   if (!fn && rejection.empty()) rejection = std::string("lacks ") + symbol;
 }
 
-// Binds the library's entry points from an open handle and checks that it can be used; when it
-// cannot, returns false with the reason in `rejection` (e.g. "lacks cufftCreate").
-using BindSymbols = std::function<bool(void* handle, std::string& rejection)>;
+// Binds the library's entry points from an open handle and reads its version; when it cannot be
+// used, returns false with the reason in `rejection` (e.g. "lacks cufftCreate").
+using BindSymbols =
+    std::function<bool(void* handle, LibraryVersion& version, std::string& rejection)>;
 
 // Tries, in order: $<envVar> (a file, or a directory searched for `sonames`), each soname through
 // the dynamic loader, then each in $CUDA_PATH/lib64, $CUDA_PATH/lib, $CUDA_HOME/lib64,
-// $CUDA_HOME/lib and /usr/local/cuda/lib64. A candidate that `bind` rejects is noted and
-// skipped. The "tried" message describes `sonames` with soname_words. Never throws.
+// $CUDA_HOME/lib and /usr/local/cuda/lib64. A candidate that `bind` rejects, or one made for a
+// newer CUDA than the driver supports (`driverVersion` as cudaDriverGetVersion gives it, 0 when
+// unknown: it loads, then fails at its first use), is noted and skipped. The "tried" message
+// describes `sonames` with soname_words. Never throws.
 FoundLibrary find_cuda_library(const char* envVar, const std::vector<std::string>& sonames,
-                               const BindSymbols& bind);
+                               int driverVersion, const BindSymbols& bind);
 
 // The sonames to try for a CUDA math library: stem + "." + each of `majors` (its soname
 // majors, newest first), the one of the toolkit this addon was built with (`buildMajor`) moved

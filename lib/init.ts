@@ -1,4 +1,4 @@
-// Parameter initialisers of the S4 family (SPEC §1.4, §1.5), computed in float64 on the host
+// Parameter initialisers of the S4 family (docs/MATH.md §3.1, §3.2), computed in float64 on the host
 // and returned as float32 tensors (complex values as a last dimension of 2: re, im).
 import { uniformGenerator } from './random';
 import { Device, Tensor, tensor } from './tensor';
@@ -180,7 +180,7 @@ export function legsFrequencies(N: number): Float64Array {
 }
 
 /**
- * HiPPO-LegS in S4's diagonal-plus-low-rank form (SPEC §1.5), as the S4 reference's
+ * HiPPO-LegS in S4's diagonal-plus-low-rank form (docs/MATH.md §3.2), as the S4 reference's
  * `nplr('legs', N)` computes it. A + PPᵀ = −½I + S with S real skew-symmetric, so
  * A = V diag(Λ) Vᴴ − P̃P̃ᴴ on the conjugate-doubled state with eigenvalues Λ = −½ + iμ of
  * A + PPᵀ. Of each conjugate pair the one with μ < 0 is kept (ascending, the reference's order):

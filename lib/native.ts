@@ -21,13 +21,38 @@ export interface CacheStats {
   limitEntries: number | null;
 }
 
+/** Names of the binary op codes (native/elementwise.h's LC_BINARY_OPS). */
+export type BinaryOpName =
+  | 'add' | 'sub' | 'mul' | 'div' | 'geluGrad' | 'sigmoidGrad' | 'tanhGrad' | 'reluGrad'
+  | 'cmul' | 'cdiv' | 'cmulConj' | 'cdivConj';
+/** Names of the unary op codes (native/elementwise.h's LC_UNARY_OPS). */
+export type UnaryOpName =
+  | 'affine' | 'exp' | 'log' | 'sqrt' | 'square' | 'gelu' | 'sigmoid' | 'tanh' | 'relu'
+  | 'cexp' | 'clog' | 'conj' | 'cexpm1';
+/** Names of the GEMM bias placements (native/gemm.h's LC_GEMM_BIAS). */
+export type GemmBiasName = 'none' | 'rows' | 'cols';
+
+/**
+ * The codes that kernel bindings take as `op`, exported by the addon from its X-macro lists, so
+ * no number is written twice (test/opcodes.test.ts ties these names to the C++ lists).
+ */
+export interface OpCodes {
+  readonly binary: Readonly<Record<BinaryOpName, number>>;
+  readonly unary: Readonly<Record<UnaryOpName, number>>;
+  readonly gemmBias: Readonly<Record<GemmBiasName, number>>;
+}
+
 /**
  * The addon's functions. Each op file adds the typings of its own bindings to this interface
  * (declaration merging: `declare module '../native' { interface NativeBinding { ... } }`).
+ * Kernel bindings take one object of named arguments and return one object of named outputs
+ * (null where an output was not asked for); only the hot elementwise kernels (ops/primitives.ts)
+ * take positional arguments.
  */
 export interface NativeBinding {
   /** The class of the native buffers (for instanceof). */
   Storage: abstract new () => Storage;
+  readonly opCodes: OpCodes;
   alloc(device: string, numel: number, zero: boolean): Storage;
   fromArray(device: string, data: Float32Array): Storage;
   /** Copies the first dst.length floats of the storage into dst. */
@@ -70,7 +95,7 @@ export interface NativeBinding {
 }
 
 // The package root holds build/ and prebuilds/; this file runs from lib/ (ts-jest) or dist/.
-// LONGCONV_BUILD_DIR points at another cmake-js/node-gyp output folder (development builds).
+// LONGCONV_BUILD_DIR points at another cmake-js output folder (development builds).
 function load(): NativeBinding {
   const dir = process.env.LONGCONV_BUILD_DIR;
   if (dir) return require(path.resolve(dir, 'Release', 'longconv.node'));

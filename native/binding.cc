@@ -1,5 +1,6 @@
-// The addon's entry point: Storage, device transfers, backend queries, and the registry that
-// every op's *_binding.cc file adds its functions to.
+// The addon's entry point: Storage, device transfers, backend queries, the op codes, the
+// argument readers of kernel bindings, and the registry that every op's *_binding.cc file adds
+// its functions to.
 #include "binding.h"
 
 #include <algorithm>
@@ -7,6 +8,8 @@
 #include <vector>
 
 #include "cuda_backend.h"
+#include "elementwise.h"
+#include "gemm.h"
 #include "host_cache.h"
 #include "thread_pool.h"
 
@@ -14,9 +17,6 @@ namespace lc {
 
 struct AddonData {
   Napi::FunctionReference storage_ctor;
-  // Storages made by the binding call in progress: guarded() frees them when the call throws,
-  // so an op that fails part-way (say, its second output does not fit) leaks nothing.
-  std::vector<Storage*> made_by_call;
 };
 
 namespace {
@@ -31,11 +31,8 @@ std::vector<std::pair<const char*, BindingFn>>& registry() {
 BindingRegistrar::BindingRegistrar(const char* name, BindingFn fn) { registry().emplace_back(name, fn); }
 
 Napi::Object new_storage(Napi::Env env, Device device, int64_t numel) {
-  AddonData* addon = env.GetInstanceData<AddonData>();
-  Napi::Object obj = addon->storage_ctor.New({});
-  Storage* s = Storage::Unwrap(obj);
-  s->allocate(device, numel);
-  addon->made_by_call.push_back(s);
+  Napi::Object obj = env.GetInstanceData<AddonData>()->storage_ctor.New({});
+  Storage::Unwrap(obj)->allocate(device, numel);
   return obj;
 }
 
@@ -78,6 +75,83 @@ int64_t arg_int(const Napi::Value& v, const char* name) {
   return int64_t(d);
 }
 
+Args::Args(const Napi::CallbackInfo& info, const char* device_of) {
+  if (info.Length() != 1 || !info[0].IsObject() || info[0].IsArray())
+    throw Error("expected one object of named arguments");
+  object_ = info[0].As<Napi::Object>();
+  device_ = storage(device_of)->device;
+}
+
+const float* Args::input(const char* name, int64_t numel) const {
+  return arg_buffer(object_.Get(name), name, device_, numel);
+}
+
+float* Args::output(const char* name, int64_t numel) const {
+  return arg_buffer(object_.Get(name), name, device_, numel);
+}
+
+const float* Args::optional(const char* name, int64_t numel) const {
+  return arg_buffer(object_.Get(name), name, device_, numel, true);
+}
+
+const float* Args::input_if(bool needed, const char* name, int64_t numel) const {
+  return needed ? input(name, numel) : nullptr;
+}
+
+Storage* Args::storage(const char* name) const { return get_storage(object_.Get(name), name); }
+
+int64_t Args::size(const char* name) const { return arg_int(object_.Get(name), name); }
+
+std::vector<int64_t> Args::dims(const char* name) const { return arg_dims(object_.Get(name), name); }
+
+bool Args::has(const char* name) const {
+  const Napi::Value v = object_.Get(name);
+  return !v.IsNull() && !v.IsUndefined();
+}
+
+double Args::number(const char* name) const { return arg_number(object_.Get(name), name); }
+
+bool Args::flag(const char* name) const {
+  const Napi::Value v = object_.Get(name);
+  if (!v.IsBoolean()) throw Error(std::string(name) + ": expected a boolean");
+  return v.As<Napi::Boolean>().Value();
+}
+
+Result::~Result() {
+  for (Storage* s : made_) s->release();  // only left when the binding threw
+}
+
+Napi::Object Result::make(int64_t numel) {
+  Napi::Object s = new_storage(object_.Env(), device_, numel);
+  made_.push_back(Storage::Unwrap(s));
+  return s;
+}
+
+float* Result::add(const char* name, int64_t numel) {
+  Napi::Object s = make(numel);
+  object_.Set(name, s);
+  return data_of(s);
+}
+
+float* Result::add_if(bool wanted, const char* name, int64_t numel) {
+  if (wanted) return add(name, numel);
+  object_.Set(name, object_.Env().Null());
+  return nullptr;
+}
+
+Napi::Object Result::take() {
+  made_.clear();
+  return object_;
+}
+
+std::vector<int64_t> arg_dims(const Napi::Value& v, const char* name) {
+  if (!v.IsArray()) throw Error(std::string(name) + ": expected an array");
+  const Napi::Array arr = v.As<Napi::Array>();
+  std::vector<int64_t> dims(arr.Length());
+  for (uint32_t i = 0; i < arr.Length(); ++i) dims[i] = arg_int(arr.Get(i), name);
+  return dims;
+}
+
 namespace {
 
 // Rethrows the exception in flight as the JS error it stands for. Out of memory gets the code
@@ -112,15 +186,9 @@ namespace {
 Napi::Value guarded(const Napi::CallbackInfo& info,
                     const std::function<Napi::Value(Napi::Env)>& body) {
   Napi::Env env = info.Env();
-  std::vector<Storage*>& made = env.GetInstanceData<AddonData>()->made_by_call;
-  made.clear();
   try {
-    Napi::Value result = body(env);
-    made.clear();
-    return result;
+    return body(env);
   } catch (...) {
-    for (Storage* s : made) s->release();
-    made.clear();
     rethrow_as_js(env);
   }
 }
@@ -359,6 +427,35 @@ LC_BINDING(numThreads) { return Napi::Number::New(env, num_threads()); }
 // The complaint about a bad $LONGCONV_NUM_THREADS, once per process ('' otherwise).
 LC_BINDING(numThreadsEnvWarning) { return Napi::String::New(env, num_threads_env_warning()); }
 
+// native.opCodes: {binary: {add: 0, ...}, unary: {...}, gemmBias: {...}}, from the lists in
+// native/elementwise.h and native/gemm.h, so JS never spells a code itself.
+Napi::Object op_codes(Napi::Env env) {
+  Napi::Object all = Napi::Object::New(env);
+  auto kind = [&](const char* name) {
+    Napi::Object codes = Napi::Object::New(env);
+    all.Set(name, codes);
+    return codes;
+  };
+#define LC_SET_CODE(member, jsName) codes.Set(#jsName, int(E::member));
+  {
+    using E = BinaryOp;
+    Napi::Object codes = kind("binary");
+    LC_BINARY_OPS(LC_SET_CODE)
+  }
+  {
+    using E = UnaryOp;
+    Napi::Object codes = kind("unary");
+    LC_UNARY_OPS(LC_SET_CODE)
+  }
+  {
+    using E = GemmBias;
+    Napi::Object codes = kind("gemmBias");
+    LC_GEMM_BIAS(LC_SET_CODE)
+  }
+#undef LC_SET_CODE
+  return all;
+}
+
 }  // namespace lc
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -368,6 +465,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   data->storage_ctor = Napi::Persistent(ctor);
   env.SetInstanceData<AddonData>(data);
   exports.Set("Storage", ctor);
+  exports.Set("opCodes", op_codes(env));
   for (auto& [name, fn] : registry()) {
     exports.Set(name, Napi::Function::New(env, [fn = fn](const Napi::CallbackInfo& info) {
                   return guarded(info, [&](Napi::Env env) { return fn(info, env); });

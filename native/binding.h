@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "errors.h"
 #include "storage.h"
@@ -77,44 +78,80 @@ float* arg_buffer(const Napi::Value& v, const char* name, Device device, int64_t
                   bool optional = false);
 // A non-negative integer argument.
 int64_t arg_int(const Napi::Value& v, const char* name);
+// An array of non-negative integers.
+std::vector<int64_t> arg_dims(const Napi::Value& v, const char* name);
 // Throws unless `v` is a number; returns it.
 double arg_number(const Napi::Value& v, const char* name);
 // The raw pointer of the storage `out` (after new_storage).
 inline float* data_of(const Napi::Object& storage) { return Storage::Unwrap(storage)->data; }
 
-// The sizes of a modal op (cauchy, vandermonde), read from info[first..first+3]: R rows, of which
-// every Rp-th shares a parameter row (R a multiple of Rp), N modes, length L. `rp_name` names Rp
-// in the arguments and the error ("Rw", "Rx").
-struct ModalDims {
+// The named arguments of a kernel binding: one JS object, whose properties these readers fetch
+// by name (each error names the property). Storages are checked for life, device and size: the
+// call runs on the device of the storage named at construction, and every other storage must
+// live there too.
+class Args {
+ public:
+  Args(const Napi::CallbackInfo& info, const char* device_of);
+  Device device() const { return device_; }
+  // A live storage on the call's device holding at least `numel` floats.
+  const float* input(const char* name, int64_t numel) const;
+  // The same, for a caller's storage that the kernel writes.
+  float* output(const char* name, int64_t numel) const;
+  // As input(), or nullptr for null/undefined.
+  const float* optional(const char* name, int64_t numel) const;
+  // input() when `needed`, else nullptr without reading the property.
+  const float* input_if(bool needed, const char* name, int64_t numel) const;
+  // A live storage on any device.
+  Storage* storage(const char* name) const;
+  int64_t size(const char* name) const;               // a non-negative integer
+  std::vector<int64_t> dims(const char* name) const;  // an array of non-negative integers
+  double number(const char* name) const;
+  bool flag(const char* name) const;  // a boolean
+  Napi::Value value(const char* name) const { return object_.Get(name); }
+  // Whether the property is set (neither null nor undefined).
+  bool has(const char* name) const;
+
+ private:
+  Napi::Object object_;
+  Device device_ = Device::CPU;
+};
+
+// A kernel binding's result: an object of new storages on the call's device, by name. When the
+// binding throws before returning it, the storages made so far are freed at once.
+class Result {
+ public:
+  Result(Napi::Env env, Device device) : device_(device), object_(Napi::Object::New(env)) {}
+  Result(const Result&) = delete;
+  Result& operator=(const Result&) = delete;
+  ~Result();
+  // A new storage of `numel` floats (uninitialised) under `name`.
+  float* add(const char* name, int64_t numel);
+  // add() when `wanted`, else null under `name` (and nullptr).
+  float* add_if(bool wanted, const char* name, int64_t numel);
+  // A new storage, freed with the others if the binding throws, for the caller to place.
+  Napi::Object make(int64_t numel);
+  void set(const char* name, Napi::Value value) { object_.Set(name, value); }
+  // The object, now owned by JS.
+  Napi::Object take();
+
+ private:
+  Device device_;
+  Napi::Object object_;
+  std::vector<Storage*> made_;
+};
+
+// The sizes of a modal op (cauchy, vandermonde): R rows, of which every Rp-th shares a parameter
+// row (R a multiple of Rp), N modes, length L. `rp_name` names Rp ("Rw", "Rx"). Checks the
+// kernels' preconditions.
+struct ModalSizes {
   int64_t R, Rp, N, L;
 };
-inline ModalDims modal_dims(const Napi::CallbackInfo& info, int first, const char* op,
-                            const char* rp_name) {
-  ModalDims d{arg_int(info[first], "R"), arg_int(info[first + 1], rp_name),
-              arg_int(info[first + 2], "N"), arg_int(info[first + 3], "L")};
-  if (d.R < 1 || d.Rp < 1 || d.N < 1 || d.L < 1 || d.R % d.Rp != 0)
+inline ModalSizes modal_sizes(const Args& a, const char* op, const char* rp_name) {
+  const ModalSizes s{a.size("R"), a.size(rp_name), a.size("N"), a.size("L")};
+  if (s.R < 1 || s.Rp < 1 || s.N < 1 || s.L < 1 || s.R % s.Rp != 0)
     throw Error(std::string(op) + ": R, " + rp_name + ", N and L must be >= 1, with R a multiple of " +
                 rp_name);
-  return d;
-}
-
-// The gradients a backward binding was asked for: for each i, a new storage of sizes[i] floats
-// on `device` when need[i] (its data in ptr[i]), else null (ptr[i] = nullptr).
-template <size_t K>
-Napi::Array optional_grads(Napi::Env env, Device device, const bool (&need)[K],
-                           const int64_t (&sizes)[K], float* (&ptr)[K]) {
-  Napi::Array out = Napi::Array::New(env, K);
-  for (uint32_t i = 0; i < K; ++i) {
-    ptr[i] = nullptr;
-    if (!need[i]) {
-      out.Set(i, env.Null());
-      continue;
-    }
-    Napi::Object s = new_storage(env, device, sizes[i]);
-    ptr[i] = data_of(s);
-    out.Set(i, s);
-  }
-  return out;
+  return s;
 }
 
 // Runs a binding body, turning native errors into JS exceptions (out-of-memory gets a code).
@@ -123,6 +160,7 @@ Napi::Value guarded(const Napi::CallbackInfo& info,
 
 // Exported functions register themselves at load time:
 //   LC_BINDING(fftconvForward) { ... return value; }   // body runs inside guarded()
+// Kernel bindings take one object of named arguments (Args) and return one object (Result).
 using BindingFn = Napi::Value (*)(const Napi::CallbackInfo&, Napi::Env);
 struct BindingRegistrar {
   BindingRegistrar(const char* name, BindingFn fn);

@@ -1,4 +1,4 @@
-// cauchy (SPEC §1.2): out[r, l] = sum_n v[r,n] / (z[l] - w[r % Rw, n])
+// cauchy (docs/MATH.md §2.2): out[r, l] = sum_n v[r,n] / (z[l] - w[r % Rw, n])
 //                      (+ conj(v[r,n]) / (z[l] - conj(w[r % Rw, n])) when conj is set).
 // Complex values are interleaved (re, im) float pairs. v: [R,N,2]; w: [Rw,N,2] with R a
 // multiple of Rw (w's leading dims are a suffix of v's); z: [L,2]; out: [R,L,2].

@@ -3,31 +3,32 @@
 #include "cauchy.h"
 
 namespace lc {
-LC_BINDING(cauchyForward) {  // (v, w, z, R, Rw, N, L, conj) -> out [R,L,2]
-  Device dev = get_storage(info[0], "v")->device;
-  ModalDims d = modal_dims(info, 3, "cauchy", "Rw");
-  const float* v = arg_buffer(info[0], "v", dev, d.R * d.N * 2);
-  const float* w = arg_buffer(info[1], "w", dev, d.Rp * d.N * 2);
-  const float* z = arg_buffer(info[2], "z", dev, d.L * 2);
-  Napi::Object out = new_storage(env, dev, d.R * d.L * 2);
-  cauchy_forward(dev, v, w, z, data_of(out), d.R, d.Rp, d.N, d.L, info[7].ToBoolean().Value());
-  return out;
+
+LC_BINDING(cauchyForward) {  // {v, w, z, R, Rw, N, L, conj} -> {out [R,L,2]}
+  Args a(info, "v");
+  const ModalSizes s = modal_sizes(a, "cauchy", "Rw");
+  const float* v = a.input("v", s.R * s.N * 2);
+  const float* w = a.input("w", s.Rp * s.N * 2);
+  const float* z = a.input("z", s.L * 2);
+  Result r(env, a.device());
+  float* out = r.add("out", s.R * s.L * 2);
+  cauchy_forward(a.device(), v, w, z, out, s.R, s.Rp, s.N, s.L, a.flag("conj"));
+  return r.take();
 }
 
-// (grad, v, w, z, R, Rw, N, L, conj, needDv, needDw) -> [dv|null, dw|null]
+// {grad, v, w, z, R, Rw, N, L, conj, needDv, needDw} -> {dv|null, dw|null}
 LC_BINDING(cauchyBackward) {
-  Device dev = get_storage(info[0], "grad")->device;
-  ModalDims d = modal_dims(info, 4, "cauchy", "Rw");
-  const float* grad = arg_buffer(info[0], "grad", dev, d.R * d.L * 2);
-  const float* v = arg_buffer(info[1], "v", dev, d.R * d.N * 2);
-  const float* w = arg_buffer(info[2], "w", dev, d.Rp * d.N * 2);
-  const float* z = arg_buffer(info[3], "z", dev, d.L * 2);
-  const bool need[2] = {info[9].ToBoolean(), info[10].ToBoolean()};
-  const int64_t sizes[2] = {d.R * d.N * 2, d.Rp * d.N * 2};
-  float* ptr[2];
-  Napi::Array out = optional_grads(env, dev, need, sizes, ptr);
-  cauchy_backward(dev, grad, v, w, z, ptr[0], ptr[1], d.R, d.Rp, d.N, d.L, info[8].ToBoolean().Value());
-  return out;
+  Args a(info, "grad");
+  const ModalSizes s = modal_sizes(a, "cauchy", "Rw");
+  const float* grad = a.input("grad", s.R * s.L * 2);
+  const float* v = a.input("v", s.R * s.N * 2);
+  const float* w = a.input("w", s.Rp * s.N * 2);
+  const float* z = a.input("z", s.L * 2);
+  Result r(env, a.device());
+  float* dv = r.add_if(a.flag("needDv"), "dv", s.R * s.N * 2);
+  float* dw = r.add_if(a.flag("needDw"), "dw", s.Rp * s.N * 2);
+  cauchy_backward(a.device(), grad, v, w, z, dv, dw, s.R, s.Rp, s.N, s.L, a.flag("conj"));
+  return r.take();
 }
 
 }  // namespace lc

@@ -23,15 +23,25 @@ inline int64_t loop_numel(const Loop& loop) {
   return n;
 }
 
-// Complex ops treat a (re, im) pair of floats as one element; their strides count pairs.
-// Real ops come first (is_complex compares with the first complex member). The *Grad ops are
-// the activations' backward passes: a is the output's gradient, b the activation's input x
+// The op codes, one X(Member, jsName) each: the enums below, with_op's switches
+// (elementwise_ops.h) and the codes JS reads (native.opCodes, native/binding.cc) all come from
+// these lists. Complex ops treat a (re, im) pair of floats as one element; their strides count
+// pairs. Real ops come first (is_complex compares with the first complex member). The *Grad ops
+// are the activations' backward passes: a is the output's gradient, b the activation's input x
 // (GeluGrad, ReluGrad) or its output y (SigmoidGrad, TanhGrad).
-enum class BinaryOp : int {
-  Add, Sub, Mul, Div, GeluGrad, SigmoidGrad, TanhGrad, ReluGrad, CMul, CDiv, CMulConj, CDivConj
-};
-// The binding rejects codes past the last member of each enum: keep it last.
-enum class UnaryOp : int { Affine, Exp, Log, Sqrt, Square, Gelu, Sigmoid, Tanh, Relu, CExp, CLog, Conj, CExpm1 };
+#define LC_BINARY_OPS(X)                                                                          \
+  X(Add, add) X(Sub, sub) X(Mul, mul) X(Div, div) X(GeluGrad, geluGrad) X(SigmoidGrad, sigmoidGrad) \
+  X(TanhGrad, tanhGrad) X(ReluGrad, reluGrad) X(CMul, cmul) X(CDiv, cdiv) X(CMulConj, cmulConj)   \
+  X(CDivConj, cdivConj)
+#define LC_UNARY_OPS(X)                                                                          \
+  X(Affine, affine) X(Exp, exp) X(Log, log) X(Sqrt, sqrt) X(Square, square) X(Gelu, gelu)         \
+  X(Sigmoid, sigmoid) X(Tanh, tanh) X(Relu, relu) X(CExp, cexp) X(CLog, clog) X(Conj, conj)      \
+  X(CExpm1, cexpm1)
+
+#define LC_ENUM_MEMBER(member, jsName) member,
+// Count: one past the last code (the binding rejects codes from it on).
+enum class BinaryOp : int { LC_BINARY_OPS(LC_ENUM_MEMBER) Count };
+enum class UnaryOp : int { LC_UNARY_OPS(LC_ENUM_MEMBER) Count };
 
 constexpr bool is_complex(BinaryOp op) { return op >= BinaryOp::CMul; }
 constexpr bool is_complex(UnaryOp op) { return op >= UnaryOp::CExp; }

@@ -1,5 +1,12 @@
 // Bindings of the general kernels (native/elementwise.h). Shapes arrive as JS arrays; this
-// file turns them into merged Loops and checks that every index stays inside its buffer.
+// file turns them into merged Loops and checks that every index stays inside its buffer. The op
+// codes come from the lists in elementwise.h (native.opCodes).
+//
+// Unlike the other kernel bindings these four take positional arguments: they run behind every
+// elementwise, reduction and shape op, and named arguments cost time there. Measured on 4x4
+// tensors (bench: one native call, CPU, 2-core EPYC): binary 3.7 -> 5.8 us, unary 1.5 -> 2.5 us,
+// sumTo 2.9 -> 4.4 us, stridedCopy 3.0 -> 5.0 us per call, i.e. +18% on a whole lc.add (10.9 us)
+// and +15% on lc.exp (6.8 us).
 #include <string>
 #include <vector>
 
@@ -11,14 +18,6 @@ namespace lc {
 namespace {
 
 using Dims = std::vector<int64_t>;
-
-Dims arg_dims(const Napi::Value& v, const char* name) {
-  if (!v.IsArray()) throw Error(std::string(name) + ": expected an array");
-  Napi::Array arr = v.As<Napi::Array>();
-  Dims dims(arr.Length());
-  for (uint32_t i = 0; i < arr.Length(); ++i) dims[i] = arg_int(arr.Get(i), name);
-  return dims;
-}
 
 int64_t numel_of(const Dims& shape) {
   int64_t n = 1;
@@ -112,7 +111,7 @@ int64_t last_index(const std::vector<Dim>& merged, int which, int64_t offset) {
 
 LC_BINDING(binary) {  // (op, a, b, out, aShape, bShape, outShape, alpha); shapes of equal rank
   int64_t code = arg_int(info[0], "op");
-  if (code > int64_t(BinaryOp::CDivConj)) throw Error("binary: unknown op");
+  if (code >= int64_t(BinaryOp::Count)) throw Error("binary: unknown op");
   BinaryOp op = BinaryOp(code);
   Device dev = get_storage(info[1], "a")->device;
   Dims a_shape = arg_dims(info[4], "aShape"), b_shape = arg_dims(info[5], "bShape");
@@ -134,7 +133,7 @@ LC_BINDING(binary) {  // (op, a, b, out, aShape, bShape, outShape, alpha); shape
 
 LC_BINDING(unary) {  // (op, x, out, n, s, t); n floats
   int64_t code = arg_int(info[0], "op");
-  if (code > int64_t(UnaryOp::CExpm1)) throw Error("unary: unknown op");
+  if (code >= int64_t(UnaryOp::Count)) throw Error("unary: unknown op");
   UnaryOp op = UnaryOp(code);
   Device dev = get_storage(info[1], "x")->device;
   int64_t n = arg_int(info[3], "n");

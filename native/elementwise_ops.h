@@ -102,45 +102,30 @@ LC_HD inline void apply_unary(const float* x, float* out, float s, float t) {
 
 // Calls fn(std::integral_constant<..., op>{}) for the runtime op, so each kernel is
 // instantiated per op and the switch runs once per call, not per element.
+#define LC_OP_CASE(member, jsName) \
+  case E::member:                  \
+    return fn(std::integral_constant<E, E::member>{});
+
 template <typename Fn>
 void with_op(BinaryOp op, Fn&& fn) {
-  using B = BinaryOp;
+  using E = BinaryOp;
   switch (op) {
-    case B::Add: return fn(std::integral_constant<B, B::Add>{});
-    case B::Sub: return fn(std::integral_constant<B, B::Sub>{});
-    case B::Mul: return fn(std::integral_constant<B, B::Mul>{});
-    case B::Div: return fn(std::integral_constant<B, B::Div>{});
-    case B::GeluGrad: return fn(std::integral_constant<B, B::GeluGrad>{});
-    case B::SigmoidGrad: return fn(std::integral_constant<B, B::SigmoidGrad>{});
-    case B::TanhGrad: return fn(std::integral_constant<B, B::TanhGrad>{});
-    case B::ReluGrad: return fn(std::integral_constant<B, B::ReluGrad>{});
-    case B::CMul: return fn(std::integral_constant<B, B::CMul>{});
-    case B::CDiv: return fn(std::integral_constant<B, B::CDiv>{});
-    case B::CMulConj: return fn(std::integral_constant<B, B::CMulConj>{});
-    case B::CDivConj: return fn(std::integral_constant<B, B::CDivConj>{});
+    LC_BINARY_OPS(LC_OP_CASE)
+    case E::Count: break;
   }
   throw Error("binary: unknown op");
 }
 
 template <typename Fn>
 void with_op(UnaryOp op, Fn&& fn) {
-  using U = UnaryOp;
+  using E = UnaryOp;
   switch (op) {
-    case U::Affine: return fn(std::integral_constant<U, U::Affine>{});
-    case U::Exp: return fn(std::integral_constant<U, U::Exp>{});
-    case U::Log: return fn(std::integral_constant<U, U::Log>{});
-    case U::Sqrt: return fn(std::integral_constant<U, U::Sqrt>{});
-    case U::Square: return fn(std::integral_constant<U, U::Square>{});
-    case U::Gelu: return fn(std::integral_constant<U, U::Gelu>{});
-    case U::Sigmoid: return fn(std::integral_constant<U, U::Sigmoid>{});
-    case U::Tanh: return fn(std::integral_constant<U, U::Tanh>{});
-    case U::Relu: return fn(std::integral_constant<U, U::Relu>{});
-    case U::CExp: return fn(std::integral_constant<U, U::CExp>{});
-    case U::CLog: return fn(std::integral_constant<U, U::CLog>{});
-    case U::Conj: return fn(std::integral_constant<U, U::Conj>{});
-    case U::CExpm1: return fn(std::integral_constant<U, U::CExpm1>{});
+    LC_UNARY_OPS(LC_OP_CASE)
+    case E::Count: break;
   }
   throw Error("unary: unknown op");
 }
+
+#undef LC_OP_CASE
 
 }  // namespace lc

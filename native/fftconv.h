@@ -1,4 +1,4 @@
-// fftConv (SPEC §1.1): y = causal conv(u, k) + anti-causal conv(u, kRev) + D*u, by real FFTs
+// fftConv (docs/MATH.md §2.1): y = causal conv(u, k) + anti-causal conv(u, kRev) + D*u, by real FFTs
 // of length n = fftconv_size(L). CPU half: native/fftconv_cpu.cc; CUDA half: cuda/fftconv.cu
 // (native/dispatch.h). Requires B, C, H, L >= 1.
 //

@@ -5,23 +5,15 @@
 namespace lc {
 namespace {
 
-struct Dims {
+struct Sizes {
   int64_t B, C, H, L;
 };
 
-Dims dims_at(const Napi::CallbackInfo& info, int first, bool withB) {
-  Dims d{withB ? arg_int(info[first], "B") : 1, arg_int(info[first + withB], "C"),
-         arg_int(info[first + withB + 1], "H"), arg_int(info[first + withB + 2], "L")};
-  if (d.B < 1 || d.C < 1 || d.H < 1 || d.L < 1) throw Error("fftconv: B, C, H and L must be >= 1");
-  return d;
-}
-
-int64_t kernel_spectrum_floats(Device dev, const Dims& d) {
-  return fftconv_kernel_spectrum_floats(dev, d.C, d.H, d.L);
-}
-
-int64_t input_spectrum_floats(Device dev, const Dims& d) {
-  return fftconv_input_spectrum_floats(dev, d.B, d.H, d.L);
+// B (1 when the call has none), C, H, L: the kernels' preconditions.
+Sizes sizes_of(const Args& a, bool withB) {
+  const Sizes s{withB ? a.size("B") : 1, a.size("C"), a.size("H"), a.size("L")};
+  if (s.B < 1 || s.C < 1 || s.H < 1 || s.L < 1) throw Error("fftconv: B, C, H and L must be >= 1");
+  return s;
 }
 
 }  // namespace
@@ -30,49 +22,47 @@ LC_BINDING(fftconvSize) {  // (L) -> n
   return Napi::Number::New(env, double(fftconv_size(arg_int(info[0], "L"))));
 }
 
-LC_BINDING(fftconvKernelSpectrum) {  // (k, kRev|null, D|null, C, H, L) -> Kf
-  Device dev = get_storage(info[0], "k")->device;
-  Dims d = dims_at(info, 3, false);
-  const float* k = arg_buffer(info[0], "k", dev, d.C * d.H * d.L);
-  const float* kRev = arg_buffer(info[1], "kRev", dev, d.C * d.H * d.L, true);
-  const float* D = arg_buffer(info[2], "D", dev, d.C * d.H, true);
-  Napi::Object Kf = new_storage(env, dev, kernel_spectrum_floats(dev, d));
-  fftconv_kernel_spectrum(dev, k, kRev, D, data_of(Kf), d.C, d.H, d.L);
-  return Kf;
+LC_BINDING(fftconvKernelSpectrum) {  // {k, kRev|null, D|null, C, H, L} -> {Kf}
+  Args a(info, "k");
+  const Sizes s = sizes_of(a, false);
+  const float* k = a.input("k", s.C * s.H * s.L);
+  const float* kRev = a.optional("kRev", s.C * s.H * s.L);
+  const float* D = a.optional("D", s.C * s.H);
+  Result r(env, a.device());
+  float* Kf = r.add("Kf", fftconv_kernel_spectrum_floats(a.device(), s.C, s.H, s.L));
+  fftconv_kernel_spectrum(a.device(), k, kRev, D, Kf, s.C, s.H, s.L);
+  return r.take();
 }
 
-LC_BINDING(fftconvForward) {  // (u, Kf, B, C, H, L, saveUf) -> [y, Uf|null]
-  Device dev = get_storage(info[0], "u")->device;
-  Dims d = dims_at(info, 2, true);
-  const float* u = arg_buffer(info[0], "u", dev, d.B * d.H * d.L);
-  const float* Kf = arg_buffer(info[1], "Kf", dev, kernel_spectrum_floats(dev, d));
-  Napi::Object y = new_storage(env, dev, d.B * d.C * d.H * d.L);
-  Napi::Value Uf = env.Null();
-  if (info[6].ToBoolean()) Uf = new_storage(env, dev, input_spectrum_floats(dev, d));
-  fftconv_forward(dev, u, Kf, data_of(y), Uf.IsNull() ? nullptr : data_of(Uf.As<Napi::Object>()), d.B, d.C, d.H,
-                  d.L);
-  Napi::Array out = Napi::Array::New(env, 2);
-  out.Set(0u, y);
-  out.Set(1u, Uf);
-  return out;
+LC_BINDING(fftconvForward) {  // {u, Kf, B, C, H, L, saveUf} -> {y, Uf|null}
+  Args a(info, "u");
+  const Sizes s = sizes_of(a, true);
+  const float* u = a.input("u", s.B * s.H * s.L);
+  const float* Kf = a.input("Kf", fftconv_kernel_spectrum_floats(a.device(), s.C, s.H, s.L));
+  Result r(env, a.device());
+  float* y = r.add("y", s.B * s.C * s.H * s.L);
+  float* Uf = r.add_if(a.flag("saveUf"), "Uf", fftconv_input_spectrum_floats(a.device(), s.B, s.H, s.L));
+  fftconv_forward(a.device(), u, Kf, y, Uf, s.B, s.C, s.H, s.L);
+  return r.take();
 }
 
-// (dy, Kf, Uf|null, B, C, H, L, needDu, needDk, needDkRev, needDD) -> [du, dk, dkRev, dD]
+// {dy, Kf, Uf|null, B, C, H, L, needDu, needDk, needDkRev, needDD} -> {du, dk, dkRev, dD}, null
+// where not needed. The kernel gradients need Uf (the forward pass's saveUf).
 LC_BINDING(fftconvBackward) {
-  Device dev = get_storage(info[0], "dy")->device;
-  Dims d = dims_at(info, 3, true);
-  const float* dy = arg_buffer(info[0], "dy", dev, d.B * d.C * d.H * d.L);
-  const float* Kf = arg_buffer(info[1], "Kf", dev, kernel_spectrum_floats(dev, d));
-  const bool need[4] = {info[7].ToBoolean(), info[8].ToBoolean(), info[9].ToBoolean(),
-                        info[10].ToBoolean()};
-  const float* Uf = (need[1] || need[2] || need[3])
-                        ? arg_buffer(info[2], "Uf", dev, input_spectrum_floats(dev, d))
-                        : nullptr;
-  const int64_t sizes[4] = {d.B * d.H * d.L, d.C * d.H * d.L, d.C * d.H * d.L, d.C * d.H};
-  float* ptr[4];
-  Napi::Array out = optional_grads(env, dev, need, sizes, ptr);
-  fftconv_backward(dev, dy, Kf, Uf, ptr[0], ptr[1], ptr[2], ptr[3], d.B, d.C, d.H, d.L);
-  return out;
+  Args a(info, "dy");
+  const Sizes s = sizes_of(a, true);
+  const float* dy = a.input("dy", s.B * s.C * s.H * s.L);
+  const float* Kf = a.input("Kf", fftconv_kernel_spectrum_floats(a.device(), s.C, s.H, s.L));
+  const bool needDk = a.flag("needDk"), needDkRev = a.flag("needDkRev"), needDD = a.flag("needDD");
+  const float* Uf =
+      a.input_if(needDk || needDkRev || needDD, "Uf", fftconv_input_spectrum_floats(a.device(), s.B, s.H, s.L));
+  Result r(env, a.device());
+  float* du = r.add_if(a.flag("needDu"), "du", s.B * s.H * s.L);
+  float* dk = r.add_if(needDk, "dk", s.C * s.H * s.L);
+  float* dkRev = r.add_if(needDkRev, "dkRev", s.C * s.H * s.L);
+  float* dD = r.add_if(needDD, "dD", s.C * s.H);
+  fftconv_backward(a.device(), dy, Kf, Uf, du, dk, dkRev, dD, s.B, s.C, s.H, s.L);
+  return r.take();
 }
 
 }  // namespace lc

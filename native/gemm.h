@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "dispatch.h"
+#include "elementwise.h"  // LC_ENUM_MEMBER
 
 namespace lc {
 
@@ -18,8 +19,10 @@ struct GemmBatchDim {
   int64_t size, a, b, c;
 };
 
-// Where the bias goes: none, bias[m] added to row m of C, or bias[n] added to column n.
-enum class GemmBias : int { kNone = 0, kRows = 1, kCols = 2 };
+// Where the bias goes: none, bias[m] added to row m of C, or bias[n] added to column n. JS passes
+// these codes as native.opCodes.gemmBias (native/binding.cc); Count is one past the last.
+#define LC_GEMM_BIAS(X) X(kNone, none) X(kRows, rows) X(kCols, cols)
+enum class GemmBias : int { LC_GEMM_BIAS(LC_ENUM_MEMBER) Count };
 
 struct GemmShape {
   bool transA = false, transB = false;  // op(A) = A^T: A is stored K x M (else M x K)

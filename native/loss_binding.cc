@@ -3,65 +3,65 @@
 #include "loss.h"
 
 namespace lc {
+namespace {
 
-LC_BINDING(crossEntropyForward) {  // (logits, labels, B, C) -> [loss (1 float), softmax [B, C]]
-  Device dev = get_storage(info[0], "logits")->device;
-  int64_t B = arg_int(info[2], "B"), C = arg_int(info[3], "C");
+// B, C >= 1: the cross-entropy kernels' precondition.
+void check_classes(int64_t B, int64_t C) {
   if (B < 1 || C < 1) throw Error("crossEntropy: B and C must be >= 1");
-  const float* logits = arg_buffer(info[0], "logits", dev, B * C);
-  const float* labels = arg_buffer(info[1], "labels", dev, B);
-  Napi::Object loss = new_storage(env, dev, 1);
-  Napi::Object softmax = new_storage(env, dev, B * C);
-  cross_entropy_forward(dev, logits, labels, data_of(loss), data_of(softmax), B, C);
-  Napi::Array out = Napi::Array::New(env, 2);
-  out.Set(0u, loss);
-  out.Set(1u, softmax);
-  return out;
 }
 
-LC_BINDING(crossEntropyBackward) {  // (softmax, labels, grad, B, C) -> dlogits [B, C]
-  Device dev = get_storage(info[0], "softmax")->device;
-  int64_t B = arg_int(info[3], "B"), C = arg_int(info[4], "C");
-  if (B < 1 || C < 1) throw Error("crossEntropy: B and C must be >= 1");
-  const float* softmax = arg_buffer(info[0], "softmax", dev, B * C);
-  const float* labels = arg_buffer(info[1], "labels", dev, B);
-  const float* grad = arg_buffer(info[2], "grad", dev, 1);
-  Napi::Object dlogits = new_storage(env, dev, B * C);
-  cross_entropy_backward(dev, softmax, labels, grad, data_of(dlogits), B, C);
-  return dlogits;
+}  // namespace
+
+LC_BINDING(crossEntropyForward) {  // {logits, labels, B, C} -> {loss (1 float), softmax [B, C]}
+  Args a(info, "logits");
+  const int64_t B = a.size("B"), C = a.size("C");
+  check_classes(B, C);
+  const float* logits = a.input("logits", B * C);
+  const float* labels = a.input("labels", B);
+  Result r(env, a.device());
+  float* loss = r.add("loss", 1);
+  float* softmax = r.add("softmax", B * C);
+  cross_entropy_forward(a.device(), logits, labels, loss, softmax, B, C);
+  return r.take();
 }
 
-LC_BINDING(mseForward) {  // (a, b, n) -> loss (1 float)
-  Device dev = get_storage(info[0], "a")->device;
-  int64_t n = arg_int(info[2], "n");
+LC_BINDING(crossEntropyBackward) {  // {softmax, labels, grad, B, C} -> {dlogits [B, C]}
+  Args a(info, "softmax");
+  const int64_t B = a.size("B"), C = a.size("C");
+  check_classes(B, C);
+  const float* softmax = a.input("softmax", B * C);
+  const float* labels = a.input("labels", B);
+  const float* grad = a.input("grad", 1);
+  Result r(env, a.device());
+  float* dlogits = r.add("dlogits", B * C);
+  cross_entropy_backward(a.device(), softmax, labels, grad, dlogits, B, C);
+  return r.take();
+}
+
+LC_BINDING(mseForward) {  // {a, b, n} -> {loss (1 float)}
+  Args a(info, "a");
+  const int64_t n = a.size("n");
   if (n < 1) throw Error("mse: n must be >= 1");
-  const float* a = arg_buffer(info[0], "a", dev, n);
-  const float* b = arg_buffer(info[1], "b", dev, n);
-  Napi::Object loss = new_storage(env, dev, 1);
-  mse_forward(dev, a, b, data_of(loss), n);
-  return loss;
+  const float* x = a.input("a", n);
+  const float* y = a.input("b", n);
+  Result r(env, a.device());
+  float* loss = r.add("loss", 1);
+  mse_forward(a.device(), x, y, loss, n);
+  return r.take();
 }
 
-LC_BINDING(mseBackward) {  // (a, b, grad, n, needDa, needDb) -> [da|null, db|null]
-  Device dev = get_storage(info[0], "a")->device;
-  int64_t n = arg_int(info[3], "n");
+LC_BINDING(mseBackward) {  // {a, b, grad, n, needDa, needDb} -> {da, db}, null where not needed
+  Args a(info, "a");
+  const int64_t n = a.size("n");
   if (n < 1) throw Error("mse: n must be >= 1");
-  const float* a = arg_buffer(info[0], "a", dev, n);
-  const float* b = arg_buffer(info[1], "b", dev, n);
-  const float* grad = arg_buffer(info[2], "grad", dev, 1);
-  float* ptr[2] = {nullptr, nullptr};
-  Napi::Array out = Napi::Array::New(env, 2);
-  for (uint32_t i = 0; i < 2; ++i) {
-    if (!info[4 + i].ToBoolean()) {
-      out.Set(i, env.Null());
-      continue;
-    }
-    Napi::Object s = new_storage(env, dev, n);
-    ptr[i] = data_of(s);
-    out.Set(i, s);
-  }
-  mse_backward(dev, a, b, grad, ptr[0], ptr[1], n);
-  return out;
+  const float* x = a.input("a", n);
+  const float* y = a.input("b", n);
+  const float* grad = a.input("grad", 1);
+  Result r(env, a.device());
+  float* da = r.add_if(a.flag("needDa"), "da", n);
+  float* db = r.add_if(a.flag("needDb"), "db", n);
+  mse_backward(a.device(), x, y, grad, da, db, n);
+  return r.take();
 }
 
 }  // namespace lc

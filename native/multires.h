@@ -1,4 +1,4 @@
-// multiresConv (SPEC §1.7): the fading-tree multiresolution convolution, by direct dilated
+// multiresConv (docs/MATH.md §2.4): the fading-tree multiresolution convolution, by direct dilated
 // depthwise causal correlations (no FFT, no decimation). CPU half: native/multires_cpu.cc; CUDA
 // half: cuda/multires.cu (native/dispatch.h).
 //

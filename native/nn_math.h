@@ -1,5 +1,5 @@
-// Per-element math shared by the CPU and CUDA kernels of nn.h, layernorm.h and loss.h, so both
-// backends compute the same formulas (and draw the same dropout masks).
+// Per-element math shared by the CPU and CUDA kernels of nn.h and loss.h, so both backends
+// compute the same formulas (and draw the same dropout masks).
 #pragma once
 #include <cstdint>
 

@@ -108,15 +108,21 @@ void rfft_cpu(const float* x, float* out, int64_t rows, int64_t L, int64_t n, in
   for_each_group(rows, transform.work_floats(), [&](int64_t g, int lanes, float* work) {
     transform.forward(x + g * kFftLanes * L, L, lanes, std::min(L, n), work);
     const float* X = transform.spectrum(work);
-    for (int lane = 0; lane < lanes; ++lane) {
-      float* row = out + (g * kFftLanes + lane) * bins * 2;
-      for (int64_t k = 0; k < kept; ++k) {
-        const float w = adjoint ? hermitian_weight(k, n) / static_cast<float>(n) : 1.0f;
-        row[2 * k] = X[k * kCxFloats + lane] * w;
-        row[2 * k + 1] = adjoint && self_conjugate(k, n) ? 0.0f : X[k * kCxFloats + kFftLanes + lane] * w;
+    float* rows_out = out + g * kFftLanes * bins * 2;
+    // Bins outer, lanes inner: X is read once, in order (one bin is one cache line), and each
+    // row is written in order; lanes outer would sweep all of X once per lane.
+    for (int64_t k = 0; k < kept; ++k) {
+      const float w = adjoint ? hermitian_weight(k, n) / static_cast<float>(n) : 1.0f;
+      const bool real_only = adjoint && self_conjugate(k, n);
+      const float* bin = X + k * kCxFloats;
+      for (int lane = 0; lane < lanes; ++lane) {
+        float* row = rows_out + lane * bins * 2;
+        row[2 * k] = bin[lane] * w;
+        row[2 * k + 1] = real_only ? 0.0f : bin[kFftLanes + lane] * w;
       }
-      std::fill(row + 2 * kept, row + 2 * bins, 0.0f);
     }
+    for (int lane = 0; lane < lanes; ++lane)
+      std::fill(rows_out + lane * bins * 2 + 2 * kept, rows_out + (lane + 1) * bins * 2, 0.0f);
   });
 }
 
@@ -127,16 +133,20 @@ void irfft_cpu(const float* X, float* out, int64_t rows, int64_t m, int64_t n, i
   const int64_t bins = transform.bins(), kept = std::min(m, bins), count = std::min(len, n);
   for_each_group(rows, transform.work_floats(), [&](int64_t g, int lanes, float* work) {
     float* spectrum = transform.spectrum(work);
-    std::fill(spectrum, spectrum + bins * kCxFloats, 0.0f);
-    for (int lane = 0; lane < lanes; ++lane) {
-      const float* row = X + (g * kFftLanes + lane) * m * 2;
-      for (int64_t k = 0; k < kept; ++k) {
-        // The transform applies c_k; forward divides by n, the adjoint cancels c_k instead.
-        const float v = adjoint ? 1.0f / hermitian_weight(k, n) : 1.0f / static_cast<float>(n);
-        spectrum[k * kCxFloats + lane] = row[2 * k] * v;
-        spectrum[k * kCxFloats + kFftLanes + lane] = self_conjugate(k, n) ? 0.0f : row[2 * k + 1] * v;
+    const float* rows_in = X + g * kFftLanes * m * 2;
+    // Bins outer, lanes inner (as rfft_cpu): each bin's cache line is written once, whole.
+    for (int64_t k = 0; k < kept; ++k) {
+      // The transform applies c_k; forward divides by n, the adjoint cancels c_k instead.
+      const float v = adjoint ? 1.0f / hermitian_weight(k, n) : 1.0f / static_cast<float>(n);
+      const bool real_only = self_conjugate(k, n);
+      float* bin = spectrum + k * kCxFloats;
+      for (int lane = 0; lane < kFftLanes; ++lane) {
+        const bool used = lane < lanes;
+        bin[lane] = used ? rows_in[lane * m * 2 + 2 * k] * v : 0.0f;
+        bin[kFftLanes + lane] = used && !real_only ? rows_in[lane * m * 2 + 2 * k + 1] * v : 0.0f;
       }
     }
+    std::fill(spectrum + kept * kCxFloats, spectrum + bins * kCxFloats, 0.0f);
     float* dst = out + g * kFftLanes * len;
     transform.inverse(dst, len, lanes, count, work);
     for (int lane = 0; lane < lanes; ++lane)

@@ -1,4 +1,4 @@
-// SGConv kernel (SPEC §1.6): S sub-kernels w_i [C,H,d] are upsampled by linear interpolation
+// SGConv kernel (docs/MATH.md §3.3): S sub-kernels w_i [C,H,d] are upsampled by linear interpolation
 // (align_corners = false) by s_i = 2^(max(0,i-1)+initScale), scaled by multiplier[h]^(S-1-i),
 // concatenated (length T = d*2^(S-1+initScale)), cut or zero-padded to L and divided by a
 // per-(c,h) norm. CPU half: native/sgconv_cpu.cc; CUDA half: cuda/sgconv.cu (native/dispatch.h).

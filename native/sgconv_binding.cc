@@ -8,79 +8,76 @@
 namespace lc {
 namespace {
 
-struct Dims {
+struct Sizes {
   int64_t S, C, H, d, initScale, L;
 };
 
-// (S from the caller's array), C, H, d, initScale, L at info[first..first+4].
-Dims dims_at(const Napi::CallbackInfo& info, int64_t S, int first) {
-  Dims g{S, arg_int(info[first], "C"), arg_int(info[first + 1], "H"), arg_int(info[first + 2], "d"),
-         arg_int(info[first + 3], "initScale"), arg_int(info[first + 4], "L")};
-  if (S < 1 || S > kSgconvMaxSubKernels)
+// S (the length of the call's array of sub-kernels or flags), C, H, d, initScale, L: the
+// kernels' preconditions.
+Sizes sizes_of(const Args& a, const char* list_name) {
+  const Napi::Value list = a.value(list_name);
+  if (!list.IsArray()) throw Error(std::string(list_name) + ": expected an array");
+  const Sizes s{int64_t(list.As<Napi::Array>().Length()), a.size("C"), a.size("H"), a.size("d"),
+                a.size("initScale"), a.size("L")};
+  if (s.S < 1 || s.S > kSgconvMaxSubKernels)
     throw Error("sgconv: expected 1 to " + std::to_string(kSgconvMaxSubKernels) + " sub-kernels");
-  if (g.C < 1 || g.H < 1 || g.d < 1 || g.L < 1) throw Error("sgconv: C, H, d and L must be >= 1");
+  if (s.C < 1 || s.H < 1 || s.d < 1 || s.L < 1) throw Error("sgconv: C, H, d and L must be >= 1");
   // T = d * 2^(S-1+initScale) <= 2^40 keeps the index arithmetic far from overflow.
-  const int64_t exponent = S - 1 + g.initScale;
-  if (exponent > 40 || g.d > (int64_t(1) << (40 - exponent)))
+  const int64_t exponent = s.S - 1 + s.initScale;
+  if (exponent > 40 || s.d > (int64_t(1) << (40 - exponent)))
     throw Error("sgconv: the concatenated length d*2^(S-1+initScale) exceeds 2^40");
-  return g;
-}
-
-Device device_of(const Napi::CallbackInfo& info) {
-  return get_storage(info[1], "multiplier")->device;
+  return s;
 }
 
 }  // namespace
 
-// (subKernels[], multiplier, norm|null, C, H, d, initScale, L) -> [out, norm]
+// {subKernels[], multiplier, norm|null, C, H, d, initScale, L} -> {out, norm}
 // With norm null the norm is computed into a new storage; otherwise the given one is read.
 LC_BINDING(sgconvKernelForward) {
-  if (!info[0].IsArray()) throw Error("subKernels: expected an array of storages");
-  Napi::Array list = info[0].As<Napi::Array>();
-  const Dims g = dims_at(info, int64_t(list.Length()), 3);
-  const Device dev = device_of(info);
-  std::vector<const float*> subKernels(size_t(g.S));
-  for (uint32_t i = 0; i < uint32_t(g.S); ++i) {
+  Args a(info, "multiplier");
+  const Sizes s = sizes_of(a, "subKernels");
+  const Napi::Array list = a.value("subKernels").As<Napi::Array>();
+  std::vector<const float*> subKernels(size_t(s.S));
+  for (uint32_t i = 0; i < uint32_t(s.S); ++i) {
     const std::string name = "subKernels[" + std::to_string(i) + "]";
-    subKernels[i] = arg_buffer(list.Get(i), name.c_str(), dev, g.C * g.H * g.d);
+    subKernels[i] = arg_buffer(list.Get(i), name.c_str(), a.device(), s.C * s.H * s.d);
   }
-  const float* multiplier = arg_buffer(info[1], "multiplier", dev, g.H);
-  const bool computeNorm = info[2].IsNull() || info[2].IsUndefined();
-  Napi::Value norm = info[2];
-  if (computeNorm) norm = new_storage(env, dev, g.C * g.H);
-  float* normData = arg_buffer(norm, "norm", dev, g.C * g.H);
-  Napi::Object out = new_storage(env, dev, g.C * g.H * g.L);
-  sgconv_kernel_forward(dev, subKernels.data(), multiplier, data_of(out), normData, g.S, g.C, g.H, g.d, g.initScale,
-                        g.L, computeNorm);
-  Napi::Array result = Napi::Array::New(env, 2);
-  result.Set(0u, out);
-  result.Set(1u, norm);
-  return result;
+  const float* multiplier = a.input("multiplier", s.H);
+  const bool computeNorm = !a.has("norm");
+  Result r(env, a.device());
+  float* out = r.add("out", s.C * s.H * s.L);
+  float* norm = computeNorm ? r.add("norm", s.C * s.H) : a.output("norm", s.C * s.H);  // given: only read
+  if (!computeNorm) r.set("norm", a.value("norm"));
+  sgconv_kernel_forward(a.device(), subKernels.data(), multiplier, out, norm, s.S, s.C, s.H, s.d, s.initScale, s.L,
+                        computeNorm);
+  return r.take();
 }
 
-// (dOut, multiplier, norm, needs[] (one boolean per sub-kernel), C, H, d, initScale, L)
-//   -> (storage|null)[] of the sub-kernels' gradients
+// {dOut, multiplier, norm, needs[] (one boolean per sub-kernel), C, H, d, initScale, L}
+//   -> {grads: (storage|null)[]}, the sub-kernels' gradients
 LC_BINDING(sgconvKernelBackward) {
-  if (!info[3].IsArray()) throw Error("needs: expected an array of booleans");
-  Napi::Array needs = info[3].As<Napi::Array>();
-  const Dims g = dims_at(info, int64_t(needs.Length()), 4);
-  const Device dev = device_of(info);
-  const float* dOut = arg_buffer(info[0], "dOut", dev, g.C * g.H * g.L);
-  const float* multiplier = arg_buffer(info[1], "multiplier", dev, g.H);
-  const float* norm = arg_buffer(info[2], "norm", dev, g.C * g.H);
-  std::vector<float*> grads(size_t(g.S), nullptr);
-  Napi::Array result = Napi::Array::New(env, size_t(g.S));
-  for (uint32_t i = 0; i < uint32_t(g.S); ++i) {
+  Args a(info, "multiplier");
+  const Sizes s = sizes_of(a, "needs");
+  const Napi::Array needs = a.value("needs").As<Napi::Array>();
+  const float* dOut = a.input("dOut", s.C * s.H * s.L);
+  const float* multiplier = a.input("multiplier", s.H);
+  const float* norm = a.input("norm", s.C * s.H);
+  Result r(env, a.device());
+  Napi::Array grads = Napi::Array::New(env, size_t(s.S));
+  std::vector<float*> dSubKernels(size_t(s.S), nullptr);
+  for (uint32_t i = 0; i < uint32_t(s.S); ++i) {
     if (!needs.Get(i).ToBoolean()) {
-      result.Set(i, env.Null());
+      grads.Set(i, env.Null());
       continue;
     }
-    Napi::Object grad = new_storage(env, dev, g.C * g.H * g.d);
-    grads[i] = data_of(grad);
-    result.Set(i, grad);
+    const Napi::Object grad = r.make(s.C * s.H * s.d);
+    dSubKernels[i] = data_of(grad);
+    grads.Set(i, grad);
   }
-  sgconv_kernel_backward(dev, dOut, multiplier, norm, grads.data(), g.S, g.C, g.H, g.d, g.initScale, g.L);
-  return result;
+  r.set("grads", grads);
+  sgconv_kernel_backward(a.device(), dOut, multiplier, norm, dSubKernels.data(), s.S, s.C, s.H, s.d, s.initScale,
+                         s.L);
+  return r.take();
 }
 
 }  // namespace lc

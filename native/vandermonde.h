@@ -1,4 +1,4 @@
-// vandermonde (SPEC §1.3): out[r, l] = 2 Re sum_n v[r,n] exp(x[r % Rx, n] * l), l = 0..L-1.
+// vandermonde (docs/MATH.md §2.3): out[r, l] = 2 Re sum_n v[r,n] exp(x[r % Rx, n] * l), l = 0..L-1.
 // Complex values are interleaved (re, im) float pairs. v: [R,N,2]; x: [Rx,N,2] with R a
 // multiple of Rx (x's leading dims are a suffix of v's); out: [R,L] real.
 // exp(x l) is never built by a recurrence over all l (it would drift): it is the product of

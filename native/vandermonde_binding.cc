@@ -3,29 +3,30 @@
 #include "vandermonde.h"
 
 namespace lc {
-LC_BINDING(vandermondeForward) {  // (v, x, R, Rx, N, L) -> out [R,L]
-  Device dev = get_storage(info[0], "v")->device;
-  ModalDims d = modal_dims(info, 2, "vandermonde", "Rx");
-  const float* v = arg_buffer(info[0], "v", dev, d.R * d.N * 2);
-  const float* x = arg_buffer(info[1], "x", dev, d.Rp * d.N * 2);
-  Napi::Object out = new_storage(env, dev, d.R * d.L);
-  vandermonde_forward(dev, v, x, data_of(out), d.R, d.Rp, d.N, d.L);
-  return out;
+
+LC_BINDING(vandermondeForward) {  // {v, x, R, Rx, N, L} -> {out [R,L]}
+  Args a(info, "v");
+  const ModalSizes s = modal_sizes(a, "vandermonde", "Rx");
+  const float* v = a.input("v", s.R * s.N * 2);
+  const float* x = a.input("x", s.Rp * s.N * 2);
+  Result r(env, a.device());
+  float* out = r.add("out", s.R * s.L);
+  vandermonde_forward(a.device(), v, x, out, s.R, s.Rp, s.N, s.L);
+  return r.take();
 }
 
-// (grad, v, x, R, Rx, N, L, needDv, needDx) -> [dv|null, dx|null]
+// {grad, v, x, R, Rx, N, L, needDv, needDx} -> {dv|null, dx|null}
 LC_BINDING(vandermondeBackward) {
-  Device dev = get_storage(info[0], "grad")->device;
-  ModalDims d = modal_dims(info, 3, "vandermonde", "Rx");
-  const float* grad = arg_buffer(info[0], "grad", dev, d.R * d.L);
-  const float* v = arg_buffer(info[1], "v", dev, d.R * d.N * 2);
-  const float* x = arg_buffer(info[2], "x", dev, d.Rp * d.N * 2);
-  const bool need[2] = {info[7].ToBoolean(), info[8].ToBoolean()};
-  const int64_t sizes[2] = {d.R * d.N * 2, d.Rp * d.N * 2};
-  float* ptr[2];
-  Napi::Array out = optional_grads(env, dev, need, sizes, ptr);
-  vandermonde_backward(dev, grad, v, x, ptr[0], ptr[1], d.R, d.Rp, d.N, d.L);
-  return out;
+  Args a(info, "grad");
+  const ModalSizes s = modal_sizes(a, "vandermonde", "Rx");
+  const float* grad = a.input("grad", s.R * s.L);
+  const float* v = a.input("v", s.R * s.N * 2);
+  const float* x = a.input("x", s.Rp * s.N * 2);
+  Result r(env, a.device());
+  float* dv = r.add_if(a.flag("needDv"), "dv", s.R * s.N * 2);
+  float* dx = r.add_if(a.flag("needDx"), "dx", s.Rp * s.N * 2);
+  vandermonde_backward(a.device(), grad, v, x, dv, dx, s.R, s.Rp, s.N, s.L);
+  return r.take();
 }
 
 }  // namespace lc

@@ -20,12 +20,9 @@ def wall_ms(fn):
     return (time.perf_counter() - t0) * 1e3
 
 
-MIN_SAMPLES, MAX_SAMPLES = 3, 10
-
-
-def sample_ms(fn, repeat, warmup, budget_ms, timer=wall_ms):
-    """fn `warmup` times, then the times of `repeat` calls; without repeat, 3 to 10 calls
-    within about budget_ms (the same rule as longconv's own sampling)."""
+def sample_ms(fn, repeat, warmup, budget_ms, min_samples, max_samples, timer=wall_ms):
+    """fn `warmup` times, then the times of `repeat` calls; without repeat, min_samples to
+    max_samples calls within about budget_ms (the same rule as longconv's own sampling)."""
     for _ in range(warmup):
         fn()
     times = []
@@ -36,7 +33,7 @@ def sample_ms(fn, repeat, warmup, budget_ms, timer=wall_ms):
         if repeat is not None:
             if len(times) >= repeat:
                 return times
-        elif len(times) >= MAX_SAMPLES or (len(times) >= MIN_SAMPLES and elapsed >= budget_ms):
+        elif len(times) >= max_samples or (len(times) >= min_samples and elapsed >= budget_ms):
             return times
 
 

@@ -6,9 +6,11 @@ is, so longconv's ratio to this peer says how close it comes to the CPU's limit.
 import numpy as np
 import pyfftw
 
-from bench_common import Skip, threads
+from bench_common import threads
+from bench_numpy import cpu_only, crandn, randn
 
 NAME = "fftw"
+DEVICES = ("cpu",)
 
 
 def version():
@@ -34,18 +36,12 @@ def plan(shape, real_to_complex, n):
     return p, real, spectrum
 
 
-def cpu_only(device):
-    if device != "cpu":
-        raise Skip("FFTW runs on the CPU only")
-
-
 def fftconv(shape, L, device):
-    cpu_only(device)
+    cpu_only(device, "FFTW")
     B, H = shape["B"], shape["H"]
     n = 2 * L
     rng = np.random.default_rng(0)
-    u, k = rng.standard_normal((B, H, L), dtype=np.float32), rng.standard_normal((H, L), dtype=np.float32)
-    D, dy = rng.standard_normal(H, dtype=np.float32), rng.standard_normal((B, H, L), dtype=np.float32)
+    u, k, D, dy = randn(rng, B, H, L), randn(rng, H, L), randn(rng, H), randn(rng, B, H, L)
     u_plan, u_in, U = plan((B, H), True, n)
     k_plan, k_in, K = plan((H,), True, n)
     dy_plan, dy_in, DY = plan((B, H), True, n)
@@ -85,12 +81,11 @@ def fftconv(shape, L, device):
 
 
 def rfft(shape, L, device):
-    cpu_only(device)
+    cpu_only(device, "FFTW")
     B, H = shape["B"], shape["H"]
     n = 2 * L
     rng = np.random.default_rng(0)
-    x = rng.standard_normal((B, H, L), dtype=np.float32)
-    g = (rng.standard_normal((B, H, n // 2 + 1), dtype=np.float32) + 1j * rng.standard_normal((B, H, n // 2 + 1), dtype=np.float32)).astype(np.complex64)
+    x, g = randn(rng, B, H, L), crandn(rng, B, H, n // 2 + 1)
     x_plan, x_in, X = plan((B, H), True, n)
     dx_plan, dx_out, G = plan((B, H), False, n)
 

@@ -8,6 +8,7 @@ import numpy as np
 from bench_common import Skip, guard
 
 NAME = "numpy"
+DEVICES = ("cpu",)
 
 
 def version():
@@ -27,9 +28,9 @@ def crandn(rng, *shape):
     return (randn(rng, *shape) + 1j * randn(rng, *shape)).astype(np.complex64)
 
 
-def cpu_only(device):
+def cpu_only(device, library="numpy"):
     if device != "cpu":
-        raise Skip("numpy runs on the CPU only")
+        raise Skip(f"{library} runs on the CPU only")
 
 
 def s4d_lin(H, modes):

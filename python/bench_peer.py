@@ -4,15 +4,18 @@ benchmark cases, in this process, and reports the raw times to longconv.
     python3 bench_peer.py numpy|fftw|torch
 
 Protocol, one JSON object per line. First this process says whether it can run:
-    {"ready": true, "peer": "torch", "version": "...", "python": "...", "ops": ["fftconv", ...]}
+    {"ready": true, "peer": "torch", "version": "...", "python": "...", "ops": ["fftconv", ...],
+     "devices": ["cpu", "cuda"]}
     {"ready": false, "skipped": "why not"}
 Then, for each line it reads,
     {"id": 1, "op": "fftconv", "device": "cpu", "shape": {"B": 8, "H": 32}, "L": 1024,
-     "repeat": null, "warmup": 2, "budgetMs": 2000}
+     "repeat": null, "warmup": 2, "budgetMs": 667, "minSamples": 1, "maxSamples": 4}
 it answers
     {"id": 1, "fwdMs": [...], "fwdBwdMs": [...]}      (one time per timed call, in ms)
     {"id": 1, "skipped": "why not"}
-until its input ends. The cases are built in bench_<peer>.py, each from the same op, shape and
+until its input ends. longconv asks for each case several times (rounds alternating with its
+own timing); the last case built is kept, so only the first request pays for building it.
+The cases are built in bench_<peer>.py, each from the same op, shape and
 length as longconv's case (lib/bench/suites.ts), in float32, with the thread count of the
 environment (LONGCONV_PEER_THREADS, OMP_NUM_THREADS, ...). Everything but the timed calls
 (data, FFTW plans, models) is made before the timing starts.
@@ -30,16 +33,32 @@ def say(message):
     sys.stdout.flush()
 
 
+class LastCase:
+    """The most recent case, kept for the next request with the same op, shape, L and device."""
+    key = None
+    case = None
+
+    @classmethod
+    def get(cls, module, request):
+        key = json.dumps([request["op"], request["shape"], request["L"], request["device"]], sort_keys=True)
+        if key != cls.key:
+            cls.key, cls.case = None, None
+            gc.collect()
+            module.release()
+            build = module.CASES.get(request["op"])
+            if build is None:
+                raise Skip(f"{module.NAME} has no {request['op']} (it runs {', '.join(module.CASES)})")
+            cls.case = build(request["shape"], request["L"], request["device"])
+            cls.key = key
+        return cls.case
+
+
 def run_case(module, request):
-    build = module.CASES.get(request["op"])
-    if build is None:
-        raise Skip(f"{module.NAME} has no {request['op']} (it runs {', '.join(module.CASES)})")
-    case = build(request["shape"], request["L"], request["device"])
-    timer = case.get("timer")
-    plan = (request.get("repeat"), request["warmup"], request["budgetMs"])
-    fwd = sample_ms(case["forward"], *plan, **({"timer": timer} if timer else {}))
-    fwd_bwd = sample_ms(case["forward_backward"], *plan, **({"timer": timer} if timer else {}))
-    return {"fwdMs": fwd, "fwdBwdMs": fwd_bwd}
+    case = LastCase.get(module, request)
+    timer = {"timer": case["timer"]} if "timer" in case else {}
+    plan = (request.get("repeat"), request["warmup"], request["budgetMs"], request["minSamples"], request["maxSamples"])
+    return {"fwdMs": sample_ms(case["forward"], *plan, **timer),
+            "fwdBwdMs": sample_ms(case["forward_backward"], *plan, **timer)}
 
 
 def main():
@@ -53,7 +72,8 @@ def main():
     except ImportError as e:
         say({"ready": False, "skipped": f"{python} cannot import {e.name or name} ({e})"})
         return
-    say({"ready": True, "peer": name, "version": module.version(), "python": python, "ops": list(module.CASES)})
+    say({"ready": True, "peer": name, "version": module.version(), "python": python, "ops": list(module.CASES),
+         "devices": list(module.DEVICES)})
     for line in sys.stdin:
         if not line.strip():
             continue
@@ -66,8 +86,6 @@ def main():
             answer = {"skipped": "out of memory"}
         except Exception as e:  # a failure of the peer's own library is reported, not fatal
             answer = {"skipped": f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"}
-        gc.collect()
-        module.release()
         say({"id": request["id"], **answer})
 
 

@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from bench_common import Skip, guard, threads
 
 NAME = "torch"
+DEVICES = ("cpu", "cuda")  # a PyTorch without CUDA says so per case
 torch.set_num_threads(threads())
 
 

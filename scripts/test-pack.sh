@@ -11,7 +11,8 @@
 #   4. assert that nothing was compiled: no build/ in the installed package, the install step
 #      reported the prebuilt addon, node-gyp-build resolves to prebuilds/linux-x64/;
 #   5. run a script there that checks lc.fftConv on the CPU against a direct O(L²) sum (and on
-#      CUDA against the same sum when backendInfo() says CUDA is available), and `npx longconv info`.
+#      CUDA against the same sum when backendInfo() says CUDA is available), `npx longconv info`
+#      and `npx longconv bench all` on tiny sizes with --svg (the peers' Python files ship too).
 # Exits non-zero on any failure; the temporary folder is kept then, for inspection.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -69,8 +70,9 @@ for f in package/package.json package/README.md package/LICENSE \
          package/prebuilds/linux-x64/longconv.napi.node \
          package/dist/index.js package/dist/index.d.ts package/dist/nn/index.d.ts \
          package/bin/longconv.js package/scripts/build-native.js \
-         package/CMakeLists.txt package/binding.gyp package/native/binding.cc \
-         package/cuda/fftconv.cu package/cuda/cuda_backend_stub.cc package/cuda/library_search.cc; do
+         package/CMakeLists.txt package/native/binding.cc \
+         package/cuda/fftconv.cu package/cuda/cuda_backend_stub.cc package/cuda/library_search.cc \
+         package/python/bench_peer.py package/python/bench_torch.py; do
   grep -qxF "$f" "$work/files.txt" || fail "the tarball lacks $f"
 done
 if grep -q '^package/build/' "$work/files.txt"; then fail "the tarball contains build/ (it would shadow the prebuilt addon)"; fi
@@ -145,4 +147,13 @@ EOF
 (cd "$app" && "${clean_env[@]}" node check.js) || fail "fftConv from the installed package does not match the direct sum"
 (cd "$app" && "${clean_env[@]}" npx --no-install longconv info) > "$work/info.txt" 2>&1 || { cat "$work/info.txt" >&2; fail "npx longconv info failed"; }
 sed 's/^/  /' "$work/info.txt"
+# Every bench suite from the installed package alone; the PATH has no python3, so each peer is
+# reported as skipped (not fatal) and the chart has longconv's lines only.
+(cd "$app" && "${clean_env[@]}" npx --no-install longconv bench all --sizes 64 --batch 1 --heads 2 --state 4 \
+  --repeat 1 --warmup 0 --peers all --svg chart.svg --json) > "$work/bench.jsonl" 2> "$work/bench.err" \
+  || { cat "$work/bench.err" >&2; fail "npx longconv bench all failed"; }
+[[ "$(wc -l < "$work/bench.jsonl")" -eq 13 ]] || { cat "$work/bench.jsonl" "$work/bench.err" >&2; fail "longconv bench all did not give 13 rows"; }
+grep -q '"skipped"' "$work/bench.jsonl" || fail "longconv bench: the missing peers are not reported"
+grep -q '<path class="series"' "$app/chart.svg" || fail "longconv bench --svg wrote no chart"
+say "longconv bench all from the package: 13 rows, chart.svg, peers reported as skipped"
 say "ok ($((SECONDS - t0)) s)"

@@ -28,7 +28,7 @@ function makeCase(lead: number[], wLead: number[], N: number, L: number, conj: b
   return { lead, wLead, N, L, conj, v: randomArray(R * N * 2, seed), w, z };
 }
 
-// Float64 direct sums of SPEC §1.2.
+// Float64 direct sums of docs/MATH.md §2.2.
 function cauchyReference({ lead, wLead, N, L, conj, v, w, z }: CauchyCase): Float64Array {
   const R = prod(lead), Rw = prod(wLead);
   const out = new Float64Array(R * L * 2);

@@ -90,14 +90,14 @@ describe('longconv train', () => {
 describe('bad input: one line, exit code 2, nothing written', () => {
   const cases: [string, string[], RegExp][] = [
     ['unknown flag', ['train', '--bogus', '1'], /Unknown option '--bogus'.*valid flags for train: --task, --model/],
-    ['unknown task', ['train', '--task', 'cifar'], /unknown task 'cifar' \(choose from smnist, psmnist, listops, copy, recall\)/],
+    ['unknown task', ['train', '--task', 'cifar'], /unknown task 'cifar' \(choose from smnist, psmnist, listops, copy, recall, scifar, lra-listops, lra-text, lra-retrieval, lra-image, lra-pathfinder, lra-pathx, smnist-full, custom\)/],
     ['unknown model', ['train', '--model', 'mamba'], /unknown model 'mamba' \(choose from s4d, s4, sgconv, multires\)/],
     ['bad number', ['train', '--epochs', 'two'], /--epochs: expected an integer >= 1, got 'two'/],
     ['negative lr', ['train', '--lr=-1'], /--lr: expected a number > 0, got '-1'/],
     ['missing resume dir', ['train', '--resume', '/nonexistent/run'], /--resume: no such directory '\/nonexistent\/run'/],
-    ['unknown command', ['fly'], /unknown command 'fly' \(choose from train, eval, info, bench\)/],
+    ['unknown command', ['fly'], /unknown command 'fly' \(choose from train, eval, presets, info, bench\)/],
     ['eval without checkpoint', ['eval'], /missing --checkpoint DIR/],
-    ['eval of a missing dir', ['eval', '--checkpoint', '/nonexistent/run'], /--checkpoint: '\/nonexistent\/run' holds no config.json/],
+    ['eval of a missing dir', ['eval', '--checkpoint', '/nonexistent/run'], /--checkpoint: no such directory '\/nonexistent\/run'/],
   ];
   for (const [name, args, message] of cases) {
     test(name, () => {

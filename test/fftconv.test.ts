@@ -17,7 +17,7 @@ interface ConvCase {
   D?: Float64Array; // [C,H]
 }
 
-/** y[b,c,h,t] = sum_s k[s] u[t-s] + sum_{s>=1} kRev[s-1] u[t+s] + D u[t]  (SPEC §1.1). */
+/** y[b,c,h,t] = sum_s k[s] u[t-s] + sum_{s>=1} kRev[s-1] u[t+s] + D u[t]  (docs/MATH.md §2.1). */
 function fftConvReference({ B, C, H, L, u, k, kRev, D }: ConvCase): Float64Array {
   const y = new Float64Array(B * C * H * L);
   for (let b = 0; b < B; b++)
@@ -319,9 +319,11 @@ cudaSuite('fftConv')('fftConv on CUDA equals the CPU backend', () => {
     lc.tidy(() => {
       const u = lc.randn([2, 3, 64], { device: gpu, seed: 1 });
       const k = lc.randn([1, 3, 64], { device: gpu, seed: 2 });
-      const Kf = native.fftconvKernelSpectrum(k.storage, null, null, 1, 3, 64);
-      const [y] = native.fftconvForward(u.storage, Kf, 2, 1, 3, 64, false);
-      expect(() => native.fftconvBackward(y, Kf, null, 2, 1, 3, 64, true, true, false, false)).toThrow(/Uf/);
+      const { Kf } = native.fftconvKernelSpectrum({ k: k.storage, kRev: null, D: null, C: 1, H: 3, L: 64 });
+      const { y } = native.fftconvForward({ u: u.storage, Kf, B: 2, C: 1, H: 3, L: 64, saveUf: false });
+      expect(() => native.fftconvBackward({
+        dy: y, Kf, Uf: null, B: 2, C: 1, H: 3, L: 64, needDu: true, needDk: true, needDkRev: false, needDD: false,
+      })).toThrow(/Uf/);
       expectClose(lc.fftConv(u, k).toFloat32Array(), lc.fftConv(u.to('cpu'), k.to('cpu')).toFloat32Array(), TOL);
     });
   });

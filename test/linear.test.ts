@@ -293,7 +293,10 @@ function runGemm(g: GemmCase, device: lc.Device): Float32Array {
   return lc.tidy(() => {
     const [a, b, bias] = [g.a, g.b, g.bias].map((x) => t(x, [x.length], { device }));
     const batch = [P, S * g.strideA, S * g.strideB, M * N, S, g.strideA, g.strideB, 0]; // [size, A, B, C] per dim
-    const c = native.gemm(a.storage, b.storage, bias.storage, g.biasKind, true, true, M, N, K, M, K, N, batch, P * M * N);
+    const { C: c } = native.gemm({
+      A: a.storage, B: b.storage, bias: bias.storage, biasKind: g.biasKind, transA: true, transB: true,
+      M, N, K, lda: M, ldb: K, ldc: N, batch, outFloats: P * M * N,
+    });
     return lc.tidy(() => new lc.Tensor(c, [P * M * N]).toFloat32Array());
   });
 }

@@ -4,7 +4,7 @@ import * as lc from '../lib';
 import { cudaCases, cudaSuite, forEachDevice, gpu } from './devices';
 import { BadInputCase, checkGradients, directionalDerivatives, dot, expectClose, expectMemoryFlat, expectSameAcrossThreads, fakeTensor, randomArray, relError, t, testBadInput, timeRun } from './helpers';
 
-// ---- float64 reference: SPEC §1.7 written plainly, and its gradients by a plain reverse loop ----
+// ---- float64 reference: docs/MATH.md §2.4 written plainly, and its gradients by a plain reverse loop ----
 
 interface Case {
   B: number;

@@ -89,7 +89,7 @@ describe('dropout', () => {
     expectBadInput(() => lc.dropout(x5, 0.5, { seed: -1 }), RangeError, /^options\.seed: expected an integer >= 0, got -1/);
     expectBadInput(() => lc.dropout(x5, 0.5, { seed: 2 ** 53 }), RangeError, /^options\.seed: expected an integer >= 0 \(and below 2\^53 in magnitude\), got 9007199254740992/);
     expectBadInput(() => lc.dropout(x5, 0.5, { training: 1 as never }), TypeError, /^options\.training: expected a boolean, got number 1/);
-    expectBadInput(() => lc.dropout(x5, 0.5, { rate: 1 } as never), TypeError, /^options: expected only the options training, seed, got unknown option 'rate'/);
+    expectBadInput(() => lc.dropout(x5, 0.5, { rate: 1 } as never), TypeError, /^options: expected only the options training, seed, tied, got unknown option 'rate'/);
     expectBadInput(() => lc.dropout(disposedTensor([2]), 0.5), TypeError, /^x: expected a live Tensor, got a disposed one/);
     x5.dispose();
   });

@@ -123,6 +123,26 @@ describe('AdamW', () => {
     expect(updateError).toBeLessThan(1e-4);
   });
 
+  test('per-parameter overrides (S4\'s lr.dt): the first match sets lr and/or weight decay; float64 reference', () => {
+    const options = { lr: 0.02, overrides: [{ match: /(^|\.)kernel\.log_dt$/g, lr: 0.02 }, { match: /^kernel/, lr: 0.5, weightDecay: 0.3 }, { match: /^bias$/, weightDecay: 0.1 }] };
+    const { stateError, updateError } = runAgainstReference(
+      options,
+      { weight: { lr: 0.02, weightDecay: 0.01 }, 'kernel.log_dt': { lr: 0.02, weightDecay: 0 }, bias: { lr: 0.02, weightDecay: 0.1 } },
+      [1, 0.5, 1],
+    );
+    expect(stateError).toBeLessThan(1e-6);
+    expect(updateError).toBeLessThan(1e-4);
+    const net = new Net(2);
+    const opt = new lc.optim.AdamW(net, options);
+    expect([opt.hyperparameters('kernel.log_dt', 'ssm'), opt.hyperparameters('kernel.log_dt', 'ssm'), opt.hyperparameters('weight', 'default')]).toEqual([
+      { lr: 0.02, weightDecay: 0 }, { lr: 0.02, weightDecay: 0 }, { lr: 0.02, weightDecay: 0.01 },
+    ]);
+    expectBadInput(() => new lc.optim.AdamW(net, { overrides: [{ match: 'log_dt' as never }] }), TypeError, /AdamW options\.overrides\[0\]\.match: expected a RegExp/);
+    expectBadInput(() => new lc.optim.AdamW(net, { overrides: [{ match: /x/, lr: -1 }] }), RangeError, /AdamW options\.overrides\[0\]\.lr/);
+    net.dispose();
+    opt.dispose();
+  });
+
   test('matches with overridden groups, betas, eps and a cosine lr schedule', () => {
     const schedule = lc.optim.cosineSchedule({ warmup: 2, total: 6, minScale: 0.1 });
     const scales = [0, 1, 2, 3, 4, 5, 6].map(schedule);

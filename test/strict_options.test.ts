@@ -47,6 +47,10 @@ describe('the cases of the issue', () => {
     ["randn([2], {sd: 1}) (unknown option)", () => lc.randn([2], { sd: 1 } as never), TypeError, /^options: expected only the options device, requiresGrad, seed, mean, std, got unknown option 'sd'$/],
     ['zeros(undefined)', () => lc.zeros(undefined as never), TypeError, /^shape: expected an array of non-negative integers, got undefined$/],
     ["zeros([2, '3'])", () => lc.zeros([2, '3'] as never), TypeError, /^shape\[1\]: expected an integer >= 0, got string 3$/],
+    // Used to loop forever (no expression is longer than 10 and shorter than 5):
+    ['data.sampleListOps(random, 10, 5)', () => lc.data.sampleListOps(Math.random, 10, 5), RangeError, /^minLength: expected an integer in \[1, 5\], got 10$/],
+    // Used to clamp minLength to maxLength silently:
+    ['data.listopsTask({minLength: 600, maxLength: 512})', () => lc.data.listopsTask({ minLength: 600, maxLength: 512 }), RangeError, /^options\.minLength: expected an integer in \[1, 512\], got 600$/],
   ];
   for (const [name, call, type, message] of cases) test(name, () => expectError(call, type, message));
 
@@ -94,6 +98,7 @@ describe('every options object: unknown keys and non-objects are TypeErrors nami
     ['cauchy', (o) => lc.cauchy(v, z, v, o as never)],
     ['multiresConv', (o) => lc.multiresConv(x3, h, h, w5, o as never)],
     ['layerNorm', (o) => lc.layerNorm(x3, null, null, o as never)],
+    ['batchNorm', (o) => lc.batchNorm(x3, null, null, null, null, o as never)],
     ['linear', (o) => lc.linear(x3, lc.zeros([2, 8]), null, o as never)],
     ['dropout', (o) => lc.dropout(x3, 0.5, o as never)],
     ['kernels.s4d', (o) => lc.kernels.s4d({ A, C: v, dt }, 8, o as never)],
@@ -104,6 +109,9 @@ describe('every options object: unknown keys and non-objects are TypeErrors nami
     ['init.logDt', (o) => lc.init.logDt(2, 1e-3, 1e-1, o as never)],
     ['nn.Linear', (o) => new lc.nn.Linear(2, 2, o as never)],
     ['nn.LayerNorm', (o) => new lc.nn.LayerNorm(2, o as never)],
+    ['nn.BatchNorm', (o) => new lc.nn.BatchNorm(2, o as never)],
+    ['nn.Dropout', (o) => new lc.nn.Dropout(0.1, o as never)],
+    ['nn.RetrievalHead', (o) => new lc.nn.RetrievalHead(2, 2, o as never)],
     ['nn.Embedding', (o) => new lc.nn.Embedding(2, 2, o as never)],
     ['nn.S4D', (o) => new lc.nn.S4D(2, o as never)],
     ['nn.S4', (o) => new lc.nn.S4(2, (o && typeof o === 'object' ? { lMax: 8, dState: 4, ...o } : o) as never)],
@@ -122,6 +130,13 @@ describe('every options object: unknown keys and non-objects are TypeErrors nami
     ['data.listopsTask', (o) => lc.data.listopsTask(o as never)],
     ['data.copyTask', (o) => lc.data.copyTask(o as never)],
     ['data.recallTask', (o) => lc.data.recallTask(o as never)],
+    ['data.cifarFiles', (o) => lc.data.cifarFiles(o as never)],
+    ['data.listopsFiles', (o) => lc.data.listopsFiles(o as never)],
+    ['data.imdbFiles', (o) => lc.data.imdbFiles(o as never)],
+    ['data.aanFiles', (o) => lc.data.aanFiles(o as never)],
+    ['data.pathfinderFiles', (o) => lc.data.pathfinderFiles(o as never)],
+    ['data.mnistFiles', (o) => lc.data.mnistFiles(o as never)],
+    ['data.customFiles', (o) => lc.data.customFiles(o as never)],
   ];
   beforeAll(() => lc.io.save(path.join(dir, 'm.safetensors'), linearModule));
 
@@ -198,6 +213,9 @@ describe('integers, numbers and booleans: no coercion, one template, undefined i
     ['AdamW setLrScale', (s) => new lc.optim.AdamW(linearModule).setLrScale(s as never), 's'],
     ['optim.clipGradNorm maxNorm', (m) => lc.optim.clipGradNorm(linearModule, m as never), 'maxNorm'],
     ['randn options.mean', (m) => lc.randn([1], { mean: m === undefined ? null as never : (m as never) }), 'options.mean'],
+    ['batchNorm options.momentum', (m) => lc.batchNorm(x3, null, null, null, null, { momentum: m === undefined ? null as never : (m as never) }), 'options.momentum'],
+    ['nn.BatchNorm options.eps', (e) => new lc.nn.BatchNorm(2, { eps: e === undefined ? null as never : (e as never) }), 'options.eps'],
+    ['data.cifarFiles options.valFraction', (f) => lc.data.cifarFiles({ dataDir: '/nonexistent', valFraction: f === undefined ? null as never : (f as never) }), 'options.valFraction'],
   ];
   for (const [label, call, name] of numbers) {
     test(label, () => {
@@ -221,6 +239,13 @@ describe('integers, numbers and booleans: no coercion, one template, undefined i
     ['Module.train mode', (b) => linearModule.train(b as never), 'mode'],
     ['Module.loadStateDict options.strict', (b) => linearModule.loadStateDict(linearModule.stateDict(), { strict: b as never }), 'options.strict'],
     ['data.mnistTask permuted', (b) => lc.data.mnistTask(b as never), 'permuted'],
+    ['batchNorm options.training', (b) => lc.batchNorm(x3, null, null, null, null, { training: b as never }), 'options.training'],
+    ['dropout options.tied', (b) => lc.dropout(x3, 0.5, { tied: b as never }), 'options.tied'],
+    ['nn.Dropout options.tied', (b) => new lc.nn.Dropout(0.5, { tied: b as never }), 'options.tied'],
+    ['nn.MultiresConv options.bidirectional', (b) => new lc.nn.MultiresConv(2, { lMax: 8, bidirectional: b as never }), 'options.bidirectional'],
+    ['nn.S4D options.tiedDropout', (b) => new lc.nn.S4D(2, { tiedDropout: b as never }), 'options.tiedDropout'],
+    ['nn.SequenceClassifier options.finalNorm', (b) => new lc.nn.SequenceClassifier({ dInput: 1, dModel: 2, nLayers: 1, nClasses: 2, layer: { type: 's4d' }, finalNorm: b as never }), 'options.finalNorm'],
+    ['data.cifarFiles options.grayscale', (b) => lc.data.cifarFiles({ dataDir: '/nonexistent', grayscale: b as never }), 'options.grayscale'],
     ['Tensor#requiresGrad', (b) => (lc.zeros([1]).requiresGrad = b as never), 'requiresGrad'],
   ];
   for (const [label, call, name] of booleans) {
@@ -241,5 +266,8 @@ describe('integers, numbers and booleans: no coercion, one template, undefined i
     expectError(() => new lc.nn.SequenceClassifier({ dInput: 1, dModel: 2, nLayers: 1, nClasses: 2, layer: { type: 'lstm' as never } }), TypeError, /^options\.layer\.type: expected 's4d', 's4', 'sgconv' or 'multires', got string lstm$/);
     expectError(() => new lc.optim.AdamW(linearModule).lr('bias' as never), TypeError, /^group: expected 'default', 'ssm' or 'noDecay', got string bias$/);
     expectError(() => lc.data.applyOp('[SUM' as never, [1]), TypeError, /^op: expected '\[MAX', '\[MIN', '\[MED' or '\[SM', got string \[SUM$/);
+    expectError(() => new lc.nn.SequenceClassifier({ dInput: 1, dModel: 2, nLayers: 1, nClasses: 2, layer: { type: 's4d' }, norm: 'group' as never }), TypeError, /^options\.norm: expected 'layer' or 'batch', got string group$/);
+    expectError(() => new lc.nn.SequenceClassifier({ dInput: 1, dModel: 2, nLayers: 1, nClasses: 2, layer: { type: 's4d' }, head: 'pair' as never }), TypeError, /^options\.head: expected 'linear' or 'retrieval', got string pair$/);
+    expectError(() => lc.data.pathfinderFiles({ dataDir: '/nonexistent', resolution: 64 as never }), TypeError, /^options\.resolution: expected 32 or 128, got number 64$/);
   });
 });

@@ -44,7 +44,7 @@ function expAt(xr: number, xi: number, l: number): [number, number] {
   return [m * Math.cos(xi * l), m * Math.sin(xi * l)];
 }
 
-// out[r, l] = 2 Re sum_n v exp(x l) (SPEC §1.3) at the given l (all by default).
+// out[r, l] = 2 Re sum_n v exp(x l) (docs/MATH.md §2.3) at the given l (all by default).
 function vandermondeReference({ lead, xLead, N, L, v, x }: VandCase, ls?: number[]): Float64Array {
   const R = prod(lead), Rx = prod(xLead);
   const at = ls ?? Array.from({ length: L }, (_, l) => l);

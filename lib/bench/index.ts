@@ -11,7 +11,7 @@ import { BenchOptions, parseBenchArgs, PEERS, PeerName, SUITES } from './options
 import { PeerAnswer, PeerProcess } from './peers';
 import { BenchMeta, BenchRow, benchChart, describeRun, jsonRow, PeerCell, ResultsFile, resultsMarkdown, textTable } from './report';
 import { benchCases } from './suites';
-import { DEFAULT_BUDGET_MS, machineBandwidth, sampleMs, summarize } from './timing';
+import { machineBandwidth, roundPlan, roundsFor, sampleMs, summarize } from './timing';
 
 export { parseBenchArgs, SUITES, PEERS } from './options';
 export type { BenchOptions, SuiteName, PeerName } from './options';
@@ -44,7 +44,7 @@ async function startPeers(names: readonly PeerName[], threads: number[], python?
     const p = await PeerProcess.start(name, t, python);
     if (p instanceof PeerProcess) {
       procs.set(`${name}/${t}`, p);
-      info[name] = { version: p.info.version, python: p.info.python, ops: p.info.ops };
+      info[name] = { version: p.info.version, python: p.info.python, ops: p.info.ops, devices: p.info.devices };
     } else if (!info[name]) info[name] = p;
   })));
   return { procs, info };
@@ -81,7 +81,6 @@ export async function runBench(opts: BenchOptions, io: BenchIO = { out: process.
 
   const bar = io.err.isTTY ? new SingleBar({ format: 'bench [{bar}] {value}/{total} {label}', hideCursor: true, clearOnComplete: true, stream: io.err }) : null;
   bar?.start(cases.length * threadCounts.length, 0, { label: '' });
-  const plan = { repeat: opts.repeat, warmup: opts.warmup, budgetMs: DEFAULT_BUDGET_MS };
   const rows: BenchRow[] = [];
   const bySuite: ResultsFile[] = [];
   try {
@@ -94,19 +93,34 @@ export async function runBench(opts: BenchOptions, io: BenchIO = { out: process.
           for (const threads of threadCounts) {
             lc.setNumThreads(threads);
             const gbpsAvailable = bandwidthAt(threads);
-            bar?.update({ label: `${c.op} L=${c.L} ${threads}t: longconv` });
-            const fwd = summarize(sampleMs(prepared.forward, device, plan));
-            const fwdBwd = summarize(sampleMs(prepared.forwardBackward, device, plan));
-            const cells: BenchRow['peers'] = {};
-            for (const p of peers) {
-              const proc = procs.get(`${p}/${threads}`);
-              if (proc && !proc.info.ops.includes(c.op)) continue; // no such op: not a peer of this row
-              bar?.update({ label: `${c.op} L=${c.L} ${threads}t: ${p}` });
-              const answer = proc
-                ? await proc.request({ op: c.op, device, shape: c.shape, L: c.L, repeat: plan.repeat, warmup: plan.warmup, budgetMs: plan.budgetMs })
-                : { skipped: (peerInfo[p] as { skipped: string }).skipped };
-              cells[p] = peerCell(answer, fwd.median, fwdBwd.median);
+            // Rounds alternate longconv and the peers (see ROUNDS); each side's samples are pooled.
+            const mine = { fwd: [] as number[], fwdBwd: [] as number[] };
+            const theirs = new Map<PeerName, PeerAnswer>();
+            const covers = (p: PeerName) => {
+              const info = procs.get(`${p}/${threads}`)?.info;
+              return !info || (info.ops.includes(c.op) && info.devices.includes(device)); // else: not a peer of this row
+            };
+            const active = peers.filter(covers);
+            for (let round = 0; round < roundsFor(opts.repeat); round++) {
+              const plan = roundPlan(round, opts.repeat, opts.warmup);
+              bar?.update({ label: `${c.op} L=${c.L} ${threads}t: longconv` });
+              mine.fwd.push(...sampleMs(prepared.forward, device, plan));
+              mine.fwdBwd.push(...sampleMs(prepared.forwardBackward, device, plan));
+              for (const p of active) {
+                const proc = procs.get(`${p}/${threads}`);
+                const before = theirs.get(p);
+                if (before && 'skipped' in before) continue;
+                bar?.update({ label: `${c.op} L=${c.L} ${threads}t: ${p}` });
+                const answer = proc
+                  ? await proc.request({ op: c.op, device, shape: c.shape, L: c.L, ...plan })
+                  : { skipped: (peerInfo[p] as { skipped: string }).skipped };
+                theirs.set(p, 'skipped' in answer || !before || 'skipped' in before ? answer
+                  : { fwdMs: [...before.fwdMs, ...answer.fwdMs], fwdBwdMs: [...before.fwdBwdMs, ...answer.fwdBwdMs] });
+              }
             }
+            const fwd = summarize(mine.fwd), fwdBwd = summarize(mine.fwdBwd);
+            const cells: BenchRow['peers'] = {};
+            for (const [p, answer] of theirs) cells[p] = peerCell(answer, fwd.median, fwdBwd.median);
             const gbps = prepared.bytes.fwd / (fwd.median / 1e3) / 1e9;
             const row: BenchRow = {
               op: c.op, device, shape: c.shape, L: c.L, threads, fwdMs: fwd.median, fwdBwdMs: fwdBwd.median, gbps, peers: cells,

@@ -3,11 +3,13 @@
 // thread count so that OMP_NUM_THREADS and friends are set before the libraries load.
 //
 // Protocol, one JSON object per line:
-//   peer -> longconv, once:  {"ready": true, "peer", "version", "python", "ops"} | {"ready": false, "skipped": why}
-//   longconv -> peer:        {"id", "op", "device", "shape", "L", "repeat"?, "warmup", "budgetMs"}
+//   peer -> longconv, once:  {"ready": true, "peer", "version", "python", "ops", "devices"} | {"ready": false, "skipped": why}
+//   longconv -> peer:        {"id", "op", "device", "shape", "L", "repeat"?, "warmup", "budgetMs", "minSamples", "maxSamples"}
 //   peer -> longconv:        {"id", "fwdMs": [ms...], "fwdBwdMs": [ms...]} | {"id", "skipped": why}
-// The peer times its own runs (after warm-up, CUDA with events after a synchronize), the same
-// number of them as longconv's plan, and longconv summarises both the same way.
+// The peer times its own runs (after warm-up, CUDA with events after a synchronize) by the
+// same sample plan as longconv's, and longconv summarises both the same way. A case is asked
+// for once per round (lib/bench/timing.ts: ROUNDS); the peer keeps the last case it built, so
+// later rounds reuse its data and plans.
 import { ChildProcess, spawn } from 'child_process';
 import * as path from 'path';
 import { createInterface, Interface } from 'readline';
@@ -25,6 +27,8 @@ export interface PeerRequest {
   repeat?: number;
   warmup: number;
   budgetMs: number;
+  minSamples: number;
+  maxSamples: number;
 }
 
 export type PeerAnswer = { fwdMs: number[]; fwdBwdMs: number[] } | { skipped: string };
@@ -36,6 +40,8 @@ export interface PeerInfo {
   python: string;
   /** The ops this peer has an implementation of; the others are not compared with it. */
   ops: string[];
+  /** The devices it runs on (numpy and FFTW: the CPU); on others it is not compared either. */
+  devices: string[];
 }
 
 const START_TIMEOUT_MS = 120_000; // importing torch on a busy machine takes a while
@@ -106,7 +112,7 @@ export class PeerProcess {
       // 'close' comes after stdout's last line, so a peer that says why it cannot run is heard.
       child.on('close', (code, signal) => finish(`${python}: ${stderr.slice(-1)[0] ?? `exited (${signal ?? `code ${code}`}) before answering`}`));
       lines.once('line', (line) => {
-        let hello: { ready?: boolean; skipped?: string; version?: string; python?: string; ops?: unknown };
+        let hello: { ready?: boolean; skipped?: string; version?: string; python?: string; ops?: unknown; devices?: unknown };
         try {
           hello = JSON.parse(line);
         } catch {
@@ -117,8 +123,11 @@ export class PeerProcess {
           finish(`${python}: ${hello.skipped ?? 'not ready'}`);
           return;
         }
-        const ops = Array.isArray(hello.ops) ? hello.ops.map(String) : [];
-        const peer = new PeerProcess(child, lines, { peer: name, version: String(hello.version ?? '?'), python: String(hello.python ?? python), ops });
+        const list = (v: unknown, fallback: string[]) => (Array.isArray(v) ? v.map(String) : fallback);
+        const peer = new PeerProcess(child, lines, {
+          peer: name, version: String(hello.version ?? '?'), python: String(hello.python ?? python),
+          ops: list(hello.ops, []), devices: list(hello.devices, ['cpu', 'cuda']),
+        });
         child.stderr!.removeAllListeners('data');
         child.stderr!.on('data', (d: string) => peer.noteStderr(d));
         child.removeAllListeners('close');

@@ -52,7 +52,7 @@ export interface BenchMeta {
   bandwidth: Record<string, { gbps: number | null; source: string }>;
   /** The 1-minute load average before and after the run: how busy the machine was. */
   loadAverage: [number, number];
-  peers: Partial<Record<PeerName, { version: string; python: string; ops: string[] } | { skipped: string }>>;
+  peers: Partial<Record<PeerName, { version: string; python: string; ops: string[]; devices: string[] } | { skipped: string }>>;
 }
 
 /** The JSON line of a row: the keys first, in its order, then the detail. */

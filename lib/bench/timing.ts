@@ -12,16 +12,40 @@ declare module '../native' {
   }
 }
 
-/** How many samples to take: exactly `repeat` when given, else 3..10 within about `budgetMs`. */
+/** How many samples to take: exactly `repeat` when given, else minSamples..maxSamples within about `budgetMs`. */
 export interface SamplePlan {
   repeat?: number;
   warmup: number;
   budgetMs: number;
+  minSamples: number;
+  maxSamples: number;
 }
 
-/** The default sample plan: at most 10 repeats, at least 3, stopping after ~2 s. */
-export const DEFAULT_BUDGET_MS = 2000;
-const MIN_SAMPLES = 3, MAX_SAMPLES = 10;
+/**
+ * Each case is measured in ROUNDS rounds — longconv, then each peer, then longconv again —
+ * so that a machine whose load changes during the run weighs on both sides alike. Over all
+ * rounds: exactly --repeat samples, or else 3 to 12 within about 2 s per measurement.
+ */
+export const ROUNDS = 3;
+const BUDGET_MS = 2000, MIN_SAMPLES = 3, MAX_SAMPLES = 12;
+
+/** The sample plan of round `round` (0-based; warm-up in the first only). */
+export function roundPlan(round: number, repeat: number | undefined, warmup: number): SamplePlan {
+  const rounds = roundsFor(repeat);
+  const share = (total: number) => Math.floor((total + round) / rounds); // shares sum to total
+  return {
+    repeat: repeat === undefined ? undefined : share(repeat),
+    warmup: round === 0 ? warmup : 0,
+    budgetMs: BUDGET_MS / rounds,
+    minSamples: share(MIN_SAMPLES),
+    maxSamples: share(MAX_SAMPLES),
+  };
+}
+
+/** The number of rounds: ROUNDS, or fewer when --repeat asks for fewer samples. */
+export function roundsFor(repeat: number | undefined): number {
+  return Math.min(ROUNDS, repeat ?? ROUNDS);
+}
 
 /** Runs fn `warmup` times, then returns the milliseconds of each timed run. */
 export function sampleMs(fn: () => void, device: Device, plan: SamplePlan): number[] {
@@ -40,7 +64,10 @@ export function sampleMs(fn: () => void, device: Device, plan: SamplePlan): numb
       times.push(Number(process.hrtime.bigint() - t0) / 1e6);
     }
     const elapsed = Number(process.hrtime.bigint() - start) / 1e6;
-    if (plan.repeat !== undefined ? times.length >= plan.repeat : times.length >= MAX_SAMPLES || (times.length >= MIN_SAMPLES && elapsed >= plan.budgetMs)) return times;
+    const done = plan.repeat !== undefined
+      ? times.length >= plan.repeat
+      : times.length >= plan.maxSamples || (times.length >= plan.minSamples && elapsed >= plan.budgetMs);
+    if (done) return times;
   }
 }
 
@@ -78,7 +105,7 @@ export function machineBandwidth(device: Device): { bytesPerSecond: number | nul
   const n = 16 << 20;
   const x = lc.zeros([n]);
   try {
-    const times = sampleMs(() => lc.tidy(() => { lc.scale(x, 1.5); }), 'cpu', { repeat: 7, warmup: 2, budgetMs: 0 });
+    const times = sampleMs(() => lc.tidy(() => { lc.scale(x, 1.5); }), 'cpu', { repeat: 7, warmup: 2, budgetMs: 0, minSamples: 7, maxSamples: 7 });
     return { bytesPerSecond: (8 * n) / (Math.min(...times) / 1e3), source: 'copy, measured in this run' };
   } finally {
     x.dispose();

@@ -4,13 +4,13 @@
 export interface EpochPoint {
   epoch: number;
   trainLoss: number;
-  testLoss: number;
+  valLoss: number;
   trainAccuracy: number;
-  testAccuracy: number;
+  valAccuracy: number;
 }
 
 const W = 420, H = 310, M = { left: 56, right: 16, top: 52, bottom: 44 };
-const COLORS = { train: '#1f77b4', test: '#d62728' };
+const COLORS = ['#1f77b4', '#d62728'];
 
 function niceTicks(lo: number, hi: number, count = 5): number[] {
   if (!(hi > lo)) hi = lo + 1;
@@ -22,7 +22,7 @@ function niceTicks(lo: number, hi: number, count = 5): number[] {
   return ticks;
 }
 
-function panel(x0: number, title: string, series: { name: keyof typeof COLORS; values: number[] }[], epochs: number[], yRange?: [number, number], format = (v: number) => String(v)): string {
+function panel(x0: number, title: string, series: { name: string; values: number[] }[], epochs: number[], yRange?: [number, number], format = (v: number) => String(v)): string {
   const all = series.flatMap((s) => s.values).filter(Number.isFinite);
   let [lo, hi] = yRange ?? [Math.min(...all), Math.max(...all)];
   if (!yRange) {
@@ -47,22 +47,25 @@ function panel(x0: number, title: string, series: { name: keyof typeof COLORS; v
   out.push(`<text x="${x0 + W / 2}" y="${H - 8}" text-anchor="middle" font-size="12">epoch</text>`);
   series.forEach((s, k) => {
     const pts = s.values.map((v, i) => [px(epochs[i]), py(v)] as const).filter(([, y]) => Number.isFinite(y));
-    out.push(`<polyline fill="none" stroke="${COLORS[s.name]}" stroke-width="2" points="${pts.map(([x, y]) => `${x.toFixed(1)},${y.toFixed(1)}`).join(' ')}"/>`);
-    pts.forEach(([x, y]) => out.push(`<circle cx="${x.toFixed(1)}" cy="${y.toFixed(1)}" r="3" fill="${COLORS[s.name]}"/>`));
+    out.push(`<polyline fill="none" stroke="${COLORS[k]}" stroke-width="2" points="${pts.map(([x, y]) => `${x.toFixed(1)},${y.toFixed(1)}`).join(' ')}"/>`);
+    pts.forEach(([x, y]) => out.push(`<circle cx="${x.toFixed(1)}" cy="${y.toFixed(1)}" r="3" fill="${COLORS[k]}"/>`));
     // The legend sits above the plot, where no line can cover it.
     const lx = x0 + M.left + k * 70;
-    out.push(`<line x1="${lx}" x2="${lx + 18}" y1="${M.top - 10}" y2="${M.top - 10}" stroke="${COLORS[s.name]}" stroke-width="2"/>`);
+    out.push(`<line x1="${lx}" x2="${lx + 18}" y1="${M.top - 10}" y2="${M.top - 10}" stroke="${COLORS[k]}" stroke-width="2"/>`);
     out.push(`<text x="${lx + 22}" y="${M.top - 6}" font-size="11">${s.name}</text>`);
   });
   return out.join('\n');
 }
 
-/** Two panels: loss (train, test) and accuracy in % (train, test), per epoch. */
-export function curvesSvg(title: string, points: EpochPoint[]): string {
+/**
+ * Two panels: loss (train, validation) and accuracy in % (train, validation), per epoch;
+ * `valName` labels the validation series ('validation', or 'test' when the run validates on it).
+ */
+export function curvesSvg(title: string, points: EpochPoint[], valName = 'validation'): string {
   const epochs = points.map((p) => p.epoch);
   const body = [
-    panel(0, 'loss', [{ name: 'train', values: points.map((p) => p.trainLoss) }, { name: 'test', values: points.map((p) => p.testLoss) }], epochs, undefined, (v) => String(Number(v.toPrecision(3)))),
-    panel(W, 'accuracy (%)', [{ name: 'train', values: points.map((p) => 100 * p.trainAccuracy) }, { name: 'test', values: points.map((p) => 100 * p.testAccuracy) }], epochs, [0, 100]),
+    panel(0, 'loss', [{ name: 'train', values: points.map((p) => p.trainLoss) }, { name: valName, values: points.map((p) => p.valLoss) }], epochs, undefined, (v) => String(Number(v.toPrecision(3)))),
+    panel(W, 'accuracy (%)', [{ name: 'train', values: points.map((p) => 100 * p.trainAccuracy) }, { name: valName, values: points.map((p) => 100 * p.valAccuracy) }], epochs, [0, 100]),
   ];
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${2 * W}" height="${H + 24}" viewBox="0 -24 ${2 * W} ${H + 24}" font-family="sans-serif">
 <rect x="0" y="-24" width="${2 * W}" height="${H + 24}" fill="white"/>

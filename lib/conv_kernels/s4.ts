@@ -1,4 +1,4 @@
-// kernels.s4 (SPEC §1.5): the kernel of a diagonal-plus-low-rank (DPLR) SSM, computed the S4
+// kernels.s4 (docs/MATH.md §3.2): the kernel of a diagonal-plus-low-rank (DPLR) SSM, computed the S4
 // way — Cauchy kernels at the bilinear frequencies, the Woodbury identity, an inverse real FFT —
 // never with dense matrix powers. Built from differentiable ops; autograd gives the gradients.
 import { cauchy } from '../ops/cauchy';

@@ -1,4 +1,4 @@
-// kernels.s4d (SPEC §1.4): the convolution kernel of a diagonal SSM, as a Vandermonde product.
+// kernels.s4d (docs/MATH.md §3.1): the convolution kernel of a diagonal SSM, as a Vandermonde product.
 // Built from differentiable ops, so gradients reach A, B, C and dt through autograd.
 import { cdiv, cexpm1, clog, cmul } from '../ops/complex';
 import { add, mul, scale, sub } from '../ops/elementwise';

@@ -1,4 +1,4 @@
-// SGConv kernel (SPEC §1.6): multiscale sub-kernels upsampled, decayed, concatenated and
+// SGConv kernel (docs/MATH.md §3.3): multiscale sub-kernels upsampled, decayed, concatenated and
 // normalised into one long convolution kernel, with its backward.
 // Kernels: native/sgconv_cpu.cc and cuda/sgconv.cu, both behind native/sgconv.h.
 import { needsGrad, record } from '../autograd';
@@ -11,14 +11,16 @@ import {
 
 declare module '../native' {
   interface NativeBinding {
-    sgconvKernelForward(
-      subKernels: Storage[], multiplier: Storage, norm: Maybe<Storage>,
-      C: number, H: number, d: number, initScale: number, L: number,
-    ): [Storage, Storage];
-    sgconvKernelBackward(
-      dOut: Storage, multiplier: Storage, norm: Storage, needs: boolean[],
-      C: number, H: number, d: number, initScale: number, L: number,
-    ): Maybe<Storage>[];
+    /** norm null: computed (a new storage); otherwise read, and returned as given. */
+    sgconvKernelForward(args: {
+      subKernels: Storage[]; multiplier: Storage; norm: Maybe<Storage>;
+      C: number; H: number; d: number; initScale: number; L: number;
+    }): { out: Storage; norm: Storage };
+    /** needs: one flag per sub-kernel; grads: its gradient, null where not needed. */
+    sgconvKernelBackward(args: {
+      dOut: Storage; multiplier: Storage; norm: Storage; needs: boolean[];
+      C: number; H: number; d: number; initScale: number; L: number;
+    }): { grads: Maybe<Storage>[] };
   }
 }
 
@@ -123,8 +125,9 @@ export function sgconv(subKernels: Tensor[], L: number, options?: SGConvKernelOp
 
   let kernelStorage: Storage, normStorage: Storage;
   try {
-    [kernelStorage, normStorage] = native.sgconvKernelForward(
-      subKernels.map((w) => w.storage), multiplier, givenNorm?.storage ?? null, C, H, d, initScale, L);
+    ({ out: kernelStorage, norm: normStorage } = native.sgconvKernelForward({
+      subKernels: subKernels.map((w) => w.storage), multiplier, norm: givenNorm?.storage ?? null, C, H, d, initScale, L,
+    }));
   } catch (e) {
     multiplier.dispose();
     throw e;
@@ -134,8 +137,9 @@ export function sgconv(subKernels: Tensor[], L: number, options?: SGConvKernelOp
   // Backward reads private copies, so the caller may dispose or reuse the norm and multiplier.
   const saved = needsGrad(...subKernels) ? [multiplier, native.copyTo(norm.storage, norm.device)] : [multiplier];
   record(kernel, 'sgconv', subKernels, (dOut) => {
-    const grads = native.sgconvKernelBackward(
-      dOut.storage, saved[0], saved[1], subKernels.map((w) => w.requiresGrad), C, H, d, initScale, L);
+    const { grads } = native.sgconvKernelBackward({
+      dOut: dOut.storage, multiplier: saved[0], norm: saved[1], needs: subKernels.map((w) => w.requiresGrad), C, H, d, initScale, L,
+    });
     return grads.map((g, i) => g && wrap(g, subKernels[i].shape));
   }, saved);
   return { kernel, norm };

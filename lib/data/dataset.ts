@@ -16,13 +16,13 @@ export interface Split {
   lengths?: Int32Array;
 }
 
-/** A task: its inputs, targets and fixed train/test splits (from `lc.data`). */
-export interface Dataset {
+/** What a model needs to know of a task: its name, length, inputs and targets. */
+export interface TaskShape {
   /** The task's name, e.g. 'smnist'. */
   name: string;
-  /** Sequence length (after padding). */
+  /** Sequence length (after padding; the longest sequence for tasks of varying length). */
   L: number;
-  /** Real features per position (inputs: 'real') or vocabulary size (inputs: 'tokens'). */
+  /** Real features per position, or token ids. */
   inputs: 'real' | 'tokens';
   /** Features per position ('real') or the vocabulary size ('tokens'). */
   dInput: number;
@@ -30,6 +30,10 @@ export interface Dataset {
   nClasses: number;
   /** 'sequence': one label per sequence; 'position': a label per position (−1 = ignore). */
   targets: 'sequence' | 'position';
+}
+
+/** A task: its inputs, targets and fixed train/test splits (from `lc.data`). */
+export interface Dataset extends TaskShape {
   /** The training split. */
   train: Split;
   /** The test split. */

@@ -5,9 +5,9 @@ import { checkBoolean } from '../validate';
 import { Dataset, permutation, Split } from './dataset';
 
 const PIXELS = 784;
-// The usual MNIST normalisation (mean and std of the training pixels).
-const MEAN = 0.1307;
-const STD = 0.3081;
+/** The usual MNIST normalisation: mean and std of the training pixels (in [0, 1] units). */
+export const MNIST_MEAN = 0.1307;
+export const MNIST_STD = 0.3081;
 /** Test digits held out per class: the last 100 of each class, 1,000 in all. */
 export const TEST_PER_CLASS = 100;
 /** The fixed seed of psMNIST's pixel permutation. */
@@ -32,7 +32,7 @@ function digitsByClass(): { images: Float32Array[]; labels: number[] }[] {
 function buildSplit(images: Float32Array[], labels: number[], order: Int32Array | null): Split {
   const x = new Float32Array(images.length * PIXELS);
   images.forEach((img, i) => {
-    for (let t = 0; t < PIXELS; t++) x[i * PIXELS + t] = (img[order ? order[t] : t] - MEAN) / STD;
+    for (let t = 0; t < PIXELS; t++) x[i * PIXELS + t] = (img[order ? order[t] : t] - MNIST_MEAN) / MNIST_STD;
   });
   return { size: images.length, x, y: Int32Array.from(labels) };
 }

@@ -1,10 +1,10 @@
 // ResidualBlock (docs/MATH.md §3.5): a sequence layer with dropout, a residual connection and
-// LayerNorm over the channels of [B, H, L] — after the residual (post-norm, the default) or
-// before the layer.
+// LayerNorm (or BatchNorm) over the channels of [B, H, L] — after the residual (post-norm, the
+// default) or before the layer.
 import { add } from '../ops/elementwise';
 import { Tensor, tidy } from '../tensor';
 import { checkBoolean, checkOneOf, checkOptions, checkPositiveInt, checkProbability, describe, typeError } from '../validate';
-import { Dropout, GLU, LayerNorm, Linear } from './layers';
+import { BatchNorm, Dropout, GLU, LayerNorm, Linear } from './layers';
 import { checkModuleInput, Module, seedStream } from './module';
 
 /** A module mapping [B, H, L] -> [B, H, L]. */
@@ -23,14 +23,18 @@ export interface ResidualBlockOptions {
   dropout?: number;
   /** 'glu' adds a 1×1 convolution H -> 2H and GLU after the layer (MultiresConv's block); default 'none'. */
   mixing?: 'none' | 'glu';
+  /** 'layer' (default) or 'batch' normalisation over the channels. */
+  norm?: 'layer' | 'batch';
+  /** Share each dropout mask along L (one value per example and channel). Default false. */
+  tiedDropout?: boolean;
   /** Seed for a reproducible initialisation (otherwise the global generator, see lc.seed). */
   seed?: number;
 }
 
 /**
- * x -> layer -> [1×1 conv H -> 2H -> GLU] -> dropout -> + x -> LayerNorm (post-norm), or
- * `x + dropout([mixing](layer(LayerNorm(x))))` (pre-norm). Submodules: `layer`, `norm`
- * (LayerNorm over axis 1) and, with mixing 'glu', `mixing` (Linear H -> 2H along axis 1).
+ * x -> layer -> [1×1 conv H -> 2H -> GLU] -> dropout -> + x -> norm (post-norm), or
+ * `x + dropout([mixing](layer(norm(x))))` (pre-norm). Submodules: `layer`, `norm` (LayerNorm or
+ * BatchNorm over axis 1) and, with mixing 'glu', `mixing` (Linear H -> 2H along axis 1).
  */
 export class ResidualBlock extends Module {
   /** The channel count H. */
@@ -38,7 +42,7 @@ export class ResidualBlock extends Module {
   /** Whether the norm comes before the layer. */
   readonly prenorm: boolean;
   private readonly layer: SequenceLayer;
-  private readonly norm: LayerNorm;
+  private readonly norm: LayerNorm | BatchNorm;
   private readonly mixing: Linear | null;
   private readonly glu = new GLU(1);
   private readonly drop: Dropout;
@@ -48,15 +52,16 @@ export class ResidualBlock extends Module {
     if (!(layer instanceof Module) || typeof (layer as Partial<SequenceLayer>).forward !== 'function') {
       throw typeError('layer', 'a Module with a forward(x) method', describe(layer));
     }
-    const opts = checkOptions<ResidualBlockOptions>(options, 'ResidualBlock options', ['dModel', 'prenorm', 'dropout', 'mixing', 'seed']);
+    const opts = checkOptions<ResidualBlockOptions>(options, 'ResidualBlock options', ['dModel', 'prenorm', 'dropout', 'mixing', 'norm', 'tiedDropout', 'seed']);
     this.dModel = checkPositiveInt(opts.dModel, 'options.dModel');
     this.prenorm = checkBoolean(opts.prenorm, 'options.prenorm', false);
     const mixing = checkOneOf(opts.mixing, 'options.mixing', ['none', 'glu'] as const, 'none');
+    const norm = checkOneOf(opts.norm, 'options.norm', ['layer', 'batch'] as const, 'layer');
     const seeds = seedStream(opts.seed);
     this.layer = this.registerModule('layer', layer);
     this.mixing = mixing === 'glu' ? this.registerModule('mixing', new Linear(this.dModel, 2 * this.dModel, { axis: 1, seed: seeds() })) : null;
-    this.norm = this.registerModule('norm', new LayerNorm(this.dModel, { axis: 1 }));
-    this.drop = this.registerModule('dropout', new Dropout(checkProbability(opts.dropout, 'options.dropout', 0)));
+    this.norm = this.registerModule('norm', norm === 'batch' ? new BatchNorm(this.dModel, { axis: 1 }) : new LayerNorm(this.dModel, { axis: 1 }));
+    this.drop = this.registerModule('dropout', new Dropout(checkProbability(opts.dropout, 'options.dropout', 0), { tied: checkBoolean(opts.tiedDropout, 'options.tiedDropout', false) }));
   }
 
   /** x [B, H, L] -> [B, H, L]. @throws RangeError for a rank other than 3 or a channel count other than dModel. */

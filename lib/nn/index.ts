@@ -1,13 +1,13 @@
 export { Module } from './module';
 export type { ParameterGroup, ParameterInfo } from './module';
 export { LongConvLayer } from './long_conv_layer';
-export { Linear, LayerNorm, Dropout, Embedding, GELU, GLU } from './layers';
-export type { LinearOptions, LayerNormOptions } from './layers';
+export { Linear, LayerNorm, BatchNorm, Dropout, Embedding, GELU, GLU } from './layers';
+export type { LinearOptions, LayerNormOptions, BatchNormOptions } from './layers';
 export { S4D } from './s4d';
 export type { S4DOptions } from './s4d';
 export { ResidualBlock } from './block';
 export type { ResidualBlockOptions, SequenceLayer } from './block';
-export { SequenceClassifier } from './classifier';
+export { SequenceClassifier, RetrievalHead } from './classifier';
 export type { SequenceClassifierOptions, LayerSpec } from './classifier';
 export { S4 } from './s4';
 export type { S4Options } from './s4';

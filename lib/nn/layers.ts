@@ -1,10 +1,11 @@
-// Basic nn modules: Linear, LayerNorm, Dropout, Embedding, GELU, GLU — thin wrappers over the
-// ops that own their parameters (initialised as PyTorch's defaults) and check their input.
+// Basic nn modules: Linear, LayerNorm, BatchNorm, Dropout, Embedding, GELU, GLU — thin wrappers
+// over the ops that own their parameters (initialised as PyTorch's defaults) and check their input.
 import { gelu, glu } from '../ops/activations';
+import { batchNorm } from '../ops/batchnorm';
 import { layerNorm } from '../ops/layernorm';
 import { linear } from '../ops/linear';
 import { dropout, embedding } from '../ops/nn';
-import { full, randn, Tensor } from '../tensor';
+import { full, ones, randn, Tensor, zeros } from '../tensor';
 import { checkBoolean, checkInteger, checkNumber, checkOptions, checkPositiveInt, checkProbability, checkTensor } from '../validate';
 import { checkModuleInput, Module, seedStream, uniformTensor } from './module';
 
@@ -89,24 +90,78 @@ export class LayerNorm extends Module {
   }
 }
 
+/** Options of {@link BatchNorm}. */
+export interface BatchNormOptions {
+  /** The channel axis (default 1: the H of [B, H, L]). */
+  axis?: number;
+  /** Weight of each batch in the running statistics (default 0.1). */
+  momentum?: number;
+  /** Added to the variance (default 1e-5, > 0). */
+  eps?: number;
+}
+
+/**
+ * Batch normalisation over the channels (torch.nn.BatchNorm1d): while training, each channel
+ * is normalised by the batch's mean and variance over every other axis, which also update the
+ * buffers `running_mean` (zeros) and `running_var` (ones); in eval mode by those buffers.
+ * Parameters `weight` (ones) and `bias` (zeros) [size], group 'noDecay'.
+ */
+export class BatchNorm extends Module {
+  /** The channel axis. */
+  readonly axis: number;
+  /** Weight of each batch in the running statistics. */
+  readonly momentum: number;
+  /** Added to the variance. */
+  readonly eps: number;
+
+  /**
+   * @param size the number of channels (a positive integer)
+   * @throws TypeError/RangeError for a non-positive size, unknown options, a momentum outside
+   *   [0, 1] or eps <= 0.
+   */
+  constructor(readonly size: number, options?: BatchNormOptions) {
+    super();
+    checkPositiveInt(size, 'size');
+    const opts = checkOptions<BatchNormOptions>(options, 'BatchNorm options', ['axis', 'momentum', 'eps']);
+    this.axis = checkInteger(opts.axis, 'options.axis', {}, 1);
+    this.momentum = checkNumber(opts.momentum, 'options.momentum', { min: 0, max: 1 }, 0.1);
+    this.eps = checkNumber(opts.eps, 'options.eps', { min: 0, minExclusive: true }, 1e-5);
+    this.registerParameter('weight', full([size], 1), 'noDecay');
+    this.registerParameter('bias', full([size], 0), 'noDecay');
+    this.registerBuffer('running_mean', zeros([size]));
+    this.registerBuffer('running_var', ones([size]));
+  }
+
+  /** x with `size` channels along `axis` -> same shape. @throws RangeError for a wrong size at `axis`. */
+  forward(x: Tensor): Tensor {
+    const t = checkModuleInput(x, this, { width: { axis: this.axis, size: this.size, what: 'size' } });
+    return batchNorm(t, this.own('running_mean'), this.own('running_var'), this.own('weight'), this.own('bias'), { axis: this.axis, training: this.training, momentum: this.momentum, eps: this.eps });
+  }
+}
+
 /**
  * Inverted dropout with probability p while training; the identity in eval mode. Masks are
  * drawn from the global generator, so `lc.seed(s)` before a step makes them reproducible — and
  * a training run resumable from a checkpoint, whatever its modules did before.
  */
 export class Dropout extends Module {
+  /** Whether one mask value serves a whole row along the last axis (torch's Dropout1d on [B, H, L]). */
+  readonly tied: boolean;
+
   /**
    * @param p the probability of zeroing an element, in [0, 1)
+   * @param options `tied`: share the mask along the last axis (the S4 repository's tie_dropout)
    * @throws RangeError for p outside [0, 1).
    */
-  constructor(readonly p: number) {
+  constructor(readonly p: number, options?: { tied?: boolean }) {
     super();
     checkProbability(p, 'p');
+    this.tied = checkBoolean(checkOptions<{ tied?: boolean }>(options, 'Dropout options', ['tied']).tied, 'options.tied', false);
   }
 
   /** x (any shape) -> same shape, on x's device. */
   forward(x: Tensor): Tensor {
-    return dropout(checkTensor(x, 'x'), this.p, { training: this.training && this.p > 0 });
+    return dropout(checkTensor(x, 'x'), this.p, { training: this.training && this.p > 0, tied: this.tied });
   }
 }
 

@@ -5,14 +5,14 @@
 // - convolveWithKernel, the convolve of S4D, S4 and SGConv:
 //     kernel → causal/anti-causal split → fftConv with D;
 // - checkStepInput, the input check of the streaming step of S4D and S4.
-// (The seed scheme and the input check of every module are in module.ts.)
+// (The seed scheme and the input check of every module are in module.ts.) docs/MATH.md §3.0.
 import { gelu, glu } from '../ops/activations';
 import { fftConv } from '../ops/fftconv';
 import { linear } from '../ops/linear';
 import { dropout } from '../ops/nn';
 import { narrow, reshape } from '../ops/shape';
 import { Tensor, tidy } from '../tensor';
-import { checkDevice, checkObject, checkPositiveInt, checkProbability, checkShape, checkTensor, fmtShape, rangeError } from '../validate';
+import { checkBoolean, checkDevice, checkObject, checkPositiveInt, checkProbability, checkShape, checkTensor, fmtShape, rangeError } from '../validate';
 import { checkModuleInput, Module, uniformTensor } from './module';
 
 /** The output linear of a LongConvLayer: parameter names, and whether a GLU follows it. */
@@ -32,6 +32,8 @@ export abstract class LongConvLayer extends Module {
   readonly H: number;
   /** Dropout probability after the GELU (training mode only). */
   readonly dropoutP: number;
+  /** Whether that dropout shares its mask along L (one value per example and channel). */
+  readonly tiedDropout: boolean;
   /** The longest sequence the layer is built for (undefined: none given). */
   readonly lMax: number | undefined;
   private readonly limitsInput: boolean;
@@ -39,16 +41,17 @@ export abstract class LongConvLayer extends Module {
 
   /**
    * @param H the width (a positive integer)
-   * @param options the layer's `dropout` (default 0) and `lMax`
+   * @param options the layer's `dropout` (default 0), `tiedDropout` (default false) and `lMax`
    * @param lMax what lMax does: 'limits the input' (required; longer inputs are rejected),
    *   'may limit the input' (optional; when given, it does) or 'sets the scales' (required, but
    *   any input length works).
    */
-  protected constructor(H: unknown, options: { dropout?: unknown; lMax?: unknown }, lMax: 'limits the input' | 'may limit the input' | 'sets the scales') {
+  protected constructor(H: unknown, options: { dropout?: unknown; tiedDropout?: unknown; lMax?: unknown }, lMax: 'limits the input' | 'may limit the input' | 'sets the scales') {
     super();
     this.H = checkPositiveInt(H, 'H');
     const opts = options === undefined ? {} : checkObject(options, 'options'); // subclasses check the option names
     this.dropoutP = checkProbability(opts.dropout, 'options.dropout', 0);
+    this.tiedDropout = checkBoolean(opts.tiedDropout, 'options.tiedDropout', false);
     this.lMax = lMax === 'may limit the input' && opts.lMax === undefined ? undefined : checkPositiveInt(opts.lMax, 'options.lMax');
     this.limitsInput = lMax !== 'sets the scales';
   }
@@ -89,10 +92,10 @@ export abstract class LongConvLayer extends Module {
     this.registerParameter(this.output.bias, uniformTensor([outFeatures], bound, seeds()), 'noDecay');
   }
 
-  /** GELU → dropout (when `training`) → output linear along `axis` → GLU over it. */
+  /** GELU → dropout (when `training`; tied: one mask value per row along L) → output linear along `axis` → GLU over it. */
   protected mix(y: Tensor, axis: number, training: boolean): Tensor {
     let z = gelu(y);
-    if (training && this.dropoutP > 0) z = dropout(z, this.dropoutP, { training: true });
+    if (training && this.dropoutP > 0) z = dropout(z, this.dropoutP, { training: true, tied: this.tiedDropout });
     if (!this.output) return z;
     const weight = this.own(this.output.weight);
     z = linear(z, weight.shape.length === 3 ? reshape(weight, weight.shape.slice(0, 2)) : weight, this.own(this.output.bias), { axis });

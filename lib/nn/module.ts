@@ -254,7 +254,7 @@ export function uniformTensor(shape: number[], bound: number, seed: number): Ten
 }
 
 /** What a module expects of its input (see checkModuleInput). */
-export interface InputSpec {
+interface InputSpec {
   /** The dimensions by name, e.g. 'B,H,L' (omitted: any rank >= 1). */
   layout?: string;
   /** The axis (negative: from the end) that must hold `size` entries, `what` saying what they are. */

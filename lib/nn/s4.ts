@@ -24,6 +24,8 @@ export interface S4Options {
   bidirectional?: boolean;
   /** Dropout probability after the GELU, default 0. */
   dropout?: number;
+  /** Share the dropout mask along L (one value per example and channel; the S4 repository's tie_dropout). Default false. */
+  tiedDropout?: boolean;
   /** The kernel length: C̃ is set up for it, and inputs must have L <= lMax. Required. */
   lMax: number;
   /** dt ~ exp(U(log dtMin, log dtMax)), defaults 1e-3 and 1e-1. */
@@ -77,7 +79,7 @@ export class S4 extends LongConvLayer {
    *   outside [0,1), or bad dtMin/dtMax.
    */
   constructor(H: number, options: S4Options) {
-    const opts = checkOptions<S4Options>(options, 'S4 options', ['dState', 'rank', 'channels', 'bidirectional', 'dropout', 'lMax', 'dtMin', 'dtMax', 'seed']);
+    const opts = checkOptions<S4Options>(options, 'S4 options', ['dState', 'rank', 'channels', 'bidirectional', 'dropout', 'tiedDropout', 'lMax', 'dtMin', 'dtMax', 'seed']);
     super(H, opts, 'limits the input');
     const dState = checkPositiveInt(opts.dState, 'options.dState', 64);
     if (dState % 2 !== 0) throw rangeError('options.dState', 'an even state size', String(dState));

@@ -27,6 +27,8 @@ export interface S4DOptions {
   bidirectional?: boolean;
   /** Dropout after the activation (default 0). */
   dropout?: number;
+  /** Share the dropout mask along L (one value per example and channel; the S4 repository's tie_dropout). Default false. */
+  tiedDropout?: boolean;
   /** dt ~ exp(U(log dtMin, log dtMax)): lower end, default 1e-3. */
   dtMin?: number;
   /** Upper end of the dt initialisation range, default 1e-1. */
@@ -37,7 +39,7 @@ export interface S4DOptions {
   seed?: number;
 }
 
-const optionNames = ['dState', 'channels', 'init', 'disc', 'bidirectional', 'dropout', 'dtMin', 'dtMax', 'lMax', 'seed'];
+const optionNames = ['dState', 'channels', 'init', 'disc', 'bidirectional', 'dropout', 'tiedDropout', 'dtMin', 'dtMax', 'lMax', 'seed'];
 
 /** The step-mode constants: x' = dA·x + dB·u, y = 2 Re Σ_n C·x' + D·u. */
 type StepConstants = {

@@ -26,6 +26,8 @@ export interface SGConvOptions {
   bidirectional?: boolean;
   /** Dropout probability after the GELU, default 0. */
   dropout?: number;
+  /** Share the dropout mask along L (one value per example and channel; the S4 repository's tie_dropout). Default false. */
+  tiedDropout?: boolean;
   /** Output linear to 2H followed by GLU (instead of straight to H), default false. */
   glu?: boolean;
   /** Seed for a reproducible initialisation (otherwise the global generator, see lc.seed). */
@@ -71,7 +73,7 @@ export class SGConv extends LongConvLayer {
    *   outside [0,1).
    */
   constructor(H: number, options: SGConvOptions) {
-    const opts = checkOptions<SGConvOptions>(options, 'SGConv options', ['kernelDim', 'lMax', 'channels', 'decay', 'initScale', 'bidirectional', 'dropout', 'glu', 'seed']);
+    const opts = checkOptions<SGConvOptions>(options, 'SGConv options', ['kernelDim', 'lMax', 'channels', 'decay', 'initScale', 'bidirectional', 'dropout', 'tiedDropout', 'glu', 'seed']);
     super(H, opts, 'sets the scales');
     this.normFrozen = false;
     this.kernelDim = checkPositiveInt(opts.kernelDim, 'options.kernelDim', 64);

@@ -9,8 +9,8 @@ import { binaryKernel, BinaryOp, unaryKernel, UnaryOp } from './primitives';
 
 declare module '../native' {
   interface NativeBinding {
-    gluForward(x: Storage, outer: number, half: number, inner: number): Storage;
-    gluBackward(x: Storage, dy: Storage, outer: number, half: number, inner: number): Storage;
+    gluForward(args: { x: Storage; outer: number; half: number; inner: number }): { out: Storage };
+    gluBackward(args: { x: Storage; dy: Storage; outer: number; half: number; inner: number }): { dx: Storage };
   }
 }
 
@@ -62,6 +62,6 @@ export function glu(x: Tensor, axis = -1): Tensor {
   const outer = numelOf(x.shape.slice(0, ax));
   const inner = numelOf(x.shape.slice(ax + 1));
   const half = size / 2;
-  const out = wrap(native.gluForward(x.storage, outer, half, inner), x.shape.map((d, i) => (i === ax ? half : d)));
-  return record(out, 'glu', [x], (g) => [wrap(native.gluBackward(x.storage, g.storage, outer, half, inner), x.shape)]);
+  const out = wrap(native.gluForward({ x: x.storage, outer, half, inner }).out, x.shape.map((d, i) => (i === ax ? half : d)));
+  return record(out, 'glu', [x], (g) => [wrap(native.gluBackward({ x: x.storage, dy: g.storage, outer, half, inner }).dx, x.shape)]);
 }

@@ -1,4 +1,4 @@
-// cauchy (SPEC §1.2): the Cauchy kernel sum_n v / (z - w), with its backward.
+// cauchy (docs/MATH.md §2.2): the Cauchy kernel sum_n v / (z - w), with its backward.
 // Kernels: native/cauchy_cpu.cc and cuda/cauchy.cu, both behind native/cauchy.h.
 import { record } from '../autograd';
 import { Maybe, native, Storage } from '../native';
@@ -8,11 +8,11 @@ import { checkModeRows } from './modes';
 
 declare module '../native' {
   interface NativeBinding {
-    cauchyForward(v: Storage, w: Storage, z: Storage, R: number, Rw: number, N: number, L: number, conj: boolean): Storage;
-    cauchyBackward(
-      grad: Storage, v: Storage, w: Storage, z: Storage, R: number, Rw: number, N: number, L: number, conj: boolean,
-      needDv: boolean, needDw: boolean,
-    ): [Maybe<Storage>, Maybe<Storage>];
+    cauchyForward(args: { v: Storage; w: Storage; z: Storage; R: number; Rw: number; N: number; L: number; conj: boolean }): { out: Storage };
+    cauchyBackward(args: {
+      grad: Storage; v: Storage; w: Storage; z: Storage; R: number; Rw: number; N: number; L: number; conj: boolean;
+      needDv: boolean; needDw: boolean;
+    }): { dv: Maybe<Storage>; dw: Maybe<Storage> };
   }
 }
 
@@ -56,11 +56,12 @@ export function cauchy(v: Tensor, z: Tensor, w: Tensor, options?: CauchyOptions)
     throw typeError('z', 'a tensor with requiresGrad false (cauchy gives gradients for v and w only)', 'one that requires grad');
   }
 
-  const out = wrap(native.cauchyForward(v.storage, w.storage, z.storage, R, Rw, N, L, conj), [...lead, L, 2]);
+  const out = wrap(native.cauchyForward({ v: v.storage, w: w.storage, z: z.storage, R, Rw, N, L, conj }).out, [...lead, L, 2]);
   return record(out, 'cauchy', [v, w, z], (grad) => {
-    const [dv, dw] = native.cauchyBackward(
-      grad.storage, v.storage, w.storage, z.storage, R, Rw, N, L, conj, v.requiresGrad, w.requiresGrad,
-    );
+    const { dv, dw } = native.cauchyBackward({
+      grad: grad.storage, v: v.storage, w: w.storage, z: z.storage, R, Rw, N, L, conj,
+      needDv: v.requiresGrad, needDw: w.requiresGrad,
+    });
     return [dv && wrap(dv, v.shape), dw && wrap(dw, w.shape), null];
   });
 }

@@ -7,10 +7,10 @@ import { checkMinRank, checkNonEmpty, checkPositiveInt, checkTensor, fmtShape, r
 
 declare module '../native' {
   interface NativeBinding {
-    /** x [rows, L] -> [rows, bins, 2]; adjoint: the gradient of irfft (native/rfft.h). */
-    rfft(x: Storage, rows: number, L: number, n: number, bins: number, adjoint: boolean): Storage;
-    /** X [rows, m, 2] -> [rows, len]; adjoint: the gradient of rfft (native/rfft.h). */
-    irfft(X: Storage, rows: number, m: number, n: number, len: number, adjoint: boolean): Storage;
+    /** x [rows, L] -> out [rows, bins, 2]; adjoint: the gradient of irfft (native/rfft.h). */
+    rfft(args: { x: Storage; rows: number; L: number; n: number; bins: number; adjoint: boolean }): { out: Storage };
+    /** X [rows, m, 2] -> out [rows, len]; adjoint: the gradient of rfft (native/rfft.h). */
+    irfft(args: { X: Storage; rows: number; m: number; n: number; len: number; adjoint: boolean }): { out: Storage };
   }
 }
 
@@ -35,8 +35,10 @@ export function rfft(x: Tensor, n?: number): Tensor {
   const lead = x.shape.slice(0, -1);
   const rows = numelOf(lead);
   const bins = Math.floor(length / 2) + 1;
-  const y = wrap(native.rfft(x.storage, rows, L, length, bins, false), [...lead, bins, 2]);
-  return record(y, 'rfft', [x], (dy) => [wrap(native.irfft(dy.storage, rows, bins, length, L, true), x.shape)]);
+  const y = wrap(native.rfft({ x: x.storage, rows, L, n: length, bins, adjoint: false }).out, [...lead, bins, 2]);
+  return record(y, 'rfft', [x], (dy) => [
+    wrap(native.irfft({ X: dy.storage, rows, m: bins, n: length, len: L, adjoint: true }).out, x.shape),
+  ]);
 }
 
 /**
@@ -61,6 +63,8 @@ export function irfft(X: Tensor, n: number): Tensor {
   const m = X.shape[X.shape.length - 2];
   const lead = X.shape.slice(0, -2);
   const rows = numelOf(lead);
-  const y = wrap(native.irfft(X.storage, rows, m, length, length, false), [...lead, length]);
-  return record(y, 'irfft', [X], (dy) => [wrap(native.rfft(dy.storage, rows, length, length, m, true), X.shape)]);
+  const y = wrap(native.irfft({ X: X.storage, rows, m, n: length, len: length, adjoint: false }).out, [...lead, length]);
+  return record(y, 'irfft', [X], (dy) => [
+    wrap(native.rfft({ x: dy.storage, rows, L: length, n: length, bins: m, adjoint: true }).out, X.shape),
+  ]);
 }

@@ -1,4 +1,4 @@
-// fftConv (SPEC §1.1): long convolution by real FFTs, with its backward.
+// fftConv (docs/MATH.md §2.1): long convolution by real FFTs, with its backward.
 // Kernels: native/fftconv_cpu.cc and cuda/fftconv.cu, both behind native/fftconv.h.
 import { needsGrad, record } from '../autograd';
 import { Maybe, native, Storage } from '../native';
@@ -8,12 +8,12 @@ import { checkNonEmpty, checkOptionalTensor, checkOptions, checkRank, checkSameD
 declare module '../native' {
   interface NativeBinding {
     fftconvSize(L: number): number;
-    fftconvKernelSpectrum(k: Storage, kRev: Maybe<Storage>, D: Maybe<Storage>, C: number, H: number, L: number): Storage;
-    fftconvForward(u: Storage, Kf: Storage, B: number, C: number, H: number, L: number, saveUf: boolean): [Storage, Maybe<Storage>];
-    fftconvBackward(
-      dy: Storage, Kf: Storage, Uf: Maybe<Storage>, B: number, C: number, H: number, L: number,
-      needDu: boolean, needDk: boolean, needDkRev: boolean, needDD: boolean,
-    ): [Maybe<Storage>, Maybe<Storage>, Maybe<Storage>, Maybe<Storage>];
+    fftconvKernelSpectrum(args: { k: Storage; kRev: Maybe<Storage>; D: Maybe<Storage>; C: number; H: number; L: number }): { Kf: Storage };
+    fftconvForward(args: { u: Storage; Kf: Storage; B: number; C: number; H: number; L: number; saveUf: boolean }): { y: Storage; Uf: Maybe<Storage> };
+    fftconvBackward(args: {
+      dy: Storage; Kf: Storage; Uf: Maybe<Storage>; B: number; C: number; H: number; L: number;
+      needDu: boolean; needDk: boolean; needDkRev: boolean; needDD: boolean;
+    }): { du: Maybe<Storage>; dk: Maybe<Storage>; dkRev: Maybe<Storage>; dD: Maybe<Storage> };
   }
 }
 
@@ -53,16 +53,16 @@ export function fftConv(u: Tensor, k: Tensor, options?: FftConvOptions): Tensor 
   if (D) checkShape(D, 'D', kShape.slice(0, -1), k3 ? '[C,H] for k of shape [C,H,L]' : '[H] for k of shape [H,L]');
   checkSameDevice([['u', u], ['k', k], ['kRev', kRev], ['D', D]]);
 
-  const Kf = native.fftconvKernelSpectrum(k.storage, kRev?.storage ?? null, D?.storage ?? null, C, H, L);
+  const { Kf } = native.fftconvKernelSpectrum({ k: k.storage, kRev: kRev?.storage ?? null, D: D?.storage ?? null, C, H, L });
   const kernelGrad = needsGrad(k, kRev, D);
-  const [yStorage, Uf] = native.fftconvForward(u.storage, Kf, B, C, H, L, kernelGrad);
+  const { y: yStorage, Uf } = native.fftconvForward({ u: u.storage, Kf, B, C, H, L, saveUf: kernelGrad });
   const y = wrap(yStorage, k3 ? [B, C, H, L] : [B, H, L]);
 
   return record(y, 'fftConv', [u, k, kRev, D], (dy) => {
-    const [du, dk, dkRev, dD] = native.fftconvBackward(
-      dy.storage, Kf, Uf, B, C, H, L,
-      u.requiresGrad, k.requiresGrad, !!kRev?.requiresGrad, !!D?.requiresGrad,
-    );
+    const { du, dk, dkRev, dD } = native.fftconvBackward({
+      dy: dy.storage, Kf, Uf, B, C, H, L,
+      needDu: u.requiresGrad, needDk: k.requiresGrad, needDkRev: !!kRev?.requiresGrad, needDD: !!D?.requiresGrad,
+    });
     return [
       du && wrap(du, u.shape),
       dk && wrap(dk, k.shape),

@@ -7,11 +7,13 @@ import { checkAxis, checkNumber, checkOptionalTensor, checkOptions, checkSameDev
 
 declare module '../native' {
   interface NativeBinding {
-    layerNormForward(x: Storage, weight: Maybe<Storage>, bias: Maybe<Storage>, outer: number, n: number, inner: number, eps: number): [Storage, Storage, Storage];
-    layerNormBackward(
-      x: Storage, weight: Maybe<Storage>, mean: Storage, rstd: Storage, dy: Storage, outer: number, n: number, inner: number,
-      needDx: boolean, needDweight: boolean, needDbias: boolean,
-    ): [Maybe<Storage>, Maybe<Storage>, Maybe<Storage>];
+    layerNormForward(args: {
+      x: Storage; weight: Maybe<Storage>; bias: Maybe<Storage>; outer: number; n: number; inner: number; eps: number;
+    }): { y: Storage; mean: Storage; rstd: Storage };
+    layerNormBackward(args: {
+      x: Storage; weight: Maybe<Storage>; mean: Storage; rstd: Storage; dy: Storage; outer: number; n: number; inner: number;
+      needDx: boolean; needDweight: boolean; needDbias: boolean;
+    }): { dx: Maybe<Storage>; dweight: Maybe<Storage>; dbias: Maybe<Storage> };
   }
 }
 
@@ -49,12 +51,27 @@ export function layerNorm(x: Tensor, weight?: Tensor | null, bias?: Tensor | nul
 
   const outer = numelOf(x.shape.slice(0, ax));
   const inner = numelOf(x.shape.slice(ax + 1));
-  const [y, mean, rstd] = native.layerNormForward(x.storage, w?.storage ?? null, b?.storage ?? null, outer, n, inner, eps);
-  return record(wrap(y, x.shape), 'layerNorm', [x, w, b], (g) => {
-    const [dx, dw, db] = native.layerNormBackward(
-      x.storage, w?.storage ?? null, mean, rstd, g.storage, outer, n, inner,
-      x.requiresGrad, !!w?.requiresGrad, !!b?.requiresGrad,
-    );
+  return normalizeMiddle(x, outer, n, inner, w, b, eps).y;
+}
+
+/**
+ * @internal Layer normalisation of x seen as [outer, n, inner] over its middle axis (sizes,
+ * devices and the affine shapes [n] checked by the caller). With `stats`, also copies of the
+ * statistics of each (outer, inner) row — mean and 1/sqrt(var + eps), [outer·inner], outside
+ * the graph — which batchNorm reads for its running statistics.
+ */
+export function normalizeMiddle(x: Tensor, outer: number, n: number, inner: number, w: Tensor | null, b: Tensor | null, eps: number, stats = false): { y: Tensor; mean?: Tensor; rstd?: Tensor } {
+  const { y, mean, rstd } = native.layerNormForward({
+    x: x.storage, weight: w?.storage ?? null, bias: b?.storage ?? null, outer, n, inner, eps,
+  });
+  // Copied before record(), which frees the saved statistics at once when no gradient is needed.
+  const copies = stats ? { mean: wrap(native.copyTo(mean, x.device), [outer * inner]), rstd: wrap(native.copyTo(rstd, x.device), [outer * inner]) } : {};
+  const out = record(wrap(y, x.shape), 'layerNorm', [x, w, b], (g) => {
+    const { dx, dweight: dw, dbias: db } = native.layerNormBackward({
+      x: x.storage, weight: w?.storage ?? null, mean, rstd, dy: g.storage, outer, n, inner,
+      needDx: x.requiresGrad, needDweight: !!w?.requiresGrad, needDbias: !!b?.requiresGrad,
+    });
     return [dx && wrap(dx, x.shape), dw && wrap(dw, [n]), db && wrap(db, [n])];
   }, [mean, rstd]);
+  return { y: out, ...copies };
 }

@@ -12,15 +12,15 @@ import { broadcastShapes, padShape, sumTo } from './primitives';
 
 declare module '../native' {
   interface NativeBinding {
-    /** batch: [size, strideA, strideB, strideC] per dimension, flattened; biasKind 0 none, 1 rows, 2 columns. */
-    gemm(
-      A: Storage, B: Storage, bias: Maybe<Storage>, biasKind: number, transA: boolean, transB: boolean,
-      M: number, N: number, K: number, lda: number, ldb: number, ldc: number, batch: number[], outFloats: number,
-    ): Storage;
+    /** batch: [size, strideA, strideB, strideC] per dimension, flattened; biasKind: a code of opCodes.gemmBias. */
+    gemm(args: {
+      A: Storage; B: Storage; bias: Maybe<Storage>; biasKind: number; transA: boolean; transB: boolean;
+      M: number; N: number; K: number; lda: number; ldb: number; ldc: number; batch: number[]; outFloats: number;
+    }): { C: Storage };
   }
 }
 
-const BiasKind = { none: 0, rows: 1, cols: 2 } as const;
+const BiasKind = native.opCodes.gemmBias;
 
 /** One GEMM: C = op(A) op(B) (+ bias) over `batch`, C given the shape `shape` (contiguous). */
 interface GemmCall {
@@ -40,11 +40,12 @@ interface GemmCall {
 }
 
 function gemm(g: GemmCall): Tensor {
-  const out = native.gemm(
-    g.A.storage, g.B.storage, g.bias?.tensor.storage ?? null, g.bias?.kind ?? BiasKind.none,
-    !!g.transA, !!g.transB, g.M, g.N, g.K, g.lda, g.ldb, g.ldc, (g.batch ?? []).flat(), numelOf(g.shape),
-  );
-  return wrap(out, g.shape);
+  const { C } = native.gemm({
+    A: g.A.storage, B: g.B.storage, bias: g.bias?.tensor.storage ?? null, biasKind: g.bias?.kind ?? BiasKind.none,
+    transA: !!g.transA, transB: !!g.transB, M: g.M, N: g.N, K: g.K, lda: g.lda, ldb: g.ldb, ldc: g.ldc,
+    batch: (g.batch ?? []).flat(), outFloats: numelOf(g.shape),
+  });
+  return wrap(C, g.shape);
 }
 
 /**

@@ -7,10 +7,10 @@ import { checkInteger, checkNonEmpty, checkRank, checkSameDevice, checkShape, ch
 
 declare module '../native' {
   interface NativeBinding {
-    crossEntropyForward(logits: Storage, labels: Storage, B: number, C: number): [Storage, Storage];
-    crossEntropyBackward(softmax: Storage, labels: Storage, grad: Storage, B: number, C: number): Storage;
-    mseForward(a: Storage, b: Storage, n: number): Storage;
-    mseBackward(a: Storage, b: Storage, grad: Storage, n: number, needDa: boolean, needDb: boolean): [Maybe<Storage>, Maybe<Storage>];
+    crossEntropyForward(args: { logits: Storage; labels: Storage; B: number; C: number }): { loss: Storage; softmax: Storage };
+    crossEntropyBackward(args: { softmax: Storage; labels: Storage; grad: Storage; B: number; C: number }): { dlogits: Storage };
+    mseForward(args: { a: Storage; b: Storage; n: number }): { loss: Storage };
+    mseBackward(args: { a: Storage; b: Storage; grad: Storage; n: number; needDa: boolean; needDb: boolean }): { da: Maybe<Storage>; db: Maybe<Storage> };
   }
 }
 
@@ -46,16 +46,16 @@ export function crossEntropy(logits: Tensor, labels: Int32Array | number[] | Ten
   const values = labelValues(labels, B, logits);
   for (let i = 0; i < B; i++) checkInteger(values[i], `labels[${i}]`, { min: 0, max: C - 1 });
   const labelStorage = native.fromArray(logits.device, Float32Array.from(values));
-  let forward: [Storage, Storage];
+  let forward: { loss: Storage; softmax: Storage };
   try {
-    forward = native.crossEntropyForward(logits.storage, labelStorage, B, C);
+    forward = native.crossEntropyForward({ logits: logits.storage, labels: labelStorage, B, C });
   } catch (e) {
     labelStorage.dispose();
     throw e;
   }
-  const [loss, softmax] = forward;
+  const { loss, softmax } = forward;
   return record(wrap(loss, []), 'crossEntropy', [logits], (g) => [
-    wrap(native.crossEntropyBackward(softmax, labelStorage, g.storage, B, C), logits.shape),
+    wrap(native.crossEntropyBackward({ softmax, labels: labelStorage, grad: g.storage, B, C }).dlogits, logits.shape),
   ], [softmax, labelStorage]);
 }
 
@@ -74,8 +74,10 @@ export function mse(a: Tensor, b: Tensor): Tensor {
   checkSameDevice([['a', a], ['b', b]]);
   if (a.size < 1) throw rangeError('a', 'at least one element', `shape ${fmtShape(a.shape)}`);
   const n = a.size;
-  return record(wrap(native.mseForward(a.storage, b.storage, n), []), 'mse', [a, b], (g) => {
-    const [da, db] = native.mseBackward(a.storage, b.storage, g.storage, n, a.requiresGrad, b.requiresGrad);
+  return record(wrap(native.mseForward({ a: a.storage, b: b.storage, n }).loss, []), 'mse', [a, b], (g) => {
+    const { da, db } = native.mseBackward({
+      a: a.storage, b: b.storage, grad: g.storage, n, needDa: a.requiresGrad, needDb: b.requiresGrad,
+    });
     return [da && wrap(da, a.shape), db && wrap(db, b.shape)];
   });
 }

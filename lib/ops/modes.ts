@@ -4,7 +4,7 @@
 import { checkNonEmpty, fmtShape, rangeError } from '../validate';
 import { numelOf, Tensor } from '../tensor';
 
-export interface ModeRows {
+interface ModeRows {
   /** v's leading dimensions (the output's, before L). */
   lead: number[];
   /** Rows of v and of w: products of their leading dimensions. */

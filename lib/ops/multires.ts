@@ -1,4 +1,4 @@
-// multiresConv (SPEC §1.7): the fading-tree multiresolution convolution, with its backward.
+// multiresConv (docs/MATH.md §2.4): the fading-tree multiresolution convolution, with its backward.
 // Kernels: native/multires_cpu.cc and cuda/multires.cu, both behind native/multires.h.
 import { needsGrad, record } from '../autograd';
 import { Maybe, native, Storage } from '../native';
@@ -7,15 +7,15 @@ import { checkInteger, checkNonEmpty, checkOptions, checkRank, checkSameDevice, 
 
 declare module '../native' {
   interface NativeBinding {
-    multiresForward(
-      x: Storage, h0: Storage, h1: Storage, w: Storage, B: number, H: number, L: number, k: number, J: number,
-      saveLevels: boolean,
-    ): [Storage, Maybe<Storage>];
-    multiresBackward(
-      dy: Storage, levels: Maybe<Storage>, h0: Storage, h1: Storage, w: Storage,
-      B: number, H: number, L: number, k: number, J: number,
-      needDx: boolean, needDh0: boolean, needDh1: boolean, needDw: boolean,
-    ): [Maybe<Storage>, Maybe<Storage>, Maybe<Storage>, Maybe<Storage>];
+    multiresForward(args: {
+      x: Storage; h0: Storage; h1: Storage; w: Storage; B: number; H: number; L: number; k: number; J: number;
+      saveLevels: boolean;
+    }): { y: Storage; levels: Maybe<Storage> };
+    multiresBackward(args: {
+      dy: Storage; levels: Maybe<Storage>; h0: Storage; h1: Storage; w: Storage;
+      B: number; H: number; L: number; k: number; J: number;
+      needDx: boolean; needDh0: boolean; needDh1: boolean; needDw: boolean;
+    }): { dx: Maybe<Storage>; dh0: Maybe<Storage>; dh1: Maybe<Storage>; dw: Maybe<Storage> };
   }
 }
 
@@ -40,7 +40,7 @@ export function multiresDepth(L: number, k: number): number {
 }
 
 /**
- * MultiresConv's fading-tree convolution (SPEC §1.7), the pre-activation output. With the
+ * MultiresConv's fading-tree convolution (docs/MATH.md §2.4), the pre-activation output. With the
  * depthwise causal dilated cross-correlation conv(x,h,d)[t] = Σ_j h[j] x[t − (k−1−j)·d]
  * (h[k−1] on the newest sample, zero before t = 0):
  *
@@ -84,14 +84,16 @@ export function multiresConv(x: Tensor, h0: Tensor, h1: Tensor, w: Tensor, optio
   checkSameDevice([['x', x], ['h0', h0], ['h1', h1], ['w', w]]);
 
   const kernelGrad = needsGrad(h0, h1, w);
-  const [yStorage, levels] = native.multiresForward(x.storage, h0.storage, h1.storage, w.storage, B, H, L, k, J, kernelGrad);
+  const { y: yStorage, levels } = native.multiresForward({
+    x: x.storage, h0: h0.storage, h1: h1.storage, w: w.storage, B, H, L, k, J, saveLevels: kernelGrad,
+  });
   const y = wrap(yStorage, [B, H, L]);
 
   return record(y, 'multiresConv', [x, h0, h1, w], (dy) => {
-    const [dx, dh0, dh1, dw] = native.multiresBackward(
-      dy.storage, levels, h0.storage, h1.storage, w.storage, B, H, L, k, J,
-      x.requiresGrad, h0.requiresGrad, h1.requiresGrad, w.requiresGrad,
-    );
+    const { dx, dh0, dh1, dw } = native.multiresBackward({
+      dy: dy.storage, levels, h0: h0.storage, h1: h1.storage, w: w.storage, B, H, L, k, J,
+      needDx: x.requiresGrad, needDh0: h0.requiresGrad, needDh1: h1.requiresGrad, needDw: w.requiresGrad,
+    });
     return [dx && wrap(dx, x.shape), dh0 && wrap(dh0, h0.shape), dh1 && wrap(dh1, h1.shape), dw && wrap(dw, w.shape)];
   }, levels ? [levels] : []);
 }

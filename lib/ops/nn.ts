@@ -2,17 +2,18 @@
 import { record } from '../autograd';
 import { Maybe, native, Storage } from '../native';
 import { uniformGenerator } from '../random';
-import { Tensor, wrap } from '../tensor';
+import { ones, Tensor, tidy, wrap } from '../tensor';
 import { checkBoolean, checkNonEmpty, checkOptionalTensor, checkOptions, checkProbability, checkRank, checkSameDevice, checkSeed, checkShape, checkTensor, fmtShape, rangeError } from '../validate';
+import { mul } from './elementwise';
 import { unaryKernel, UnaryOp } from './primitives';
 
 declare module '../native' {
   interface NativeBinding {
-    dropout(x: Storage, n: number, seed: number, p: number): Storage;
-    embeddingForward(indices: Storage, weight: Storage, n: number, V: number, D: number): Storage;
-    embeddingBackward(indices: Storage, dy: Storage, n: number, V: number, D: number): Storage;
-    maskedMeanPoolForward(x: Storage, mask: Maybe<Storage>, B: number, H: number, L: number): Storage;
-    maskedMeanPoolBackward(dy: Storage, mask: Maybe<Storage>, B: number, H: number, L: number): Storage;
+    dropout(args: { x: Storage; n: number; seed: number; p: number }): { out: Storage };
+    embeddingForward(args: { indices: Storage; weight: Storage; n: number; V: number; D: number }): { out: Storage };
+    embeddingBackward(args: { indices: Storage; dy: Storage; n: number; V: number; D: number }): { dweight: Storage };
+    maskedMeanPoolForward(args: { x: Storage; mask: Maybe<Storage>; B: number; H: number; L: number }): { out: Storage };
+    maskedMeanPoolBackward(args: { dy: Storage; mask: Maybe<Storage>; B: number; H: number; L: number }): { dx: Storage };
   }
 }
 
@@ -22,6 +23,11 @@ export interface DropoutOptions {
   training?: boolean;
   /** Integer seed in [0, 2^53) of the mask; omitted: drawn from the global generator (lc.seed). */
   seed?: number;
+  /**
+   * One mask value per row along the last axis (default false): for [B, H, L], whole channels
+   * of an example are kept or dropped (torch's Dropout1d, the S4 repository's tie_dropout).
+   */
+  tied?: boolean;
 }
 
 /**
@@ -36,15 +42,18 @@ export interface DropoutOptions {
 export function dropout(x: Tensor, p: number, options?: DropoutOptions): Tensor {
   checkTensor(x, 'x');
   checkProbability(p, 'p');
-  const opts = checkOptions<DropoutOptions>(options, 'options', ['training', 'seed']);
+  const opts = checkOptions<DropoutOptions>(options, 'options', ['training', 'seed', 'tied']);
   const training = checkBoolean(opts.training, 'options.training', true);
+  const tied = checkBoolean(opts.tied, 'options.tied', false);
   if (opts.seed !== undefined) checkSeed(opts.seed, 'options.seed');
   if (!training || p === 0) {
     const copy = (t: Tensor) => wrap(unaryKernel(UnaryOp.affine, t), t.shape);
     return record(copy(x), 'dropout', [x], (g) => [copy(g)]);
   }
   const seed = opts.seed ?? Math.floor(uniformGenerator()() * 2 ** 32);
-  const apply = (t: Tensor) => wrap(native.dropout(t.storage, t.size, seed, p), t.shape);
+  // Tied: a dropped-out mask of ones with the last axis 1, broadcast along it.
+  if (tied && x.shape.length > 1) return tidy(() => mul(x, dropout(ones([...x.shape.slice(0, -1), 1], { device: x.device }), p, { seed })));
+  const apply = (t: Tensor) => wrap(native.dropout({ x: t.storage, n: t.size, seed, p }).out, t.shape);
   return record(apply(x), 'dropout', [x], (g) => [apply(g)]);
 }
 
@@ -72,10 +81,10 @@ export function embedding(indices: Tensor, weight: Tensor): Tensor {
     }
   }
   const n = indices.size;
-  const out = wrap(native.embeddingForward(indices.storage, weight.storage, n, V, D), [...indices.shape, D]);
+  const out = wrap(native.embeddingForward({ indices: indices.storage, weight: weight.storage, n, V, D }).out, [...indices.shape, D]);
   return record(out, 'embedding', [indices, weight], (g) => [
     null,
-    weight.requiresGrad ? wrap(native.embeddingBackward(indices.storage, g.storage, n, V, D), weight.shape) : null,
+    weight.requiresGrad ? wrap(native.embeddingBackward({ indices: indices.storage, dy: g.storage, n, V, D }).dweight, weight.shape) : null,
   ]);
 }
 
@@ -97,9 +106,9 @@ export function maskedMeanPool(x: Tensor, mask?: Tensor | null): Tensor {
   checkNonEmpty(x, 'x');
   if (m) checkShape(m, 'mask', [B, L], `[B,L] of x ${fmtShape(x.shape)}`);
   checkSameDevice([['x', x], ['mask', m]]);
-  const out = wrap(native.maskedMeanPoolForward(x.storage, m?.storage ?? null, B, H, L), [B, H]);
+  const out = wrap(native.maskedMeanPoolForward({ x: x.storage, mask: m?.storage ?? null, B, H, L }).out, [B, H]);
   return record(out, 'maskedMeanPool', [x, m], (g) => [
-    x.requiresGrad ? wrap(native.maskedMeanPoolBackward(g.storage, m?.storage ?? null, B, H, L), x.shape) : null,
+    x.requiresGrad ? wrap(native.maskedMeanPoolBackward({ dy: g.storage, mask: m?.storage ?? null, B, H, L }).dx, x.shape) : null,
     null,
   ]);
 }

@@ -16,18 +16,13 @@ declare module '../native' {
 }
 
 /**
- * Op codes of native binary(); the complex ones (from cmul on) treat the last dim (2) as the
- * element. The *Grad ops are activation backward passes: (gradient, activation input or output).
+ * Op codes of native binary(), from the addon (native/elementwise.h); the complex ones (from
+ * cmul on) treat the last dim (2) as the element. The *Grad ops are activation backward passes:
+ * (gradient, activation input or output).
  */
-export const BinaryOp = {
-  add: 0, sub: 1, mul: 2, div: 3, geluGrad: 4, sigmoidGrad: 5, tanhGrad: 6, reluGrad: 7,
-  cmul: 8, cdiv: 9, cmulConj: 10, cdivConj: 11,
-} as const;
-/** Op codes of native unary(); affine is s * x + t; the complex ones start at cexp. */
-export const UnaryOp = {
-  affine: 0, exp: 1, log: 2, sqrt: 3, square: 4, gelu: 5, sigmoid: 6, tanh: 7, relu: 8,
-  cexp: 9, clog: 10, conj: 11, cexpm1: 12,
-} as const;
+export const BinaryOp = native.opCodes.binary;
+/** Op codes of native unary() (native/elementwise.h); affine is s * x + t; the complex ones start at cexp. */
+export const UnaryOp = native.opCodes.unary;
 
 /** `shape` padded with leading 1s to `rank`. */
 export function padShape(shape: readonly number[], rank: number): number[] {

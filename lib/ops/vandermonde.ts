@@ -1,4 +1,4 @@
-// vandermonde (SPEC §1.3): the Vandermonde kernel 2 Re sum_n v exp(x l), with its backward.
+// vandermonde (docs/MATH.md §2.3): the Vandermonde kernel 2 Re sum_n v exp(x l), with its backward.
 // Kernels: native/vandermonde_cpu.cc and cuda/vandermonde.cu, both behind native/vandermonde.h.
 import { record } from '../autograd';
 import { Maybe, native, Storage } from '../native';
@@ -8,11 +8,10 @@ import { checkModeRows } from './modes';
 
 declare module '../native' {
   interface NativeBinding {
-    vandermondeForward(v: Storage, x: Storage, R: number, Rx: number, N: number, L: number): Storage;
-    vandermondeBackward(
-      grad: Storage, v: Storage, x: Storage, R: number, Rx: number, N: number, L: number,
-      needDv: boolean, needDx: boolean,
-    ): [Maybe<Storage>, Maybe<Storage>];
+    vandermondeForward(args: { v: Storage; x: Storage; R: number; Rx: number; N: number; L: number }): { out: Storage };
+    vandermondeBackward(args: {
+      grad: Storage; v: Storage; x: Storage; R: number; Rx: number; N: number; L: number; needDv: boolean; needDx: boolean;
+    }): { dv: Maybe<Storage>; dx: Maybe<Storage> };
   }
 }
 
@@ -41,9 +40,11 @@ export function vandermonde(v: Tensor, x: Tensor, L: number): Tensor {
   const { lead, R, Rw: Rx, N } = checkModeRows(v, 'v', x, 'x');
   checkSameDevice([['v', v], ['x', x]]);
 
-  const out = wrap(native.vandermondeForward(v.storage, x.storage, R, Rx, N, L), [...lead, L]);
+  const out = wrap(native.vandermondeForward({ v: v.storage, x: x.storage, R, Rx, N, L }).out, [...lead, L]);
   return record(out, 'vandermonde', [v, x], (grad) => {
-    const [dv, dx] = native.vandermondeBackward(grad.storage, v.storage, x.storage, R, Rx, N, L, v.requiresGrad, x.requiresGrad);
+    const { dv, dx } = native.vandermondeBackward({
+      grad: grad.storage, v: v.storage, x: x.storage, R, Rx, N, L, needDv: v.requiresGrad, needDx: x.requiresGrad,
+    });
     return [dv && wrap(dv, v.shape), dx && wrap(dx, x.shape)];
   });
 }

@@ -9,10 +9,11 @@ import {
 
 declare module '../native' {
   interface NativeBinding {
-    adamwStep(
-      param: Storage, grad: Storage, m: Storage, v: Storage, n: number,
-      lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, step: number,
-    ): void;
+    /** Updates param, m and v in place. */
+    adamwStep(args: {
+      grad: Storage; param: Storage; m: Storage; v: Storage; n: number;
+      lr: number; beta1: number; beta2: number; eps: number; weightDecay: number; step: number;
+    }): void;
   }
 }
 
@@ -39,12 +40,24 @@ export interface AdamWOptions {
    * lr 1e-3 and weightDecay 0, as the papers train them; 'noDecay' (biases, norms, D) to the
    * main lr and weightDecay 0.
    */
+  /**
+   * Per-parameter exceptions to the groups: the first entry whose `match` finds the parameter's
+   * dotted name sets its lr and/or weightDecay (unset fields keep the group's). E.g. S4's
+   * `lr.dt: null` (dt at the main lr): `[{ match: /(^|\.)kernel\.log_dt$/, lr: 0.01 }]`.
+   */
+  overrides?: readonly AdamWOverride[];
   groups?: {
     /** Kernel/SSM parameters: default lr 1e-3, weightDecay 0. */
     ssm?: AdamWGroupOptions;
     /** Biases, norms and D: default the main lr, weightDecay 0. */
     noDecay?: AdamWGroupOptions;
   };
+}
+
+/** An exception to the groups for the parameters whose dotted names `match` finds. */
+export interface AdamWOverride extends AdamWGroupOptions {
+  /** Tested against each parameter's dotted name. */
+  match: RegExp;
 }
 
 /** The base hyperparameters of a group (before setLrScale). */
@@ -92,6 +105,8 @@ export class AdamW {
   readonly eps: number;
   /** Base learning rate and weight decay per group; the effective lr is lr · lrScale. */
   readonly groups: Readonly<Record<ParameterGroup, AdamWGroup>>;
+  /** The per-parameter exceptions to the groups, in order. */
+  readonly overrides: readonly Readonly<AdamWOverride>[];
   private scale = 1;
   private steps = 0;
   private moments = new Map<string, Moments>();
@@ -103,7 +118,7 @@ export class AdamW {
    */
   constructor(module: Module, options?: AdamWOptions) {
     if (!(module instanceof Module)) throw typeError('module', 'an nn.Module', describe(module));
-    const opts = checkOptions<AdamWOptions>(options, 'AdamW options', ['lr', 'betas', 'eps', 'weightDecay', 'groups']);
+    const opts = checkOptions<AdamWOptions>(options, 'AdamW options', ['lr', 'betas', 'eps', 'weightDecay', 'groups', 'overrides']);
     const nonNegative = { min: 0 };
     const lr = checkNumber(opts.lr, 'AdamW options.lr', nonNegative, 1e-3);
     const weightDecay = checkNumber(opts.weightDecay, 'AdamW options.weightDecay', nonNegative, 0.01);
@@ -120,6 +135,18 @@ export class AdamW {
         weightDecay: checkNumber(g.weightDecay, `AdamW options.groups.${name}.weightDecay`, nonNegative, defaults.weightDecay),
       });
     };
+    const overrides = opts.overrides ?? [];
+    if (!Array.isArray(overrides)) throw typeError('AdamW options.overrides', 'an array of {match, lr?, weightDecay?}', describe(overrides));
+    this.overrides = Object.freeze(overrides.map((o, i) => {
+      const name = `AdamW options.overrides[${i}]`;
+      const checked = checkOptions<AdamWOverride>(o, name, ['match', 'lr', 'weightDecay']);
+      if (!(checked.match instanceof RegExp)) throw typeError(`${name}.match`, 'a RegExp', describe(checked.match));
+      return Object.freeze({
+        match: checked.match,
+        lr: checked.lr === undefined ? undefined : checkNumber(checked.lr, `${name}.lr`, nonNegative),
+        weightDecay: checked.weightDecay === undefined ? undefined : checkNumber(checked.weightDecay, `${name}.weightDecay`, nonNegative),
+      });
+    }));
     this.module = module;
     this.groups = Object.freeze({
       default: Object.freeze({ lr, weightDecay }),
@@ -172,10 +199,20 @@ export class AdamW {
     const [beta1, beta2] = this.betas;
     for (const [name, p, g, groupName] of work) {
       const { m, v } = this.momentsOf(name, p);
-      const group = this.groups[groupName];
-      native.adamwStep(p.storage, g.storage, m.storage, v.storage, p.size, group.lr * this.scale, beta1, beta2, this.eps, group.weightDecay, this.steps);
+      const { lr, weightDecay } = this.hyperparameters(name, groupName);
+      native.adamwStep({
+        grad: g.storage, param: p.storage, m: m.storage, v: v.storage, n: p.size,
+        lr: lr * this.scale, beta1, beta2, eps: this.eps, weightDecay, step: this.steps,
+      });
       for (const t of [p, m, v]) t.markModified();
     }
+  }
+
+  /** The base lr and weight decay of the parameter `name` of group `group`: its group's, or the first matching override's. */
+  hyperparameters(name: string, group: ParameterGroup): AdamWGroup {
+    const base = this.groups[group];
+    const o = this.overrides.find((x) => name.search(x.match) >= 0); // search: no lastIndex state, even for /g
+    return o ? { lr: o.lr ?? base.lr, weightDecay: o.weightDecay ?? base.weightDecay } : base;
   }
 
   /** Disposes and clears the gradient of every parameter. */

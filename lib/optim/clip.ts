@@ -7,7 +7,7 @@ import { checkNumber, checkTensor, describe, typeError } from '../validate';
 
 declare module '../native' {
   interface NativeBinding {
-    sumOfSquares(x: Storage, n: number): number;
+    sumOfSquares(args: { x: Storage; n: number }): number;
   }
 }
 
@@ -32,7 +32,7 @@ export function clipGradNorm(params: readonly Tensor[] | Module, maxNorm: number
   const grads: Tensor[] = [];
   for (const [p, name] of named) if (p.grad) grads.push(checkTensor(p.grad, `the gradient of ${name}`));
   let squares = 0;
-  for (const g of grads) squares += native.sumOfSquares(g.storage, g.size);
+  for (const g of grads) squares += native.sumOfSquares({ x: g.storage, n: g.size });
   const norm = Math.sqrt(squares);
   const coefficient = maxNorm / (norm + 1e-6);
   if (coefficient < 1) {

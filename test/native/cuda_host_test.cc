@@ -322,14 +322,15 @@ void test_library_search(const std::string& folder) {
   auto find = [&](int buildMajor, int driverMajor, int& loadedMajor) {
     MajorFn major = nullptr;
     lc::FoundLibrary found = lc::find_cuda_library(
-        env, lc::cuda_library_sonames("libfakecuda.so", {12, 11}, buildMajor),
-        [&](void* library, std::string& rejection) {
+        env, lc::cuda_library_sonames("libfakecuda.so", {12, 11}, buildMajor), driverMajor * 1000,
+        [&](void* library, lc::LibraryVersion& version, std::string& rejection) {
           lc::bind_symbol(library, "fake_major", major, rejection);
           if (!rejection.empty()) return false;
-          rejection = lc::driver_too_old("fake " + std::to_string(major()), major(), driverMajor * 1000);
-          return rejection.empty();
+          version = {100 * major(), "fake " + std::to_string(major()), major()};
+          return true;
         });
     loadedMajor = found.handle ? major() : 0;
+    check(found.version == 100 * loadedMajor, "the version of the library found is reported");
     return found;
   };
   int loaded = 0;

@@ -1,11 +1,6 @@
 // Standalone test of the CPU FFT (native/fft*.cc) and CPU fftConv kernels
-// (native/fftconv_cpu.cc) against direct float64 sums. Build and run from the repo root:
-//   g++ -std=c++17 -O2 -Wall -Wextra -pthread -Inative -mavx2 -mfma
-//       -c native/fft_kernels_avx2.cc -o /tmp/fft_kernels_avx2.o
-//   g++ -std=c++17 -O2 -Wall -Wextra -pthread -Inative test/native/fft_test.cc native/fft.cc
-//       native/fft_kernels_generic.cc native/fftconv_cpu.cc native/thread_pool.cc
-//       /tmp/fft_kernels_avx2.o -o /tmp/fft_test
-//   /tmp/fft_test
+// (native/fftconv_cpu.cc) against direct float64 sums. Target fft_test of CMakeLists.txt, built
+// and run by scripts/test-native.sh (npm test).
 // Exit status 0 when every check passes.
 #include <cmath>
 #include <cstdio>

@@ -13,7 +13,7 @@ const root = path.join(__dirname, '..');
 // Sanitizer builds reserve terabytes of address space: `ulimit -v` cases cannot run there.
 const underSanitizer = !!process.env.LONGCONV_SANITIZE;
 
-/** Runs `body` (JS, with `lc` and `mb()` defined) in a fresh node; its last line is JSON. */
+/** Runs `body` (JS, with `lc` and `mb()` defined) in a fresh node; it prints one JSON line. */
 function runChild(body: string, opts: { ulimitKiB?: number; nodeArgs?: string[] } = {}): { status: number | null; result: any; stderr: string } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'longconv-memory-'));
   const file = path.join(dir, 'child.js');
@@ -28,7 +28,8 @@ ${body}`);
   const fullCollections = lines.filter((l) => l.includes('Mark-Compact')).length;
   let result: any;
   try {
-    result = { ...JSON.parse(lines[lines.length - 1]), fullCollections };
+    // The child's one JSON line (with --trace-gc, GC lines may follow it).
+    result = { ...JSON.parse(lines.filter((l) => l.startsWith('{')).pop()!), fullCollections };
   } catch {
     result = undefined;
   }

@@ -12,7 +12,7 @@
 namespace lc {
 namespace {
 
-constexpr int kForwardThreads = 256;
+constexpr int kForwardThreads = 256;  // consecutive l per forward block
 constexpr int kForwardTile = 256;  // modes staged in shared memory at a time
 
 __device__ inline float2 cmul(float2 a, float2 b) {
@@ -37,10 +37,10 @@ __global__ void cauchy_forward_kernel(const float2* __restrict__ v, const float2
                                       const float2* __restrict__ z, int64_t R, int64_t Rw,
                                       int64_t N, int64_t L, float2* __restrict__ out) {
   __shared__ float2 sv[kForwardTile], sw[kForwardTile];
-  const int64_t l = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  const int64_t l = global_thread();
   const bool active = l < L;  // inactive threads still help stage the tiles
   const float2 zl = active ? z[l] : make_float2(0.f, 0.f);
-  for (int64_t r = blockIdx.y; r < R; r += gridDim.y) {
+  for (int64_t r : row_stride(R)) {
     const float2* vrow = v + r * N;
     const float2* wrow = w + (r % Rw) * N;
     float2 acc = make_float2(0.f, 0.f);
@@ -85,7 +85,7 @@ __global__ void cauchy_backward_kernel(const float2* __restrict__ grad,
   const int64_t n0 = tile * kTileModes;
   const int64_t l_begin = chunk * layout.chunk_length;
   const int64_t l_end = std::min(L, l_begin + layout.chunk_length);
-  for (int64_t r = blockIdx.y; r < R; r += gridDim.y) {
+  for (int64_t r : row_stride(R)) {
     float2 wn[kTileModes];
 #pragma unroll
     for (int k = 0; k < kTileModes; ++k)
@@ -121,12 +121,10 @@ __global__ void cauchy_backward_kernel(const float2* __restrict__ grad,
 
 void cauchy_forward_cuda(const float* v, const float* w, const float* z, float* out, int64_t R,
                          int64_t Rw, int64_t N, int64_t L, bool conj) {
-  const dim3 grid(static_cast<unsigned>((L + kForwardThreads - 1) / kForwardThreads),
-                  static_cast<unsigned>(std::min(R, kMaxGridRows)));
-  launch_kernel("cauchy_forward_kernel", conj ? cauchy_forward_kernel<true> : cauchy_forward_kernel<false>,
-                grid, kForwardThreads, reinterpret_cast<const float2*>(v),
-                reinterpret_cast<const float2*>(w), reinterpret_cast<const float2*>(z), R, Rw, N, L,
-                reinterpret_cast<float2*>(out));
+  launch("cauchy_forward_kernel", conj ? cauchy_forward_kernel<true> : cauchy_forward_kernel<false>,
+         over_rows(R, L, kForwardThreads), reinterpret_cast<const float2*>(v),
+         reinterpret_cast<const float2*>(w), reinterpret_cast<const float2*>(z), R, Rw, N, L,
+         reinterpret_cast<float2*>(out));
 }
 
 void cauchy_backward_cuda(const float* grad, const float* v, const float* w, const float* z,
@@ -135,11 +133,10 @@ void cauchy_backward_cuda(const float* grad, const float* v, const float* w, con
   if (!dv && !dw) return;
   const ModalGrid layout = modal_grid(R, N, L);
   DeviceFloats part = device_floats(R * layout.chunks * N * 4);
-  launch_kernel("cauchy_backward_kernel",
-                conj ? cauchy_backward_kernel<true> : cauchy_backward_kernel<false>, layout.grid(R),
-                kModalThreads, reinterpret_cast<const float2*>(grad),
-                reinterpret_cast<const float2*>(w), reinterpret_cast<const float2*>(z), R, Rw, N, L,
-                layout, part.get());
+  launch("cauchy_backward_kernel",
+         conj ? cauchy_backward_kernel<true> : cauchy_backward_kernel<false>, layout.grid(R),
+         reinterpret_cast<const float2*>(grad), reinterpret_cast<const float2*>(w),
+         reinterpret_cast<const float2*>(z), R, Rw, N, L, layout, part.get());
   fold_modal_grads_cuda(part.get(), v, R, Rw, layout.chunks, N, 1.f, dv, dw);
 }
 

@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <memory>
 
-#include "cuda_backend.h"
-#include "cuda_check.h"
 #include "elementwise_ops.h"
 #include "kernel_common.cuh"
 
@@ -14,7 +12,7 @@ namespace {
 template <BinaryOp op>
 __global__ void binary_kernel(const float* a, const float* b, float* out, Loop loop, int64_t n, float alpha) {
   constexpr int w = is_complex(op) ? 2 : 1;
-  for (int64_t i = global_thread(); i < n; i += grid_threads())
+  for (int64_t i : grid_stride(n))
     apply_binary<op>(a + loop_offset(loop, 0, i, loop.ndim) * w, b + loop_offset(loop, 1, i, loop.ndim) * w,
                      out + i * w, alpha);
 }
@@ -22,11 +20,11 @@ __global__ void binary_kernel(const float* a, const float* b, float* out, Loop l
 template <UnaryOp op>
 __global__ void unary_kernel(const float* x, float* out, int64_t n, float s, float t) {
   constexpr int w = is_complex(op) ? 2 : 1;
-  for (int64_t i = global_thread(); i < n; i += grid_threads()) apply_unary<op>(x + i * w, out + i * w, s, t);
+  for (int64_t i : grid_stride(n)) apply_unary<op>(x + i * w, out + i * w, s, t);
 }
 
 __global__ void copy_kernel(const float* in, float* out, Loop loop, int64_t n, int64_t in_offset, int64_t out_offset) {
-  for (int64_t i = global_thread(); i < n; i += grid_threads())
+  for (int64_t i : grid_stride(n))
     out[out_offset + loop_offset(loop, 1, i, loop.ndim)] = in[in_offset + loop_offset(loop, 0, i, loop.ndim)];
 }
 
@@ -34,10 +32,8 @@ __global__ void copy_kernel(const float* in, float* out, Loop loop, int64_t n, i
 // in double, then writes scale * sum to out[o * parts + p]. The order is fixed: deterministic.
 __global__ void sum_kernel(const float* in, float* out, Loop kept, Loop reduced, int64_t outputs, int64_t parts,
                            int64_t inner, int64_t chunk, float scale) {
-  int lane = threadIdx.x % kWarp;
-  int64_t warps = int64_t(gridDim.x) * kWarpsPerBlock;
-  for (int64_t task = blockIdx.x * int64_t(kWarpsPerBlock) + threadIdx.x / kWarp; task < outputs * parts;
-       task += warps) {
+  const int lane = lane_id();
+  for (int64_t task : warp_stride(outputs * parts)) {
     int64_t o = task / parts, p = task % parts;
     int64_t base = loop_offset(kept, 0, o, kept.ndim);
     int64_t end = (p + 1) * chunk < inner ? (p + 1) * chunk : inner;
@@ -55,8 +51,7 @@ void binary_cuda(const float* a, const float* b, float* out, const Loop& loop, B
   int64_t n = loop_numel(loop);
   if (n == 0) return;
   with_op(op, [&](auto tag) {
-    launch_kernel("binary", binary_kernel<decltype(tag)::value>, grid_for(n), kBlock, a, b, out, loop, n,
-                  alpha);
+    launch("binary", binary_kernel<decltype(tag)::value>, over_items(n), a, b, out, loop, n, alpha);
   });
 }
 
@@ -64,8 +59,7 @@ void unary_cuda(const float* x, float* out, int64_t n, UnaryOp op, float s, floa
   int64_t elements = is_complex(op) ? n / 2 : n;
   if (elements == 0) return;
   with_op(op, [&](auto tag) {
-    launch_kernel("unary", unary_kernel<decltype(tag)::value>, grid_for(elements), kBlock, x, out, elements,
-                  s, t);
+    launch("unary", unary_kernel<decltype(tag)::value>, over_items(elements), x, out, elements, s, t);
   });
 }
 
@@ -79,28 +73,27 @@ void sum_to_cuda(const float* in, float* out, const Loop& kept, const Loop& redu
       1024, std::max<int64_t>(1, std::min((inner + kMinChunk - 1) / kMinChunk, kTargetTasks / outputs)));
   int64_t chunk = std::max<int64_t>(1, (inner + parts - 1) / parts);
   if (parts == 1) {
-    launch_kernel("sum_to", sum_kernel, warp_grid(outputs), kBlock, in, out, kept, reduced, outputs, 1, inner,
-                  chunk, scale);
+    launch("sum_to", sum_kernel, over_warps(outputs), in, out, kept, reduced, outputs, 1, inner, chunk, scale);
     return;
   }
   std::unique_ptr<float, void (*)(void*)> scratch(
       static_cast<float*>(cuda_alloc(size_t(outputs * parts) * sizeof(float))), cuda_free);
-  launch_kernel("sum_to (parts)", sum_kernel, warp_grid(outputs * parts), kBlock, in, scratch.get(), kept,
-                reduced, outputs, parts, inner, chunk, 1.0f);
+  launch("sum_to (parts)", sum_kernel, over_warps(outputs * parts), in, scratch.get(), kept, reduced, outputs, parts,
+         inner, chunk, 1.0f);
   Loop rows, cols;  // scratch as [outputs, parts]: keep rows, reduce the contiguous parts
   rows.ndim = cols.ndim = 1;
   rows.size[0] = outputs;
   rows.stride[0][0] = parts;
   cols.size[0] = parts;
   cols.stride[0][0] = 1;
-  launch_kernel("sum_to (total)", sum_kernel, warp_grid(outputs), kBlock, scratch.get(), out, rows, cols,
-                outputs, 1, parts, parts, scale);
+  launch("sum_to (total)", sum_kernel, over_warps(outputs), scratch.get(), out, rows, cols, outputs, 1, parts, parts,
+         scale);
 }
 
 void strided_copy_cuda(const float* in, float* out, const Loop& loop, int64_t in_offset, int64_t out_offset) {
   int64_t n = loop_numel(loop);
   if (n == 0) return;
-  launch_kernel("strided_copy", copy_kernel, grid_for(n), kBlock, in, out, loop, n, in_offset, out_offset);
+  launch("strided_copy", copy_kernel, over_items(n), in, out, loop, n, in_offset, out_offset);
 }
 
 }  // namespace lc

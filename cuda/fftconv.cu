@@ -14,34 +14,17 @@
 #include <algorithm>
 #include <memory>
 
-#include "cuda_backend.h"
-#include "cuda_check.h"
 #include "cufft_loader.h"
 #include "fftconv.h"
+#include "kernel_common.cuh"
 
 namespace lc {
 namespace {
 
 int64_t spectrum_row_floats(int64_t n) { return 2 * (n / 2 + 1); }
 
-constexpr int kMaxThreads = 256;
-constexpr int64_t kMaxGridRows = 65535;  // gridDim.y limit; kernels stride over further rows
-
-// Runs kernel over a [rows][cols] index space: x covers the columns of a row, y strides over rows.
-// Empty spaces launch nothing.
-template <typename... KernelParams, typename... Args>
-void launch_rows(const char* name, void (*kernel)(KernelParams...), int64_t rows, int64_t cols,
-                 Args... args) {
-  if (rows == 0 || cols == 0) return;
-  const int threads = cols >= kMaxThreads ? kMaxThreads : static_cast<int>((cols + 31) / 32 * 32);
-  const dim3 grid(static_cast<unsigned>((cols + threads - 1) / threads),
-                  static_cast<unsigned>(std::min(rows, kMaxGridRows)));
-  launch_kernel(name, kernel, grid, threads, args...);
-}
-
-__device__ inline int64_t column_index() {
-  return static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-}
+// The kernels below run over [rows][columns] (over_rows): a thread per column of a row, whose
+// blocks stride over the rows.
 
 // Builds real length-n rows (row stride rowFloats) from length-L rows:
 //   out[t] = head[t] for t < L,  out[n-s] = tail[s-1] for s = 1..L,  out[0] += diag,  else 0.
@@ -49,9 +32,9 @@ __device__ inline int64_t column_index() {
 __global__ void fold_rows(const float* __restrict__ head, const float* __restrict__ tail,
                           const float* __restrict__ diag, int64_t rows, int64_t L, int64_t n,
                           int64_t rowFloats, float* __restrict__ out) {
-  const int64_t t = column_index();
+  const int64_t t = global_thread();
   if (t >= n) return;
-  for (int64_t row = blockIdx.y; row < rows; row += gridDim.y) {
+  for (int64_t row : row_stride(rows)) {
     float value = 0.f;
     if (t < L) value = head[row * L + t];
     if (tail && t >= n - L) value = tail[row * L + (n - 1 - t)];
@@ -65,9 +48,9 @@ __global__ void fold_rows(const float* __restrict__ head, const float* __restric
 __global__ void unfold_rows(const float* __restrict__ in, int64_t rows, int64_t L, int64_t n,
                             int64_t rowFloats, float scale, float* __restrict__ head,
                             float* __restrict__ tail, float* __restrict__ diag) {
-  const int64_t t = column_index();
+  const int64_t t = global_thread();
   if (t >= L) return;
-  for (int64_t row = blockIdx.y; row < rows; row += gridDim.y) {
+  for (int64_t row : row_stride(rows)) {
     const float* signal = in + row * rowFloats;
     if (head) head[row * L + t] = scale * signal[t];
     if (tail) tail[row * L + t] = scale * signal[n - 1 - t];
@@ -91,9 +74,9 @@ template <bool kConjugateB>
 __global__ void spectral_product(const float2* __restrict__ a, const float2* __restrict__ b,
                                  ProductShape shape, int64_t rows, int64_t bins,
                                  float2* __restrict__ out) {
-  const int64_t f = column_index();
+  const int64_t f = global_thread();
   if (f >= bins) return;
-  for (int64_t row = blockIdx.y; row < rows; row += gridDim.y) {
+  for (int64_t row : row_stride(rows)) {
     const int64_t h = row % shape.H, pq = row / shape.H;
     const int64_t q = pq % shape.Q, p = pq / shape.Q;
     const int64_t aRow = p * shape.a.p + q * shape.a.q + h;
@@ -114,8 +97,8 @@ __global__ void spectral_product(const float2* __restrict__ a, const float2* __r
 void spectra_of(const float* head, const float* tail, const float* diag, int64_t rows, int64_t L,
                 int64_t n, float* spectra) {
   cufft_forward_real_inplace(spectra, n, rows, [&] {
-    launch_rows("fold_rows", fold_rows, rows, n, head, tail, diag, rows, L, n,
-                spectrum_row_floats(n), spectra);
+    launch("fold_rows", fold_rows, over_rows(rows, n), head, tail, diag, rows, L, n,
+           spectrum_row_floats(n), spectra);
   });
 }
 
@@ -127,12 +110,12 @@ void product_to_signals(const float* a, const float* b, const ProductShape& shap
   const int64_t rowFloats = spectrum_row_floats(n), bins = n / 2 + 1;
   DeviceFloats product = device_floats(rows * rowFloats);
   cufft_inverse_real_inplace(product.get(), n, rows, [&] {
-    launch_rows("spectral_product", spectral_product<kConjugateB>, rows, bins,
-                reinterpret_cast<const float2*>(a), reinterpret_cast<const float2*>(b), shape,
-                rows, bins, reinterpret_cast<float2*>(product.get()));
+    launch("spectral_product", spectral_product<kConjugateB>, over_rows(rows, bins),
+           reinterpret_cast<const float2*>(a), reinterpret_cast<const float2*>(b), shape, rows,
+           bins, reinterpret_cast<float2*>(product.get()));
   });
-  launch_rows("unfold_rows", unfold_rows, rows, L, product.get(), rows, L, n, rowFloats,
-              1.f / static_cast<float>(n), head, tail, diag);
+  launch("unfold_rows", unfold_rows, over_rows(rows, L), product.get(), rows, L, n, rowFloats,
+         1.f / static_cast<float>(n), head, tail, diag);
 }
 
 }  // namespace

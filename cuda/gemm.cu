@@ -10,9 +10,8 @@
 #include <string>
 
 #include "cublas_loader.h"
-#include "cuda_backend.h"
-#include "cuda_check.h"
 #include "gemm.h"
+#include "kernel_common.cuh"
 
 namespace lc {
 namespace {
@@ -21,8 +20,7 @@ namespace {
 __global__ void fill_bias_kernel(float* C, int64_t count, int64_t strideC, int64_t M, int64_t N,
                                  int64_t ldc, const float* bias, bool rows) {
   const int64_t total = count * M * N;
-  for (int64_t idx = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; idx < total;
-       idx += int64_t(gridDim.x) * blockDim.x) {
+  for (int64_t idx : grid_stride(total)) {
     const int64_t j = idx % N, i = idx / N % M, b = idx / N / M;
     C[b * strideC + i * ldc + j] = rows ? bias[i] : bias[j];
   }
@@ -59,9 +57,8 @@ void gemm_cuda(const float* A, const float* B, const float* bias, float* C,
     if (s.bias != GemmBias::kNone) {
       for (int64_t h = 0; h < hostCount; ++h) {
         const GemmOffsets o = gemm_offsets(s.batch, 0, hostDims, h);
-        launch_kernel("gemm bias", fill_bias_kernel, grid_for(strided.size * s.M * s.N), kBlock,
-                      C + o.c, strided.size, strided.c, s.M, s.N, s.ldc, bias,
-                      s.bias == GemmBias::kRows);
+        launch("gemm bias", fill_bias_kernel, over_items(strided.size * s.M * s.N), C + o.c,
+               strided.size, strided.c, s.M, s.N, s.ldc, bias, s.bias == GemmBias::kRows);
       }
     }
     const float one = 1.f, zero = 0.f;

@@ -82,7 +82,7 @@ __global__ void backward_params_kernel(const float* x, const float* mean, const 
                                        float* dweight, float* dbias, int64_t outer, int64_t n, int64_t inner) {
   __shared__ double shared[kWarpsPerBlock];
   int64_t rows = outer * inner;
-  for (int64_t j = blockIdx.x; j < n; j += gridDim.x) {
+  for (int64_t j : block_stride(n)) {
     double sum_w = 0, sum_b = 0;
     for (int64_t r = threadIdx.x; r < rows; r += blockDim.x) {
       int64_t at = ((r / inner) * n + j) * inner + r % inner;
@@ -105,11 +105,11 @@ void layernorm_forward_cuda(const float* x, const float* weight, const float* bi
   int64_t rows = outer * inner;
   if (rows == 0 || n == 0) return;
   if (inner == 1)
-    launch_kernel("layernorm_forward", forward_kernel<kWarp>, warp_grid(rows), kBlock, x, weight, bias, y, mean,
-                  rstd, rows, n, inner, eps);
+    launch("layernorm_forward", forward_kernel<kWarp>, over_warps(rows), x, weight, bias, y, mean, rstd, rows, n, inner,
+           eps);
   else
-    launch_kernel("layernorm_forward", forward_kernel<1>, grid_for(rows), kBlock, x, weight, bias, y, mean, rstd,
-                  rows, n, inner, eps);
+    launch("layernorm_forward", forward_kernel<1>, over_items(rows), x, weight, bias, y, mean, rstd, rows, n, inner,
+           eps);
 }
 
 void layernorm_backward_cuda(const float* x, const float* weight, const float* mean, const float* rstd, const float* dy,
@@ -118,15 +118,15 @@ void layernorm_backward_cuda(const float* x, const float* weight, const float* m
   if (rows == 0 || n == 0) return;
   if (dx) {
     if (inner == 1)
-      launch_kernel("layernorm_backward (dx)", backward_dx_kernel<kWarp>, warp_grid(rows), kBlock, x, weight, mean,
-                    rstd, dy, dx, rows, n, inner);
+      launch("layernorm_backward (dx)", backward_dx_kernel<kWarp>, over_warps(rows), x, weight, mean, rstd, dy, dx,
+             rows, n, inner);
     else
-      launch_kernel("layernorm_backward (dx)", backward_dx_kernel<1>, grid_for(rows), kBlock, x, weight, mean, rstd,
-                    dy, dx, rows, n, inner);
+      launch("layernorm_backward (dx)", backward_dx_kernel<1>, over_items(rows), x, weight, mean, rstd, dy, dx, rows, n,
+             inner);
   }
   if (dweight || dbias)
-    launch_kernel("layernorm_backward (weight, bias)", backward_params_kernel, unsigned(std::min<int64_t>(n, 65535)),
-                  kBlock, x, mean, rstd, dy, dweight, dbias, outer, n, inner);
+    launch("layernorm_backward (weight, bias)", backward_params_kernel, over_blocks(n), x, mean, rstd, dy, dweight,
+           dbias, outer, n, inner);
 }
 
 }  // namespace lc

@@ -25,15 +25,17 @@ struct Values {
   __device__ float operator()(int64_t i) const { return v[i]; }
 };
 
-// Block p: out[p] = scale * sum of term(i) over [p * chunk, min(n, (p + 1) * chunk)).
+// Block per part p < parts: out[p] = scale * sum of term(i) over [p * chunk, min(n, (p + 1) * chunk)).
 template <typename Term>
-__global__ void chunk_sums_kernel(Term term, int64_t n, int64_t chunk, float scale, float* out) {
+__global__ void chunk_sums_kernel(Term term, int64_t n, int64_t chunk, int64_t parts, float scale, float* out) {
   __shared__ float shared[kWarpsPerBlock];
-  int64_t begin = blockIdx.x * chunk, end = begin + chunk < n ? begin + chunk : n;
-  float acc = 0;
-  for (int64_t i = begin + threadIdx.x; i < end; i += blockDim.x) acc += term(i);
-  acc = block_sum(acc, shared);
-  if (threadIdx.x == 0) out[blockIdx.x] = scale * acc;
+  for (int64_t p : block_stride(parts)) {
+    int64_t begin = p * chunk, end = begin + chunk < n ? begin + chunk : n;
+    float acc = 0;
+    for (int64_t i = begin + threadIdx.x; i < end; i += blockDim.x) acc += term(i);
+    acc = block_sum(acc, shared);
+    if (threadIdx.x == 0) out[p] = scale * acc;
+  }
 }
 
 // loss[0] = mean of term(i) over [0, n), n >= 1.
@@ -41,25 +43,19 @@ template <typename Term>
 void device_mean(Term term, int64_t n, float* loss) {
   int64_t parts = (n + kChunk - 1) / kChunk;
   if (parts == 1) {
-    launch_kernel("mean", chunk_sums_kernel<Term>, 1, kBlock, term, n, n, 1.0f / float(n), loss);
+    launch("mean", chunk_sums_kernel<Term>, over_blocks(1), term, n, n, 1, 1.0f / float(n), loss);
     return;
   }
   DeviceFloats partial = device_floats(parts);
-  launch_kernel("mean (parts)", chunk_sums_kernel<Term>, unsigned(parts), kBlock, term, n, kChunk,
-                1.0f, partial.get());
-  launch_kernel("mean (total)", chunk_sums_kernel<Values>, 1, kBlock, Values{partial.get()}, parts, parts,
-                1.0f / float(n), loss);
-}
-
-__device__ inline float warp_max(float v) {
-  for (int offset = kWarp / 2; offset > 0; offset /= 2) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, offset));
-  return v;
+  launch("mean (parts)", chunk_sums_kernel<Term>, over_blocks(parts), term, n, kChunk, parts, 1.0f, partial.get());
+  launch("mean (total)", chunk_sums_kernel<Values>, over_blocks(1), Values{partial.get()}, parts, parts, 1,
+         1.0f / float(n), loss);
 }
 
 // Warp per row b: softmax[b, :] and row_loss[b].
 __global__ void cross_entropy_rows_kernel(const float* logits, const float* labels, float* softmax, float* row_loss,
                                           int64_t B, int64_t C) {
-  for (int64_t b = global_warp(); b < B; b += grid_warps()) {
+  for (int64_t b : warp_stride(B)) {
     const float* x = logits + b * C;
     float max = -INFINITY;
     for (int64_t c = lane_id(); c < C; c += kWarp) max = fmaxf(max, x[c]);
@@ -78,7 +74,7 @@ __global__ void cross_entropy_rows_kernel(const float* logits, const float* labe
 __global__ void cross_entropy_backward_kernel(const float* softmax, const float* labels, const float* grad,
                                               float* dlogits, int64_t total, int64_t B, int64_t C) {
   float scale = grad[0] / float(B);
-  for (int64_t i = global_thread(); i < total; i += grid_threads()) {
+  for (int64_t i : grid_stride(total)) {
     int64_t b = i / C, c = i % C;
     dlogits[i] = scale * (softmax[i] - (c == index_in_range(labels[b], C) ? 1.0f : 0.0f));
   }
@@ -87,7 +83,7 @@ __global__ void cross_entropy_backward_kernel(const float* softmax, const float*
 __global__ void mse_backward_kernel(const float* a, const float* b, const float* grad, float* da, float* db,
                                     int64_t n) {
   float scale = 2.0f * grad[0] / float(n);
-  for (int64_t i = global_thread(); i < n; i += grid_threads()) {
+  for (int64_t i : grid_stride(n)) {
     float d = scale * (a[i] - b[i]);
     if (da) da[i] = d;
     if (db) db[i] = -d;
@@ -100,16 +96,16 @@ void cross_entropy_forward_cuda(const float* logits, const float* labels, float*
                                 int64_t C) {
   if (B == 0 || C == 0) return;
   DeviceFloats row_loss = device_floats(B);
-  launch_kernel("cross_entropy_forward", cross_entropy_rows_kernel, warp_grid(B), kBlock, logits, labels,
-                softmax, row_loss.get(), B, C);
+  launch("cross_entropy_forward", cross_entropy_rows_kernel, over_warps(B), logits, labels, softmax, row_loss.get(), B,
+         C);
   device_mean(Values{row_loss.get()}, B, loss);
 }
 
 void cross_entropy_backward_cuda(const float* softmax, const float* labels, const float* grad, float* dlogits,
                                  int64_t B, int64_t C) {
   if (B * C == 0) return;
-  launch_kernel("cross_entropy_backward", cross_entropy_backward_kernel, grid_for(B * C), kBlock, softmax,
-                labels, grad, dlogits, B * C, B, C);
+  launch("cross_entropy_backward", cross_entropy_backward_kernel, over_items(B * C), softmax, labels, grad, dlogits,
+         B * C, B, C);
 }
 
 void mse_forward_cuda(const float* a, const float* b, float* loss, int64_t n) {
@@ -119,7 +115,7 @@ void mse_forward_cuda(const float* a, const float* b, float* loss, int64_t n) {
 
 void mse_backward_cuda(const float* a, const float* b, const float* grad, float* da, float* db, int64_t n) {
   if (n == 0) return;
-  launch_kernel("mse_backward", mse_backward_kernel, grid_for(n), kBlock, a, b, grad, da, db, n);
+  launch("mse_backward", mse_backward_kernel, over_items(n), a, b, grad, da, db, n);
 }
 
 }  // namespace lc

@@ -11,8 +11,7 @@
 #include <algorithm>
 #include <memory>
 
-#include "cuda_backend.h"
-#include "cuda_check.h"
+#include "kernel_common.cuh"
 
 namespace lc {
 namespace {
@@ -20,15 +19,14 @@ namespace {
 constexpr int kModalThreads = 256;  // threads of a backward block (whole warps)
 constexpr int kTileModes = 8;       // modes per backward block
 constexpr int kPartFloats = 4 * kTileModes;
-constexpr int64_t kMaxGridRows = 65535;  // gridDim.y limit; kernels stride over further rows
 
 // How a backward pass splits l: enough blocks to fill the device when rows are few, chunks of
 // at least 4 strides of the block and a multiple of kModalThreads (anchored kernels need it).
 struct ModalGrid {
   int64_t tiles, chunks, chunk_length;
-  dim3 grid(int64_t R) const {
-    return dim3(static_cast<unsigned>(tiles * chunks),
-                static_cast<unsigned>(std::min(R, kMaxGridRows)));
+  // x: a block per (tile, chunk); y: the rows (kernels loop with row_stride(R)).
+  Grid grid(int64_t R) const {
+    return {dim3(unsigned(tiles * chunks), unsigned(std::min(R, kMaxGridRows))), kModalThreads};
   }
 };
 
@@ -72,10 +70,8 @@ __device__ void store_part(float total, int64_t r, int64_t chunk, int64_t chunks
 __global__ void fold_modal_grads(const float4* __restrict__ part, const float2* __restrict__ v,
                                  int64_t R, int64_t Rw, int64_t chunks, int64_t N, float scale,
                                  float2* __restrict__ dv, float2* __restrict__ dw) {
-  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
-  const int64_t first = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (dv)
-    for (int64_t i = first; i < R * N; i += stride) {
+    for (int64_t i : grid_stride(R * N)) {
       const int64_t r = i / N, n = i % N;
       float2 sum = make_float2(0.f, 0.f);
       for (int64_t c = 0; c < chunks; ++c) {
@@ -86,7 +82,7 @@ __global__ void fold_modal_grads(const float4* __restrict__ part, const float2* 
       dv[i] = make_float2(scale * sum.x, scale * sum.y);
     }
   if (dw)
-    for (int64_t i = first; i < Rw * N; i += stride) {
+    for (int64_t i : grid_stride(Rw * N)) {
       const int64_t rw = i / N, n = i % N;
       float2 sum = make_float2(0.f, 0.f);
       for (int64_t r = rw; r < R; r += Rw) {
@@ -106,9 +102,9 @@ __global__ void fold_modal_grads(const float4* __restrict__ part, const float2* 
 
 void fold_modal_grads_cuda(const float* part, const float* v, int64_t R, int64_t Rw,
                            int64_t chunks, int64_t N, float scale, float* dv, float* dw) {
-  launch_kernel("fold_modal_grads", fold_modal_grads, grid_for(R * N), kBlock,
-                reinterpret_cast<const float4*>(part), reinterpret_cast<const float2*>(v), R, Rw,
-                chunks, N, scale, reinterpret_cast<float2*>(dv), reinterpret_cast<float2*>(dw));
+  launch("fold_modal_grads", fold_modal_grads, over_items(R * N),
+         reinterpret_cast<const float4*>(part), reinterpret_cast<const float2*>(v), R, Rw, chunks,
+         N, scale, reinterpret_cast<float2*>(dv), reinterpret_cast<float2*>(dw));
 }
 
 }  // namespace

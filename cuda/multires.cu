@@ -11,15 +11,13 @@
 #include <algorithm>
 #include <memory>
 
-#include "cuda_backend.h"
-#include "cuda_check.h"
+#include "kernel_common.cuh"
 #include "multires.h"
 
 namespace lc {
 namespace {
 
-constexpr int kTapTile = 256;            // taps staged in shared memory at a time
-constexpr int64_t kMaxGridRows = 65535;  // gridDim.y limit; the level kernel strides over rows
+constexpr int kTapTile = 256;  // taps staged in shared memory at a time
 
 // Lags r with r*d < L: the only ones that reach a sample of a length-L row.
 __host__ __device__ inline int64_t live_lags(int64_t k, int64_t L, int64_t d) {
@@ -46,10 +44,10 @@ __global__ void dilated_level(const float* __restrict__ a, const float* __restri
                               LevelParams p, int64_t rows, int64_t H, int64_t L,
                               float* __restrict__ out0, float* __restrict__ out1) {
   __shared__ float tap0[kTapTile], tap1[kTapTile];
-  const int64_t t = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  const int64_t t = global_thread();
   const bool active = t < L;
   const int64_t lags = live_lags(p.k, L, p.d);
-  for (int64_t row = blockIdx.y; row < rows; row += gridDim.y) {
+  for (int64_t row : row_stride(rows)) {
     const int64_t h = row % H;
     const float* a_row = a + row * L;
     const float* b_row = b + row * L;
@@ -94,8 +92,7 @@ template <bool kAccumulate>
 __global__ void scale_rows(const float* __restrict__ in, const float* __restrict__ w,
                            int64_t wstride, int64_t wcol, int64_t H, int64_t L, int64_t n,
                            float* __restrict__ out) {
-  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
-       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+  for (int64_t i : grid_stride(n)) {
     const float v = w[((i / L) % H) * wstride + wcol] * in[i];
     out[i] = kAccumulate ? out[i] + v : v;
   }
@@ -130,7 +127,7 @@ __global__ void lag_correlations(const float* __restrict__ lo, const float* __re
                                  const float* __restrict__ g, int64_t B, int64_t H, int64_t L,
                                  int64_t k, int64_t d, int64_t lags, float* __restrict__ c0,
                                  float* __restrict__ c1) {
-  for (int64_t item = blockIdx.x; item < H * lags; item += gridDim.x) {
+  for (int64_t item : block_stride(H * lags)) {
     const int64_t h = item / lags, r = item % lags, s = r * d;
     double2 sum = make_double2(0, 0);
     for (int64_t b = 0; b < B; ++b) {
@@ -156,8 +153,7 @@ __global__ void kernel_grads(const float* __restrict__ c0, const float* __restri
                              const float* __restrict__ h1, const float* __restrict__ w, int64_t H,
                              int64_t k, int64_t J, float* __restrict__ dh0,
                              float* __restrict__ dh1, float* __restrict__ dw) {
-  for (int64_t h = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; h < H;
-       h += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+  for (int64_t h : grid_stride(H)) {
     const float* wh = w + h * (J + 2);
     for (int64_t r = 0; r < k; ++r) {
       float s0 = 0.f, s1 = 0.f;
@@ -184,22 +180,18 @@ __global__ void kernel_grads(const float* __restrict__ c0, const float* __restri
 template <bool kAdjoint>
 void launch_level(const float* a, const float* b, const LevelParams& p, int64_t rows, int64_t H,
                   int64_t L, float* out0, float* out1) {
-  const int threads = L >= kBlock ? kBlock : static_cast<int>((L + 31) / 32 * 32);
-  const dim3 grid(static_cast<unsigned>((L + threads - 1) / threads),
-                  static_cast<unsigned>(std::min(rows, kMaxGridRows)));
-  launch_kernel("dilated_level", dilated_level<kAdjoint>, grid, threads, a, b, p, rows, H, L, out0, out1);
+  launch("dilated_level", dilated_level<kAdjoint>, over_rows(rows, L), a, b, p, rows, H, L, out0, out1);
 }
 
 template <bool kAccumulate>
 void launch_scale(const float* in, const float* w, int64_t J, int64_t wcol, int64_t H, int64_t L,
                   int64_t n, float* out) {
-  launch_kernel("scale_rows", scale_rows<kAccumulate>, grid_for(n), kBlock, in, w, J + 2, wcol, H, L, n, out);
+  launch("scale_rows", scale_rows<kAccumulate>, over_items(n), in, w, J + 2, wcol, H, L, n, out);
 }
 
 void launch_correlations(const float* lo, const float* dy, const float* g, int64_t B, int64_t H,
                          int64_t L, int64_t k, int64_t d, int64_t lags, float* c0, float* c1) {
-  const unsigned blocks = static_cast<unsigned>(std::min<int64_t>(H * lags, 1 << 20));
-  launch_kernel("lag_correlations", lag_correlations, blocks, kBlock, lo, dy, g, B, H, L, k, d, lags, c0, c1);
+  launch("lag_correlations", lag_correlations, over_blocks(H * lags), lo, dy, g, B, H, L, k, d, lags, c0, c1);
 }
 
 }  // namespace
@@ -259,8 +251,7 @@ void multires_backward_cuda(const float* dy, const float* levels, const float* h
   if (dw) launch_correlations(levels + J * n, dy, nullptr, B, H, L, k, 1, 1, nullptr, c1.get() + J * H * k);
   if (dx) launch_scale<true>(dy, w, J, J + 1, H, L, n, dx);
   if (want_kernel_grads) {
-    launch_kernel("kernel_grads", kernel_grads, grid_for(H), kBlock, c0.get(), c1.get(), h1, w, H, k, J, dh0,
-                  dh1, dw);
+    launch("kernel_grads", kernel_grads, over_items(H), c0.get(), c1.get(), h1, w, H, k, J, dh0, dh1, dw);
   }
 }
 

@@ -11,14 +11,14 @@ namespace {
 constexpr int kIndexTile = 1024;  // indices staged in shared memory by embedding_backward
 
 __global__ void glu_forward_kernel(const float* x, float* out, int64_t total, int64_t block) {
-  for (int64_t i = global_thread(); i < total; i += grid_threads()) {
+  for (int64_t i : grid_stride(total)) {
     const float* a = x + (i / block) * 2 * block + i % block;
     out[i] = a[0] * stable_sigmoid(a[block]);
   }
 }
 
 __global__ void glu_backward_kernel(const float* x, const float* dy, float* dx, int64_t total, int64_t block) {
-  for (int64_t i = global_thread(); i < total; i += grid_threads()) {
+  for (int64_t i : grid_stride(total)) {
     int64_t at = (i / block) * 2 * block + i % block;
     GluGrad g = glu_grad(x[at], x[at + block], dy[i]);
     dx[at] = g.da;
@@ -27,13 +27,13 @@ __global__ void glu_backward_kernel(const float* x, const float* dy, float* dx, 
 }
 
 __global__ void dropout_kernel(const float* x, float* out, int64_t n, uint64_t key, uint32_t threshold, float scale) {
-  for (int64_t i = global_thread(); i < n; i += grid_threads())
+  for (int64_t i : grid_stride(n))
     out[i] = dropout_keep(key, i, threshold) ? scale * x[i] : 0.0f;
 }
 
 __global__ void embedding_forward_kernel(const float* indices, const float* weight, float* out, int64_t total,
                                          int64_t V, int64_t D) {
-  for (int64_t i = global_thread(); i < total; i += grid_threads()) {
+  for (int64_t i : grid_stride(total)) {
     int64_t row = index_in_range(indices[i / D], V);
     out[i] = row < 0 ? 0.0f : weight[row * D + i % D];
   }
@@ -77,7 +77,7 @@ __device__ float warp_inverse_count(const float* mask, int64_t b, int64_t L) {
 // Warp per row r = (b, h) of x [B, H, L].
 __global__ void pool_forward_kernel(const float* x, const float* mask, float* out, int64_t rows, int64_t H,
                                     int64_t L) {
-  for (int64_t r = global_warp(); r < rows; r += grid_warps()) {
+  for (int64_t r : warp_stride(rows)) {
     int64_t b = r / H;
     float acc = 0;
     for (int64_t l = lane_id(); l < L; l += kWarp) acc += x[r * L + l] * (mask ? mask[b * L + l] : 1.0f);
@@ -89,7 +89,7 @@ __global__ void pool_forward_kernel(const float* x, const float* mask, float* ou
 
 __global__ void pool_backward_kernel(const float* dy, const float* mask, float* dx, int64_t rows, int64_t H,
                                      int64_t L) {
-  for (int64_t r = global_warp(); r < rows; r += grid_warps()) {
+  for (int64_t r : warp_stride(rows)) {
     int64_t b = r / H;
     float g = dy[r] * warp_inverse_count(mask, b, L);
     for (int64_t l = lane_id(); l < L; l += kWarp) dx[r * L + l] = mask ? g * mask[b * L + l] : g;
@@ -101,25 +101,24 @@ __global__ void pool_backward_kernel(const float* dy, const float* mask, float* 
 void glu_forward_cuda(const float* x, float* out, int64_t outer, int64_t half, int64_t inner) {
   int64_t total = outer * half * inner;
   if (total == 0) return;
-  launch_kernel("glu_forward", glu_forward_kernel, grid_for(total), kBlock, x, out, total, half * inner);
+  launch("glu_forward", glu_forward_kernel, over_items(total), x, out, total, half * inner);
 }
 
 void glu_backward_cuda(const float* x, const float* dy, float* dx, int64_t outer, int64_t half, int64_t inner) {
   int64_t total = outer * half * inner;
   if (total == 0) return;
-  launch_kernel("glu_backward", glu_backward_kernel, grid_for(total), kBlock, x, dy, dx, total, half * inner);
+  launch("glu_backward", glu_backward_kernel, over_items(total), x, dy, dx, total, half * inner);
 }
 
 void dropout_cuda(const float* x, float* out, int64_t n, uint64_t key, uint32_t threshold, float scale) {
   if (n == 0) return;
-  launch_kernel("dropout", dropout_kernel, grid_for(n), kBlock, x, out, n, key, threshold, scale);
+  launch("dropout", dropout_kernel, over_items(n), x, out, n, key, threshold, scale);
 }
 
 void embedding_forward_cuda(const float* indices, const float* weight, float* out, int64_t n, int64_t V, int64_t D) {
   int64_t total = n * D;
   if (total == 0) return;
-  launch_kernel("embedding_forward", embedding_forward_kernel, grid_for(total), kBlock, indices, weight, out,
-                total, V, D);
+  launch("embedding_forward", embedding_forward_kernel, over_items(total), indices, weight, out, total, V, D);
 }
 
 void embedding_backward_cuda(const float* indices, const float* dy, float* dweight, int64_t n, int64_t V, int64_t D) {
@@ -128,20 +127,18 @@ void embedding_backward_cuda(const float* indices, const float* dy, float* dweig
   int64_t blocks = std::min<int64_t>(V, 1024);
   int64_t rows_per_block = (V + blocks - 1) / blocks;
   blocks = (V + rows_per_block - 1) / rows_per_block;
-  launch_kernel("embedding_backward", embedding_backward_kernel, unsigned(blocks), kBlock, indices, dy,
-                dweight, n, V, D, rows_per_block);
+  launch("embedding_backward", embedding_backward_kernel, over_blocks(blocks), indices, dy, dweight, n, V, D,
+         rows_per_block);
 }
 
 void masked_mean_pool_forward_cuda(const float* x, const float* mask, float* out, int64_t B, int64_t H, int64_t L) {
   if (B * H == 0) return;
-  launch_kernel("masked_mean_pool_forward", pool_forward_kernel, warp_grid(B * H), kBlock, x, mask, out,
-                B * H, H, L);
+  launch("masked_mean_pool_forward", pool_forward_kernel, over_warps(B * H), x, mask, out, B * H, H, L);
 }
 
 void masked_mean_pool_backward_cuda(const float* dy, const float* mask, float* dx, int64_t B, int64_t H, int64_t L) {
   if (B * H * L == 0) return;
-  launch_kernel("masked_mean_pool_backward", pool_backward_kernel, warp_grid(B * H), kBlock, dy, mask, dx,
-                B * H, H, L);
+  launch("masked_mean_pool_backward", pool_backward_kernel, over_warps(B * H), dy, mask, dx, B * H, H, L);
 }
 
 }  // namespace lc

@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <memory>
 
-#include "cuda_backend.h"
-#include "cuda_check.h"
 #include "kernel_common.cuh"
 #include "optim.h"
 
@@ -16,7 +14,7 @@ constexpr int kMaxPartials = 1024;
 
 __global__ void adamw_kernel(float* param, const float* grad, float* m, float* v, int64_t n,
                              AdamWCoefficients c) {
-  for (int64_t i = global_thread(); i < n; i += grid_threads()) adamw_update(param[i], grad[i], m[i], v[i], c);
+  for (int64_t i : grid_stride(n)) adamw_update(param[i], grad[i], m[i], v[i], c);
 }
 
 // Sums the kBlock values of `shared` in a fixed tree order; the result is in shared[0].
@@ -32,7 +30,7 @@ __device__ void block_sum(double* shared) {
 __global__ void squares_kernel(const float* x, int64_t n, double* partial) {
   __shared__ double shared[kBlock];
   double acc = 0;
-  for (int64_t i = global_thread(); i < n; i += grid_threads()) acc += double(x[i]) * x[i];
+  for (int64_t i : grid_stride(n)) acc += double(x[i]) * x[i];
   shared[threadIdx.x] = acc;
   block_sum(shared);
   if (threadIdx.x == 0) partial[blockIdx.x] = shared[0];
@@ -53,16 +51,17 @@ __global__ void partials_kernel(double* partial, int count) {
 void adamw_step_cuda(const float* grad, float* param, float* m, float* v, int64_t n,
                      const AdamWHyper& h) {
   if (n == 0) return;
-  launch_kernel("adamw_step", adamw_kernel, grid_for(n), kBlock, param, grad, m, v, n, adamw_coefficients(h));
+  launch("adamw_step", adamw_kernel, over_items(n), param, grad, m, v, n, adamw_coefficients(h));
 }
 
 double sum_of_squares_cuda(const float* x, int64_t n) {
   if (n == 0) return 0;
-  const unsigned blocks = std::min<unsigned>(grid_for(n), kMaxPartials);
+  const Grid grid = over_items(n, kMaxPartials);
+  const unsigned blocks = grid.blocks.x;
   std::unique_ptr<double, void (*)(void*)> partial(static_cast<double*>(cuda_alloc(blocks * sizeof(double))),
                                                    cuda_free);
-  launch_kernel("sum_of_squares", squares_kernel, blocks, kBlock, x, n, partial.get());
-  launch_kernel("sum_of_squares partials", partials_kernel, 1, kBlock, partial.get(), int(blocks));
+  launch("sum_of_squares", squares_kernel, grid, x, n, partial.get());
+  launch("sum_of_squares partials", partials_kernel, over_blocks(1), partial.get(), int(blocks));
   double total = 0;
   cuda_copy_to_host(&total, partial.get(), sizeof(double));
   return total;

@@ -9,24 +9,12 @@
 #include <memory>
 #include <string>
 
-#include "cuda_backend.h"
-#include "cuda_check.h"
 #include "cufft_loader.h"
+#include "kernel_common.cuh"
 #include "rfft.h"
 
 namespace lc {
 namespace {
-
-// Grid-stride loop over the items [0, total) of a launch, 64-bit.
-#define LC_FOR_EACH_ITEM(i, total)                                                   \
-  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < (total); \
-       i += static_cast<int64_t>(gridDim.x) * blockDim.x)
-
-// A grid-stride kernel over `total` items; nothing for none.
-template <typename... KernelParams, typename... Args>
-void launch(const char* name, void (*kernel)(KernelParams...), int64_t total, Args... args) {
-  if (total > 0) launch_kernel(name, kernel, grid_for(total), kBlock, args...);
-}
 
 // DC and (even n) Nyquist: bins that appear once in the full spectrum (weight 1, real).
 __device__ inline bool self_conjugate(int64_t k, int64_t n) { return k == 0 || 2 * k == n; }
@@ -38,7 +26,7 @@ __device__ inline float hermitian_weight(int64_t k, int64_t n) {
 // the row its own spectrum: the length-1 transform is the identity).
 __global__ void load_signals(const float* __restrict__ x, int64_t rows, int64_t L, int64_t count,
                              int64_t rowFloats, float* __restrict__ padded) {
-  LC_FOR_EACH_ITEM(i, rows * rowFloats) {
+  for (int64_t i : grid_stride(rows * rowFloats)) {
     const int64_t row = i / rowFloats, t = i % rowFloats;
     padded[i] = t < count ? x[row * L + t] : 0.f;
   }
@@ -48,7 +36,7 @@ __global__ void load_signals(const float* __restrict__ x, int64_t rows, int64_t 
 __global__ void store_bins(const float* __restrict__ padded, int64_t rows, int64_t n,
                            int64_t bins, int64_t kept, bool adjoint, float* __restrict__ out) {
   const int64_t rowFloats = 2 * (n / 2 + 1);
-  LC_FOR_EACH_ITEM(i, rows * bins) {
+  for (int64_t i : grid_stride(rows * bins)) {
     const int64_t row = i / bins, k = i % bins;
     float re = 0.f, im = 0.f;
     if (k < kept) {
@@ -67,7 +55,7 @@ __global__ void store_bins(const float* __restrict__ padded, int64_t rows, int64
 __global__ void load_bins(const float* __restrict__ X, int64_t rows, int64_t m, int64_t n,
                           int64_t kept, bool adjoint, float* __restrict__ padded) {
   const int64_t bins = n / 2 + 1;
-  LC_FOR_EACH_ITEM(i, rows * bins) {
+  for (int64_t i : grid_stride(rows * bins)) {
     const int64_t row = i / bins, k = i % bins;
     float re = 0.f, im = 0.f;
     if (k < kept) {
@@ -83,13 +71,11 @@ __global__ void load_bins(const float* __restrict__ X, int64_t rows, int64_t m, 
 // out[row][j] = padded[row][j] for j < count, zero for count <= j < len.
 __global__ void store_signals(const float* __restrict__ padded, int64_t rows, int64_t rowFloats,
                               int64_t count, int64_t len, float* __restrict__ out) {
-  LC_FOR_EACH_ITEM(i, rows * len) {
+  for (int64_t i : grid_stride(rows * len)) {
     const int64_t row = i / len, j = i % len;
     out[i] = j < count ? padded[row * rowFloats + j] : 0.f;
   }
 }
-
-#undef LC_FOR_EACH_ITEM
 
 }  // namespace
 
@@ -99,14 +85,14 @@ void rfft_cuda(const float* x, float* out, int64_t rows, int64_t L, int64_t n, i
   const int64_t rowFloats = 2 * (n / 2 + 1);
   DeviceFloats padded = device_floats(rows * rowFloats);
   auto load = [&] {
-    launch("load_signals", load_signals, rows * rowFloats, x, rows, L, std::min(L, n), rowFloats,
-           padded.get());
+    launch("load_signals", load_signals, over_items(rows * rowFloats), x, rows, L, std::min(L, n),
+           rowFloats, padded.get());
   };
   if (n > 1)
     cufft_forward_real_inplace(padded.get(), n, rows, load);
   else
     load();
-  launch("store_bins", store_bins, rows * bins, padded.get(), rows, n, bins,
+  launch("store_bins", store_bins, over_items(rows * bins), padded.get(), rows, n, bins,
          std::min(bins, n / 2 + 1), adjoint, out);
 }
 
@@ -117,14 +103,14 @@ void irfft_cuda(const float* X, float* out, int64_t rows, int64_t m, int64_t n, 
   // C2R overwrites its input, so it only ever sees this scratch copy.
   DeviceFloats padded = device_floats(rows * rowFloats);
   auto load = [&] {
-    launch("load_bins", load_bins, rows * bins, X, rows, m, n, std::min(m, bins), adjoint,
-           padded.get());
+    launch("load_bins", load_bins, over_items(rows * bins), X, rows, m, n, std::min(m, bins),
+           adjoint, padded.get());
   };
   if (n > 1)
     cufft_inverse_real_inplace(padded.get(), n, rows, load);
   else
     load();
-  launch("store_signals", store_signals, rows * len, padded.get(), rows, rowFloats,
+  launch("store_signals", store_signals, over_items(rows * len), padded.get(), rows, rowFloats,
          std::min(len, n), len, out);
 }
 

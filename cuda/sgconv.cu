@@ -6,10 +6,8 @@
 #include <cuda_runtime.h>
 
 #include <algorithm>
-#include <string>
 
-#include "cuda_backend.h"
-#include "cuda_check.h"
+#include "kernel_common.cuh"
 #include "sgconv.h"
 #include "sgconv_math.h"
 
@@ -46,7 +44,7 @@ __device__ float concatenated(const PointerList<const float>& w, const float* mu
 __global__ void row_norms(PointerList<const float> w, const float* __restrict__ multiplier,
                           Geometry g, float* __restrict__ norm) {
   __shared__ double partial[kBlock];
-  for (int64_t row = blockIdx.x; row < g.rows; row += gridDim.x) {
+  for (int64_t row : block_stride(g.rows)) {
     double sum = 0;
     for (int64_t t = threadIdx.x; t < g.T; t += blockDim.x) {
       const float v = concatenated(w, multiplier, g, row, t);
@@ -66,8 +64,7 @@ __global__ void row_norms(PointerList<const float> w, const float* __restrict__ 
 __global__ void forward_samples(PointerList<const float> w, const float* __restrict__ multiplier,
                                 const float* __restrict__ norm, Geometry g, float* __restrict__ out) {
   const int64_t n = g.rows * g.L;
-  for (int64_t k = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; k < n;
-       k += int64_t(gridDim.x) * blockDim.x) {
+  for (int64_t k : grid_stride(n)) {
     const int64_t row = k / g.L, t = k % g.L;
     out[k] = t < g.T ? concatenated(w, multiplier, g, row, t) * (1.f / norm[row]) : 0.f;
   }
@@ -76,8 +73,7 @@ __global__ void forward_samples(PointerList<const float> w, const float* __restr
 __global__ void backward_taps(const float* __restrict__ dOut, const float* __restrict__ multiplier,
                               const float* __restrict__ norm, Geometry g, PointerList<float> dw) {
   const int64_t perSubKernel = g.rows * g.d, n = g.S * perSubKernel;
-  for (int64_t k = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; k < n;
-       k += int64_t(gridDim.x) * blockDim.x) {
+  for (int64_t k : grid_stride(n)) {
     const int64_t i = k / perSubKernel, tap = k % perSubKernel;
     if (!dw.at[i]) continue;
     const int64_t row = tap / g.d, p = tap % g.d;
@@ -102,11 +98,9 @@ void sgconv_kernel_forward_cuda(const float* const* subKernels, const float* mul
   const Geometry g = geometry(S, C, H, d, initScale, L);
   if (g.rows == 0 || L == 0) return;
   if (computeNorm) {
-    launch_kernel("sgconv row_norms", row_norms, unsigned(std::min<int64_t>(g.rows, 1 << 20)), kBlock, w,
-                  multiplier, g, norm);
+    launch("sgconv row_norms", row_norms, over_blocks(g.rows), w, multiplier, g, norm);
   }
-  launch_kernel("sgconv forward_samples", forward_samples, grid_for(g.rows * L), kBlock, w, multiplier, norm, g,
-                out);
+  launch("sgconv forward_samples", forward_samples, over_items(g.rows * L), w, multiplier, norm, g, out);
 }
 
 void sgconv_kernel_backward_cuda(const float* dOut, const float* multiplier, const float* norm,
@@ -115,8 +109,7 @@ void sgconv_kernel_backward_cuda(const float* dOut, const float* multiplier, con
   const PointerList<float> dw = pointer_list(dSubKernels, S);
   const Geometry g = geometry(S, C, H, d, initScale, L);
   if (g.rows == 0 || d == 0) return;
-  launch_kernel("sgconv backward_taps", backward_taps, grid_for(S * g.rows * d), kBlock, dOut, multiplier, norm, g,
-                dw);
+  launch("sgconv backward_taps", backward_taps, over_items(S * g.rows * d), dOut, multiplier, norm, g, dw);
 }
 
 }  // namespace lc

@@ -48,7 +48,7 @@ __global__ void vandermonde_forward_kernel(const float2* __restrict__ v,
   const int64_t l0 = static_cast<int64_t>(blockIdx.x) * kThreads;
   const int j = threadIdx.x;
   const bool active = l0 + j < L;  // inactive threads still help stage the tiles
-  for (int64_t r = blockIdx.y; r < R; r += gridDim.y) {
+  for (int64_t r : row_stride(R)) {
     const float2* vrow = v + r * N;
     const float2* xrow = x + (r % Rx) * N;
     float acc = 0.f;
@@ -85,7 +85,7 @@ __global__ void vandermonde_backward_kernel(const float* __restrict__ grad,
   const int64_t l_begin = chunk * layout.chunk_length;
   const int64_t l_end = std::min(L, l_begin + layout.chunk_length);
   const int j = threadIdx.x;
-  for (int64_t r = blockIdx.y; r < R; r += gridDim.y) {
+  for (int64_t r : row_stride(R)) {
     const float2* xrow = x + (r % Rx) * N;
     float2 offset[kTileModes];  // exp(x j) of this thread's offset j
 #pragma unroll
@@ -118,11 +118,8 @@ __global__ void vandermonde_backward_kernel(const float* __restrict__ grad,
 
 void vandermonde_forward_cuda(const float* v, const float* x, float* out, int64_t R, int64_t Rx,
                               int64_t N, int64_t L) {
-  const dim3 grid(static_cast<unsigned>((L + kThreads - 1) / kThreads),
-                  static_cast<unsigned>(std::min(R, kMaxGridRows)));
-  launch_kernel("vandermonde_forward_kernel", vandermonde_forward_kernel, grid, kThreads,
-                reinterpret_cast<const float2*>(v), reinterpret_cast<const float2*>(x), R, Rx, N, L,
-                out);
+  launch("vandermonde_forward_kernel", vandermonde_forward_kernel, over_rows(R, L, kThreads),
+         reinterpret_cast<const float2*>(v), reinterpret_cast<const float2*>(x), R, Rx, N, L, out);
 }
 
 void vandermonde_backward_cuda(const float* grad, const float* v, const float* x, float* dv,
@@ -130,9 +127,8 @@ void vandermonde_backward_cuda(const float* grad, const float* v, const float* x
   if (!dv && !dx) return;
   const ModalGrid layout = modal_grid(R, N, L);
   DeviceFloats part = device_floats(R * layout.chunks * N * 4);
-  launch_kernel("vandermonde_backward_kernel", vandermonde_backward_kernel, layout.grid(R),
-                kModalThreads, grad, reinterpret_cast<const float2*>(x), R, Rx, N, L, layout,
-                part.get());
+  launch("vandermonde_backward_kernel", vandermonde_backward_kernel, layout.grid(R), grad,
+         reinterpret_cast<const float2*>(x), R, Rx, N, L, layout, part.get());
   fold_modal_grads_cuda(part.get(), v, R, Rx, layout.chunks, N, 2.f, dv, dx);
 }
 

@@ -46,6 +46,13 @@ rm -f "$OUT/summary.md" "$OUT/results.json" "$OUT/log.txt"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/longconv-verify.XXXXXX") || exit 2
 trap 'rm -rf "$WORK"' EXIT
 exec > >(tee -a "$OUT/log.txt") 2>&1
+TEE_PID=$!
+# finish STATUS: waits for log.txt to be complete, then exits.
+finish() {
+  exec 1>&- 2>&-
+  wait "$TEE_PID" 2>/dev/null
+  exit "$1"
+}
 # The Python with torch (and its nvidia packages): $LONGCONV_PYTHON, else the first of python3
 # and /usr/bin/python3 that imports torch; `longconv bench` uses the same one.
 PYTHON="${LONGCONV_PYTHON:-}"
@@ -119,7 +126,7 @@ unpack_node() {
 if ! unpack_node; then
   echo "verify: could not unpack Node from $BUNDLE/node.xz; no stage can run"
   printf '# longconv GPU verification: FAILED\n\nNode could not be unpacked from the bundle (see log.txt).\n' >"$OUT/summary.md"
-  exit 1
+  finish 1
 fi
 
 # ---- cuFFT and cuBLAS from the Python environment's nvidia packages ----
@@ -217,16 +224,16 @@ if [ "$DRY" = 1 ]; then
   stage selfcheck:timebox 2 "$NODE" -e 'setTimeout(() => {}, 60000)'
   stage selfcheck:failure 30 "$NODE" -e 'process.exit(1)'
 fi
-stage parity "$BOX_PARITY" "$NODE" "$APP/gpu/verify.js" parity --work "$WORK" --box "$BOX_PARITY" "${FLAGS[@]}"
-stage sanitizer "$BOX_SANITIZER" "$NODE" "$APP/gpu/verify.js" sanitizer --work "$WORK" --box "$BOX_SANITIZER" "${FLAGS[@]}"
-stage bench "$BOX_BENCH" "$NODE" "$APP/gpu/verify.js" bench --work "$WORK" --box "$BOX_BENCH" "${FLAGS[@]}"
+stage parity "$BOX_PARITY" "$NODE" "$APP/gpu/verify.js" parity --work "$WORK" --box "$BOX_PARITY" ${FLAGS[@]+"${FLAGS[@]}"}
+stage sanitizer "$BOX_SANITIZER" "$NODE" "$APP/gpu/verify.js" sanitizer --work "$WORK" --box "$BOX_SANITIZER" ${FLAGS[@]+"${FLAGS[@]}"}
+stage bench "$BOX_BENCH" "$NODE" "$APP/gpu/verify.js" bench --work "$WORK" --box "$BOX_BENCH" ${FLAGS[@]+"${FLAGS[@]}"}
 total=$(awk -v a="$T_START" -v b="$(now)" 'BEGIN { printf "%.0f", b - a }')
 echo "verify: stages done in $total s"
-timeout "$BOX_SUMMARY" "$NODE" "$APP/gpu/verify.js" summary --work "$WORK" --out "$OUT" "${FLAGS[@]}"
+timeout "$BOX_SUMMARY" "$NODE" "$APP/gpu/verify.js" summary --work "$WORK" --out "$OUT" ${FLAGS[@]+"${FLAGS[@]}"}
 rc=$?
 if [ ! -s "$OUT/summary.md" ]; then
   printf '# longconv GPU verification: FAILED\n\nThe summary could not be written (exit %s); see log.txt.\n' "$rc" >"$OUT/summary.md"
   rc=1
 fi
 echo "verify: finished in $(awk -v a="$T_START" -v b="$(now)" 'BEGIN { printf "%.0f", b - a }') s; $OUT: $(ls "$OUT" | tr '\n' ' ')"
-exit "$rc"
+finish "$rc"

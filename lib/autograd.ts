@@ -27,7 +27,7 @@ export function noGrad<T>(fn: () => T): T {
   }
 }
 
-/** The gradient of each input (null where an input needs none). Receives the output's gradient. */
+/** @internal The gradient of each input (null where an input needs none). Receives the output's gradient. */
 export type BackwardFn = (gradOutput: Tensor) => (Tensor | null)[];
 
 /** The code of the Error backward() throws when a tensor it needs was changed in place. */
@@ -35,6 +35,7 @@ export const MODIFIED_IN_PLACE = 'ERR_LONGCONV_MODIFIED_IN_PLACE';
 /** The code of the Error backward() throws when an input's requiresGrad was turned on after use. */
 export const REQUIRES_GRAD_CHANGED = 'ERR_LONGCONV_REQUIRES_GRAD_CHANGED';
 
+/** @internal One recorded op of the graph: its inputs, saved buffers and backward function. */
 export class GradNode {
   private released = false;
   // What the inputs were when the op ran: backward computes with their data then (PyTorch's
@@ -91,13 +92,13 @@ export class GradNode {
   }
 }
 
-/** Whether an op over these inputs must record a node. */
+/** @internal Whether an op over these inputs must record a node. */
 export function needsGrad(...inputs: (Tensor | null | undefined)[]): boolean {
   return gradEnabled && inputs.some((t) => t?.requiresGrad);
 }
 
 /**
- * Attaches a node to `output` when grad is enabled and an input requires grad; otherwise
+ * @internal Attaches a node to `output` when grad is enabled and an input requires grad; otherwise
  * frees `saved` at once. Returns output for chaining.
  */
 export function record(output: Tensor, op: string, inputs: (Tensor | null)[], backwardFn: BackwardFn, saved: Storage[] = []): Tensor {
@@ -140,7 +141,7 @@ function topologicalOrder(root: Tensor): Tensor[] {
 }
 
 /**
- * Backpropagates from `root`: leaves that require grad accumulate into `.grad`; the graph's
+ * @internal Backpropagates from `root`: leaves that require grad accumulate into `.grad`; the graph's
  * saved buffers are freed as it goes. Gradient tensors are not owned by any tidy scope.
  */
 export function backward(root: Tensor, grad?: Tensor): void {

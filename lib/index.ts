@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 export { Tensor, tensor, zeros, ones, full, randn, tidy, keep, dispose, memory } from './tensor';
-export type { Device, TensorOptions, RandnOptions, DeviceMemory, CacheMemory, TensorContainer } from './tensor';
+export type { Device, TensorOptions, RandnOptions, DeviceMemory, CacheMemory, TensorContainer, NestedArray } from './tensor';
 export { noGrad, isGradEnabled } from './autograd';
 export { seed } from './random';
 export { backendInfo, setNumThreads, getNumThreads, emptyCache, setCacheLimit, synchronize, MAX_THREADS } from './backend';
@@ -14,6 +14,9 @@ export type { FftConvOptions } from './ops/fftconv';
 export { add, sub, mul, div, neg, exp, log, sqrt, square, scale, addScalar } from './ops/elementwise';
 export { cmul, cdiv, cexp, cexpm1, clog, conj, complex, real, imag } from './ops/complex';
 export { sum, mean } from './ops/reduce';
+export { max, min, argmax, argmin } from './ops/max_min';
+export type { MaxMinResult } from './ops/max_min';
+export { softmax, logSoftmax } from './ops/softmax';
 export { reshape, permute, transpose, narrow, concat, stack, pad } from './ops/shape';
 export { cauchy } from './ops/cauchy';
 export type { CauchyOptions } from './ops/cauchy';

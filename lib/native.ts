@@ -43,7 +43,7 @@ export interface OpCodes {
 }
 
 /**
- * The addon's functions. Each op file adds the typings of its own bindings to this interface
+ * @internal The addon's functions. Each op file adds the typings of its own bindings to this interface
  * (declaration merging: `declare module '../native' { interface NativeBinding { ... } }`).
  * Kernel bindings take one object of named arguments and return one object of named outputs
  * (null where an output was not asked for); only the hot elementwise kernels (ops/primitives.ts)
@@ -102,4 +102,5 @@ function load(): NativeBinding {
   return require('node-gyp-build')(path.join(__dirname, '..'));
 }
 
+/** @internal The loaded addon. */
 export const native: NativeBinding = load();

@@ -1,7 +1,13 @@
 // float32 tensors on the CPU or a CUDA device, their creation functions, and the memory
 // scopes (tidy/dispose) that keep long training loops from growing.
 import * as os from 'os';
+import { inspect } from 'util';
 import { backward as runBackward, GradNode } from './autograd';
+import { formatTensor } from './format';
+// The ops behind the chainable methods. Import cycle: they import this module, and each side
+// reads the other's exports only inside functions.
+import * as ops from './tensor_ops';
+import type { MaxMinResult } from './ops/max_min';
 import { checkBoolean, checkNumber, checkNumberValue, checkOneOf, checkOptions, checkSeed, checkShapeArray, checkTensor, codedError, describe, fmtShape, outOfMemory, rangeError, typeError } from './validate';
 import { native, Storage } from './native';
 import { normalSamples } from './random';
@@ -49,6 +55,7 @@ function shapeArg(shape: unknown): number[] {
   return dims;
 }
 
+/** @internal The number of elements of a tensor of `shape`. */
 export function numelOf(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
@@ -244,11 +251,166 @@ export class Tensor {
     node?.release();
   }
 
-  /** A short description: shape, device and whether it requires gradients (not the values). */
+  /**
+   * The tensor as PyTorch prints one: its values (summarised beyond 1000 elements: three
+   * entries from each end of every long axis), shape, device, and `requiresGrad=true` and the
+   * op that made it (`gradFn='mul'`) when it is part of a graph; e.g.
+   * `tensor([[0.1000, 0.2000, 0.3000]], shape=[1,3], device='cpu')`. Reads the values (from
+   * the GPU for a CUDA tensor); a disposed tensor prints `tensor(<disposed>, ...)`.
+   */
   toString(): string {
-    return `Tensor(shape=${fmtShape(this.shape)}, device='${this.device}'${this.requiresGrad ? ', requiresGrad' : ''})`;
+    return formatTensor(this);
+  }
+
+  /** What `console.log(t)` and `util.inspect(t)` print: see {@link Tensor.toString}. */
+  [inspect.custom](): string {
+    return formatTensor(this);
+  }
+
+  /**
+   * The value of a one-element tensor (any shape with one element) as a number.
+   * @throws RangeError for another number of elements; TypeError for a disposed tensor.
+   */
+  item(): number {
+    checkTensor(this, 'tensor');
+    if (this.size !== 1) throw rangeError('tensor', 'one element (item() reads a scalar)', `shape ${fmtShape(this.shape)}`);
+    return this.toFloat32Array()[0];
+  }
+
+  /**
+   * The values as nested arrays of numbers, one level per dimension (`[[1, 2], [3, 4]]` for
+   * shape [2, 2]); a 0-d tensor gives its number.
+   * @throws TypeError for a disposed tensor.
+   */
+  array(): NestedArray {
+    checkTensor(this, 'tensor');
+    const values = this.toFloat32Array();
+    const nest = (axis: number, offset: number): NestedArray => {
+      if (axis === this.shape.length) return values[offset];
+      const stride = numelOf(this.shape.slice(axis + 1));
+      return Array.from({ length: this.shape[axis] }, (_, i) => nest(axis + 1, offset + i * stride));
+    };
+    return nest(0, 0);
+  }
+
+  // Chainable forms of the common ops, as tfjs has them: t.method(...args) is lc.method(t, ...args).
+
+  /** `lc.add(this, b)`. */
+  add(b: Tensor): Tensor {
+    return ops.add(this, b);
+  }
+  /** `lc.sub(this, b)`. */
+  sub(b: Tensor): Tensor {
+    return ops.sub(this, b);
+  }
+  /** `lc.mul(this, b)`. */
+  mul(b: Tensor): Tensor {
+    return ops.mul(this, b);
+  }
+  /** `lc.div(this, b)`. */
+  div(b: Tensor): Tensor {
+    return ops.div(this, b);
+  }
+  /** `lc.neg(this)`. */
+  neg(): Tensor {
+    return ops.neg(this);
+  }
+  /** `lc.exp(this)`. */
+  exp(): Tensor {
+    return ops.exp(this);
+  }
+  /** `lc.log(this)`. */
+  log(): Tensor {
+    return ops.log(this);
+  }
+  /** `lc.sqrt(this)`. */
+  sqrt(): Tensor {
+    return ops.sqrt(this);
+  }
+  /** `lc.square(this)`. */
+  square(): Tensor {
+    return ops.square(this);
+  }
+  /** `lc.scale(this, s)`: s · this. */
+  scale(s: number): Tensor {
+    return ops.scale(this, s);
+  }
+  /** `lc.addScalar(this, s)`: this + s. */
+  addScalar(s: number): Tensor {
+    return ops.addScalar(this, s);
+  }
+  /** `lc.relu(this)`. */
+  relu(): Tensor {
+    return ops.relu(this);
+  }
+  /** `lc.sigmoid(this)`. */
+  sigmoid(): Tensor {
+    return ops.sigmoid(this);
+  }
+  /** `lc.tanh(this)`. */
+  tanh(): Tensor {
+    return ops.tanh(this);
+  }
+  /** `lc.gelu(this)`. */
+  gelu(): Tensor {
+    return ops.gelu(this);
+  }
+  /** `lc.softmax(this, axis)`. */
+  softmax(axis?: number): Tensor {
+    return ops.softmax(this, axis);
+  }
+  /** `lc.logSoftmax(this, axis)`. */
+  logSoftmax(axis?: number): Tensor {
+    return ops.logSoftmax(this, axis);
+  }
+  /** `lc.sum(this, axes, keepDims)`. */
+  sum(axes?: number | number[], keepDims?: boolean): Tensor {
+    return ops.sum(this, axes, keepDims);
+  }
+  /** `lc.mean(this, axes, keepDims)`. */
+  mean(axes?: number | number[], keepDims?: boolean): Tensor {
+    return ops.mean(this, axes, keepDims);
+  }
+  /** `lc.max(this, axis, keepDims)`: `{ values, indices }`. */
+  max(axis?: number, keepDims?: boolean): MaxMinResult {
+    return ops.max(this, axis, keepDims);
+  }
+  /** `lc.min(this, axis, keepDims)`: `{ values, indices }`. */
+  min(axis?: number, keepDims?: boolean): MaxMinResult {
+    return ops.min(this, axis, keepDims);
+  }
+  /** `lc.argmax(this, axis, keepDims)`. */
+  argmax(axis?: number, keepDims?: boolean): Tensor {
+    return ops.argmax(this, axis, keepDims);
+  }
+  /** `lc.argmin(this, axis, keepDims)`. */
+  argmin(axis?: number, keepDims?: boolean): Tensor {
+    return ops.argmin(this, axis, keepDims);
+  }
+  /** `lc.reshape(this, shape)`. */
+  reshape(shape: readonly number[]): Tensor {
+    return ops.reshape(this, shape);
+  }
+  /** `lc.permute(this, perm)`. */
+  permute(perm: readonly number[]): Tensor {
+    return ops.permute(this, perm);
+  }
+  /** `lc.transpose(this, axis0, axis1)`. */
+  transpose(axis0: number, axis1: number): Tensor {
+    return ops.transpose(this, axis0, axis1);
+  }
+  /** `lc.narrow(this, axis, start, length)`. */
+  narrow(axis: number, start: number, length: number): Tensor {
+    return ops.narrow(this, axis, start, length);
+  }
+  /** `lc.matmul(this, b)`. */
+  matmul(b: Tensor): Tensor {
+    return ops.matmul(this, b);
   }
 }
+
+/** What {@link Tensor.array} returns: a number (0-d) or arrays nested one level per dimension. */
+export type NestedArray = number | NestedArray[];
 
 /** The device and requiresGrad of checked creation options. */
 function creation(opts: TensorOptions): { device: Device; requiresGrad: boolean } {

@@ -154,6 +154,18 @@ inline ModalSizes modal_sizes(const Args& a, const char* op, const char* rp_name
   return s;
 }
 
+// The [outer, n, inner] view of an op along one axis (softmax, max/min): sizes read from the
+// call, n >= 1 (the kernels' precondition). `op` names the op in the error.
+struct AxisSlices {
+  int64_t outer, n, inner;
+  int64_t total() const { return outer * n * inner; }
+};
+inline AxisSlices axis_slices(const Args& a, const char* op) {
+  const AxisSlices s{a.size("outer"), a.size("n"), a.size("inner")};
+  if (s.n < 1) throw Error(std::string(op) + ": n must be >= 1");
+  return s;
+}
+
 // Runs a binding body, turning native errors into JS exceptions (out-of-memory gets a code).
 Napi::Value guarded(const Napi::CallbackInfo& info,
                     const std::function<Napi::Value(Napi::Env)>& body);

@@ -1,5 +1,6 @@
 // Per-element math shared by the CPU and CUDA kernels of nn.h and loss.h, so both backends
-// compute the same formulas (and draw the same dropout masks).
+// compute the same formulas and draw the same dropout masks (from the key that the dropout
+// binding derives with dropout_key).
 #pragma once
 #include <cstdint>
 

@@ -10,7 +10,7 @@ const root = path.join(__dirname, '..');
 const limit = process.env.LONGCONV_SANITIZE ? '' : 'ulimit -v 4194304 && ';
 
 test('fuzz: every exported op and constructor, any arguments; valid calls against references (fixed seed)', () => {
-  const r = spawnSync('bash', ['-c', `${limit}exec "${process.execPath}" scripts/fuzz.js`], {
+  const r = spawnSync('bash', ['-c', `${limit}exec "${process.execPath}" --expose-gc scripts/fuzz.js`], {
     cwd: root,
     encoding: 'utf8',
     env: { ...process.env, LONGCONV_FUZZ_SEED: process.env.LONGCONV_FUZZ_SEED ?? '20241129', LONGCONV_FUZZ_RUNS: process.env.LONGCONV_FUZZ_RUNS ?? '300' },

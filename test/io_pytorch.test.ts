@@ -138,8 +138,8 @@ function writeRaw(file: string, tensors: Record<string, Raw>): void {
 }
 
 /** Loads `file` (saved from `m`) into `again` and expects every tensor bit-identical; disposes both. */
-function expectRoundTrip(file: string, m: lc.nn.Module, again: lc.nn.Module): void {
-  lc.io.loadPyTorch(file, again);
+function expectRoundTrip(file: string, m: lc.nn.Module, again: lc.nn.Module, options?: lc.io.LoadPyTorchOptions): void {
+  lc.io.loadPyTorch(file, again, options);
   const a = m.stateDict(), b = again.stateDict();
   for (const name of Object.keys(a)) expect([name, b[name].toFloat32Array()]).toEqual([name, a[name].toFloat32Array()]);
   m.dispose();
@@ -284,6 +284,95 @@ describe('loadPyTorch refuses what does not fit, with a named error, and changes
     ];
     for (const [bytes, message] of cases) expect(() => readPyTorchFile(archive(bytes))).toThrow(message);
     expect(() => readPyTorchFile(archive(pkl([0x80, 2], '(', '.')))).toThrow(lc.io.UnpicklingError);
+  });
+});
+
+// Reference S4 checkpoints in the two conditions the official ones lack: A, B, P shared across
+// features (n_ssm < H, which loadPyTorch tiles) and dt_transform 'softplus'
+// (scripts/make_pytorch_fixtures.py, section 4). The official code cannot run here, so the
+// expected values come from a float64 implementation of the reference S4Block in the generator,
+// which first reproduces the official float64 outputs and gradients of the s4_* cases above
+// (to 5.6e-8); the new cases differ from those only through the two definitions under test,
+// taken from the reference: feature h uses SSM copy h mod n_ssm (einops '(v t)'), and
+// dt = softplus(inv_dt). That is a stronger check than an equivalence between two longconv
+// loads, which would share any mistake of the conversion. The generator also asserts that the
+// other tiling order and the other dt transform each move the outputs by more than 1e-2, so
+// these cases tell them apart.
+describe('loadPyTorch: reference S4 with n_ssm < H and dt_transform softplus, against float64', () => {
+  const s4Cases = JSON.parse(fs.readFileSync(path.join(EXTRA, 's4_cases.json'), 'utf8'));
+  type S4Case = { id: string; lMax: number; L: number; nSsm: number; dtTransform: 'exp' | 'softplus'; fresh: boolean };
+  const makeS4 = (lMax: number) => new lc.nn.S4(s4Cases.H, { dState: s4Cases.N, lMax, seed: 3 });
+  const expected = (c: S4Case): Record<string, lc.Tensor> => {
+    const value = readPyTorchFile(path.join(EXTRA, `${c.id}.expected.pt`)).value as Map<string, Raw>;
+    return Object.fromEntries([...value].map(([name, t]) => [name, lc.tensor(t.data, t.shape)]));
+  };
+
+  for (const c of s4Cases.cases as S4Case[]) {
+    const file = path.join(EXTRA, `${c.id}.pt`);
+    const options = { dtTransform: c.dtTransform };
+    test(`${c.id}: outputs and gradients, and with C̃ re-targeted to lMax 256`, () => {
+      const fixture = expected(c);
+      const report: string[] = [];
+      for (const lMax of [c.lMax, 256]) {
+        const m = makeS4(lMax);
+        lc.io.loadPyTorch(file, m, options);
+        const err = compare(m, fixture);
+        expect(err.y).toBeLessThan(1e-4);
+        expect(err.dx).toBeLessThan(1e-4);
+        // With another lMax, C̃ (and so its gradient) is another tensor.
+        if (lMax === c.lMax) expect(err.grads).toBeLessThan(1e-4);
+        report.push(`lMax ${lMax}: y ${err.y.toExponential(1)} dx ${err.dx.toExponential(1)}${lMax === c.lMax ? ` grads ${err.grads.toExponential(1)}` : ''}`);
+      }
+      process.stdout.write(`${c.id}: ${report.join(' | ')}\n`);
+      lc.dispose(Object.values(fixture));
+    });
+
+    test(`${c.id}: savePyTorch writes one SSM per feature (n_ssm = H) and dt under the transform; round trip`, () => {
+      const m = makeS4(c.lMax);
+      lc.io.loadPyTorch(file, m, options);
+      const out = path.join(tmp, `${c.id}.safetensors`);
+      lc.io.savePyTorch(out, m, options);
+      const source = readPyTorchFile(file).value as Map<string, Raw>;
+      const written = readRaw(out).tensors;
+      const { H } = s4Cases, n = s4Cases.N / 2;
+      for (const [name, perRow] of [['A_real', n], ['A_imag', n], ['B', 2 * n], ['P', 2 * n]] as const) {
+        const src = source.get(`layer.kernel.${name}`)!.data;
+        const want = Float32Array.from({ length: H * perRow }, (_, i) => src[((Math.floor(i / perRow) % c.nSsm) * perRow) + (i % perRow)]);
+        expect([name, written[`layer.kernel.${name}`].data]).toEqual([name, want]);
+      }
+      // inv_dt comes back through log dt: two float32 roundings of a map of slope ≈ 1 + dt/2,
+      // so within 2 ulps of the file's.
+      const invDt = source.get('layer.kernel.inv_dt')!.data;
+      written['layer.kernel.inv_dt'].data.forEach((v, h) => expect(Math.abs(v - invDt[h])).toBeLessThanOrEqual(2 * 2 ** (Math.floor(Math.log2(Math.abs(invDt[h]))) - 23)));
+      expectRoundTrip(out, m, makeS4(c.lMax), options);
+    });
+  }
+
+  test('softplus: log dt from −800 to 80 stays finite both ways and comes back (exactly at both ends)', () => {
+    const m = makeS4(128);
+    const logDt = Float32Array.of(-800, -0.5, 7, 80);
+    m.loadStateDict({ 'kernel.log_dt': { data: logDt, shape: [4] } }, { strict: false });
+    const out = path.join(tmp, 's4_softplus_extremes.safetensors');
+    lc.io.savePyTorch(out, m, { dtTransform: 'softplus' });
+    // inv_dt = log(e^dt − 1): log dt for tiny dt, dt + log(1 − e^−dt) for large dt.
+    const want = [-800, Math.log(Math.expm1(Math.exp(-0.5))), Math.exp(7), Math.exp(80)].map(Math.fround);
+    expect(Array.from(readRaw(out).tensors['layer.kernel.inv_dt'].data)).toEqual(want);
+    const again = makeS4(128);
+    lc.io.loadPyTorch(out, again, { dtTransform: 'softplus' });
+    const back = again.stateDict()['kernel.log_dt'].toFloat32Array();
+    expect([back[0], back[2], back[3]]).toEqual([-800, Math.fround(7), 80]);
+    expect(Math.abs(back[1] - logDt[1])).toBeLessThanOrEqual(6e-8);
+    m.dispose();
+    again.dispose();
+  });
+
+  test('the softplus file read as exp (the default) is far off: the dt transform is what these cases test', () => {
+    const c = (s4Cases.cases as S4Case[]).find((x) => x.dtTransform === 'softplus' && !x.fresh)!;
+    const fixture = expected(c);
+    const m = makeS4(c.lMax);
+    lc.io.loadPyTorch(path.join(EXTRA, `${c.id}.pt`), m);
+    expect(compare(m, fixture).y).toBeGreaterThan(1e-2);
+    lc.dispose(Object.values(fixture));
   });
 });
 

@@ -325,6 +325,8 @@ cudaSuite('multiresConv')('multiresConv CUDA', () => {
     [4, 8, 65536, 2, 16],
     [2, 4, 784, 3, 8],
     [2, 4, 4097, 4, 11],
+    [3, 2, 97, 2, 6],
+    [2, 3, 1000, 3, 9],
   ];
   for (const [B, H, L, k, J] of cudaCases(sizes, sizes.slice(0, 4))) {
     test(`B=${B} H=${H} L=${L} k=${k} depth=${J}: forward and backward equal the CPU backend`, () => {

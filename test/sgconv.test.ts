@@ -329,11 +329,20 @@ cudaSuite('sgconv')('sgconv CUDA equals the CPU backend', () => {
     [3, true, 4, 4, 0, 100],
     [2, true, 64, 10, 0, 20000],
     [2, true, 1, 16, 0, 70000],
+    // the parity stage's lengths
+    [1, false, 4, 2, 0, 1],
+    [2, true, 3, 2, 1, 2],
+    [1, false, 8, 3, 0, 7],
+    [3, true, 16, 4, 0, 97],
+    [2, true, 32, 5, 0, 784],
+    [1, false, 64, 5, 1, 1000],
+    [2, true, 64, 7, 0, 4097],
+    [1, false, 64, 11, 0, 65536],
   ];
   // A concatenation of 2^25 samples per row (the norm sums all of them, in double on both
   // backends), truncated to L; small: 2^15.
   const longest = cudaCases<[number, boolean, number, number, number, number]>([[1, false, 2, 25, 0, 4096]], [[1, false, 2, 15, 0, 4096]]);
-  for (const [C, threeD, d, S, initScale, L] of [...cudaCases(sizes, sizes.slice(0, 3)), ...longest]) {
+  for (const [C, threeD, d, S, initScale, L] of [...cudaCases(sizes, [...sizes.slice(0, 3), ...sizes.slice(5, 9)]), ...longest]) {
     test(`C=${C} d=${d} S=${S} initScale=${initScale} L=${L}`, () => {
       const H = 3;
       const cs = makeCase(C, H, d, S, initScale, L, threeD, [2, 2, 2], 3);

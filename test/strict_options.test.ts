@@ -231,6 +231,8 @@ describe('integers, numbers and booleans: no coercion, one template, undefined i
     ['cauchy options.conj', (b) => lc.cauchy(v, z, v, { conj: b as never }), 'options.conj'],
     ['dropout options.training', (b) => lc.dropout(x3, 0.5, { training: b as never }), 'options.training'],
     ['sum keepDims', (b) => lc.sum(x3, 0, b as never), 'keepDims'],
+    ['max keepDims', (b) => lc.max(x3, 0, b as never), 'keepDims'],
+    ['argmin keepDims', (b) => lc.argmin(x3, undefined, b as never), 'keepDims'],
     ['nn.Linear options.bias', (b) => new lc.nn.Linear(2, 2, { bias: b as never }), 'options.bias'],
     ['nn.S4D options.bidirectional', (b) => new lc.nn.S4D(2, { bidirectional: b as never }), 'options.bidirectional'],
     ['nn.S4 options.bidirectional', (b) => new lc.nn.S4(2, { lMax: 8, dState: 4, bidirectional: b as never }), 'options.bidirectional'],

@@ -5,6 +5,7 @@ import type { Device } from '../tensor';
 import { native } from '../native';
 import * as lc from '..';
 
+/** @internal The typings of this file's native bindings (kept out of the published .d.ts). */
 declare module '../native' {
   interface NativeBinding {
     cudaTimerStart(): void;

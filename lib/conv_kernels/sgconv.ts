@@ -9,6 +9,7 @@ import {
   checkShape, checkTensor, describe, rangeError, typeError,
 } from '../validate';
 
+/** @internal The typings of this file's native bindings (kept out of the published .d.ts). */
 declare module '../native' {
   interface NativeBinding {
     /** norm null: computed (a new storage); otherwise read, and returned as given. */

@@ -123,8 +123,17 @@ function s4dPlan(m: S4D, lp: string, rp: string): Plan {
 /** dt ↔ the reference's inv_dt under its dt_transform (float64, rounded to float32). */
 function dtConversion(transform: DtTransform): { load: (x: number) => number; save: (logDt: number) => number } {
   if (transform === 'exp') return { load: (x) => x, save: (x) => x };
-  // softplus(x) = log(1 + e^x); its inverse log(e^dt − 1) = log(expm1(dt)).
-  return { load: (x) => Math.log(x > 30 ? x : Math.log1p(Math.exp(x))), save: (logDt) => Math.log(Math.expm1(Math.exp(logDt))) };
+  // softplus(x) = log(1 + e^x), its inverse log(e^dt − 1) = log(expm1(dt)). Past |30| the
+  // asymptotes (softplus(x) = x, log softplus(x) = x for x ≪ 0; inverse dt + log(1 − e^−dt),
+  // log dt for tiny dt) agree to float64 rounding and keep every float32 value finite: expm1
+  // overflows past dt ≈ 709 and exp underflows past −745.
+  return {
+    load: (x) => (x < -30 ? x : Math.log(x > 30 ? x : Math.log1p(Math.exp(x)))),
+    save: (logDt) => {
+      const dt = Math.exp(logDt);
+      return logDt < -30 ? logDt : dt > 30 ? dt + Math.log1p(-Math.exp(-dt)) : Math.log(Math.expm1(dt));
+    },
+  };
 }
 
 function s4Plan(m: S4, lp: string, rp: string, transform: DtTransform): Plan {
@@ -355,7 +364,9 @@ export function loadPyTorch(path: string, module: Module, options?: LoadPyTorchO
  * Saves `module` as a safetensors state dict of its PyTorch reference module (names, shapes,
  * dtypes and conventions of the table in the README; S4's l_kernel = lMax, SGConv's
  * kernel_norm_initialized), loadable with `module.load_state_dict(safetensors.torch.load_file(path))`.
- * loadPyTorch of the file into a layer of the same configuration restores it bit for bit.
+ * S4's A, B, P are written per feature (n_ssm = H). loadPyTorch of the file into a layer of the
+ * same configuration restores it bit for bit (with dtTransform 'softplus', S4's log dt within
+ * 6e-8: two float32 roundings through inv_dt).
  * @throws TypeError for a module without a reference counterpart; RangeError for a
  *   configuration the reference cannot express (e.g. an S4D with channels > 1).
  */

@@ -3,10 +3,11 @@
 // kernel (native/nn.h).
 import { record } from '../autograd';
 import { native, Storage } from '../native';
-import { numelOf, Tensor, wrap } from '../tensor';
+import { Tensor, wrap } from '../tensor';
 import { checkAxis, checkTensor, fmtShape, rangeError } from '../validate';
-import { binaryKernel, BinaryOp, unaryKernel, UnaryOp } from './primitives';
+import { axisView, binaryKernel, BinaryOp, unaryKernel, UnaryOp } from './primitives';
 
+/** @internal The typings of this file's native bindings (kept out of the published .d.ts). */
 declare module '../native' {
   interface NativeBinding {
     gluForward(args: { x: Storage; outer: number; half: number; inner: number }): { out: Storage };
@@ -59,8 +60,7 @@ export function glu(x: Tensor, axis = -1): Tensor {
   const ax = checkAxis(axis, x.shape.length, 'axis');
   const size = x.shape[ax];
   if (size < 2 || size % 2 !== 0) throw rangeError('x', `an even size >= 2 along axis ${axis} (split in halves)`, `shape ${fmtShape(x.shape)}`);
-  const outer = numelOf(x.shape.slice(0, ax));
-  const inner = numelOf(x.shape.slice(ax + 1));
+  const { outer, inner } = axisView(x.shape, ax);
   const half = size / 2;
   const out = wrap(native.gluForward({ x: x.storage, outer, half, inner }).out, x.shape.map((d, i) => (i === ax ? half : d)));
   return record(out, 'glu', [x], (g) => [wrap(native.gluBackward({ x: x.storage, dy: g.storage, outer, half, inner }).dx, x.shape)]);

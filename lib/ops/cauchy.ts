@@ -6,6 +6,7 @@ import { Tensor, wrap } from '../tensor';
 import { checkBoolean, checkOptions, checkSameDevice, checkTensor, fmtShape, rangeError, typeError } from '../validate';
 import { checkModeRows } from './modes';
 
+/** @internal The typings of this file's native bindings (kept out of the published .d.ts). */
 declare module '../native' {
   interface NativeBinding {
     cauchyForward(args: { v: Storage; w: Storage; z: Storage; R: number; Rw: number; N: number; L: number; conj: boolean }): { out: Storage };

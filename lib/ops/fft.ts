@@ -5,6 +5,7 @@ import { native, Storage } from '../native';
 import { numelOf, Tensor, wrap } from '../tensor';
 import { checkMinRank, checkNonEmpty, checkPositiveInt, checkTensor, fmtShape, rangeError } from '../validate';
 
+/** @internal The typings of this file's native bindings (kept out of the published .d.ts). */
 declare module '../native' {
   interface NativeBinding {
     /** x [rows, L] -> out [rows, bins, 2]; adjoint: the gradient of irfft (native/rfft.h). */

@@ -5,6 +5,7 @@ import { Maybe, native, Storage } from '../native';
 import { Tensor, wrap } from '../tensor';
 import { checkNonEmpty, checkOptionalTensor, checkOptions, checkRank, checkSameDevice, checkShape, checkTensor, fmtShape } from '../validate';
 
+/** @internal The typings of this file's native bindings (kept out of the published .d.ts). */
 declare module '../native' {
   interface NativeBinding {
     fftconvSize(L: number): number;

@@ -5,6 +5,7 @@ import { Maybe, native, Storage } from '../native';
 import { numelOf, Tensor, wrap } from '../tensor';
 import { checkAxis, checkNumber, checkOptionalTensor, checkOptions, checkSameDevice, checkShape, checkTensor, fmtShape, rangeError } from '../validate';
 
+/** @internal The typings of this file's native bindings (kept out of the published .d.ts). */
 declare module '../native' {
   interface NativeBinding {
     layerNormForward(args: {

@@ -10,6 +10,7 @@ import { numelOf, Tensor, wrap } from '../tensor';
 import { checkAxis, checkMinRank, checkNonEmpty, checkOptionalTensor, checkOptions, checkRank, checkSameDevice, checkShape, checkTensor, fmtShape, rangeError } from '../validate';
 import { broadcastShapes, padShape, sumTo } from './primitives';
 
+/** @internal The typings of this file's native bindings (kept out of the published .d.ts). */
 declare module '../native' {
   interface NativeBinding {
     /** batch: [size, strideA, strideB, strideC] per dimension, flattened; biasKind: a code of opCodes.gemmBias. */

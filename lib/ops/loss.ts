@@ -5,6 +5,7 @@ import { Maybe, native, Storage } from '../native';
 import { Tensor, wrap } from '../tensor';
 import { checkInteger, checkNonEmpty, checkRank, checkSameDevice, checkShape, checkTensor, describe, fmtShape, rangeError, typeError } from '../validate';
 
+/** @internal The typings of this file's native bindings (kept out of the published .d.ts). */
 declare module '../native' {
   interface NativeBinding {
     crossEntropyForward(args: { logits: Storage; labels: Storage; B: number; C: number }): { loss: Storage; softmax: Storage };

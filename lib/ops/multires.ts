@@ -5,6 +5,7 @@ import { Maybe, native, Storage } from '../native';
 import { Tensor, wrap } from '../tensor';
 import { checkInteger, checkNonEmpty, checkOptions, checkRank, checkSameDevice, checkShape, checkTensor, fmtShape, rangeError } from '../validate';
 
+/** @internal The typings of this file's native bindings (kept out of the published .d.ts). */
 declare module '../native' {
   interface NativeBinding {
     multiresForward(args: {

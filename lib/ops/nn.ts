@@ -7,6 +7,7 @@ import { checkBoolean, checkNonEmpty, checkOptionalTensor, checkOptions, checkPr
 import { mul } from './elementwise';
 import { unaryKernel, UnaryOp } from './primitives';
 
+/** @internal The typings of this file's native bindings (kept out of the published .d.ts). */
 declare module '../native' {
   interface NativeBinding {
     dropout(args: { x: Storage; n: number; seed: number; p: number }): { out: Storage };

@@ -6,6 +6,7 @@ import { fmtShape, rangeError } from '../validate';
 import { native, Storage } from '../native';
 import { Device, numelOf, Tensor, wrap } from '../tensor';
 
+/** @internal The typings of this file's native bindings (kept out of the published .d.ts). */
 declare module '../native' {
   interface NativeBinding {
     binary(op: number, a: Storage, b: Storage, out: Storage, aShape: number[], bShape: number[], outShape: number[], alpha: number): void;
@@ -16,20 +17,20 @@ declare module '../native' {
 }
 
 /**
- * Op codes of native binary(), from the addon (native/elementwise.h); the complex ones (from
+ * @internal Op codes of native binary(), from the addon (native/elementwise.h); the complex ones (from
  * cmul on) treat the last dim (2) as the element. The *Grad ops are activation backward passes:
  * (gradient, activation input or output).
  */
 export const BinaryOp = native.opCodes.binary;
-/** Op codes of native unary() (native/elementwise.h); affine is s * x + t; the complex ones start at cexp. */
+/** @internal Op codes of native unary() (native/elementwise.h); affine is s * x + t; the complex ones start at cexp. */
 export const UnaryOp = native.opCodes.unary;
 
-/** `shape` padded with leading 1s to `rank`. */
+/** @internal `shape` padded with leading 1s to `rank`. */
 export function padShape(shape: readonly number[], rank: number): number[] {
   return [...Array<number>(rank - shape.length).fill(1), ...shape];
 }
 
-/** NumPy broadcasting of two shapes; RangeError naming both arguments when they do not broadcast. */
+/** @internal NumPy broadcasting of two shapes; RangeError naming both arguments when they do not broadcast. */
 export function broadcastShapes(aName: string, a: readonly number[], bName: string, b: readonly number[]): number[] {
   const rank = Math.max(a.length, b.length);
   const pa = padShape(a, rank);
@@ -44,7 +45,7 @@ export function broadcastShapes(aName: string, a: readonly number[], bName: stri
 }
 
 /**
- * A new storage of `numel` floats (zeroed when `zero`) filled by `fill`; freed at once if
+ * @internal A new storage of `numel` floats (zeroed when `zero`) filled by `fill`; freed at once if
  * fill throws, so a failed native call leaks nothing.
  */
 export function filled(device: Device, numel: number, zero: boolean, fill: (out: Storage) => void): Storage {
@@ -58,14 +59,14 @@ export function filled(device: Device, numel: number, zero: boolean, fill: (out:
   return out;
 }
 
-/** What a kernel reads: a tensor, or a temporary storage with its shape. */
+/** @internal What a kernel reads: a tensor, or a temporary storage with its shape. */
 export type Operand = Pick<Tensor, 'storage' | 'shape' | 'device'>;
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
-/** alpha * (a op b) with a and b broadcast to `outShape` (complex ops: shapes end in 2). */
+/** @internal alpha * (a op b) with a and b broadcast to `outShape` (complex ops: shapes end in 2). */
 export function binaryKernel(op: number, a: Operand, b: Operand, outShape: readonly number[], alpha = 1): Storage {
   const complex = op >= BinaryOp.cmul;
   const elements = (s: readonly number[]) => (complex ? s.slice(0, -1) : [...s]);
@@ -76,14 +77,14 @@ export function binaryKernel(op: number, a: Operand, b: Operand, outShape: reado
   );
 }
 
-/** op(x) elementwise into a new storage (s, t: the affine op's scale and shift). */
+/** @internal op(x) elementwise into a new storage (s, t: the affine op's scale and shift). */
 export function unaryKernel(op: number, x: Operand, s = 1, t = 0): Storage {
   const size = numelOf(x.shape);
   return filled(x.device, size, false, (out) => native.unary(op, x.storage, out, size, s, t));
 }
 
 /**
- * scale * src (of shape `shape`) summed down to `target`, a shape that broadcasts to `shape`;
+ * @internal scale * src (of shape `shape`) summed down to `target`, a shape that broadcasts to `shape`;
  * the result is given the shape `resultShape` (same size as target).
  */
 export function sumTo(src: Storage, shape: readonly number[], target: readonly number[], scale = 1, resultShape = target): Tensor {
@@ -92,7 +93,7 @@ export function sumTo(src: Storage, shape: readonly number[], target: readonly n
 }
 
 /**
- * The gradient of a broadcast input of shape `target`: alpha * (x op y) over `outShape`,
+ * @internal The gradient of a broadcast input of shape `target`: alpha * (x op y) over `outShape`,
  * summed down to `target` (no extra pass when nothing was broadcast).
  */
 export function binaryGrad(op: number, x: Operand, y: Operand, outShape: readonly number[], target: readonly number[], alpha = 1): Tensor {
@@ -105,7 +106,7 @@ export function binaryGrad(op: number, x: Operand, y: Operand, outShape: readonl
   }
 }
 
-/** Row-major strides of a contiguous tensor. */
+/** @internal Row-major strides of a contiguous tensor. */
 export function contiguousStrides(shape: readonly number[]): number[] {
   const strides = new Array<number>(shape.length);
   let s = 1;
@@ -117,7 +118,7 @@ export function contiguousStrides(shape: readonly number[]): number[] {
 }
 
 /**
- * Copies between a contiguous block of shape `shape` and the window [start, start + shape[axis])
+ * @internal Copies between a contiguous block of shape `shape` and the window [start, start + shape[axis])
  * along `axis` of a contiguous tensor of shape `whole`: 'out' reads the window, 'in' writes it.
  */
 export function copyWindow(direction: 'in' | 'out', src: Storage, dst: Storage, shape: readonly number[], whole: readonly number[], axis: number, start: number): void {
@@ -126,4 +127,13 @@ export function copyWindow(direction: 'in' | 'out', src: Storage, dst: Storage, 
   const offset = start * wholeStrides[axis];
   if (direction === 'out') native.stridedCopy(src, dst, [...shape], wholeStrides, offset, block, 0);
   else native.stridedCopy(src, dst, [...shape], block, 0, wholeStrides, offset);
+}
+
+/**
+ * @internal The [outer, n, inner] view of `shape` around `axis` (checked by the caller), as
+ * the kernels of ops along one axis see it: n = shape[axis], outer and inner the products of
+ * the dimensions before and after it.
+ */
+export function axisView(shape: readonly number[], axis: number): { outer: number; n: number; inner: number } {
+  return { outer: numelOf(shape.slice(0, axis)), n: shape[axis], inner: numelOf(shape.slice(axis + 1)) };
 }

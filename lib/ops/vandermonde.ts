@@ -6,6 +6,7 @@ import { Tensor, wrap } from '../tensor';
 import { checkPositiveInt, checkSameDevice, checkTensor } from '../validate';
 import { checkModeRows } from './modes';
 
+/** @internal The typings of this file's native bindings (kept out of the published .d.ts). */
 declare module '../native' {
   interface NativeBinding {
     vandermondeForward(args: { v: Storage; x: Storage; R: number; Rx: number; N: number; L: number }): { out: Storage };

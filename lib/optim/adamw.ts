@@ -7,6 +7,7 @@ import {
   checkDevice, checkInteger, checkNumber, checkObject, checkOneOf, checkOptions, checkShape, checkTensor, describe, fmtShape, rangeError, typeError,
 } from '../validate';
 
+/** @internal The typings of this file's native bindings (kept out of the published .d.ts). */
 declare module '../native' {
   interface NativeBinding {
     /** Updates param, m and v in place. */

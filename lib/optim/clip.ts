@@ -5,6 +5,7 @@ import { UnaryOp } from '../ops/primitives';
 import { Tensor } from '../tensor';
 import { checkNumber, checkTensor, describe, typeError } from '../validate';
 
+/** @internal The typings of this file's native bindings (kept out of the published .d.ts). */
 declare module '../native' {
   interface NativeBinding {
     sumOfSquares(args: { x: Storage; n: number }): number;

@@ -44,7 +44,7 @@ void max_min_forward_cuda(const float* x, float* values, float* indices, int64_t
                           bool is_max) {
   const int64_t slices = outer * inner;
   if (slices == 0) return;
-  launch_kernel("max_min_forward", max_min_forward_kernel, warp_grid(slices), kBlock, x, values, indices, slices, n,
+  launch("max_min_forward", max_min_forward_kernel, over_warps(slices), x, values, indices, slices, n,
                 inner, is_max);
 }
 
@@ -53,7 +53,7 @@ void max_min_backward_cuda(const float* indices, const float* dy, float* dx, int
   cuda_zero(dx, sizeof(float) * size_t(outer * n * inner));
   const int64_t slices = outer * inner;
   if (slices == 0) return;
-  launch_kernel("max_min_backward", max_min_backward_kernel, grid_for(slices), kBlock, indices, dy, dx, slices, n,
+  launch("max_min_backward", max_min_backward_kernel, over_items(slices), indices, dy, dx, slices, n,
                 inner);
 }
 

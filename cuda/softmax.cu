@@ -48,14 +48,14 @@ __global__ void softmax_backward_kernel(const float* y, const float* dy, float* 
 void softmax_forward_cuda(const float* x, float* y, int64_t outer, int64_t n, int64_t inner, bool log) {
   const int64_t slices = outer * inner;
   if (slices == 0) return;
-  launch_kernel("softmax_forward", softmax_forward_kernel, warp_grid(slices), kBlock, x, y, slices, n, inner, log);
+  launch("softmax_forward", softmax_forward_kernel, over_warps(slices), x, y, slices, n, inner, log);
 }
 
 void softmax_backward_cuda(const float* y, const float* dy, float* dx, int64_t outer, int64_t n, int64_t inner,
                            bool log) {
   const int64_t slices = outer * inner;
   if (slices == 0) return;
-  launch_kernel("softmax_backward", softmax_backward_kernel, warp_grid(slices), kBlock, y, dy, dx, slices, n, inner,
+  launch("softmax_backward", softmax_backward_kernel, over_warps(slices), y, dy, dx, slices, n, inner,
                 log);
 }
 

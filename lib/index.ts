@@ -30,7 +30,7 @@ export * as nn from './nn';
 export * as data from './data';
 export * as optim from './optim';
 export * as io from './io';
-export { gelu, sigmoid, tanh, relu, glu } from './ops/activations';
+export { gelu, sigmoid, tanh, relu, softplus, glu } from './ops/activations';
 export { layerNorm } from './ops/layernorm';
 export { batchNorm } from './ops/batchnorm';
 export type { BatchNormOpOptions } from './ops/batchnorm';

@@ -23,11 +23,11 @@ export interface CacheStats {
 
 /** Names of the binary op codes (native/elementwise.h's LC_BINARY_OPS). */
 export type BinaryOpName =
-  | 'add' | 'sub' | 'mul' | 'div' | 'geluGrad' | 'sigmoidGrad' | 'tanhGrad' | 'reluGrad'
+  | 'add' | 'sub' | 'mul' | 'div' | 'geluGrad' | 'sigmoidGrad' | 'tanhGrad' | 'reluGrad' | 'softplusGrad'
   | 'cmul' | 'cdiv' | 'cmulConj' | 'cdivConj';
 /** Names of the unary op codes (native/elementwise.h's LC_UNARY_OPS). */
 export type UnaryOpName =
-  | 'affine' | 'exp' | 'log' | 'sqrt' | 'square' | 'gelu' | 'sigmoid' | 'tanh' | 'relu'
+  | 'affine' | 'exp' | 'log' | 'sqrt' | 'square' | 'gelu' | 'sigmoid' | 'tanh' | 'relu' | 'softplus'
   | 'cexp' | 'clog' | 'conj' | 'cexpm1';
 /** Names of the GEMM bias placements (native/gemm.h's LC_GEMM_BIAS). */
 export type GemmBiasName = 'none' | 'rows' | 'cols';

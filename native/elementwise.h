@@ -28,15 +28,15 @@ inline int64_t loop_numel(const Loop& loop) {
 // these lists. Complex ops treat a (re, im) pair of floats as one element; their strides count
 // pairs. Real ops come first (is_complex compares with the first complex member). The *Grad ops
 // are the activations' backward passes: a is the output's gradient, b the activation's input x
-// (GeluGrad, ReluGrad) or its output y (SigmoidGrad, TanhGrad).
+// (GeluGrad, ReluGrad, SoftplusGrad) or its output y (SigmoidGrad, TanhGrad).
 #define LC_BINARY_OPS(X)                                                                          \
   X(Add, add) X(Sub, sub) X(Mul, mul) X(Div, div) X(GeluGrad, geluGrad) X(SigmoidGrad, sigmoidGrad) \
-  X(TanhGrad, tanhGrad) X(ReluGrad, reluGrad) X(CMul, cmul) X(CDiv, cdiv) X(CMulConj, cmulConj)   \
-  X(CDivConj, cdivConj)
+  X(TanhGrad, tanhGrad) X(ReluGrad, reluGrad) X(SoftplusGrad, softplusGrad) X(CMul, cmul)          \
+  X(CDiv, cdiv) X(CMulConj, cmulConj) X(CDivConj, cdivConj)
 #define LC_UNARY_OPS(X)                                                                          \
   X(Affine, affine) X(Exp, exp) X(Log, log) X(Sqrt, sqrt) X(Square, square) X(Gelu, gelu)         \
-  X(Sigmoid, sigmoid) X(Tanh, tanh) X(Relu, relu) X(CExp, cexp) X(CLog, clog) X(Conj, conj)      \
-  X(CExpm1, cexpm1)
+  X(Sigmoid, sigmoid) X(Tanh, tanh) X(Relu, relu) X(Softplus, softplus) X(CExp, cexp)            \
+  X(CLog, clog) X(Conj, conj) X(CExpm1, cexpm1)
 
 #define LC_ENUM_MEMBER(member, jsName) member,
 // Count: one past the last code (the binding rejects codes from it on).

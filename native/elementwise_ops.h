@@ -33,6 +33,10 @@ LC_HD inline float stable_sigmoid(float x) {
   return e / (1.0f + e);
 }
 
+// log(1 + exp(x)) without overflow for large x and without losing small results to 1 + tiny
+// (log1p): x + log1p(exp(-x)) for x > 0. Its derivative is stable_sigmoid.
+LC_HD inline float stable_softplus(float x) { return x > 0 ? x + log1pf(expf(-x)) : log1pf(expf(x)); }
+
 // The exact (erf) GELU, x * Phi(x), and its derivative Phi(x) + x * phi(x).
 LC_HD inline float gelu(float x) { return 0.5f * x * (1.0f + erff(x * 0.70710678118654752f)); }
 LC_HD inline float gelu_derivative(float x) {
@@ -49,6 +53,7 @@ LC_HD inline void apply_binary(const float* a, const float* b, float* out, float
   if constexpr (op == BinaryOp::SigmoidGrad) out[0] = alpha * (a[0] * b[0] * (1.0f - b[0]));
   if constexpr (op == BinaryOp::TanhGrad) out[0] = alpha * (a[0] * (1.0f - b[0] * b[0]));
   if constexpr (op == BinaryOp::ReluGrad) out[0] = b[0] > 0 ? alpha * a[0] : 0.0f;
+  if constexpr (op == BinaryOp::SoftplusGrad) out[0] = alpha * (a[0] * stable_sigmoid(b[0]));
   if constexpr (is_complex(op)) {
     // CMulConj and CDivConj use conj(b): the backward passes of cmul, cdiv, cexp and clog.
     constexpr bool conj = op == BinaryOp::CMulConj || op == BinaryOp::CDivConj;
@@ -78,6 +83,7 @@ LC_HD inline void apply_unary(const float* x, float* out, float s, float t) {
   if constexpr (op == UnaryOp::Sigmoid) out[0] = stable_sigmoid(x[0]);
   if constexpr (op == UnaryOp::Tanh) out[0] = tanhf(x[0]);
   if constexpr (op == UnaryOp::Relu) out[0] = x[0] < 0 ? 0.0f : x[0];  // NaN passes through
+  if constexpr (op == UnaryOp::Softplus) out[0] = stable_softplus(x[0]);
   if constexpr (op == UnaryOp::CExp) {
     float r = expf(x[0]), im = x[1];
     out[0] = r * cosf(im);

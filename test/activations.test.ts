@@ -1,9 +1,9 @@
-// gelu, sigmoid, tanh, relu and glu against float64 references; gradients against float64
+// gelu, sigmoid, tanh, relu, softplus and glu against float64 references; gradients against float64
 // derivatives and finite differences; bad input; CUDA against the CPU backend.
 import * as lc from '../lib';
 import { compareOp, cudaSuite, opInput } from './devices';
 import { checkGradients, disposedTensor, expectBadInput, expectClose, expectMemoryFlat, randomArray, t } from './helpers';
-import { gelu, geluGrad, sigmoid, split } from './reference';
+import { gelu, geluGrad, sigmoid, softplus, split } from './reference';
 
 const TOL = 1e-6; // float32 rounding of one elementwise formula
 
@@ -32,6 +32,7 @@ const activations: Ref[] = [
   { name: 'sigmoid', op: lc.sigmoid, f: sigmoid, df: (x) => sigmoid(x) * (1 - sigmoid(x)) },
   { name: 'tanh', op: lc.tanh, f: Math.tanh, df: (x) => 1 - Math.tanh(x) ** 2 },
   { name: 'relu', op: lc.relu, f: (x) => Math.max(x, 0), df: (x) => (x > 0 ? 1 : 0) },
+  { name: 'softplus', op: lc.softplus, f: softplus, df: sigmoid },
 ];
 
 describe.each(activations)('$name', ({ op, f, df }) => {
@@ -67,6 +68,15 @@ describe.each(activations)('$name', ({ op, f, df }) => {
   test('bad input', () => {
     expectBadInput(() => op([1, 2] as never), TypeError, /^x: expected a Tensor, got an array/);
     expectBadInput(() => op(disposedTensor([2])), TypeError, /^x: expected a live Tensor, got a disposed one/);
+  });
+});
+
+test('softplus keeps its relative precision far from 0: log1p for tiny results, x itself for large x', () => {
+  // log(1 + 1e-30) would round to 0 and log(1 + e^100) overflow without the stable form.
+  const x = [-85, -69.1, -30, -9.21, -1e-3, 0, 1e-3, 9.21, 30, 100]; // e^−85 is still a normal float32
+  lc.tidy(() => {
+    const y = lc.softplus(lc.tensor(x, [x.length])).toFloat32Array();
+    for (let i = 0; i < x.length; i++) expect(Math.abs(y[i] - softplus(Math.fround(x[i])))).toBeLessThanOrEqual(2e-7 * softplus(Math.fround(x[i])));
   });
 });
 
@@ -115,7 +125,7 @@ test('memory stays flat over repeated forward and backward', () => {
   const x = lc.randn([4, 16, 33], { seed: 3, requiresGrad: true });
   const step = () =>
     lc.tidy(() => {
-      const y = lc.glu(lc.relu(lc.tanh(lc.sigmoid(lc.gelu(x)))), 1);
+      const y = lc.glu(lc.softplus(lc.relu(lc.tanh(lc.sigmoid(lc.gelu(x))))), 1);
       y.backward(lc.ones(y.shape));
       x.grad!.dispose();
       x.grad = null;
@@ -127,7 +137,7 @@ test('memory stays flat over repeated forward and backward', () => {
 cudaSuite('activations')('activations and glu: CUDA equals the CPU backend', () => {
   for (const shape of [[7], [3, 1000, 33]]) {
     test(`activations [${shape}]`, () => {
-      for (const op of [lc.gelu, lc.sigmoid, lc.tanh, lc.relu]) compareOp([opInput(shape, 1, true, 5)], ([x]) => op(x));
+      for (const op of [lc.gelu, lc.sigmoid, lc.tanh, lc.relu, lc.softplus]) compareOp([opInput(shape, 1, true, 5)], ([x]) => op(x));
     });
   }
 

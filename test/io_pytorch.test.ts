@@ -298,14 +298,16 @@ describe('loadPyTorch refuses what does not fit, with a named error, and changes
 // loads, which would share any mistake of the conversion. The generator also asserts that the
 // other tiling order and the other dt transform each move the outputs by more than 1e-2, so
 // these cases tell them apart.
+const s4Cases = JSON.parse(fs.readFileSync(path.join(EXTRA, 's4_cases.json'), 'utf8'));
+type S4Case = { id: string; lMax: number; L: number; nSsm: number; dtTransform: 'exp' | 'softplus'; fresh: boolean };
+/** The float64 outputs and per-feature gradients of an S4 case (longconv names, n_ssm = H, log dt). */
+const expected = (c: S4Case): Record<string, lc.Tensor> => {
+  const value = readPyTorchFile(path.join(EXTRA, `${c.id}.expected.pt`)).value as Map<string, Raw>;
+  return Object.fromEntries([...value].map(([name, t]) => [name, lc.tensor(t.data, t.shape)]));
+};
+
 describe('loadPyTorch: reference S4 with n_ssm < H and dt_transform softplus, against float64', () => {
-  const s4Cases = JSON.parse(fs.readFileSync(path.join(EXTRA, 's4_cases.json'), 'utf8'));
-  type S4Case = { id: string; lMax: number; L: number; nSsm: number; dtTransform: 'exp' | 'softplus'; fresh: boolean };
   const makeS4 = (lMax: number) => new lc.nn.S4(s4Cases.H, { dState: s4Cases.N, lMax, seed: 3 });
-  const expected = (c: S4Case): Record<string, lc.Tensor> => {
-    const value = readPyTorchFile(path.join(EXTRA, `${c.id}.expected.pt`)).value as Map<string, Raw>;
-    return Object.fromEntries([...value].map(([name, t]) => [name, lc.tensor(t.data, t.shape)]));
-  };
 
   for (const c of s4Cases.cases as S4Case[]) {
     const file = path.join(EXTRA, `${c.id}.pt`);
@@ -373,6 +375,142 @@ describe('loadPyTorch: reference S4 with n_ssm < H and dt_transform softplus, ag
     lc.io.loadPyTorch(path.join(EXTRA, `${c.id}.pt`), m);
     expect(compare(m, fixture).y).toBeGreaterThan(1e-2);
     lc.dispose(Object.values(fixture));
+  });
+});
+
+/**
+ * The case's float64 gradients in the parameterisation of `m`: per-feature gradients of A, B, P
+ * summed over the features that share a copy (feature h uses copy h mod nSsm), and with a
+ * softplus dt the gradient of inv_dt = that of log dt · d log dt / d inv_dt = σ(p) / softplus(p).
+ */
+function gradientsFor(m: lc.nn.S4, fixture: Record<string, lc.Tensor>): Record<string, lc.Tensor> {
+  const { H, nSsm: S } = m;
+  const out = { ...fixture };
+  const sum = (name: string, axis: number) => {
+    const t = fixture[`grad64.kernel.${name}`];
+    const shape = t.shape as number[];
+    const outer = shape.slice(0, axis).reduce((a, b) => a * b, 1), inner = shape.slice(axis + 1).reduce((a, b) => a * b, 1);
+    const g = t.toFloat32Array(), summed = new Float64Array(outer * S * inner);
+    for (let o = 0; o < outer; o++) for (let h = 0; h < H; h++) for (let i = 0; i < inner; i++) summed[(o * S + (h % S)) * inner + i] += g[(o * H + h) * inner + i];
+    out[`grad64.kernel.${name}`] = lc.tensor(Float32Array.from(summed), shape.map((d, i) => (i === axis ? S : d)));
+  };
+  sum('log_A_real', 0);
+  sum('A_imag', 0);
+  sum('B', 0);
+  sum('P', 1);
+  if (m.dtTransform === 'softplus') {
+    const p = m.stateDict()['kernel.inv_dt'].toFloat32Array(), g = fixture['grad64.kernel.log_dt'].toFloat32Array();
+    out['grad64.kernel.inv_dt'] = lc.tensor(Float32Array.from(p, (v, h) => (g[h] / (1 + Math.exp(-v))) / Math.log1p(Math.exp(v))), [H]);
+  }
+  return out;
+}
+
+describe('loadPyTorch/savePyTorch: an S4 with the reference\'s n_ssm and dt_transform holds its checkpoint as it is', () => {
+  const file = (c: S4Case) => path.join(EXTRA, `${c.id}.pt`);
+  const layerFor = (c: S4Case, options: Partial<lc.nn.S4Options> = {}) => new lc.nn.S4(s4Cases.H, { dState: s4Cases.N, lMax: c.lMax, nSsm: c.nSsm, dtTransform: c.dtTransform, seed: 3, ...options });
+
+  for (const c of s4Cases.cases as S4Case[]) {
+    test(`${c.id}: nSsm ${c.nSsm}, dtTransform ${c.dtTransform}: the file's values unchanged; outputs and (summed) gradients against float64; saved back unchanged`, () => {
+      const m = layerFor(c);
+      lc.io.loadPyTorch(file(c), m); // no options: the layer's own transform
+      const source = readPyTorchFile(file(c)).value as Map<string, Raw>;
+      const sd = m.stateDict();
+      const dtName = c.dtTransform === 'exp' ? 'kernel.log_dt' : 'kernel.inv_dt';
+      expect(Array.from(sd[dtName].toFloat32Array())).toEqual(Array.from(source.get('layer.kernel.inv_dt')!.data));
+      expect(Array.from(sd['kernel.log_A_real'].toFloat32Array())).toEqual(Array.from(source.get('layer.kernel.A_real')!.data));
+      expect(sd['kernel.P'].shape).toEqual([1, c.nSsm, s4Cases.N / 2, 2]);
+      const out = path.join(tmp, `${c.id}_native.safetensors`);
+      lc.io.savePyTorch(out, m);
+      const written = readRaw(out).tensors;
+      for (const name of ['inv_dt', 'A_real', 'A_imag', 'B', 'P']) {
+        const src = source.get(`layer.kernel.${name}`)!;
+        expect([name, written[`layer.kernel.${name}`].shape, Array.from(written[`layer.kernel.${name}`].data)]).toEqual([name, src.shape, Array.from(src.data)]);
+      }
+      const fixture = expected(c);
+      const wanted = gradientsFor(m, fixture);
+      const err = compare(m, wanted);
+      lc.dispose(Object.values(wanted).filter((t) => !Object.values(fixture).includes(t)));
+      process.stdout.write(`${c.id} into nSsm ${c.nSsm}, ${c.dtTransform}: y ${err.y.toExponential(1)} dx ${err.dx.toExponential(1)} grads ${err.grads.toExponential(1)}\n`);
+      expect(err.y).toBeLessThan(1e-4);
+      expect(err.dx).toBeLessThan(1e-4);
+      expect(err.grads).toBeLessThan(1e-4);
+      expectRoundTrip(out, (() => { const a = layerFor(c); lc.io.loadPyTorch(out, a); return a; })(), layerFor(c, { seed: 9 }));
+      lc.dispose(Object.values(fixture));
+    });
+  }
+
+  test('a file with fewer copies than the layer\'s nSsm is repeated (n_ssm 1 into nSsm 2); more copies are refused', () => {
+    const one = (s4Cases.cases as S4Case[]).find((x) => x.nSsm === 1)!;
+    const m = layerFor(one, { nSsm: 2 });
+    lc.io.loadPyTorch(file(one), m);
+    const a = m.stateDict()['kernel.log_A_real'].toFloat32Array();
+    expect(Array.from(a.subarray(0, a.length / 2))).toEqual(Array.from(a.subarray(a.length / 2)));
+    const fixture = expected(one);
+    const x = lc.tensor(fixture.x.toFloat32Array(), fixture.x.shape as number[]);
+    const y = lc.noGrad(() => m.eval().forward(x));
+    expect(relErr(y.toFloat32Array(), fixture.y64.toFloat32Array())).toBeLessThan(1e-4);
+    lc.dispose([x, y, ...Object.values(fixture)]);
+    m.dispose();
+    const two = (s4Cases.cases as S4Case[]).find((x) => x.nSsm === 2 && !x.fresh)!;
+    const narrow = layerFor(two, { nSsm: 1 });
+    expect(() => lc.io.loadPyTorch(file(two), narrow)).toThrow(/'layer\.kernel\.A_real' \(for 'kernel\.log_A_real' \[1,4\]\): expected shape \[1,4\] \(or with a divisor of the layer's nSsm = 1 at axis 0: fewer SSM copies, repeated\), got \[2,4\]/);
+    narrow.dispose();
+  });
+
+  test('a softplus layer reads and writes an exp file through dt (options.dtTransform)', () => {
+    const c = (s4Cases.cases as S4Case[]).find((x) => x.dtTransform === 'exp' && x.nSsm === 1)!;
+    const m = layerFor(c, { dtTransform: 'softplus' });
+    lc.io.loadPyTorch(file(c), m, { dtTransform: 'exp' });
+    const fixture = expected(c);
+    const x = lc.tensor(fixture.x.toFloat32Array(), fixture.x.shape as number[]);
+    const y = lc.noGrad(() => m.eval().forward(x));
+    expect(relErr(y.toFloat32Array(), fixture.y64.toFloat32Array())).toBeLessThan(1e-4);
+    const out = path.join(tmp, 'softplus_as_exp.safetensors');
+    lc.io.savePyTorch(out, m, { dtTransform: 'exp' });
+    const logDt = (readPyTorchFile(file(c)).value as Map<string, Raw>).get('layer.kernel.inv_dt')!.data;
+    readRaw(out).tensors['layer.kernel.inv_dt'].data.forEach((v, h) => expect(Math.abs(v - logDt[h])).toBeLessThanOrEqual(4 * 2 ** (Math.floor(Math.log2(Math.abs(logDt[h]))) - 23)));
+    lc.dispose([x, y, ...Object.values(fixture)]);
+    m.dispose();
+  });
+
+  test('S4D: a softplus layer holds the reference S4D through log_dt; shared A or a trained B have no counterpart', () => {
+    const c = (cases.cases as Case[]).find((x) => x.layer === 's4d')!;
+    const m = new lc.nn.S4D(H, { dState: N, dtTransform: 'softplus', seed: 3 });
+    lc.io.loadPyTorch(path.join(REF, `${c.id}.official.safetensors`), m);
+    const fixture = lc.io.loadTensors(path.join(REF, `${c.id}.fixture.safetensors`)).tensors;
+    const p = m.stateDict()['kernel.inv_dt'].toFloat32Array(), g = fixture['grad64.kernel.log_dt'].toFloat32Array();
+    const err = compare(m, { ...fixture, 'grad64.kernel.inv_dt': lc.tensor(Float32Array.from(p, (v, h) => (g[h] / (1 + Math.exp(-v))) / Math.log1p(Math.exp(v))), [H]) });
+    expect(Math.max(err.y, err.dx, err.grads)).toBeLessThan(1e-5);
+    const again = new lc.nn.S4D(H, { dState: N, dtTransform: 'softplus', seed: 3 });
+    lc.io.loadPyTorch(path.join(REF, `${c.id}.official.safetensors`), again);
+    const out = path.join(tmp, 's4d_softplus.safetensors');
+    lc.io.savePyTorch(out, again);
+    const logDt = (readPyTorchFile(path.join(REF, `${c.id}.official.safetensors`)).value as Map<string, Raw>).get('kernel.log_dt')!.data;
+    readRaw(out).tensors['kernel.log_dt'].data.forEach((v, h) => expect(Math.abs(v - logDt[h])).toBeLessThanOrEqual(4 * 2 ** (Math.floor(Math.log2(Math.abs(logDt[h]))) - 23)));
+    again.dispose();
+    lc.dispose(Object.values(fixture));
+    for (const options of [{ nSsm: 2 }, { trainB: true }] as lc.nn.S4DOptions[]) {
+      const s = new lc.nn.S4D(H, { dState: N, ...options });
+      expect(() => lc.io.savePyTorch(path.join(tmp, 'never.safetensors'), s)).toThrow(/^module: expected an S4D the reference S4D can hold .* which has no counterpart/);
+      s.dispose();
+    }
+  });
+
+  test('SGConv with powerDecay ↔ GConv in a learnable_fixed mode: one multiplier, the exponents in decay; round trip', () => {
+    const make = (seed: number) => new lc.nn.SGConv(H, { lMax: 64, kernelDim: 8, decay: 1, powerDecay: [0.5, 1.5], seed });
+    const m = make(1);
+    const out = path.join(tmp, 'sgconv_power.safetensors');
+    lc.io.savePyTorch(out, m);
+    const written = readRaw(out).tensors;
+    expect([written.multiplier.shape, Array.from(written.multiplier.data)]).toEqual([[], [1]]);
+    expect(Array.from(written.decay.data)).toEqual(Array.from(m.stateDict().decay.toFloat32Array()));
+    expectRoundTrip(out, m, make(2));
+    const plain = new lc.nn.SGConv(H, { lMax: 64, kernelDim: 8 });
+    expect(() => lc.io.loadPyTorch(out, plain)).toThrow(/unexpected 'decay' \[4\]/);
+    plain.dispose();
+    const spread = new lc.nn.SGConv(H, { lMax: 64, kernelDim: 8, decay: [1, 2], powerDecay: 1 });
+    expect(() => lc.io.savePyTorch(path.join(tmp, 'never.safetensors'), spread)).toThrow(/^module: expected an SGConv with powerDecay and one multiplier for every feature/);
+    spread.dispose();
   });
 });
 

@@ -20,6 +20,19 @@ export function setTensor(m: lc.nn.Module, name: string, data: ArrayLike<number>
   m.loadStateDict({ [name]: { data: Float32Array.from(data), shape: target.shape } }, { strict: false });
 }
 
+/**
+ * Sets the SSM parameters an S4D or S4 may share (A, and B and P where the layer has them) to
+ * random stable values, so its copies differ and the copy each feature reads shows in the output.
+ */
+export function perturbSharedSsm(layer: lc.nn.S4D | lc.nn.S4, seed: number): void {
+  const sd = layer.stateDict();
+  const random = (name: string, map: (v: number) => number) => setTensor(layer, name, randomArray(sd[name].size, seed++).map(map));
+  random('kernel.log_A_real', (v) => Math.log(0.3 + 0.25 * (v + 1))); // Re A in [−0.8, −0.3]
+  random('kernel.A_imag', (v) => 3 * v);
+  if (sd['kernel.B']) random('kernel.B', (v) => v);
+  if (sd['kernel.P']) random('kernel.P', (v) => 0.5 * v);
+}
+
 interface ParameterDerivative {
   name: string;
   /** The gradient backward() gave the parameter (null: none reached it). */

@@ -1,7 +1,39 @@
 import * as lc from '../lib';
 import { cudaSuite, gpu } from './devices';
-import { expectBadInput, expectMemoryFlat, fakeTensor, randomArray, relError, testBadInput } from './helpers';
-import { expectCudaMatchesCpu, expectDropoutOnlyInTraining, expectStateDictRoundTrip, expectParameterGradients, expectTrainingMemoryFlat, overfit, runSteps, setTensor } from './nn_helpers';
+import { directionalDerivatives, dot, expectBadInput, expectMemoryFlat, fakeTensor, randomArray, relError, testBadInput } from './helpers';
+import { expectCudaMatchesCpu, expectDropoutOnlyInTraining, expectStateDictRoundTrip, expectParameterGradients, expectTrainingMemoryFlat, overfit, perturbSharedSsm, runSteps, setTensor, values } from './nn_helpers';
+import { softplus } from './reference';
+import { DplrData, s4Reference } from './ssm_reference';
+
+/**
+ * The layer's SSM in float64 for the dense reference: feature h reads copy h mod nSsm of Λ, P
+ * and B; dt = exp(log_dt) or softplus(inv_dt); `replaced` overrides parameters by name.
+ */
+function layerDplr(layer: lc.nn.S4, replaced: Record<string, Float64Array> = {}): DplrData {
+  const p: Record<string, Float64Array> = { ...Object.fromEntries(layer.namedParameters().map(([n, v]) => [n, values(v)])), ...replaced };
+  const { H, modes: N, nSsm: S, rank: R } = layer;
+  const perFeature = (x: Float64Array, blocks: number) => {
+    const out = new Float64Array(blocks * H * 2 * N);
+    for (let b = 0; b < blocks; b++) for (let h = 0; h < H; h++) out.set(x.subarray(2 * N * (b * S + (h % S)), 2 * N * (b * S + (h % S) + 1)), 2 * N * (b * H + h));
+    return out;
+  };
+  const lambda = new Float64Array(2 * S * N);
+  for (let i = 0; i < S * N; i++) [lambda[2 * i], lambda[2 * i + 1]] = [-Math.exp(p['kernel.log_A_real'][i]), p['kernel.A_imag'][i]];
+  const dt = layer.dtTransform === 'exp' ? p['kernel.log_dt'].map(Math.exp) : p['kernel.inv_dt'].map(softplus);
+  return { Lambda: perFeature(lambda, 1), P: perFeature(p['kernel.P'], R), B: perFeature(p['kernel.B'], 1), Ct: p['kernel.C'], dt };
+}
+
+// Shared SSMs (nSsm < H, distinct copies) and softplus dt: odd, even and prime H and lMax.
+const sharedCases: [string, number, lc.nn.S4Options][] = [
+  ['H=4, 2 copies, softplus, N=8, lMax=16', 4, { nSsm: 2, dtTransform: 'softplus', dState: 8, lMax: 16 }],
+  ['H=9, 3 copies, rank 2, 2 channels, N=6, lMax=33', 9, { nSsm: 3, rank: 2, channels: 2, dState: 6, lMax: 33 }],
+  ['H=5, 1 copy, softplus, bidirectional, N=4, lMax=31', 5, { nSsm: 1, dtTransform: 'softplus', bidirectional: true, dState: 4, lMax: 31 }],
+];
+const sharedLayer = (H: number, options: lc.nn.S4Options, seed: number) => {
+  const layer = new lc.nn.S4(H, { ...options, dtMin: 0.02, dtMax: 0.3, seed });
+  perturbSharedSsm(layer, seed);
+  return layer;
+};
 
 /** Runs step() over x [B,H,L] from the zero state; returns the outputs as [B,H,L] values. */
 describe('S4 layer', () => {
@@ -61,6 +93,65 @@ describe('S4 layer', () => {
     });
   }
 
+  for (const [name, H, options] of sharedCases) {
+    test(`shared SSMs: the kernel equals the float64 dense kernel, and step() equals forward(): ${name}`, () => {
+      const layer = sharedLayer(H, options, 3);
+      const L = options.lMax;
+      const rows = (options.channels ?? 1) * (options.bidirectional ? 2 : 1);
+      const reference = s4Reference(layerDplr(layer), rows, layer.rank, H, layer.modes, L);
+      const kernel = lc.tidy(() => lc.noGrad(() => layer.kernel().toFloat32Array()));
+      const err = relError(kernel, reference);
+      process.stdout.write(`S4 kernel vs float64 dense kernel (${name}): relative error ${err.toExponential(2)}\n`);
+      expect(err).toBeLessThan(1e-4);
+      if (!options.bidirectional) {
+        const x = lc.randn([2, H, L], { seed: 9 });
+        const conv = lc.tidy(() => lc.noGrad(() => layer.forward(x).toFloat32Array()));
+        layer.setupStep();
+        expect(relError(runSteps(layer, x), conv)).toBeLessThan(1e-4);
+        x.dispose();
+      }
+      layer.dispose();
+    });
+
+    test(`shared SSMs: kernel gradients of every parameter match float64 differences of the dense kernel: ${name}`, () => {
+      const layer = sharedLayer(H, options, 5);
+      const L = options.lMax;
+      const rows = (options.channels ?? 1) * (options.bidirectional ? 2 : 1);
+      const w = randomArray(rows * H * L, 7);
+      lc.tidy(() => {
+        const k = layer.kernel();
+        lc.sum(lc.mul(k, lc.tensor(Float32Array.from(w), k.shape))).backward();
+      });
+      const params = layer.namedParameters().filter(([n]) => n.startsWith('kernel.'));
+      const lossWith = (i: number, v: Float64Array) => dot(s4Reference(layerDplr(layer, { [params[i][0]]: v }), rows, layer.rank, H, layer.modes, L), w);
+      const results = directionalDerivatives(params.map(([, p]) => values(p)), params.map(([, p]) => p.grad!.toFloat32Array()), lossWith, params.map((_, i) => i), {
+        h: () => 1e-6,
+        direction: (i) => randomArray(params[i][1].size, 20 + i),
+      });
+      const errors = results.map(({ which, analytic, numeric }) => [params[which][0], Math.abs(analytic - numeric) / Math.max(1e-3, Math.abs(numeric))] as const);
+      process.stdout.write(`S4 kernel gradients vs float64 differences (${name}): worst relative error ${Math.max(...errors.map(([, e]) => e)).toExponential(2)}\n`);
+      for (const [n, e] of errors) expect([n, e < 1e-3]).toEqual([n, true]);
+      layer.namedParameters().forEach(([, p]) => { p.grad?.dispose(); p.grad = null; });
+      layer.dispose();
+    });
+  }
+
+  test('nSsm and dtTransform: shared shapes, softplus dt as kernel.inv_dt drawn as exp(log_dt) would be', () => {
+    const layer = new lc.nn.S4(6, { dState: 8, lMax: 16, nSsm: 3, dtTransform: 'softplus', rank: 2, seed: 1 });
+    const shapes = Object.fromEntries(layer.namedParameterInfos().map(([n, i]) => [n, [i.tensor.shape, i.group]]));
+    expect(shapes).toMatchObject({
+      'kernel.inv_dt': [[6], 'ssm'], 'kernel.log_A_real': [[3, 4], 'ssm'], 'kernel.A_imag': [[3, 4], 'ssm'],
+      'kernel.P': [[2, 3, 4, 2], 'ssm'], 'kernel.B': [[3, 4, 2], 'ssm'], 'kernel.C': [[1, 6, 4, 2], 'default'],
+    });
+    expect(Object.keys(shapes)).not.toContain('kernel.log_dt');
+    const plain = new lc.nn.S4(6, { dState: 8, lMax: 16, seed: 1 });
+    const dt = values(plain.stateDict()['kernel.log_dt']).map(Math.exp);
+    values(layer.stateDict()['kernel.inv_dt']).forEach((v, h) => expect(Math.abs(softplus(v) - dt[h])).toBeLessThan(1e-6 * dt[h]));
+    // Every copy starts as the same HiPPO-LegS SSM.
+    expect(values(layer.stateDict()['kernel.log_A_real'])).toEqual(values(plain.stateDict()['kernel.log_A_real']).subarray(0, 12));
+    [layer, plain].forEach((m) => m.dispose());
+  });
+
   test('step() leaves memory flat', () => {
     const layer = new lc.nn.S4(3, { dState: 8, lMax: 8, seed: 2 });
     layer.setupStep();
@@ -77,7 +168,11 @@ describe('S4 layer', () => {
   test('parameter gradients match central finite differences', () => {
     // Larger steps dt than the default make every kernel parameter matter at these short lengths.
     const dts = { dtMin: 0.05, dtMax: 0.5 };
-    expectParameterGradients('S4', [{ dState: 8, lMax: 12, ...dts }, { dState: 4, lMax: 9, channels: 2, rank: 2, bidirectional: true, ...dts }], (options) => new lc.nn.S4(3, { ...options, seed: 4 }), (options) => options.lMax);
+    expectParameterGradients('S4', [
+      { dState: 8, lMax: 12, ...dts },
+      { dState: 4, lMax: 9, channels: 2, rank: 2, bidirectional: true, ...dts },
+      { dState: 6, lMax: 11, nSsm: 1, dtTransform: 'softplus' as const, ...dts },
+    ], (options) => new lc.nn.S4(3, { ...options, seed: 4 }), (options) => options.lMax);
   });
 
   test('a 2-layer S4 classifier overfits 8 sequences', () => {
@@ -136,6 +231,10 @@ describe('S4 layer', () => {
       ['rank 3', () => new lc.nn.S4(3, { rank: 3, lMax: 8 }), RangeError, /^options\.rank: expected an integer in \[1, 2\], got 3/],
       ['dropout 1', () => new lc.nn.S4(3, { dropout: 1, lMax: 8 }), RangeError, /^options\.dropout: expected a probability in \[0, 1\), got 1/],
       ['unknown option', () => new lc.nn.S4(3, { lMax: 8, dstate: 4 } as never), TypeError, /unknown option 'dstate'/],
+      ['nSsm not dividing H', () => new lc.nn.S4(3, { lMax: 8, nSsm: 2 }), RangeError, /^options\.nSsm: expected a divisor of H = 3 \(each SSM copy serves H \/ nSsm features\), got 2/],
+      ['nSsm 0', () => new lc.nn.S4(3, { lMax: 8, nSsm: 0 }), RangeError, /^options\.nSsm: expected an integer >= 1, got 0/],
+      ['nSsm a string', () => new lc.nn.S4(3, { lMax: 8, nSsm: '1' as never }), TypeError, /^options\.nSsm: expected an integer >= 1, got string 1/],
+      ['unknown dtTransform', () => new lc.nn.S4(3, { lMax: 8, dtTransform: 'sigmoid' as never }), TypeError, /^options\.dtTransform: expected 'exp' or 'softplus', got string sigmoid/],
       ['H not an integer', () => new lc.nn.S4(2.5, { lMax: 8 }), TypeError, /^H: expected an integer >= 1, got number 2.5/],
       ['x of wrong rank', () => layer.forward(lc.zeros([3, 16])), RangeError, /^x: expected rank 3 \(\[B,H,L\]\), got shape \[3,16\]/],
       ['x of wrong width', () => layer.forward(lc.zeros([1, 4, 16])), RangeError, /^x: expected size 3 along axis 1 \(H, the width of this S4 layer\), got shape \[1,4,16\]/],

@@ -1,8 +1,8 @@
 import * as lc from '../lib';
 import { cudaSuite, gpu } from './devices';
-import { expectBadInput, expectClose, expectMemoryFlat, randomArray, t } from './helpers';
-import { expectCudaMatchesCpu, parameterGradErrors, runSteps, values } from './nn_helpers';
-import { gelu, sigmoid } from './reference';
+import { directionalDerivatives, dot, expectBadInput, expectClose, expectMemoryFlat, randomArray, relError, t } from './helpers';
+import { expectCudaMatchesCpu, parameterGradErrors, perturbSharedSsm, runSteps, values } from './nn_helpers';
+import { gelu, sigmoid, softplus } from './reference';
 
 interface S4DConfig {
   H: number;
@@ -10,20 +10,29 @@ interface S4DConfig {
   channels: number;
   bidirectional: boolean;
   disc: 'zoh' | 'bilinear';
+  nSsm?: number;
+  dtTransform?: 'exp' | 'softplus';
+  trainB?: boolean;
 }
 
-/** The S4D layer in float64 from its parameters: kernel by direct powers, direct convolution sums. */
-function s4dReference(layer: lc.nn.S4D, cfg: S4DConfig, u: Float64Array, B: number, L: number): Float64Array {
+/**
+ * The S4D layer in float64 from its parameters: kernel by direct powers, direct convolution sums.
+ * Feature h reads copy h mod nSsm of A (and B when trained, else B = 1); dt = exp(log_dt) or
+ * softplus(inv_dt).
+ */
+function s4dReference(layer: lc.nn.S4D, cfg: S4DConfig, u: Float64Array, B: number, L: number, replaced: Record<string, Float64Array> = {}): Float64Array {
   const { H, N, channels } = cfg;
   const m = N / 2;
-  const p = Object.fromEntries(layer.namedParameters().map(([n, v]) => [n, values(v)]));
+  const p = { ...Object.fromEntries(layer.namedParameters().map(([n, v]) => [n, values(v)])), ...replaced };
   const rows = channels * (cfg.bidirectional ? 2 : 1);
+  const S = layer.nSsm;
   const K = new Float64Array(rows * H * L);
   for (let r = 0; r < rows; r++) {
     for (let h = 0; h < H; h++) {
-      const dt = Math.exp(p['kernel.log_dt'][h]);
+      const dt = layer.dtTransform === 'exp' ? Math.exp(p['kernel.log_dt'][h]) : softplus(p['kernel.inv_dt'][h]);
+      const copy = h % S;
       for (let n = 0; n < m; n++) {
-        const ar = -Math.exp(p['kernel.log_A_real'][h * m + n]), ai = p['kernel.A_imag'][h * m + n];
+        const ar = -Math.exp(p['kernel.log_A_real'][copy * m + n]), ai = p['kernel.A_imag'][copy * m + n];
         const xr = dt * ar, xi = dt * ai;
         let zr: number, zi: number, fr: number, fi: number; // step multiplier z and factor Cb / C
         if (cfg.disc === 'zoh') {
@@ -40,6 +49,10 @@ function s4dReference(layer: lc.nn.S4D, cfg: S4DConfig, u: Float64Array, B: numb
           zi = (ni * dr - nr * di) / den;
           fr = (dt * dr) / den;
           fi = (-dt * di) / den;
+        }
+        if (layer.trainB) {
+          const bi = 2 * (copy * m + n), [br, bim] = [p['kernel.B'][bi], p['kernel.B'][bi + 1]];
+          [fr, fi] = [fr * br - fi * bim, fr * bim + fi * br];
         }
         const ci = ((r * H + h) * m + n) * 2;
         let vr = p['kernel.C'][ci] * fr - p['kernel.C'][ci + 1] * fi;
@@ -83,10 +96,19 @@ const configs: S4DConfig[] = [
   { H: 3, N: 8, channels: 1, bidirectional: false, disc: 'bilinear' },
   { H: 2, N: 6, channels: 2, bidirectional: true, disc: 'zoh' },
   { H: 4, N: 4, channels: 1, bidirectional: true, disc: 'bilinear' },
+  // Shared SSMs, softplus dt, trained B: even H with 2 copies, prime H with one.
+  { H: 6, N: 8, channels: 1, bidirectional: false, disc: 'zoh', nSsm: 2, dtTransform: 'softplus', trainB: true },
+  { H: 5, N: 6, channels: 2, bidirectional: true, disc: 'bilinear', nSsm: 1, dtTransform: 'softplus', trainB: true },
+  { H: 3, N: 8, channels: 1, bidirectional: false, disc: 'bilinear', nSsm: 1 },
 ];
-const name = (c: S4DConfig) => `H=${c.H} N=${c.N} channels=${c.channels} bidirectional=${c.bidirectional} ${c.disc}`;
-const makeLayer = (c: S4DConfig, seed: number, extra: lc.nn.S4DOptions = {}) =>
-  new lc.nn.S4D(c.H, { dState: c.N, channels: c.channels, bidirectional: c.bidirectional, disc: c.disc, seed, dtMax: 0.5, ...extra });
+const name = (c: S4DConfig) => `H=${c.H} N=${c.N} channels=${c.channels} bidirectional=${c.bidirectional} ${c.disc}${c.nSsm ? ` nSsm=${c.nSsm}` : ''}${c.dtTransform ? ` dt ${c.dtTransform}` : ''}${c.trainB ? ' trained B' : ''}`;
+/** The layer of a config; unless `perturb` is false, shared copies get random, distinct A (and B) so the copy each feature reads matters. */
+const makeLayer = (c: S4DConfig, seed: number, extra: lc.nn.S4DOptions = {}, perturb = true) => {
+  const { H, N, channels, bidirectional, disc, nSsm, dtTransform, trainB } = c;
+  const layer = new lc.nn.S4D(H, { dState: N, channels, bidirectional, disc, nSsm, dtTransform, trainB, seed, dtMax: 0.5, ...extra });
+  if (perturb && (nSsm !== undefined || trainB)) perturbSharedSsm(layer, seed);
+  return layer;
+};
 
 describe('S4D forward matches a float64 re-implementation', () => {
   for (const [i, cfg] of configs.entries()) {
@@ -97,7 +119,9 @@ describe('S4D forward matches a float64 re-implementation', () => {
       lc.tidy(() => {
         const y = layer.forward(t(u, [B, cfg.H, L]));
         expect(y.shape).toEqual([B, cfg.H, L]);
-        expectClose(y.toFloat32Array(), s4dReference(layer, cfg, u, B, L), 1e-4);
+        const reference = s4dReference(layer, cfg, u, B, L);
+        process.stdout.write(`S4D ${name(cfg)} vs float64: relative error ${relError(y.toFloat32Array(), reference).toExponential(2)}\n`);
+        expectClose(y.toFloat32Array(), reference, 1e-4);
       });
       layer.dispose();
     });
@@ -107,12 +131,39 @@ describe('S4D forward matches a float64 re-implementation', () => {
 describe('S4D parameter gradients match finite differences', () => {
   for (const [i, cfg] of configs.entries()) {
     test(name(cfg), () => {
-      const layer = makeLayer(cfg, 30 + i);
+      // As initialised (shared copies equal): float32 differences of a spread-out A are too
+      // noisy at these sizes; the float64 differences below check distinct copies.
+      const layer = makeLayer(cfg, 30 + i, {}, false);
       const u = lc.keep(t(randomArray(2 * cfg.H * 19, 40 + i), [2, cfg.H, 19]));
       const errors = parameterGradErrors(layer, () => layer.forward(u), 50 + i, 1e-2);
-      expect(Object.keys(errors).length).toBe(7);
+      expect(Object.keys(errors).length).toBe(cfg.trainB ? 8 : 7);
       for (const [n, e] of Object.entries(errors)) if (!(e < 2e-2)) throw new Error(`${n}: relative error ${e}`);
       u.dispose();
+      layer.dispose();
+    });
+  }
+});
+
+describe('S4D with shared SSMs: gradients of the float32 layer match finite differences of its float64 re-implementation', () => {
+  // Distinct copies (perturbSharedSsm): each shared parameter's gradient sums over the features
+  // that read it, and the float64 differences see exactly that.
+  for (const [i, cfg] of configs.filter((c) => c.nSsm !== undefined).entries()) {
+    test(name(cfg), () => {
+      const layer = makeLayer(cfg, 60 + i);
+      const B = 2, L = 23;
+      const u = randomArray(B * cfg.H * L, 70 + i);
+      const w = randomArray(B * cfg.H * L, 80 + i);
+      lc.tidy(() => lc.sum(lc.mul(layer.forward(t(u, [B, cfg.H, L])), t(w, [B, cfg.H, L]))).backward());
+      const params = layer.namedParameters();
+      const lossWith = (k: number, v: Float64Array) => dot(s4dReference(layer, cfg, u, B, L, { [params[k][0]]: v }), w);
+      const results = directionalDerivatives(params.map(([, p]) => values(p)), params.map(([, p]) => p.grad!.toFloat32Array()), lossWith, params.map((_, k) => k), {
+        h: () => 1e-5,
+        direction: (k) => randomArray(params[k][1].size, 90 + k),
+      });
+      const worst = Math.max(...results.map(({ analytic, numeric }) => Math.abs(analytic - numeric) / Math.max(1e-3, Math.abs(numeric))));
+      process.stdout.write(`S4D ${name(cfg)} gradients vs float64 differences: worst relative error ${worst.toExponential(2)}\n`);
+      results.forEach(({ which, analytic, numeric }) => expect([params[which][0], Math.abs(analytic - numeric) / Math.max(1e-3, Math.abs(numeric)) < 1e-3]).toEqual([params[which][0], true]));
+      params.forEach(([, p]) => { p.grad!.dispose(); p.grad = null; });
       layer.dispose();
     });
   }
@@ -137,6 +188,21 @@ describe('S4D parameters', () => {
       D: 'noDecay', 'output_linear.0.weight': 'default', 'output_linear.0.bias': 'noDecay',
     });
     layer.dispose();
+  });
+
+  test('nSsm copies of A (and B) shared by the features, softplus dt under its own name, trained B', () => {
+    const layer = new lc.nn.S4D(6, { dState: 8, nSsm: 3, dtTransform: 'softplus', trainB: true, seed: 1 });
+    const infos = Object.fromEntries(layer.namedParameterInfos().map(([n, info]) => [n, [info.tensor.shape, info.group]]));
+    expect(infos).toEqual({
+      'kernel.inv_dt': [[6], 'ssm'], 'kernel.C': [[6, 4, 2], 'default'], 'kernel.log_A_real': [[3, 4], 'ssm'], 'kernel.A_imag': [[3, 4], 'ssm'],
+      'kernel.B': [[3, 4, 2], 'ssm'], D: [[6], 'noDecay'], 'output_linear.0.weight': [[12, 6, 1], 'default'], 'output_linear.0.bias': [[12], 'noDecay'],
+    });
+    expect(values(layer.stateDict()['kernel.B'])).toEqual(Float64Array.from({ length: 24 }, (_, i) => (i % 2 === 0 ? 1 : 0)));
+    // The same draw as the exp layer of the same seed: softplus(inv_dt) = exp(log_dt).
+    const plain = new lc.nn.S4D(6, { dState: 8, seed: 1 });
+    const dt = values(plain.stateDict()['kernel.log_dt']).map(Math.exp);
+    values(layer.stateDict()['kernel.inv_dt']).forEach((v, h) => expect(Math.abs(softplus(v) - dt[h])).toBeLessThan(1e-6 * dt[h]));
+    [layer, plain].forEach((l) => l.dispose());
   });
 
   test('channels and bidirectional widen C, D and the output linear', () => {
@@ -177,12 +243,15 @@ describe('S4D step mode equals the convolution mode', () => {
     ['zoh', { disc: 'zoh' }],
     ['bilinear', { disc: 'bilinear' }],
     ['zoh, channels 2', { disc: 'zoh', channels: 2 }],
+    ['zoh, 2 shared SSMs, softplus dt, trained B', { disc: 'zoh', nSsm: 2, dtTransform: 'softplus', trainB: true }],
+    ['bilinear, 1 shared SSM, trained B', { disc: 'bilinear', nSsm: 1, trainB: true }],
   ];
   for (const [label, options] of cases) {
     test(label, () => {
       const H = 4, N = 16, B = 3, L = 64;
       const before = lc.memory().cpu;
       const layer = new lc.nn.S4D(H, { dState: N, seed: 3, dtMax: 0.3, ...options }).eval();
+      if (options.trainB) perturbSharedSsm(layer, 4);
       const u = randomArray(B * H * L, 5);
       lc.tidy(() => {
         const x = t(u, [B, H, L]);
@@ -271,6 +340,11 @@ describe('S4D bad input', () => {
   test('bad options', () => {
     expect(() => new lc.nn.S4D(3, { dState: 5 })).toThrow(RangeError);
     expect(() => new lc.nn.S4D(3, { disc: 'euler' as 'zoh' })).toThrow(TypeError);
+    expectBadInput(() => new lc.nn.S4D(6, { nSsm: 4 }), RangeError, /^options\.nSsm: expected a divisor of H = 6 \(each SSM copy serves H \/ nSsm features\), got 4/);
+    expectBadInput(() => new lc.nn.S4D(6, { nSsm: 0 }), RangeError, /^options\.nSsm: expected an integer >= 1, got 0/);
+    expectBadInput(() => new lc.nn.S4D(6, { nSsm: 1.5 }), TypeError, /^options\.nSsm: expected an integer >= 1, got number 1.5/);
+    expectBadInput(() => new lc.nn.S4D(6, { dtTransform: 'relu' as never }), TypeError, /^options\.dtTransform: expected 'exp' or 'softplus', got string relu/);
+    expectBadInput(() => new lc.nn.S4D(6, { trainB: 1 as never }), TypeError, /^options\.trainB: expected a boolean, got number 1/);
     expect(() => new lc.nn.S4D(3, { colour: 1 } as lc.nn.S4DOptions)).toThrow(/unknown option 'colour'/);
   });
 });

@@ -6,11 +6,11 @@ import { BinaryOpName, GemmBiasName, native, UnaryOpName } from '../lib/native';
 import { BinaryOp, UnaryOp } from '../lib/ops/primitives';
 
 const binary: Record<BinaryOpName, 'real' | 'complex'> = {
-  add: 'real', sub: 'real', mul: 'real', div: 'real', geluGrad: 'real', sigmoidGrad: 'real', tanhGrad: 'real', reluGrad: 'real',
+  add: 'real', sub: 'real', mul: 'real', div: 'real', geluGrad: 'real', sigmoidGrad: 'real', tanhGrad: 'real', reluGrad: 'real', softplusGrad: 'real',
   cmul: 'complex', cdiv: 'complex', cmulConj: 'complex', cdivConj: 'complex',
 };
 const unary: Record<UnaryOpName, 'real' | 'complex'> = {
-  affine: 'real', exp: 'real', log: 'real', sqrt: 'real', square: 'real', gelu: 'real', sigmoid: 'real', tanh: 'real', relu: 'real',
+  affine: 'real', exp: 'real', log: 'real', sqrt: 'real', square: 'real', gelu: 'real', sigmoid: 'real', tanh: 'real', relu: 'real', softplus: 'real',
   cexp: 'complex', clog: 'complex', conj: 'complex', cexpm1: 'complex',
 };
 const gemmBias: Record<GemmBiasName, true> = { none: true, rows: true, cols: true };

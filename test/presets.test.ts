@@ -11,11 +11,15 @@ const source = fs.readFileSync(path.join(__dirname, '..', 'lib', 'cli', 'presets
 // The keys of PresetValues and of the layers' options that presets set.
 const VALUE_KEYS = new Set([
   'epochs', 'batch', 'devices', 'layers', 'dModel', 'dropout', 'tiedDropout', 'prenorm', 'norm', 'pool', 'lr', 'weightDecay', 'ssmLr', 'dtLr',
-  'normWeightDecay', 'warmupSteps', 'totalSteps', 'warmupEpochs', 'gradientClip', 'seed', 'maxLength',
-  'dState', 'dtMin', 'dtMax', 'bidirectional', 'init', 'kernelDim', 'decay', 'initScale', 'glu', 'lMax', 'kernelSize', 'independentSkipInit',
+  'ssmWeightDecay', 'cLr', 'dWeightDecay', 'normWeightDecay', 'warmupSteps', 'totalSteps', 'warmupEpochs', 'gradientClip', 'seed', 'maxLength',
+  'dState', 'dtMin', 'dtMax', 'dtTransform', 'nSsm', 'trainB', 'bidirectional', 'init', 'kernelDim', 'decay', 'powerDecay', 'initScale', 'glu', 'lMax',
+  'kernelSize', 'independentSkipInit',
 ]);
-// How a config's words read as preset values.
-const WORDS: Record<string, unknown> = { pool: 'mean', last: 'last', batch: 'batch', layer: 'layer', 'diag-lin': 'lin', glu: true, null: 'main', true: true, false: false };
+// How a config's words read as preset values. GConv's mode names its sub-kernels' initialisation (cat_randn*, cat_cos).
+const WORDS: Record<string, unknown> = {
+  pool: 'mean', last: 'last', batch: 'batch', layer: 'layer', 'diag-lin': 'lin', glu: true, null: 'main', true: true, false: false, softplus: 'softplus',
+  cat_randn: 'randn', cat_randn_learnable_fixed: 'randn', cat_cos: 'cos',
+};
 
 // Per preset key, words that read otherwise: Lightning's gradient_clip_val null or 0.0 both mean no clipping (0).
 const KEY_WORDS: Record<string, Record<string, unknown>> = { gradientClip: { null: 0 } };
@@ -70,8 +74,11 @@ describe('each preset gives its run settings; explicit flags override it', () =>
       expect(preset.differences.length).toBeGreaterThan(0); // every recipe says what differs here
       expect(c.layer).toMatchObject({ type: preset.model, ...v.layer });
       expect(c.ssmLr).toBe(v.ssmLr === 'main' ? v.lr : v.ssmLr);
-      expect(c.ssmWeightDecay).toBe(v.ssmLr === 'main' ? v.weightDecay : 0);
+      expect(c.ssmWeightDecay).toBe(v.ssmLr === 'main' || v.ssmWeightDecay === 'main' ? v.weightDecay : 0);
+      expect(c.normWeightDecay).toBe(v.normWeightDecay === 'main' ? v.weightDecay : 0);
       expect(c.dtLr).toBe(v.dtLr === 'main' ? v.lr : undefined);
+      expect(c.cLr).toBe(v.cLr === 'ssm' ? v.ssmLr : undefined);
+      expect(c.dWeightDecay).toBe(v.dWeightDecay === 'main' ? v.weightDecay : undefined);
       if (v.warmupSteps !== undefined) expect(c.warmupFraction).toBeCloseTo(v.warmupSteps / v.totalSteps!, 12);
       else expect(c.warmupEpochs).toBe(v.warmupEpochs);
       if (v.maxLength !== undefined) expect(c.length).toBe(v.maxLength);
@@ -79,6 +86,9 @@ describe('each preset gives its run settings; explicit flags override it', () =>
       expect(o).toMatchObject({ lr: 0.5, batch: 7, epochs: 2, dModel: 16, layers: 1, dropout: 0.3, norm: 'layer', prenorm: !v.prenorm, seed: 9 });
       expect(o.layer.bidirectional).toBe(false);
       if (v.ssmLr === 'main') expect(o.ssmLr).toBe(0.5);
+      const s = runConfig({ preset: preset.name, dataDir: '/data', device: 'cpu', json: true, ssmLr: 0.002, weightDecay: 0.2 });
+      if (v.cLr === 'ssm') expect(s.cLr).toBe(0.002); // C follows the SSM lr
+      if (v.dWeightDecay === 'main') expect(s.dWeightDecay).toBe(0.2);
     });
   }
 
@@ -110,4 +120,46 @@ test("S4's lr.dt: null reaches the optimizer: dt at the main lr without decay, A
   expect(plain.dtLr).toBeUndefined();
   optimizer.dispose();
   model.dispose();
+});
+
+/** The optimizer's hyperparameters of every parameter of a preset's small model (dModel 4, one layer), by name. */
+function presetHyperparameters(name: string, task: object): Record<string, { lr: number; weightDecay: number }> {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const { buildModel, makeOptimizer } = require('../lib/cli/train');
+  const config = runConfig({ preset: name, dataDir: '/d', device: 'cpu', json: false, dModel: 4, layers: 1 });
+  const { model } = buildModel(config, task, 'cpu');
+  const optimizer = makeOptimizer(config, model);
+  const out = Object.fromEntries(model.namedParameterInfos().map(([n, info]: [string, { group: string }]) => [n, optimizer.hyperparameters(n, info.group)]));
+  optimizer.dispose();
+  model.dispose();
+  return out;
+}
+const imageTask = { name: 'lra-image', L: 16, inputs: 'real', dInput: 1, nClasses: 10, targets: 'sequence', pairs: false };
+
+test("the S4 repository's groups reach the optimizer: D decays; a scalar model.layer.lr trains C at the SSM lr; softplus dt and shared SSMs in the model", () => {
+  const hp = presetHyperparameters('s4-lra-image', imageTask);
+  expect(hp['layers.0.layer.D']).toEqual({ lr: 0.01, weightDecay: 0.05 });
+  expect(hp['layers.0.layer.kernel.C']).toEqual({ lr: 0.001, weightDecay: 0.05 });
+  expect(hp['layers.0.layer.kernel.inv_dt']).toEqual({ lr: 0.001, weightDecay: 0 });
+  expect(hp['layers.0.layer.kernel.log_A_real']).toEqual({ lr: 0.001, weightDecay: 0 });
+  expect(hp['layers.0.layer.output_linear.0.bias']).toEqual({ lr: 0.01, weightDecay: 0 });
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const { buildModel } = require('../lib/cli/train');
+  const config = runConfig({ preset: 's4d-lra-listops', dataDir: '/d', device: 'cpu', json: false, dModel: 4, layers: 1 });
+  const { model } = buildModel(config, { name: 'lra-listops', L: 16, inputs: 'tokens', dInput: 18, nClasses: 10, targets: 'sequence', pairs: false }, 'cpu');
+  const shapes = Object.fromEntries(model.namedParameters().map(([n, p]: [string, { shape: number[] }]) => [n, p.shape]));
+  expect(shapes['layers.0.layer.kernel.log_A_real']).toEqual([1, 2]); // n_ssm: 1
+  expect(shapes['layers.0.layer.kernel.B']).toEqual([1, 2, 2]); // trained, shared
+  expect(shapes['layers.0.layer.kernel.inv_dt']).toEqual([4]);
+  model.dispose();
+  // The dict lr of listops leaves C at the main lr.
+  expect(presetHyperparameters('s4-lra-listops', { ...imageTask, name: 'lra-listops', inputs: 'tokens', dInput: 18 })['layers.0.layer.kernel.C']).toEqual({ lr: 0.01, weightDecay: 0.05 });
+});
+
+test("SGConv's ungrouped run: every parameter decays, the sub-kernels at their own lr", () => {
+  const hp = presetHyperparameters('sgconv-lra-image', imageTask);
+  expect(hp['layers.0.layer.kernel_list.0']).toEqual({ lr: 0.001, weightDecay: 0.05 });
+  expect(hp['layers.0.layer.D']).toEqual({ lr: 0.01, weightDecay: 0.05 });
+  expect(hp['layers.0.layer.output_linear.bias']).toEqual({ lr: 0.01, weightDecay: 0.05 });
+  expect(hp['decoder.bias']).toEqual({ lr: 0.01, weightDecay: 0.05 });
 });

@@ -23,6 +23,8 @@ export function erf(x: number): number {
 export const gelu = (x: number) => 0.5 * x * (1 + erf(x / Math.SQRT2));
 export const geluGrad = (x: number) => 0.5 * (1 + erf(x / Math.SQRT2)) + (x * Math.exp(-0.5 * x * x)) / Math.sqrt(2 * Math.PI);
 export const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+/** log(1 + e^x) in float64, exact for large x and for results far below 1. */
+export const softplus = (x: number) => (x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x)));
 
 /** The sizes before, along and after `axis` of `shape`. */
 export function split(shape: number[], axis: number): [number, number, number] {

@@ -30,11 +30,17 @@ export interface PresetValues {
   lr: number;
   /** AdamW weight decay. */
   weightDecay: number;
-  /** Learning rate of the kernel/SSM parameters (no weight decay), or 'main' for the main lr with weight decay (MultiresConv: one group). */
+  /** Learning rate of the kernel/SSM parameters (no weight decay unless ssmWeightDecay), or 'main' for the main lr with weight decay (MultiresConv: one group). */
   ssmLr: number | 'main';
+  /** Weight decay of the kernel/SSM parameters: 0 (default; S4's wd: 0.0) or 'main' (SGConv: its sub-kernels' _optim sets only their lr). */
+  ssmWeightDecay?: 'main';
   /** Learning rate of S4's dt when it differs from ssmLr: 'main' = the main lr (S4's lr.dt: null), without weight decay. */
   dtLr?: 'main';
-  /** Weight decay of biases and norms: 0 (the S4 repository's grouping) unless 'main' (one AdamW group, as MultiresConv). */
+  /** S4/S4D's C at the SSM lr, with the main weight decay (a number as model.layer.lr sets every kernel parameter's lr, C's too). */
+  cLr?: 'ssm';
+  /** D with the main weight decay (the S4 repository's D is a plain parameter; longconv's group for D has none). */
+  dWeightDecay?: 'main';
+  /** Weight decay of biases, norms and D: 0 (the S4 repository's grouping) unless 'main' (every parameter decays: MultiresConv's one AdamW group, SGConv's ungrouped run). */
   normWeightDecay?: 0 | 'main';
   /** Linear warmup then cosine decay: warmup steps and total steps of the paper's schedule (the run keeps the warmup's share). */
   warmupSteps?: number;
@@ -72,12 +78,10 @@ export interface Preset {
 const S4_REPO = 'state-spaces/s4@e757cef';
 const SGCONV_REPO = 'ctlllll/SGConv@0c2b3ab (branch preview)';
 const MULTIRES_REPO = 'thjashin/multires-conv@828089f';
-// Differences from the published configs that every preset of a family shares.
-const S4_DIFFERENCES = [
-  'dt = exp(log_dt); the S4 repository\'s layer config defaults to dt_transform: softplus',
-  'the last partial batch of an epoch trains too (the S4 repository\'s loader has drop_last: true)',
-];
-const S4_NSSM = 'model.layer.n_ssm: 1 (one SSM shared by all channels) is not available: each channel has its own SSM (n_ssm = H)';
+// A difference from the published configs that every preset of the S4 and SGConv repositories shares.
+const DROP_LAST = 'the last partial batch of an epoch trains too (the S4 repository\'s loader has drop_last: true)';
+// The S4 repository's parameter groups (train.py with train.optimizer_param_grouping): AdamW
+// decays D, a plain parameter, with optimizer.weight_decay (biases and norms do not decay).
 const S4_PAPER = 'S4 paper (Gu et al., ICLR 2022, arXiv 2111.00396v3), LRA table (same numbers as the S4D paper\'s S4-LegS row)';
 const S4D_PAPER = 'S4D paper (Gu et al., NeurIPS 2022, arXiv 2206.11893), LRA table, S4D-Lin row (average 78.39 with Path-X at chance)';
 const SGCONV_PAPER = 'SGConv paper (Li et al. 2022, arXiv 2210.09298), Table 1 (LRA)';
@@ -85,10 +89,10 @@ const MULTIRES_PAPER = 'MultiresConv paper (Shi et al., ICML 2023, arXiv 2305.01
 
 // The S4 repository's LRA configs (configs/experiment/lra/s4-<name>.yaml); S4D runs them with
 // the diagonal kernel (configs/model/layer/s4d.yaml: mode: diag, init: diag-lin).
-type S4Lra = { file: string; task: TaskName; s4: number; s4d: number | null; nSsm1: boolean; values: PresetValues };
+type S4Lra = { file: string; task: TaskName; s4: number; s4d: number | null; values: PresetValues };
 const S4_LRA: S4Lra[] = [
   {
-    file: 'configs/experiment/lra/s4-listops.yaml', task: 'lra-listops', s4: 59.6, s4d: 60.52, nSsm1: true,
+    file: 'configs/experiment/lra/s4-listops.yaml', task: 'lra-listops', s4: 59.6, s4d: 60.52,
     values: {
       epochs: 40, // trainer.max_epochs: 40
       batch: 32, // loader.batch_size: 32
@@ -103,6 +107,7 @@ const S4_LRA: S4Lra[] = [
       weightDecay: 0.05, // optimizer.weight_decay: 0.05
       ssmLr: 0.001, // model.layer.lr.A: 0.001
       dtLr: 'main', // model.layer.lr.dt: null
+      dWeightDecay: 'main', // (D is a plain parameter: train.py decays it with optimizer.weight_decay)
       warmupSteps: 12000, // scheduler.num_warmup_steps: 12000
       totalSteps: 120000, // scheduler.num_training_steps: 120000
       seed: 3333, // train.seed: 3333
@@ -113,11 +118,13 @@ const S4_LRA: S4Lra[] = [
         dtMin: 0.001, // model.layer.dt_min: 0.001
         dtMax: 0.1, // model.layer.dt_max: 0.1
         bidirectional: true, // model.layer.bidirectional: true
+        dtTransform: 'softplus', // configs/model/layer/s4.yaml dt_transform: softplus
+        nSsm: 1, // model.layer.n_ssm: 1
       },
     },
   },
   {
-    file: 'configs/experiment/lra/s4-imdb.yaml', task: 'lra-text', s4: 86.82, s4d: 86.97, nSsm1: true,
+    file: 'configs/experiment/lra/s4-imdb.yaml', task: 'lra-text', s4: 86.82, s4d: 86.97,
     values: {
       epochs: 32, // trainer.max_epochs: 32
       batch: 16, // loader.batch_size: 16
@@ -132,6 +139,7 @@ const S4_LRA: S4Lra[] = [
       weightDecay: 0.05, // optimizer.weight_decay: 0.05
       ssmLr: 0.001, // model.layer.lr.A: 0.001
       dtLr: 'main', // model.layer.lr.dt: null
+      dWeightDecay: 'main', // (D is a plain parameter: train.py decays it with optimizer.weight_decay)
       warmupSteps: 5000, // scheduler.num_warmup_steps: 5000
       totalSteps: 50000, // scheduler.num_training_steps: 50000
       seed: 3333, // train.seed: 3333
@@ -142,11 +150,13 @@ const S4_LRA: S4Lra[] = [
         dtMin: 0.001, // model.layer.dt_min: 0.001
         dtMax: 0.1, // model.layer.dt_max: 0.1
         bidirectional: true, // model.layer.bidirectional: true
+        dtTransform: 'softplus', // configs/model/layer/s4.yaml dt_transform: softplus
+        nSsm: 1, // model.layer.n_ssm: 1
       },
     },
   },
   {
-    file: 'configs/experiment/lra/s4-aan.yaml', task: 'lra-retrieval', s4: 90.9, s4d: 90.96, nSsm1: true,
+    file: 'configs/experiment/lra/s4-aan.yaml', task: 'lra-retrieval', s4: 90.9, s4d: 90.96,
     values: {
       epochs: 20, // trainer.max_epochs: 20
       batch: 64, // loader.batch_size: 64
@@ -161,6 +171,7 @@ const S4_LRA: S4Lra[] = [
       weightDecay: 0.05, // optimizer.weight_decay: 0.05
       ssmLr: 0.001, // model.layer.lr.A: 0.001
       dtLr: 'main', // model.layer.lr.dt: null
+      dWeightDecay: 'main', // (D is a plain parameter: train.py decays it with optimizer.weight_decay)
       warmupSteps: 5000, // scheduler.num_warmup_steps: 5000
       totalSteps: 50000, // scheduler.num_training_steps: 50000
       seed: 3333, // train.seed: 3333
@@ -171,11 +182,13 @@ const S4_LRA: S4Lra[] = [
         dtMin: 0.001, // model.layer.dt_min: 0.001
         dtMax: 0.1, // model.layer.dt_max: 0.1
         bidirectional: true, // model.layer.bidirectional: true
+        dtTransform: 'softplus', // configs/model/layer/s4.yaml dt_transform: softplus
+        nSsm: 1, // model.layer.n_ssm: 1
       },
     },
   },
   {
-    file: 'configs/experiment/lra/s4-cifar.yaml', task: 'lra-image', s4: 88.65, s4d: 87.93, nSsm1: true,
+    file: 'configs/experiment/lra/s4-cifar.yaml', task: 'lra-image', s4: 88.65, s4d: 87.93,
     values: {
       epochs: 200, // trainer.max_epochs: 200
       batch: 50, // loader.batch_size: 50
@@ -189,6 +202,8 @@ const S4_LRA: S4Lra[] = [
       lr: 0.01, // optimizer.lr: 0.01
       weightDecay: 0.05, // optimizer.weight_decay: 0.05
       ssmLr: 0.001, // model.layer.lr: 0.001
+      cLr: 'ssm', // (model.layer.lr is a number: the kernel registers C with it too)
+      dWeightDecay: 'main', // (D is a plain parameter: train.py decays it with optimizer.weight_decay)
       warmupSteps: 18000, // scheduler.num_warmup_steps: 18000
       totalSteps: 180000, // scheduler.num_training_steps: 180000
       seed: 2222, // train.seed: 2222
@@ -198,11 +213,13 @@ const S4_LRA: S4Lra[] = [
         dtMin: 0.001, // model.layer.dt_min: 0.001
         dtMax: 0.1, // model.layer.dt_max: 0.1
         bidirectional: true, // model.layer.bidirectional: true
+        dtTransform: 'softplus', // configs/model/layer/s4.yaml dt_transform: softplus
+        nSsm: 1, // model.layer.n_ssm: 1
       },
     },
   },
   {
-    file: 'configs/experiment/lra/s4-pathfinder.yaml', task: 'lra-pathfinder', s4: 94.2, s4d: 93.96, nSsm1: false,
+    file: 'configs/experiment/lra/s4-pathfinder.yaml', task: 'lra-pathfinder', s4: 94.2, s4d: 93.96,
     values: {
       epochs: 200, // trainer.max_epochs: 200
       batch: 64, // loader.batch_size: 64
@@ -216,6 +233,8 @@ const S4_LRA: S4Lra[] = [
       lr: 0.004, // optimizer.lr: 0.004
       weightDecay: 0.05, // optimizer.weight_decay: 0.05
       ssmLr: 0.001, // model.layer.lr: 0.001
+      cLr: 'ssm', // (model.layer.lr is a number: the kernel registers C with it too)
+      dWeightDecay: 'main', // (D is a plain parameter: train.py decays it with optimizer.weight_decay)
       warmupSteps: 50000, // scheduler.num_warmup_steps: 50000
       totalSteps: 500000, // scheduler.num_training_steps: 500000
       seed: 3333, // train.seed: 3333
@@ -225,11 +244,13 @@ const S4_LRA: S4Lra[] = [
         dtMin: 0.001, // model.layer.dt_min: 0.001
         dtMax: 0.1, // model.layer.dt_max: 0.1
         bidirectional: true, // model.layer.bidirectional: true
+        dtTransform: 'softplus', // configs/model/layer/s4.yaml dt_transform: softplus
+        // model.layer.n_ssm: null, i.e. H: every feature its own SSM (nSsm's default)
       },
     },
   },
   {
-    file: 'configs/experiment/lra/s4-pathx.yaml', task: 'lra-pathx', s4: 96.35, s4d: null, nSsm1: false,
+    file: 'configs/experiment/lra/s4-pathx.yaml', task: 'lra-pathx', s4: 96.35, s4d: null,
     values: {
       epochs: 50, // trainer.max_epochs: 50
       batch: 16, // loader.batch_size: 16
@@ -243,6 +264,8 @@ const S4_LRA: S4Lra[] = [
       lr: 0.001, // optimizer.lr: 0.001
       weightDecay: 0.05, // optimizer.weight_decay: 0.05
       ssmLr: 0.001, // model.layer.lr: 0.001
+      cLr: 'ssm', // (model.layer.lr is a number: the kernel registers C with it too)
+      dWeightDecay: 'main', // (D is a plain parameter: train.py decays it with optimizer.weight_decay)
       warmupSteps: 50000, // scheduler.num_warmup_steps: 50000
       totalSteps: 500000, // scheduler.num_training_steps: 500000
       seed: 3333, // train.seed: 3333
@@ -252,14 +275,18 @@ const S4_LRA: S4Lra[] = [
         dtMin: 0.0001, // model.layer.dt_min: 0.0001
         dtMax: 0.1, // model.layer.dt_max: 0.1
         bidirectional: true, // model.layer.bidirectional: true
+        dtTransform: 'softplus', // configs/model/layer/s4.yaml dt_transform: softplus
+        // model.layer.n_ssm: null, i.e. H: every feature its own SSM (nSsm's default)
       },
     },
   },
 ];
 
 // The SGConv configs (configs/experiment/lra/gconv-lra-<name>.yaml): the S4 backbone with the
-// GConv layer; unset scheduler warmups are configs/scheduler/cosine_warmup.yaml's 1000.
-type SgconvLra = { file: string; task: TaskName; reported: number; differences?: string[]; values: PresetValues };
+// GConv layer; unset scheduler warmups are configs/scheduler/cosine_warmup.yaml's 1000. Its
+// configs/config.yaml sets no train.optimizer_param_grouping, so train.py decays every
+// parameter with optimizer.weight_decay, the sub-kernels included (their _optim sets only lr).
+type SgconvLra = { file: string; task: TaskName; reported: number; values: PresetValues };
 const SGCONV_LRA: SgconvLra[] = [
   {
     file: 'configs/experiment/lra/gconv-lra-listops.yaml', task: 'lra-listops', reported: 61.45,
@@ -276,6 +303,8 @@ const SGCONV_LRA: SgconvLra[] = [
       lr: 0.01, // optimizer.lr: 0.01
       weightDecay: 0.05, // optimizer.weight_decay: 0.05
       ssmLr: 0.001, // model.layer.lr: 0.001
+      ssmWeightDecay: 'main', // (the sub-kernels' _optim sets only lr: optimizer.weight_decay applies)
+      normWeightDecay: 'main', // (no train.optimizer_param_grouping: biases, norms and D decay)
       warmupSteps: 1000, // configs/scheduler/cosine_warmup.yaml num_warmup_steps: 1000
       totalSteps: 80000, // scheduler.num_training_steps: 80000
       seed: 2222, // train.seed: 2222
@@ -286,6 +315,7 @@ const SGCONV_LRA: SgconvLra[] = [
         decay: 2, // model.layer.decay_max: 2
         bidirectional: true, // model.layer.bidirectional: true
         glu: true, // model.layer.postact: glu
+        init: 'randn', // model.layer.mode: cat_randn
       },
     },
   },
@@ -304,6 +334,8 @@ const SGCONV_LRA: SgconvLra[] = [
       lr: 0.01, // optimizer.lr: 0.01
       weightDecay: 0.05, // optimizer.weight_decay: 0.05
       ssmLr: 0.001, // model.layer.lr: 0.001
+      ssmWeightDecay: 'main', // (the sub-kernels' _optim sets only lr: optimizer.weight_decay applies)
+      normWeightDecay: 'main', // (no train.optimizer_param_grouping: biases, norms and D decay)
       warmupSteps: 1000, // configs/scheduler/cosine_warmup.yaml num_warmup_steps: 1000
       totalSteps: 50000, // scheduler.num_training_steps: 50000
       seed: 2222, // train.seed: 2222
@@ -314,6 +346,7 @@ const SGCONV_LRA: SgconvLra[] = [
         decay: 2, // model.layer.decay_max: 2
         bidirectional: true, // model.layer.bidirectional: true
         glu: true, // model.layer.postact: glu
+        init: 'randn', // model.layer.mode: cat_randn
       },
     },
   },
@@ -333,6 +366,8 @@ const SGCONV_LRA: SgconvLra[] = [
       lr: 0.01, // optimizer.lr: 0.01
       weightDecay: 0.05, // optimizer.weight_decay: 0.05
       ssmLr: 0.001, // model.layer.lr: 0.001
+      ssmWeightDecay: 'main', // (the sub-kernels' _optim sets only lr: optimizer.weight_decay applies)
+      normWeightDecay: 'main', // (no train.optimizer_param_grouping: biases, norms and D decay)
       warmupSteps: 2500, // scheduler.num_warmup_steps: 2500
       totalSteps: 50000, // scheduler.num_training_steps: 50000
       seed: 2222, // train.seed: 2222
@@ -343,12 +378,12 @@ const SGCONV_LRA: SgconvLra[] = [
         decay: 2, // model.layer.decay_max: 2
         bidirectional: true, // model.layer.bidirectional: true
         glu: true, // model.layer.postact: glu
+        init: 'randn', // model.layer.mode: cat_randn
       },
     },
   },
   {
     file: 'configs/experiment/lra/gconv-lra-cifar.yaml', task: 'lra-image', reported: 87.97,
-    differences: ['model.layer.mode: cat_randn_learnable_fixed also multiplies the kernel by a fixed (t + 1)^−decay (decay 1); that factor is not applied (the sub-kernel decay multiplier 1 is)'],
     values: {
       epochs: 200, // trainer.max_epochs: 200
       batch: 50, // loader.batch_size: 50
@@ -362,15 +397,19 @@ const SGCONV_LRA: SgconvLra[] = [
       lr: 0.01, // optimizer.lr: 0.01
       weightDecay: 0.05, // optimizer.weight_decay: 0.05
       ssmLr: 0.001, // model.layer.lr: 0.001
+      ssmWeightDecay: 'main', // (the sub-kernels' _optim sets only lr: optimizer.weight_decay applies)
+      normWeightDecay: 'main', // (no train.optimizer_param_grouping: biases, norms and D decay)
       warmupSteps: 1000, // configs/scheduler/cosine_warmup.yaml num_warmup_steps: 1000
       totalSteps: 200000, // scheduler.num_training_steps: 200000
       seed: 2222, // train.seed: 2222
       gradientClip: 0, // configs/trainer/default.yaml gradient_clip_val: 0.0
       layer: {
         kernelDim: 32, // model.layer.kernel_dim: 32
-        decay: 1, // model.layer.decay_max: 1
+        decay: 1, // (model.layer.mode: cat_randn_learnable_fixed fixes the multiplier at 1)
+        powerDecay: [1, 1], // model.layer.decay_min: 1, decay_max: 1
         bidirectional: true, // model.layer.bidirectional: true
         glu: true, // model.layer.postact: glu
+        init: 'randn', // model.layer.mode: cat_randn_learnable_fixed
         lMax: 1024, // model.layer.l_max: 1024
       },
     },
@@ -390,6 +429,8 @@ const SGCONV_LRA: SgconvLra[] = [
       lr: 0.004, // optimizer.lr: 0.004
       weightDecay: 0.03, // optimizer.weight_decay: 0.03
       ssmLr: 0.001, // model.layer.lr: 0.001
+      ssmWeightDecay: 'main', // (the sub-kernels' _optim sets only lr: optimizer.weight_decay applies)
+      normWeightDecay: 'main', // (no train.optimizer_param_grouping: biases, norms and D decay)
       warmupSteps: 2500, // scheduler.num_warmup_steps: 2500
       totalSteps: 500000, // scheduler.num_training_steps: 500000
       seed: 2222, // train.seed: 2222
@@ -399,12 +440,12 @@ const SGCONV_LRA: SgconvLra[] = [
         decay: 2, // model.layer.decay_max: 2
         bidirectional: true, // model.layer.bidirectional: true
         glu: true, // model.layer.postact: glu
+        init: 'randn', // model.layer.mode: cat_randn
       },
     },
   },
   {
     file: 'configs/experiment/lra/gconv-lra-pathx.yaml', task: 'lra-pathx', reported: 97.83,
-    differences: ['model.layer.mode: cat_cos starts the sub-kernels as cosines; they start as random normals here (cat_randn)'],
     values: {
       epochs: 50, // trainer.max_epochs: 50
       batch: 16, // loader.batch_size: 16
@@ -419,6 +460,8 @@ const SGCONV_LRA: SgconvLra[] = [
       lr: 0.004, // optimizer.lr: 0.004
       weightDecay: 0.03, // optimizer.weight_decay: 0.03
       ssmLr: 0.001, // model.layer.lr: 0.001
+      ssmWeightDecay: 'main', // (the sub-kernels' _optim sets only lr: optimizer.weight_decay applies)
+      normWeightDecay: 'main', // (no train.optimizer_param_grouping: biases, norms and D decay)
       warmupSteps: 10000, // scheduler.num_warmup_steps: 10000
       totalSteps: 125000, // scheduler.num_training_steps: 125000
       seed: 2222, // train.seed: 2222
@@ -429,21 +472,27 @@ const SGCONV_LRA: SgconvLra[] = [
         initScale: 1, // model.layer.init_scale: 1
         bidirectional: true, // model.layer.bidirectional: true
         glu: true, // model.layer.postact: glu
+        init: 'cos', // model.layer.mode: cat_cos
       },
     },
   },
 ];
 
-// What configs/model/layer/s4d.yaml changes in the S4 layer.
+// What configs/model/layer/s4d.yaml changes in the S4 layer: the diagonal kernel SSMKernelDiag,
+// which trains B (registered with the SSM lr, like A).
 const S4D_LAYER = {
   init: 'lin', // configs/model/layer/s4d.yaml init: diag-lin
+  trainB: true, // (SSMKernelDiag registers B as a trained parameter)
 };
+// The LRA experiment configs also set model.layer.init: legs, which a Hydra run with
+// model/layer=s4d would let override s4d.yaml's diag-lin; the S4D papers' LRA row is S4D-Lin.
+const S4D_INIT = 'init is S4D-Lin (configs/model/layer/s4d.yaml init: diag-lin, the S4D paper\'s LRA row); composed by Hydra, the experiment\'s model.layer.init: legs would make it S4D-LegS';
 
-const s4Presets: Preset[] = S4_LRA.flatMap(({ file, task, s4, s4d, nSsm1, values }) => [
-  { name: `s4-${task}`, task, model: 's4' as const, source: `${S4_REPO} ${file}`, reported: s4, reportedIn: S4_PAPER, values, differences: [...(nSsm1 ? [S4_NSSM] : []), ...S4_DIFFERENCES] },
+const s4Presets: Preset[] = S4_LRA.flatMap(({ file, task, s4, s4d, values }) => [
+  { name: `s4-${task}`, task, model: 's4' as const, source: `${S4_REPO} ${file}`, reported: s4, reportedIn: S4_PAPER, values, differences: [DROP_LAST] },
   {
     name: `s4d-${task}`, task, model: 's4d' as const, source: `${S4_REPO} ${file} with configs/model/layer/s4d.yaml`, reported: s4d, reportedIn: S4D_PAPER,
-    values: { ...values, layer: { ...values.layer, ...S4D_LAYER } }, differences: [...(nSsm1 ? [S4_NSSM] : []), ...S4_DIFFERENCES],
+    values: { ...values, layer: { ...values.layer, ...S4D_LAYER } }, differences: [S4D_INIT, DROP_LAST],
   },
 ]);
 
@@ -452,7 +501,7 @@ export const PRESETS: Preset[] = [
   ...s4Presets,
   {
     name: 's4-scifar', task: 'scifar', model: 's4', source: `${S4_REPO} configs/experiment/cifar/s4-cifar.yaml`, reported: 91.13, reportedIn: 'S4 paper (Gu et al., ICLR 2022), sequential CIFAR table',
-    differences: ['model.layer.n_ssm: 2 (two SSMs shared by the channels) is not available: each channel has its own SSM', ...S4_DIFFERENCES],
+    differences: [DROP_LAST],
     values: {
       epochs: 200, // trainer.max_epochs: 200
       batch: 50, // loader.batch_size: 50
@@ -466,6 +515,7 @@ export const PRESETS: Preset[] = [
       lr: 0.01, // optimizer.lr: 0.01
       weightDecay: 0.05, // optimizer.weight_decay: 0.05
       ssmLr: 0.001, // configs/model/layer/s4.yaml lr.A: 0.001
+      dWeightDecay: 'main', // (D is a plain parameter: train.py decays it with optimizer.weight_decay)
       warmupSteps: 900, // scheduler.num_warmup_steps: 900
       totalSteps: 180000, // scheduler.num_training_steps: 180000
       seed: 2222, // train.seed: 2222
@@ -475,12 +525,14 @@ export const PRESETS: Preset[] = [
         dtMin: 0.001, // configs/model/layer/s4.yaml dt_min: 0.001
         dtMax: 0.1, // configs/model/layer/s4.yaml dt_max: 0.1
         bidirectional: true, // model.layer.bidirectional: true
+        dtTransform: 'softplus', // configs/model/layer/s4.yaml dt_transform: softplus
+        nSsm: 2, // model.layer.n_ssm: 2
       },
     },
   },
   {
     name: 's4d-scifar', task: 'scifar', model: 's4d', source: `${S4_REPO} configs/experiment/cifar/s4d-minimal-cifar.yaml`, reported: 88, reportedIn: 'the S4 repository\'s README (models/s4/README.md: the minimal S4D reaches 88% on sequential CIFAR)',
-    differences: [S4_DIFFERENCES[1]],
+    differences: [DROP_LAST],
     values: {
       epochs: 100, // trainer.max_epochs: 100
       batch: 50, // loader.batch_size: 50
@@ -494,6 +546,7 @@ export const PRESETS: Preset[] = [
       lr: 0.01, // optimizer.lr: 0.01
       weightDecay: 0.01, // optimizer.weight_decay: 0.01
       ssmLr: 0.001, // model.layer.lr: 0.001
+      dWeightDecay: 'main', // (models/s4/s4d.py's D is a plain parameter: train.py decays it with optimizer.weight_decay)
       warmupSteps: 1000, // configs/scheduler/cosine_warmup.yaml num_warmup_steps: 1000
       totalSteps: 90000, // scheduler.num_training_steps: 90000
       seed: 1111, // train.seed: 1111
@@ -504,12 +557,13 @@ export const PRESETS: Preset[] = [
         dtMax: 0.1, // configs/model/layer/s4d_example.yaml dt_max: 0.1
         bidirectional: false, // (the minimal S4D is causal)
         init: 'lin', // (the minimal S4D is S4D-Lin)
+        // (dt = exp(log_dt), one SSM per feature, B = 1: the minimal S4D, models/s4/s4d.py)
       },
     },
   },
-  ...SGCONV_LRA.map(({ file, task, reported, differences, values }) => ({
+  ...SGCONV_LRA.map(({ file, task, reported, values }) => ({
     name: `sgconv-${task}`, task, model: 'sgconv' as const, source: `${SGCONV_REPO} ${file}`, reported, reportedIn: SGCONV_PAPER, values,
-    differences: [...(differences ?? []), ...(values.devices ? [`trainer.gpus: ${values.devices} with loader.batch_size ${values.batch} each: one device here with the batch of all (${values.devices * values.batch}); batch norm sees all of it`] : []), S4_DIFFERENCES[1]],
+    differences: [...(values.devices ? [`trainer.gpus: ${values.devices} with loader.batch_size ${values.batch} each: one device here with the batch of all (${values.devices * values.batch}); batch norm sees all of it`] : []), DROP_LAST],
   })),
   {
     name: 'multires-scifar', task: 'scifar', model: 'multires', source: `${MULTIRES_REPO} scripts/seq_cifar.sh (defaults: classification.py)`, reported: 93.15, reportedIn: `${MULTIRES_PAPER}, sequential CIFAR-10 table`,

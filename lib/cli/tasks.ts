@@ -31,8 +31,12 @@ export interface RunConfig {
   ssmLr: number;
   /** Weight decay of the 'ssm' group. */
   ssmWeightDecay: number;
-  /** Learning rate of S4's dt (log_dt) when it differs from ssmLr. */
+  /** Learning rate of S4's dt (log_dt or inv_dt) when it differs from ssmLr. */
   dtLr?: number;
+  /** Learning rate of S4/S4D's C when it differs from the main lr (its weight decay stays the main one). */
+  cLr?: number;
+  /** Weight decay of D when it differs from the 'noDecay' group's. */
+  dWeightDecay?: number;
   weightDecay: number;
   /** Weight decay of the 'noDecay' group (biases, norms, D). */
   normWeightDecay: number;
@@ -88,6 +92,7 @@ export function runConfig(args: TrainArgs): RunConfig {
 
   const lr = args.lr ?? v?.lr ?? m.lr;
   const tiedToMain = v?.ssmLr === 'main';
+  const ssmLr = args.ssmLr ?? (tiedToMain ? lr : (v?.ssmLr as number | undefined) ?? Math.min(lr, m.ssmLr));
   const weightDecay = args.weightDecay ?? v?.weightDecay ?? 0.01;
   const layer: Record<string, unknown> = { ...m.layer, ...v?.layer };
   if (args.dState !== undefined) {
@@ -109,9 +114,11 @@ export function runConfig(args: TrainArgs): RunConfig {
     dModel: args.dModel ?? v?.dModel ?? 128,
     layers: args.layers ?? v?.layers ?? 4,
     lr,
-    ssmLr: args.ssmLr ?? (tiedToMain ? lr : (v?.ssmLr as number | undefined) ?? Math.min(lr, m.ssmLr)),
-    ssmWeightDecay: tiedToMain ? weightDecay : 0,
+    ssmLr,
+    ssmWeightDecay: tiedToMain || v?.ssmWeightDecay === 'main' ? weightDecay : 0,
     dtLr: v?.dtLr === 'main' ? lr : undefined,
+    cLr: v?.cLr === 'ssm' ? ssmLr : undefined,
+    dWeightDecay: v?.dWeightDecay === 'main' ? weightDecay : undefined,
     weightDecay,
     normWeightDecay: v?.normWeightDecay === 'main' ? weightDecay : 0,
     dropout: args.dropout ?? v?.dropout ?? m.dropout,

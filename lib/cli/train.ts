@@ -49,8 +49,14 @@ export function makeOptimizer(config: RunConfig, model: lc.nn.Module): lc.optim.
     lr: config.lr,
     weightDecay: config.weightDecay,
     groups: { ssm: { lr: config.ssmLr, weightDecay: config.ssmWeightDecay }, noDecay: { weightDecay: config.normWeightDecay } },
-    // S4's lr.dt: null — dt trains at the main lr, without weight decay.
-    overrides: config.dtLr === undefined ? [] : [{ match: /(^|\.)kernel\.log_dt$/, lr: config.dtLr, weightDecay: 0 }],
+    overrides: [
+      // S4's lr.dt: null — dt trains at the main lr, without weight decay.
+      ...(config.dtLr === undefined ? [] : [{ match: /(^|\.)kernel\.(log|inv)_dt$/, lr: config.dtLr, weightDecay: 0 }]),
+      // A number as S4's model.layer.lr sets C's lr too (C keeps the main weight decay).
+      ...(config.cLr === undefined ? [] : [{ match: /(^|\.)kernel\.C$/, lr: config.cLr }]),
+      // The S4 repository decays D, a plain parameter.
+      ...(config.dWeightDecay === undefined ? [] : [{ match: /(^|\.)D$/, weightDecay: config.dWeightDecay }]),
+    ],
   });
 }
 

@@ -10,6 +10,7 @@ import { S4 } from '../nn/s4';
 import { S4D } from '../nn/s4d';
 import { SGConv } from '../nn/sgconv';
 import { SequenceClassifier } from '../nn/classifier';
+import { DT_TRANSFORMS, DtTransform, dtParameterName, dtParameterOf, dtValue, logDtOf } from '../nn/ssm_params';
 import { encodeElements } from './dtypes';
 import { kind, PickleValue } from './pickle';
 import { writeSafetensors } from './safetensors';
@@ -26,8 +27,8 @@ export class CheckpointMismatchError extends RangeError {
   }
 }
 
-/** How the reference parameterises S4's step size: dt = exp(inv_dt) (its default) or softplus(inv_dt). */
-export type DtTransform = 'exp' | 'softplus';
+/** How the reference parameterises S4's step size: dt = exp(inv_dt) (its kernel's default) or softplus(inv_dt). */
+export type { DtTransform };
 
 /** Options of {@link loadPyTorch}. */
 export interface LoadPyTorchOptions {
@@ -38,13 +39,17 @@ export interface LoadPyTorchOptions {
   prefix?: string;
   /** Every target must be filled and every tensor of the (selected) file used. Default true. */
   strict?: boolean;
-  /** The reference S4 kernel's dt_transform: 'exp' (its default) or 'softplus'. */
+  /**
+   * The dt_transform of the reference S4 kernel that wrote the file: 'exp' or 'softplus'.
+   * Default: each S4 layer's own dtTransform (then inv_dt is copied as it is; otherwise it is
+   * converted through dt). The reference S4D's dt is always exp(log_dt).
+   */
   dtTransform?: DtTransform;
 }
 
 /** Options of {@link savePyTorch}. */
 export interface SavePyTorchOptions {
-  /** The dt_transform of the reference S4 module the file is for: 'exp' (default) or 'softplus'. */
+  /** The dt_transform of the reference S4 module the file is for: 'exp' or 'softplus'; default each S4 layer's own. */
   dtTransform?: DtTransform;
 }
 
@@ -84,25 +89,32 @@ function same(ref: string, lc: string, refShape: number[]): Rule {
 }
 
 /**
- * For S4 parameters the reference may share across features (n_ssm < H): the source's axis
- * `axis` may be any divisor S of H, and feature h reads copy h mod S (einops '(v t)').
+ * S4 parameters the reference shares across features (its n_ssm copies at `axis`, the layer's
+ * nSsm = refShape[axis]): a source with fewer copies, a divisor of nSsm, is repeated — copy j of
+ * the layer reads the source's copy j mod n_ssm, so feature h still reads h mod n_ssm (einops
+ * '(v t)'). Export writes the layer's nSsm copies.
  */
-function tiled(ref: string, lc: string, refShape: number[], axis: number, map: (v: number) => number = (v) => v): Rule {
-  const H = refShape[axis];
+function shared(ref: string, lc: string, refShape: number[], axis: number, map: (v: number) => number = (v) => v): Rule {
   return {
     ref, lc, refShape, dtype: 'F32',
     load: (src) => {
-      const shapeOk = src.shape.length === refShape.length && src.shape.every((d, i) => (i === axis ? d >= 1 && H % d === 0 : d === refShape[i]));
-      if (!shapeOk) return `expected shape ${fmtShape(refShape)} (or with a divisor of ${H} at axis ${axis}: n_ssm < H), got ${fmtShape(src.shape)}`;
-      const S = src.shape[axis], outer = prod(refShape.slice(0, axis)), inner = prod(refShape.slice(axis + 1));
-      const out = new Float32Array(prod(refShape));
-      for (let o = 0; o < outer; o++)
-        for (let h = 0; h < H; h++)
-          for (let i = 0; i < inner; i++) out[(o * H + h) * inner + i] = map(src.data[(o * S + (h % S)) * inner + i]);
-      return out;
+      const S = refShape[axis];
+      const shapeOk = src.shape.length === refShape.length && src.shape.every((d, i) => (i === axis ? d >= 1 && S % d === 0 : d === refShape[i]));
+      if (!shapeOk) return `expected shape ${fmtShape(refShape)} (or with a divisor of the layer's nSsm = ${S} at axis ${axis}: fewer SSM copies, repeated), got ${fmtShape(src.shape)}`;
+      return repeatCopiesHost(src.data, src.shape, axis, S).map(map);
     },
     save: (values) => values.map(map),
   };
+}
+
+/** Host values of `shape` with its `axis` (n copies) repeated to `to` entries, entry j reading copy j mod n. */
+function repeatCopiesHost(data: Float32Array, shape: readonly number[], axis: number, to: number): Float32Array {
+  const n = shape[axis], outer = prod(shape.slice(0, axis)), inner = prod(shape.slice(axis + 1));
+  if (n === to) return data;
+  const out = new Float32Array(outer * to * inner);
+  for (let o = 0; o < outer; o++)
+    for (let j = 0; j < to; j++) out.set(data.subarray((o * n + (j % n)) * inner, (o * n + (j % n) + 1) * inner), (o * to + j) * inner);
+  return out;
 }
 
 function joinPlans(plans: Plan[]): Plan {
@@ -114,37 +126,40 @@ function shapesOf(module: Module): Record<string, number[]> {
   return Object.fromEntries(Object.entries(module.stateDict()).map(([name, t]) => [name, [...t.shape]]));
 }
 
-function s4dPlan(m: S4D, lp: string, rp: string): Plan {
-  const unsupported = m.channels !== 1 ? `channels = ${m.channels}` : m.bidirectional ? 'bidirectional' : m.disc !== 'zoh' ? `disc '${m.disc}'` : null;
-  if (unsupported) throw rangeError('module', 'an S4D the reference S4D can hold (models/s4/s4d.py: one channel, causal, ZOH)', `an S4D with ${unsupported}, which has no counterpart`);
-  return { rules: Object.entries(shapesOf(m)).map(([name, shape]) => same(rp + name, lp + name, shape)), finish: [] };
+/**
+ * The dt parameter p of `layer` (its transform) ↔ the file's (the `file` transform): the same
+ * values when the transforms agree, otherwise converted through log dt in float64.
+ */
+function dtConversion(file: DtTransform, layer: DtTransform): { load: (x: number) => number; save: (p: number) => number } {
+  if (file === layer) return { load: (x) => x, save: (p) => p };
+  return { load: (x) => dtParameterOf(logDtOf(x, file), layer), save: (p) => dtParameterOf(logDtOf(p, layer), file) };
 }
 
-/** dt ↔ the reference's inv_dt under its dt_transform (float64, rounded to float32). */
-function dtConversion(transform: DtTransform): { load: (x: number) => number; save: (logDt: number) => number } {
-  if (transform === 'exp') return { load: (x) => x, save: (x) => x };
-  // softplus(x) = log(1 + e^x), its inverse log(e^dt − 1) = log(expm1(dt)). Past |30| the
-  // asymptotes (softplus(x) = x, log softplus(x) = x for x ≪ 0; inverse dt + log(1 − e^−dt),
-  // log dt for tiny dt) agree to float64 rounding and keep every float32 value finite: expm1
-  // overflows past dt ≈ 709 and exp underflows past −745.
+function s4dPlan(m: S4D, lp: string, rp: string): Plan {
+  const unsupported = m.channels !== 1 ? `channels = ${m.channels}` : m.bidirectional ? 'bidirectional' : m.disc !== 'zoh' ? `disc '${m.disc}'`
+    : m.nSsm !== m.H ? `nSsm = ${m.nSsm} (A shared)` : m.trainB ? 'a trained B' : null;
+  if (unsupported) throw rangeError('module', 'an S4D the reference S4D can hold (models/s4/s4d.py: one channel, causal, ZOH, one A per feature, B = 1)', `an S4D with ${unsupported}, which has no counterpart`);
+  // The reference's dt is exp(log_dt): a softplus layer's inv_dt is converted.
+  const dtName = dtParameterName(m.dtTransform);
+  const dt = dtConversion('exp', m.dtTransform);
   return {
-    load: (x) => (x < -30 ? x : Math.log(x > 30 ? x : Math.log1p(Math.exp(x)))),
-    save: (logDt) => {
-      const dt = Math.exp(logDt);
-      return logDt < -30 ? logDt : dt > 30 ? dt + Math.log1p(-Math.exp(-dt)) : Math.log(Math.expm1(dt));
-    },
+    rules: Object.entries(shapesOf(m)).map(([name, shape]) =>
+      name === dtName ? { ...same(`${rp}kernel.log_dt`, lp + name, shape), load: (src: HostTensor) => (sameShape(src.shape, shape) ? src.data.map(dt.load) : `expected shape ${fmtShape(shape)}, got ${fmtShape(src.shape)}`), save: (v: Float32Array) => v.map(dt.save) }
+        : same(rp + name, lp + name, shape)),
+    finish: [],
   };
 }
 
-function s4Plan(m: S4, lp: string, rp: string, transform: DtTransform): Plan {
-  const { H, modes: N, rank: R, channels, lMax } = m;
+function s4Plan(m: S4, lp: string, rp: string, fileTransform: DtTransform | undefined): Plan {
+  const { H, modes: N, rank: R, channels, lMax, nSsm: S } = m;
   const rows = channels * (m.bidirectional ? 2 : 1);
   const k = `${rp}layer.kernel.`;
-  const dt = dtConversion(transform);
+  const dtName = `${lp}${dtParameterName(m.dtTransform)}`;
+  const dt = dtConversion(fileTransform ?? m.dtTransform, m.dtTransform);
   const lKernel = `${k}l_kernel`;
   const rules: Rule[] = [
     {
-      ref: `${k}inv_dt`, lc: `${lp}kernel.log_dt`, refShape: [H, 1], dtype: 'F32',
+      ref: `${k}inv_dt`, lc: dtName, refShape: [H, 1], dtype: 'F32',
       load: (src) => {
         if (sameShape(src.shape, [H, N])) return `dt_tie = False (one dt per state, [${H},${N}]) has no counterpart: longconv's S4 has one dt per feature`;
         if (!sameShape(src.shape, [H, 1])) return `expected shape [${H},1], got ${fmtShape(src.shape)}`;
@@ -152,11 +167,11 @@ function s4Plan(m: S4, lp: string, rp: string, transform: DtTransform): Plan {
       },
       save: (values) => values.map(dt.save),
     },
-    tiled(`${k}A_real`, `${lp}kernel.log_A_real`, [H, N], 0),
+    shared(`${k}A_real`, `${lp}kernel.log_A_real`, [S, N], 0),
     // The reference builds Λ = −exp(A_real) − i·A_imag; longconv Λ = −exp(log_A_real) + i·A_imag.
-    tiled(`${k}A_imag`, `${lp}kernel.A_imag`, [H, N], 0, (v) => -v),
-    tiled(`${k}B`, `${lp}kernel.B`, [1, H, N, 2], 1),
-    tiled(`${k}P`, `${lp}kernel.P`, [R, H, N, 2], 1),
+    shared(`${k}A_imag`, `${lp}kernel.A_imag`, [S, N], 0, (v) => -v),
+    shared(`${k}B`, `${lp}kernel.B`, [1, S, N, 2], 1),
+    shared(`${k}P`, `${lp}kernel.P`, [R, S, N, 2], 1),
     same(`${k}C`, `${lp}kernel.C`, [rows, H, N, 2]),
     { ref: lKernel, lc: null, refShape: [], dtype: 'I64', value: () => Float32Array.of(lMax) },
     same(`${rp}layer.D`, `${lp}D`, [channels, H]),
@@ -172,11 +187,14 @@ function s4Plan(m: S4, lp: string, rp: string, transform: DtTransform): Plan {
     if (stored.data.length !== 1 || !Number.isSafeInteger(from) || from < 0) return `'${lKernel}': expected a non-negative integer, got ${Array.from(stored.data)}`;
     if (from === lMax) return;
     const logA = lc.get(`${lp}kernel.log_A_real`)!, aImag = lc.get(`${lp}kernel.A_imag`)!;
-    const Lambda = new Float32Array(2 * H * N);
-    for (let i = 0; i < H * N; i++) [Lambda[2 * i], Lambda[2 * i + 1]] = [-Math.exp(logA[i]), aImag[i]];
-    const dtValues = lc.get(`${lp}kernel.log_dt`)!.map(Math.exp);
+    const lambda = new Float32Array(2 * S * N);
+    for (let i = 0; i < S * N; i++) [lambda[2 * i], lambda[2 * i + 1]] = [-Math.exp(logA[i]), aImag[i]];
+    // convertCt works per feature: the copies repeated over the H features.
+    const Lambda = repeatCopiesHost(lambda, [S, N, 2], 0, H);
+    const P = repeatCopiesHost(lc.get(`${lp}kernel.P`)!, [R, S, N, 2], 1, H);
+    const dtValues = lc.get(dtName)!.map((p) => dtValue(p, m.dtTransform));
     const C = lc.get(`${lp}kernel.C`)!;
-    lc.set(`${lp}kernel.C`, convertCt(C, { Lambda, P: lc.get(`${lp}kernel.P`)!, dt: dtValues }, rows, from, lMax));
+    lc.set(`${lp}kernel.C`, convertCt(C, { Lambda, P, dt: dtValues }, rows, from, lMax));
   };
   return { rules, finish: [finish] };
 }
@@ -186,6 +204,18 @@ function sgconvPlan(m: SGConv, lp: string, rp: string): Plan {
   const H = m.H, rows = shapes['kernel_norm'][0];
   const out = m.glu ? 'output_linear.0.' : 'output_linear.';
   const initialized = `${rp}kernel_norm_initialized`;
+  // With a power-law decay the reference is GConv in mode *_learnable_fixed: its multiplier is
+  // one number (1), and `decay` holds the exponents.
+  const multiplier: Rule = m.powerDecay
+    ? {
+      ref: `${rp}multiplier`, lc: `${lp}multiplier`, refShape: [], dtype: 'F32',
+      load: (src) => (src.data.length === 1 ? new Float32Array(H).fill(src.data[0]) : `expected a scalar (GConv's learnable modes), got shape ${fmtShape(src.shape)}`),
+      save: (values) => {
+        if (values.some((v) => v !== values[0])) throw rangeError('module', "an SGConv with powerDecay and one multiplier for every feature (GConv's learnable modes hold one number)", `multipliers ${Array.from(values).join(', ')}`);
+        return values.subarray(0, 1);
+      },
+    }
+    : same(`${rp}multiplier`, `${lp}multiplier`, [1, H, 1]);
   const rules: Rule[] = [
     same(`${rp}D`, `${lp}D`, shapes['D']),
     same(`${rp}${out}weight`, `${lp}output_linear.weight`, shapes['output_linear.weight']),
@@ -198,7 +228,8 @@ function sgconvPlan(m: SGConv, lp: string, rp: string): Plan {
       save: (values) => (values.every((v) => v === 0) ? values.map(() => 1) : values),
     },
     { ref: initialized, lc: null, refShape: [], dtype: 'BOOL', value: () => Float32Array.of(m.normInitialized ? 1 : 0) },
-    same(`${rp}multiplier`, `${lp}multiplier`, [1, H, 1]),
+    multiplier,
+    ...(m.powerDecay ? [same(`${rp}decay`, `${lp}decay`, [H])] : []),
   ];
   const finish = (lc: Map<string, Float32Array>, ref: Map<string, HostTensor>): string | void => {
     const flag = ref.get(initialized);
@@ -229,7 +260,7 @@ function basicPlan(m: Module, lp: string, rp: string, conv1d = false): Plan {
  * MultiresNet (`encoder` Conv1d, `seq_layers.{i}`, `mixing_layers.{i}.0`, `norms.{i}`,
  * `output_mapping`) for MultiresConv layers.
  */
-function classifierPlan(m: SequenceClassifier, lp: string, rp: string, transform: DtTransform): Plan {
+function classifierPlan(m: SequenceClassifier, lp: string, rp: string, transform: DtTransform | undefined): Plan {
   const modules = new Map(m.namedModules());
   const multires = modules.get('layers.0.layer') instanceof MultiresConv;
   const plans: Plan[] = [];
@@ -246,7 +277,7 @@ function classifierPlan(m: SequenceClassifier, lp: string, rp: string, transform
   return joinPlans(plans);
 }
 
-function planFor(m: Module, lp: string, rp: string, transform: DtTransform): Plan {
+function planFor(m: Module, lp: string, rp: string, transform: DtTransform | undefined): Plan {
   if (m instanceof S4D) return s4dPlan(m, lp, rp);
   if (m instanceof S4) return s4Plan(m, lp, rp, transform);
   if (m instanceof SGConv) return sgconvPlan(m, lp, rp);
@@ -256,9 +287,9 @@ function planFor(m: Module, lp: string, rp: string, transform: DtTransform): Pla
   throw typeError('module', 'an S4D, S4, SGConv, MultiresConv, SequenceClassifier, Linear, LayerNorm or Embedding (a module with a PyTorch reference counterpart)', describe(m));
 }
 
-/** The reference's dt_transform; others are not converted. */
-function checkDtTransform(value: unknown): DtTransform {
-  return checkOneOf(value, 'options.dtTransform', ['exp', 'softplus'] as const, 'exp');
+/** The file's dt_transform (undefined: each layer's own). */
+function checkDtTransform(value: unknown): DtTransform | undefined {
+  return value === undefined ? undefined : checkOneOf(value, 'options.dtTransform', DT_TRANSFORMS);
 }
 
 /** The state dict (name → tensor) a file holds: safetensors, torch.save's dict, or a Lightning checkpoint's 'state_dict'. */
@@ -297,9 +328,12 @@ function prefixesPresent(keys: string[]): string {
  * view_as_real [..., 2]), a `torch.save` zip file (`.pt`/`.pth`; read by a restricted
  * unpickler that accepts only state-dict data and never runs code) or a Lightning `.ckpt` (its
  * 'state_dict'). Names, shapes and conventions are converted per layer (see the README's
- * table): S4D as is; S4 (S4Block, mode 'dplr') from `layer.kernel.*` with A_imag negated and C̃
- * re-targeted from the file's l_kernel to the layer's lMax; SGConv (GConv) with its
- * per-feature multiplier and a norm not yet computed left for the first forward; MultiresConv
+ * table): S4D as is (a softplus layer's dt converted from log_dt); S4 (S4Block, mode 'dplr')
+ * from `layer.kernel.*` with A_imag negated, its n_ssm copies of A, B, P kept as the layer's
+ * nSsm (fewer copies, a divisor of nSsm, repeated), inv_dt copied or converted between dt
+ * transforms, and C̃ re-targeted from the file's l_kernel to the layer's lMax; SGConv (GConv)
+ * with its per-feature multiplier (one number and the exponents `decay` for a layer with
+ * powerDecay) and a norm not yet computed left for the first forward; MultiresConv
  * (MultiresLayer) reshaped; SequenceClassifier as the S4 repository's example.py model (or
  * MultiresNet for MultiresConv layers). Everything is read and checked before anything is
  * written: on any error the module is unchanged.
@@ -364,9 +398,10 @@ export function loadPyTorch(path: string, module: Module, options?: LoadPyTorchO
  * Saves `module` as a safetensors state dict of its PyTorch reference module (names, shapes,
  * dtypes and conventions of the table in the README; S4's l_kernel = lMax, SGConv's
  * kernel_norm_initialized), loadable with `module.load_state_dict(safetensors.torch.load_file(path))`.
- * S4's A, B, P are written per feature (n_ssm = H). loadPyTorch of the file into a layer of the
- * same configuration restores it bit for bit (with dtTransform 'softplus', S4's log dt within
- * 6e-8: two float32 roundings through inv_dt).
+ * S4's A, B, P are written as the layer's nSsm copies (the reference's n_ssm), inv_dt under
+ * the layer's dtTransform unless options.dtTransform names another. loadPyTorch of the file into
+ * a layer of the same configuration restores it bit for bit (when the file's dt transform is
+ * not the layer's, S4's dt parameter within 6e-8: two float32 roundings through dt).
  * @throws TypeError for a module without a reference counterpart; RangeError for a
  *   configuration the reference cannot express (e.g. an S4D with channels > 1).
  */

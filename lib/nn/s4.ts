@@ -11,6 +11,7 @@ import { randn, Tensor, tensor, tidy, zeros } from '../tensor';
 import { checkBoolean, checkInteger, checkNumber, checkOptions, checkPositiveInt, rangeError } from '../validate';
 import { checkStepInput, convolveWithKernel, LongConvLayer } from './long_conv_layer';
 import { seedStream } from './module';
+import { checkDtTransform, checkSsmCopies, DtTransform, dtOf, dtParameterName, dtValue, initialDtParameter, repeatCopies } from './ssm_params';
 
 /** Options of the {@link S4} layer (`lMax` is required). */
 export interface S4Options {
@@ -32,6 +33,16 @@ export interface S4Options {
   dtMin?: number;
   /** Upper end of the dt initialisation range (see dtMin). */
   dtMax?: number;
+  /**
+   * How the trained parameter gives dt: 'exp' (default; `kernel.log_dt`, dt = exp) or 'softplus'
+   * (`kernel.inv_dt`, dt = log(1 + e^inv_dt): the S4 repository's default, dt_transform).
+   */
+  dtTransform?: 'exp' | 'softplus';
+  /**
+   * Copies of the SSM's Λ, P and B (the S4 repository's n_ssm): a divisor of H, feature h using
+   * copy h mod nSsm; dt and C stay per feature. Default H (every feature its own SSM).
+   */
+  nSsm?: number;
   /** Seed for a reproducible initialisation (otherwise the global generator, see lc.seed). */
   seed?: number;
 }
@@ -52,9 +63,11 @@ type StepConstants = {
  * The S4 layer: maps u [B,H,L] → [B,H,L] with the kernel of a diagonal-plus-low-rank SSM
  * (HiPPO-LegS init, bilinear discretisation), computed the S4 way by kernels.s4.
  *
- * Parameters (names as the S4 repository's, shapes with N' = dState/2, C' = channels, twice
- * that when bidirectional): `kernel.log_dt` [H], `kernel.log_A_real` [H,N'] (Re Λ = −exp),
- * `kernel.A_imag` [H,N'], `kernel.P` [R,H,N',2], `kernel.B` [H,N',2] (all group 'ssm'),
+ * Parameters (names as the S4 repository's, shapes with N' = dState/2, S = nSsm (default H),
+ * C' = channels, twice that when bidirectional): `kernel.log_dt` [H] (dt = exp) or
+ * `kernel.inv_dt` [H] (dtTransform 'softplus'), `kernel.log_A_real` [S,N'] (Re Λ = −exp),
+ * `kernel.A_imag` [S,N'], `kernel.P` [R,S,N',2], `kernel.B` [S,N',2] (all group 'ssm'; feature
+ * h uses copy h mod S),
  * `kernel.C` [C',H,N',2] holding C̃ = (I − dA^lMax)ᵀ C (group 'default'; set up at init from a
  * complex normal C), `D` [H] (or [channels,H]; 'noDecay'), `output_linear.0.weight`
  * [2H, channels·H, 1] and `output_linear.0.bias` [2H] ('noDecay'), initialised as torch's Conv1d.
@@ -70,16 +83,21 @@ export class S4 extends LongConvLayer {
   readonly channels: number;
   /** Whether the layer also has an anti-causal kernel (no step mode then). */
   readonly bidirectional: boolean;
+  /** Copies of Λ, P and B shared by the features (H: one per feature). */
+  readonly nSsm: number;
+  /** How the dt parameter gives dt. */
+  readonly dtTransform: DtTransform;
   /** The kernel length C̃ is set up for; longer inputs are rejected. */
   declare readonly lMax: number;
 
   /**
    * @throws TypeError for a non-numeric size or option, an unknown option; RangeError for H < 1,
    *   an odd or non-positive dState or one above 4096, rank ∉ {1,2}, channels < 1, lMax missing or < 1, a dropout
-   *   outside [0,1), or bad dtMin/dtMax.
+   *   outside [0,1), bad dtMin/dtMax, an nSsm that does not divide H; TypeError for an unknown
+   *   dtTransform.
    */
   constructor(H: number, options: S4Options) {
-    const opts = checkOptions<S4Options>(options, 'S4 options', ['dState', 'rank', 'channels', 'bidirectional', 'dropout', 'tiedDropout', 'lMax', 'dtMin', 'dtMax', 'seed']);
+    const opts = checkOptions<S4Options>(options, 'S4 options', ['dState', 'rank', 'channels', 'bidirectional', 'dropout', 'tiedDropout', 'lMax', 'dtMin', 'dtMax', 'dtTransform', 'nSsm', 'seed']);
     super(H, opts, 'limits the input');
     const dState = checkPositiveInt(opts.dState, 'options.dState', 64);
     if (dState % 2 !== 0) throw rangeError('options.dState', 'an even state size', String(dState));
@@ -90,37 +108,34 @@ export class S4 extends LongConvLayer {
     this.bidirectional = checkBoolean(opts.bidirectional, 'options.bidirectional', false);
     const dtMin = checkNumber(opts.dtMin, 'options.dtMin', { min: 0, minExclusive: true }, 1e-3);
     const dtMax = checkNumber(opts.dtMax, 'options.dtMax', { min: 0, minExclusive: true }, 1e-1);
+    this.dtTransform = checkDtTransform(opts.dtTransform);
+    this.nSsm = checkSsmCopies(opts.nSsm, H);
     const seeds = seedStream(opts.seed);
 
-    const { modes: N, rank: R, channels } = this;
+    const { modes: N, rank: R, channels, nSsm: S } = this;
     const kernelRows = channels * (this.bidirectional ? 2 : 1);
     tidy(() => {
-      const logDtT = logDt(H, dtMin, dtMax, { seed: seeds() });
+      const dtParam = initialDtParameter(logDt(H, dtMin, dtMax, { seed: seeds() }), this.dtTransform);
       const hippo = hippoLegS(dState);
       const [lam, p, b] = [hippo.Lambda, hippo.P, hippo.B].map((t) => t.toFloat32Array());
-      const logAReal = new Float32Array(H * N), aImag = new Float32Array(H * N);
-      const P = new Float32Array(R * H * N * 2), B = new Float32Array(H * N * 2);
-      for (let h = 0; h < H; h++) {
+      const logAReal = new Float32Array(S * N), aImag = new Float32Array(S * N);
+      const P = new Float32Array(R * S * N * 2), B = new Float32Array(S * N * 2);
+      for (let s = 0; s < S; s++) {
         for (let n = 0; n < N; n++) {
-          logAReal[h * N + n] = Math.log(-lam[2 * n]);
-          aImag[h * N + n] = lam[2 * n + 1];
+          logAReal[s * N + n] = Math.log(-lam[2 * n]);
+          aImag[s * N + n] = lam[2 * n + 1];
         }
-        P.set(p, h * N * 2); // rank 0; a second rank starts at zero
-        B.set(b, h * N * 2);
+        P.set(p, s * N * 2); // rank 0; a second rank starts at zero
+        B.set(b, s * N * 2);
       }
-      const logAT = tensor(logAReal, [H, N]);
-      const aImagT = tensor(aImag, [H, N]);
-      const PT = tensor(P, [R, H, N, 2]);
+      this.registerParameter(dtParameterName(this.dtTransform), dtParam, 'ssm');
+      this.registerParameter('kernel.log_A_real', tensor(logAReal, [S, N]), 'ssm');
+      this.registerParameter('kernel.A_imag', tensor(aImag, [S, N]), 'ssm');
+      this.registerParameter('kernel.P', tensor(P, [R, S, N, 2]), 'ssm');
+      this.registerParameter('kernel.B', tensor(B, [S, N, 2]), 'ssm');
       // C complex normal with variance 1 (each part 1/2), converted to the trained C̃.
       const C = randn([kernelRows, H, N, 2], { seed: seeds(), std: Math.SQRT1_2 });
-      const Lambda = complex(neg(exp(logAT)), aImagT);
-      const Ct = setupCt(C, { Lambda, P: PT, dt: exp(logDtT) }, this.lMax);
-      this.registerParameter('kernel.log_dt', logDtT, 'ssm');
-      this.registerParameter('kernel.log_A_real', logAT, 'ssm');
-      this.registerParameter('kernel.A_imag', aImagT, 'ssm');
-      this.registerParameter('kernel.P', PT, 'ssm');
-      this.registerParameter('kernel.B', tensor(B, [H, N, 2]), 'ssm');
-      this.registerParameter('kernel.C', Ct);
+      this.registerParameter('kernel.C', setupCt(C, this.ssm(), this.lMax));
       this.registerParameter('D', randn(channels === 1 ? [H] : [channels, H], { seed: seeds() }), 'noDecay');
       this.registerOutputLinear('output_linear.0.', channels * H, 2 * H, true, true, seeds);
     });
@@ -133,11 +148,20 @@ export class S4 extends LongConvLayer {
   kernel(L: number = this.lMax): Tensor {
     checkInteger(L, 'L', { min: 1, max: this.lMax });
     return tidy(() => {
-      const Lambda = complex(neg(exp(this.own('kernel.log_A_real'))), this.own('kernel.A_imag'));
-      const dt = exp(this.own('kernel.log_dt'));
-      const k = s4Kernel({ Lambda, P: this.own('kernel.P'), B: this.own('kernel.B'), Ct: this.own('kernel.C'), dt }, this.lMax);
+      const k = s4Kernel({ ...this.ssm(), Ct: this.own('kernel.C') }, this.lMax);
       return L < this.lMax ? narrow(k, 2, 0, L) : k;
     });
+  }
+
+  /** Λ [H,N',2], P [R,H,N',2], B [H,N',2] (the nSsm copies repeated over the features) and dt [H], differentiable. */
+  private ssm(): { Lambda: Tensor; P: Tensor; B: Tensor; dt: Tensor } {
+    const Lambda = complex(neg(exp(this.own('kernel.log_A_real'))), this.own('kernel.A_imag'));
+    return {
+      Lambda: repeatCopies(Lambda, 0, this.H),
+      P: repeatCopies(this.own('kernel.P'), 1, this.H),
+      B: repeatCopies(this.own('kernel.B'), 0, this.H),
+      dt: dtOf(this.own(dtParameterName(this.dtTransform)), this.dtTransform),
+    };
   }
 
   protected override convolve(x: Tensor, L: number): Tensor {
@@ -152,11 +176,11 @@ export class S4 extends LongConvLayer {
    */
   setupStep(): void {
     if (this.bidirectional) throw new Error('S4.setupStep: a bidirectional layer cannot run step by step (its output depends on future inputs)');
-    const { H, modes: N, rank: R } = this;
+    const { H, modes: N, rank: R, nSsm: S } = this;
     const C0 = this.channels;
     this.clearDerived('step'); // frees the old constants before the new ones are made
     const host = (name: string) => Float64Array.from(this.own(name).toFloat32Array());
-    const logAReal = host('kernel.log_A_real'), aImag = host('kernel.A_imag'), logDtH = host('kernel.log_dt');
+    const logAReal = host('kernel.log_A_real'), aImag = host('kernel.A_imag'), dtParam = host(dtParameterName(this.dtTransform));
     const P = host('kernel.P'), B = host('kernel.B'), Ct = host('kernel.C');
     const out = {
       halfLambda: new Float32Array(H * N * 2), dtB: new Float32Array(H * N * 2), inv0: new Float32Array(H * N * 2),
@@ -164,10 +188,11 @@ export class S4 extends LongConvLayer {
       GInv: new Float32Array(R * R * H), C: new Float32Array(C0 * H * N * 2),
     };
     for (let h = 0; h < H; h++) {
-      const dt = Math.exp(logDtH[h]);
+      const dt = dtValue(dtParam[h], this.dtTransform);
+      const copy = h % S; // the SSM copy of feature h
       const lambda = new Float64Array(2 * N);
-      for (let n = 0; n < N; n++) [lambda[2 * n], lambda[2 * n + 1]] = [-Math.exp(logAReal[h * N + n]), aImag[h * N + n]];
-      const Ps = Array.from({ length: R }, (_, r) => P.subarray(2 * N * (r * H + h), 2 * N * (r * H + h + 1)));
+      for (let n = 0; n < N; n++) [lambda[2 * n], lambda[2 * n + 1]] = [-Math.exp(logAReal[copy * N + n]), aImag[copy * N + n]];
+      const Ps = Array.from({ length: R }, (_, r) => P.subarray(2 * N * (r * S + copy), 2 * N * (r * S + copy + 1)));
       recoverC(dplrTransition(lambda, Ps, dt).pow(this.lMax), Ct, out.C, h, H, N, C0);
       const inv0 = new Float64Array(2 * N);
       for (let n = 0; n < N; n++) {
@@ -178,7 +203,8 @@ export class S4 extends LongConvLayer {
         [inv0[2 * n], inv0[2 * n + 1]] = [dr / den, -di / den];
         [out.inv0[i], out.inv0[i + 1]] = [inv0[2 * n], inv0[2 * n + 1]];
         [out.halfLambda[i], out.halfLambda[i + 1]] = [(dt / 2) * lambda[2 * n], (dt / 2) * lambda[2 * n + 1]];
-        [out.dtB[i], out.dtB[i + 1]] = [dt * B[i], dt * B[i + 1]];
+        const j = 2 * (copy * N + n);
+        [out.dtB[i], out.dtB[i + 1]] = [dt * B[j], dt * B[j + 1]];
       }
       // G = I + dt/2·PᴴD₀⁻¹P on the doubled state: G_ij = δ_ij + dt·Re Σ conj(p_i)·inv0·p_j (real).
       const G = Array.from({ length: R }, () => new Float64Array(R));

@@ -12,6 +12,7 @@ import { randn, Tensor, tensor, tidy, zeros } from '../tensor';
 import { checkBoolean, checkNumber, checkOneOf, checkOptions, checkPositiveInt, rangeError } from '../validate';
 import { checkStepInput, convolveWithKernel, LongConvLayer } from './long_conv_layer';
 import { seedStream } from './module';
+import { checkDtTransform, checkSsmCopies, DtTransform, dtOf, dtParameterName, initialDtParameter, repeatCopies } from './ssm_params';
 
 /** Options of the {@link S4D} layer. */
 export interface S4DOptions {
@@ -33,13 +34,28 @@ export interface S4DOptions {
   dtMin?: number;
   /** Upper end of the dt initialisation range, default 1e-1. */
   dtMax?: number;
+  /**
+   * How the trained parameter gives dt: 'exp' (default; `kernel.log_dt`, dt = exp) or 'softplus'
+   * (`kernel.inv_dt`, dt = log(1 + e^inv_dt): the S4 repository's default, dt_transform).
+   */
+  dtTransform?: 'exp' | 'softplus';
+  /**
+   * Copies of A (and of B when trainB) that the features share (the S4 repository's n_ssm): a
+   * divisor of H, feature h using copy h mod nSsm; dt and C stay per feature. Default H.
+   */
+  nSsm?: number;
+  /**
+   * Train B (`kernel.B`, starting at 1) as the S4 repository's full diagonal kernel
+   * (SSMKernelDiag) does; default false: B = 1 fixed, as its minimal S4D.
+   */
+  trainB?: boolean;
   /** When given, longer inputs are rejected. */
   lMax?: number;
   /** Seed for a reproducible initialisation (otherwise the global generator, see lc.seed). */
   seed?: number;
 }
 
-const optionNames = ['dState', 'channels', 'init', 'disc', 'bidirectional', 'dropout', 'tiedDropout', 'dtMin', 'dtMax', 'lMax', 'seed'];
+const optionNames = ['dState', 'channels', 'init', 'disc', 'bidirectional', 'dropout', 'tiedDropout', 'dtMin', 'dtMax', 'dtTransform', 'nSsm', 'trainB', 'lMax', 'seed'];
 
 /** The step-mode constants: x' = dA·x + dB·u, y = 2 Re Σ_n C·x' + D·u. */
 type StepConstants = {
@@ -49,11 +65,14 @@ type StepConstants = {
 };
 
 /**
- * S4D layer on [B, H, L] -> [B, H, L]. Parameters (names as the S4 repository's minimal S4D):
- * `kernel.log_dt` [H] (ssm), `kernel.C` [H, N/2, 2] — or [channels (×2 when bidirectional), H, N/2, 2]
- * (default group), `kernel.log_A_real` [H, N/2] (ssm), `kernel.A_imag` [H, N/2] (ssm), `D` [H]
- * or [channels, H] (noDecay), `output_linear.0.weight` [2H, channels·H, 1] and
- * `output_linear.0.bias` [2H] (noDecay). A = −exp(log_A_real) + i·A_imag, dt = exp(log_dt), B = 1.
+ * S4D layer on [B, H, L] -> [B, H, L]. Parameters (names as the S4 repository's minimal S4D; S =
+ * nSsm, default H): `kernel.log_dt` [H] (ssm; `kernel.inv_dt` with dtTransform 'softplus'),
+ * `kernel.C` [H, N/2, 2] — or [channels (×2 when bidirectional), H, N/2, 2] (default group),
+ * `kernel.log_A_real` [S, N/2] (ssm), `kernel.A_imag` [S, N/2] (ssm), with trainB `kernel.B`
+ * [S, N/2, 2] (ssm), `D` [H] or [channels, H] (noDecay), `output_linear.0.weight`
+ * [2H, channels·H, 1] and `output_linear.0.bias` [2H] (noDecay). A = −exp(log_A_real) +
+ * i·A_imag, dt = exp(log_dt) (or softplus(inv_dt)), B = 1 unless trained; feature h uses copy
+ * h mod S of A and B.
  */
 export class S4D extends LongConvLayer {
   /** State size N (N/2 complex modes). */
@@ -64,11 +83,17 @@ export class S4D extends LongConvLayer {
   readonly disc: 'zoh' | 'bilinear';
   /** Whether the layer also has an anti-causal kernel (no step mode then). */
   readonly bidirectional: boolean;
+  /** Copies of A (and B) shared by the features (H: one per feature). */
+  readonly nSsm: number;
+  /** How the dt parameter gives dt. */
+  readonly dtTransform: DtTransform;
+  /** Whether B is a trained parameter (otherwise B = 1). */
+  readonly trainB: boolean;
 
   /**
    * @param H the feature count of the input and output [B, H, L]
    * @throws TypeError/RangeError for a non-positive H, unknown options or bad values (odd dState,
-   *   dropout outside [0, 1), an unknown init or disc).
+   *   dropout outside [0, 1), an unknown init, disc or dtTransform, an nSsm that does not divide H).
    */
   constructor(H: number, options?: S4DOptions) {
     const opts = checkOptions<S4DOptions>(options, 'S4D options', optionNames);
@@ -81,31 +106,36 @@ export class S4D extends LongConvLayer {
     this.bidirectional = checkBoolean(opts.bidirectional, 'options.bidirectional', false);
     const dtMin = checkNumber(opts.dtMin, 'options.dtMin', { min: 0, minExclusive: true }, 1e-3);
     const dtMax = checkNumber(opts.dtMax, 'options.dtMax', { min: 0, minExclusive: true }, 1e-1);
+    this.dtTransform = checkDtTransform(opts.dtTransform);
+    this.nSsm = checkSsmCopies(opts.nSsm, H);
+    this.trainB = checkBoolean(opts.trainB, 'options.trainB', false);
 
     const seeds = seedStream(opts.seed);
-    const modes = this.dState / 2;
+    const modes = this.dState / 2, S = this.nSsm;
     const kernelRows = this.channels * (this.bidirectional ? 2 : 1);
-    this.registerParameter('kernel.log_dt', logDt(H, dtMin, dtMax, { seed: seeds() }), 'ssm');
+    this.registerParameter(dtParameterName(this.dtTransform), initialDtParameter(logDt(H, dtMin, dtMax, { seed: seeds() }), this.dtTransform), 'ssm');
     const cShape = kernelRows === 1 ? [H, modes, 2] : [kernelRows, H, modes, 2];
     this.registerParameter('kernel.C', randn(cShape, { std: Math.SQRT1_2, seed: seeds() }));
-    this.registerParameter('kernel.log_A_real', tensor(new Float32Array(H * modes).fill(Math.log(0.5)), [H, modes]), 'ssm');
-    this.registerParameter('kernel.A_imag', tidy(() => imag((initKind === 'lin' ? s4dLin : s4dInv)(H, this.dState).A)), 'ssm');
+    this.registerParameter('kernel.log_A_real', tensor(new Float32Array(S * modes).fill(Math.log(0.5)), [S, modes]), 'ssm');
+    this.registerParameter('kernel.A_imag', tidy(() => imag((initKind === 'lin' ? s4dLin : s4dInv)(S, this.dState).A)), 'ssm');
+    if (this.trainB) this.registerParameter('kernel.B', tensor(Float32Array.from({ length: 2 * S * modes }, (_, i) => (i % 2 === 0 ? 1 : 0)), [S, modes, 2]), 'ssm');
     this.registerParameter('D', randn(this.channels === 1 ? [H] : [this.channels, H], { seed: seeds() }), 'noDecay');
     this.registerOutputLinear('output_linear.0.', this.channels * H, 2 * H, true, true, seeds);
   }
 
-  /** The diagonal state matrix A [H, N/2, 2] and the step sizes dt [H] (differentiable). */
-  private ssm(): { A: Tensor; dt: Tensor } {
+  /** The diagonal state matrix A [H, N/2, 2], B [H, N/2, 2] (undefined: B = 1) and the step sizes dt [H], differentiable. */
+  private ssm(): { A: Tensor; B: Tensor | undefined; dt: Tensor } {
     const A = complex(neg(exp(this.own('kernel.log_A_real'))), this.own('kernel.A_imag'));
-    return { A, dt: exp(this.own('kernel.log_dt')) };
+    return {
+      A: repeatCopies(A, 0, this.H),
+      B: this.trainB ? repeatCopies(this.own('kernel.B'), 0, this.H) : undefined,
+      dt: dtOf(this.own(dtParameterName(this.dtTransform)), this.dtTransform),
+    };
   }
 
   /** The SSM kernel [C',H,L] (C' = channels, doubled when bidirectional), or [H,L] when C' = 1. */
   kernel(L: number): Tensor {
-    return tidy(() => {
-      const { A, dt } = this.ssm();
-      return s4dKernel({ A, C: this.own('kernel.C'), dt }, L, { disc: this.disc });
-    });
+    return tidy(() => s4dKernel({ ...this.ssm(), C: this.own('kernel.C') }, L, { disc: this.disc }));
   }
 
   protected override convolve(x: Tensor, L: number): Tensor {
@@ -114,15 +144,15 @@ export class S4D extends LongConvLayer {
 
   /**
    * Precomputes the recurrence (from the current parameters; call again after they change):
-   * dA = exp(dt·A), dB = (exp(dt·A) − 1)/A (ZOH) or dA = (1 + dt·A/2)/(1 − dt·A/2),
-   * dB = dt/(1 − dt·A/2) (bilinear).
+   * dA = exp(dt·A), dB = (exp(dt·A) − 1)/A·B (ZOH) or dA = (1 + dt·A/2)/(1 − dt·A/2),
+   * dB = dt/(1 − dt·A/2)·B (bilinear).
    * @throws Error for a bidirectional layer (its output depends on the future).
    */
   setupStep(): void {
     if (this.bidirectional) throw new Error('S4D.setupStep: a bidirectional layer cannot run as a recurrence');
     this.clearDerived('step'); // frees the old constants before the new ones are made
     this.setDerived<StepConstants>('step', noGrad(() => tidy(() => {
-      const { A, dt } = this.ssm();
+      const { A, B, dt } = this.ssm();
       const dtA = mul(A, reshape(dt, [this.H, 1, 1]));
       let dA: Tensor, dB: Tensor;
       if (this.disc === 'zoh') {
@@ -136,7 +166,7 @@ export class S4D extends LongConvLayer {
       }
       const C = this.own('kernel.C');
       const Cf = C.shape.length === 3 ? reshape(C, [1, ...C.shape]) : narrow(C, 0, 0, this.channels);
-      return { dA, dB, C: Cf };
+      return { dA, dB: B ? cmul(dB, B) : dB, C: Cf };
     })));
   }
 

@@ -1,4 +1,4 @@
-// Pointwise activations (gelu, sigmoid, tanh, relu) as op codes of the general unary kernel
+// Pointwise activations (gelu, sigmoid, tanh, relu, softplus) as op codes of the general unary kernel
 // (native/elementwise_ops.h; backward: the *Grad binary op codes), and glu with its own
 // kernel (native/nn.h).
 import { record } from '../autograd';
@@ -46,6 +46,14 @@ export function tanh(x: Tensor): Tensor {
 /** max(x, 0) elementwise (NaN stays NaN; the gradient at 0 is 0); errors as {@link gelu}. */
 export function relu(x: Tensor): Tensor {
   return activation('relu', UnaryOp.relu, BinaryOp.reluGrad, false, x);
+}
+
+/**
+ * softplus(x) = log(1 + exp(x)) elementwise (S4's dt transform): no overflow for large x and
+ * full precision for small results (log1p); the gradient is sigmoid(x). Errors as {@link gelu}.
+ */
+export function softplus(x: Tensor): Tensor {
+  return activation('softplus', UnaryOp.softplus, BinaryOp.softplusGrad, false, x);
 }
 
 /**

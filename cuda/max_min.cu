@@ -10,7 +10,7 @@ namespace {
 
 __global__ void max_min_forward_kernel(const float* x, float* values, float* indices, int64_t slices, int64_t n,
                                        int64_t inner, bool is_max) {
-  for (int64_t s = global_warp(); s < slices; s += grid_warps()) {
+  for (int64_t s : warp_stride(slices)) {
     const float* slice = x + s / inner * n * inner + s % inner;
     float best = 0;
     int64_t k = n;  // none yet: any element beats it (see below)
@@ -32,7 +32,7 @@ __global__ void max_min_forward_kernel(const float* x, float* values, float* ind
 
 __global__ void max_min_backward_kernel(const float* indices, const float* dy, float* dx, int64_t slices, int64_t n,
                                         int64_t inner) {
-  for (int64_t s = global_thread(); s < slices; s += grid_threads()) {
+  for (int64_t s : grid_stride(slices)) {
     int64_t k = index_in_range(indices[s], n);
     if (k >= 0) dx[s / inner * n * inner + k * inner + s % inner] = dy[s];
   }
@@ -43,18 +43,14 @@ __global__ void max_min_backward_kernel(const float* indices, const float* dy, f
 void max_min_forward_cuda(const float* x, float* values, float* indices, int64_t outer, int64_t n, int64_t inner,
                           bool is_max) {
   const int64_t slices = outer * inner;
-  if (slices == 0) return;
-  launch("max_min_forward", max_min_forward_kernel, over_warps(slices), x, values, indices, slices, n,
-                inner, is_max);
+  launch("max_min_forward", max_min_forward_kernel, over_warps(slices), x, values, indices, slices, n, inner, is_max);
 }
 
 void max_min_backward_cuda(const float* indices, const float* dy, float* dx, int64_t outer, int64_t n,
                            int64_t inner) {
   cuda_zero(dx, sizeof(float) * size_t(outer * n * inner));
   const int64_t slices = outer * inner;
-  if (slices == 0) return;
-  launch("max_min_backward", max_min_backward_kernel, over_items(slices), indices, dy, dx, slices, n,
-                inner);
+  launch("max_min_backward", max_min_backward_kernel, over_items(slices), indices, dy, dx, slices, n, inner);
 }
 
 }  // namespace lc

@@ -12,7 +12,7 @@ namespace {
 __device__ inline int64_t slice_base(int64_t s, int64_t n, int64_t inner) { return s / inner * n * inner + s % inner; }
 
 __global__ void softmax_forward_kernel(const float* x, float* y, int64_t slices, int64_t n, int64_t inner, bool log) {
-  for (int64_t s = global_warp(); s < slices; s += grid_warps()) {
+  for (int64_t s : warp_stride(slices)) {
     const int64_t base = slice_base(s, n, inner);
     float max = -INFINITY;
     for (int64_t j = lane_id(); j < n; j += kWarp) max = fmaxf(max, x[base + j * inner]);
@@ -31,7 +31,7 @@ __global__ void softmax_forward_kernel(const float* x, float* y, int64_t slices,
 
 __global__ void softmax_backward_kernel(const float* y, const float* dy, float* dx, int64_t slices, int64_t n,
                                         int64_t inner, bool log) {
-  for (int64_t s = global_warp(); s < slices; s += grid_warps()) {
+  for (int64_t s : warp_stride(slices)) {
     const int64_t base = slice_base(s, n, inner);
     float dot = 0;  // sum(dy * y) for softmax, sum(dy) for logSoftmax
     for (int64_t j = lane_id(); j < n; j += kWarp) dot += dy[base + j * inner] * (log ? 1.0f : y[base + j * inner]);
@@ -46,17 +46,13 @@ __global__ void softmax_backward_kernel(const float* y, const float* dy, float* 
 }  // namespace
 
 void softmax_forward_cuda(const float* x, float* y, int64_t outer, int64_t n, int64_t inner, bool log) {
-  const int64_t slices = outer * inner;
-  if (slices == 0) return;
-  launch("softmax_forward", softmax_forward_kernel, over_warps(slices), x, y, slices, n, inner, log);
+  launch("softmax_forward", softmax_forward_kernel, over_warps(outer * inner), x, y, outer * inner, n, inner, log);
 }
 
 void softmax_backward_cuda(const float* y, const float* dy, float* dx, int64_t outer, int64_t n, int64_t inner,
                            bool log) {
-  const int64_t slices = outer * inner;
-  if (slices == 0) return;
-  launch("softmax_backward", softmax_backward_kernel, over_warps(slices), y, dy, dx, slices, n, inner,
-                log);
+  launch("softmax_backward", softmax_backward_kernel, over_warps(outer * inner), y, dy, dx, outer * inner, n, inner,
+         log);
 }
 
 }  // namespace lc

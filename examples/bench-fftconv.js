@@ -26,13 +26,17 @@ function parseArgs(argv) {
 }
 
 // Median wall time of fn() in milliseconds; synchronize() makes CUDA timings include the work.
+// Each repetition runs in its own tidy scope that returns nothing: tidy keeps the tensors its
+// function returns, so `lc.tidy(fn)` with an fn that returns the op's output would keep every
+// repetition's output alive (memory growing, and the forward timed slower than forward+backward).
 function time(fn, reps, warmup) {
-  for (let i = 0; i < warmup; i++) lc.tidy(fn);
+  const once = () => lc.tidy(() => { fn(); });
+  for (let i = 0; i < warmup; i++) once();
   lc.synchronize();
   const ms = [];
   for (let i = 0; i < reps; i++) {
     const t0 = process.hrtime.bigint();
-    lc.tidy(fn);
+    once();
     lc.synchronize();
     ms.push(Number(process.hrtime.bigint() - t0) / 1e6);
   }
@@ -66,4 +70,7 @@ for (const L of opts.sizes) {
   if (opts.json) console.log(JSON.stringify(row));
   else console.log(`${String(L).padStart(8)} ${forward.toFixed(3).padStart(12)} ${row.forwardGBs.toFixed(2).padStart(6)} ${backward.toFixed(3).padStart(12)}`);
   lc.dispose([u, k, D, g]);
+  // Nothing outlives its row: every repetition's output and gradients were freed.
+  const live = lc.memory()[device].tensors;
+  if (live !== 0) throw new Error(`bench-fftconv: ${live} tensors left on ${device} after L = ${L}`);
 }

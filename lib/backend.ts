@@ -1,6 +1,6 @@
 // What the native backends can do here, and the CPU thread count.
 import { checkInteger } from './validate';
-import { native } from './native';
+import { addonPath, native } from './native';
 
 /** What {@link backendInfo} reports about the CPU and CUDA backends. */
 export interface BackendInfo {
@@ -8,11 +8,20 @@ export interface BackendInfo {
   cpu: {
     /** Threads the CPU kernels use (see {@link setNumThreads}). */
     threads: number;
+    /** The vector instructions of the CPU kernels in use: AVX2 with FMA where the CPU has both, else SSE2. */
+    simd: 'AVX2+FMA' | 'SSE2';
+  };
+  /** The native addon that was loaded. */
+  addon: {
+    /** Its file: the prebuilt binary (prebuilds/linux-x64/longconv.napi.node) or a local build (build/Release/longconv.node). */
+    path: string;
   };
   /** The CUDA backend: whether it can be used here, and on what. */
   cuda: {
     /** True when a CUDA device, a recent enough driver and cuFFT were all found. */
     available: boolean;
+    /** Whether the loaded addon was built with CUDA support (false: a CPU-only build, e.g. `LONGCONV_CUDA=OFF`). */
+    compiled: boolean;
     /** Why CUDA is unavailable, in words (no driver, driver too old, no device, cuFFT not found, CPU-only build). */
     reason?: string;
     /** The CUDA runtime version the addon was built with and links statically, e.g. '13.0' (absent in a CPU-only build). */
@@ -42,9 +51,13 @@ export interface BackendInfo {
   };
 }
 
-/** Reports the CPU thread count and whether (and why not) CUDA can be used. */
+/**
+ * Reports the loaded addon, the CPU kernels (threads, vector instructions) and whether (and why
+ * not) CUDA can be used, with the CUDA libraries found.
+ */
 export function backendInfo(): BackendInfo {
-  return native.backendInfo();
+  const { cpu, cuda } = native.backendInfo();
+  return { cpu, addon: { path: addonPath }, cuda };
 }
 
 /** Most CPU threads {@link setNumThreads} and `LONGCONV_NUM_THREADS` accept. */

@@ -1,6 +1,7 @@
 // Loads the native addon (prebuilt binary or local build) and types its functions.
 // The binding is thin: shapes and devices are validated by the callers in lib/.
 import * as path from 'path';
+import type { BackendInfo } from './backend';
 
 /** A flat float32 buffer owned by the native side. */
 export interface Storage {
@@ -61,25 +62,8 @@ export interface NativeBinding {
   readIntoAsync(storage: Storage, dst: Float32Array): Promise<void>;
   copyTo(storage: Storage, device: string): Storage;
   copyInto(dst: Storage, src: Storage): void;
-  backendInfo(): {
-    cpu: { threads: number };
-    cuda: {
-      available: boolean;
-      reason?: string;
-      runtimeVersion?: string;
-      driverVersion?: string;
-      device?: string;
-      computeCapability?: string;
-      memoryBytes?: number;
-      cufftVersion?: number;
-      cufftPath?: string;
-      cublasAvailable?: boolean;
-      cublasPath?: string;
-      cublasVersion?: number;
-      cublasReason?: string;
-      peakBandwidthBytesPerSecond?: number;
-    };
-  };
+  /** What backendInfo() reports, but for the addon's own path (lib/backend.ts adds it). */
+  backendInfo(): Omit<BackendInfo, 'addon'>;
   memoryStats(): {
     cpu: { bytes: number; allocations: number; reservedBytes: number; caches: CacheStats };
     cuda: { bytes: number; reservedBytes: number; allocations: number; caches: CacheStats };
@@ -96,11 +80,14 @@ export interface NativeBinding {
 
 // The package root holds build/ and prebuilds/; this file runs from lib/ (ts-jest) or dist/.
 // LONGCONV_BUILD_DIR points at another cmake-js output folder (development builds).
-function load(): NativeBinding {
+function addonFile(): string {
   const dir = process.env.LONGCONV_BUILD_DIR;
-  if (dir) return require(path.resolve(dir, 'Release', 'longconv.node'));
-  return require('node-gyp-build')(path.join(__dirname, '..'));
+  if (dir) return path.resolve(dir, 'Release', 'longconv.node');
+  return require('node-gyp-build').path(path.join(__dirname, '..'));
 }
 
+/** @internal The file of the loaded addon (a prebuilt binary or a local build). */
+export const addonPath: string = addonFile();
+
 /** @internal The loaded addon. */
-export const native: NativeBinding = load();
+export const native: NativeBinding = require(addonPath);

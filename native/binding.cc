@@ -7,7 +7,9 @@
 #include <utility>
 #include <vector>
 
+#include "cpu_simd.h"
 #include "cuda_backend.h"
+#include "dispatch.h"
 #include "elementwise.h"
 #include "gemm.h"
 #include "host_cache.h"
@@ -332,9 +334,11 @@ LC_BINDING(copyInto) {
 LC_BINDING(backendInfo) {
   Napi::Object cpu = Napi::Object::New(env);
   cpu.Set("threads", num_threads());
+  cpu.Set("simd", cpu_simd_name());
   Napi::Object cuda = Napi::Object::New(env);
   const CudaInfo& ci = cuda_info();
   cuda.Set("available", ci.available);
+  cuda.Set("compiled", kWithCuda);
   if (ci.runtimeVersion) cuda.Set("runtimeVersion", cuda_version_words(ci.runtimeVersion));
   if (ci.driverVersion) cuda.Set("driverVersion", cuda_version_words(ci.driverVersion));
   if (!ci.available) {

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <memory>
 
+#include "cpu_simd.h"
 #include "errors.h"
 #include "plan_cache.h"
 #include "fftconv.h"
@@ -95,9 +96,7 @@ std::shared_ptr<const FftPlan> fft_plan(int64_t n) {
 }
 
 const FftKernels& fft_kernels() {
-  static const FftKernels& chosen =
-      (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) ? fft_avx2::kernels()
-                                                                         : fft_generic::kernels();
+  static const FftKernels& chosen = cpu_has_avx2_fma() ? fft_avx2::kernels() : fft_generic::kernels();
   return chosen;
 }
 

@@ -10,6 +10,7 @@
 #include <memory>
 #include <new>
 
+#include "cpu_simd.h"
 #include "errors.h"
 #include "gemm.h"
 #include "gemm_kernels.h"
@@ -24,9 +25,7 @@ constexpr int64_t kNC = 192;  // columns of a tile: 12 micro-panels
 constexpr int64_t kKC = 256;  // depth of one packed slice
 
 GemmMicroKernel micro_kernel() {
-  static const GemmMicroKernel chosen =
-      (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) ? gemm_avx2::micro_kernel
-                                                                        : gemm_generic::micro_kernel;
+  static const GemmMicroKernel chosen = cpu_has_avx2_fma() ? gemm_avx2::micro_kernel : gemm_generic::micro_kernel;
   return chosen;
 }
 

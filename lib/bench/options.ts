@@ -1,5 +1,5 @@
 // The flags of `longconv bench`, parsed strictly: a bad flag is one line and exit code 2.
-import { choice, number, parseCommand, UsageError } from '../cli/args';
+import { choice, Flags, number, parseCommand, UsageError } from '../cli/args';
 
 export const SUITES = ['fftconv', 'rfft', 'cauchy', 'vandermonde', 's4d-kernel', 's4-kernel', 'sgconv-kernel', 'multires', 'layer', 'train-step'] as const;
 export const PEERS = ['numpy', 'fftw', 'torch'] as const;
@@ -30,11 +30,22 @@ export interface BenchOptions {
   svg?: string;
 }
 
-const flags = {
-  device: { type: 'string' }, sizes: { type: 'string' }, batch: { type: 'string' }, heads: { type: 'string' },
-  state: { type: 'string' }, threads: { type: 'string' }, repeat: { type: 'string' }, warmup: { type: 'string' },
-  peers: { type: 'string' }, python: { type: 'string' }, json: { type: 'boolean' }, out: { type: 'string' }, svg: { type: 'string' },
-} as const;
+/** The flags of `longconv bench` (positionals: the suites, default all), in the order --help lists them. */
+export const BENCH_FLAGS: Flags = {
+  device: { value: 'cpu|cuda|auto', help: 'where longconv and the peers run', default: 'auto' },
+  sizes: { value: 'L1,L2,...', help: 'sequence lengths', default: "each suite's own list" },
+  batch: { value: 'B', help: 'batch size', default: "each suite's" },
+  heads: { value: 'H', help: 'channels / heads', default: "each suite's" },
+  state: { value: 'N', help: 'state size (even)', default: "each suite's" },
+  threads: { value: 'T1,T2,...', help: 'CPU thread counts, each measured', default: 'the current count' },
+  repeat: { value: 'R', help: 'timed repeats per measurement', default: 'about 2 s worth, 3 to 10' },
+  warmup: { value: 'W', help: 'untimed runs before timing', default: '2' },
+  peers: { value: 'none|numpy|fftw|torch|all|LIST', help: 'the peers timed beside longconv', default: 'every peer that imports' },
+  python: { value: 'PATH', help: 'the Python of the peers', default: '$LONGCONV_PYTHON, else python3' },
+  json: { help: 'one JSON object per row' },
+  out: { value: 'DIR', help: 'write the results as JSON files into DIR (and RESULTS.md)' },
+  svg: { value: 'FILE', help: 'a chart of the results' },
+};
 
 function integerList(value: unknown, name: string, min: number): number[] | undefined {
   if (value === undefined) return undefined;
@@ -56,7 +67,7 @@ function peerList(value: unknown): BenchOptions['peers'] {
 
 /** Parses `longconv bench` arguments (after the command name). @throws UsageError */
 export function parseBenchArgs(argv: string[]): BenchOptions {
-  const { values: v, positionals } = parseCommand(argv, flags, 'bench', true);
+  const { values: v, positionals } = parseCommand(argv, BENCH_FLAGS, 'bench', true);
   const suites = new Set<SuiteName>();
   for (const name of positionals.length ? positionals : ['all']) {
     if (name === 'all') SUITES.forEach((s) => suites.add(s));

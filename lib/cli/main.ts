@@ -1,25 +1,60 @@
 // The `longconv` command: train, eval, presets, info, bench.
 import * as lc from '..';
 import { DataError } from '../data/files';
-import { MODELS, parseEvalArgs, parseTrainArgs, TASKS, UsageError } from './args';
+import { EVAL_FLAGS, Flags, parseEvalArgs, parseTrainArgs, TRAIN_FLAGS, UsageError } from './args';
+import { runConfig, trainDefaults } from './tasks';
+import { BENCH_FLAGS, parseBenchArgs, SUITES } from '../bench/options';
 import { PRESETS } from './presets';
 import { evaluateCheckpoint, train } from './train';
 import { benchCommand } from '../bench';
 
-const USAGE = `usage: longconv <command> [flags]
-  train [--preset NAME] [--task ${TASKS.join('|')}]
-        [--data-dir DIR] [--model ${MODELS.join('|')}] [--device cpu|cuda|auto]
-        [--epochs E] [--batch B] [--accumulate N] [--d-model D] [--layers N] [--d-state N]
-        [--lr LR] [--ssm-lr LR] [--weight-decay WD] [--dropout P] [--grad-clip C] [--norm layer|batch]
-        [--prenorm on|off] [--bidirectional on|off] [--seed S] [--train-limit n] [--val-limit n]
-        [--test-limit n] [--val-fraction F] [--length L] [--checkpoint-every STEPS]
-        [--out DIR] [--resume DIR] [--json]
-  eval  --checkpoint DIR [--task T] [--data-dir DIR] [--device D] [--test-limit n] [--json]
-  presets [--json]   the papers' recipes: task, model, source config, reported accuracy
-  info [--json]
-  bench [fftconv|rfft|cauchy|vandermonde|s4d-kernel|s4-kernel|sgconv-kernel|multires|layer|train-step|all ...]
-        [--device cpu|cuda|auto] [--sizes L1,L2,...] [--batch B] [--heads H] [--state N] [--threads T1,T2,...]
-        [--repeat R] [--warmup W] [--peers none|numpy|fftw|torch|all|LIST] [--python PATH] [--json] [--out DIR] [--svg FILE]`;
+/** The commands, what each does, and its flags (bench also takes suite names). */
+const COMMANDS: Record<string, { summary: string; usage: string; flags: Flags }> = {
+  train: {
+    summary: 'train a model on a task; writes a run directory (default runs/<task>-<model>-<timestamp>)',
+    usage: 'longconv train [flags]',
+    flags: TRAIN_FLAGS,
+  },
+  eval: { summary: "score a run's best checkpoint on its task's test split", usage: 'longconv eval --checkpoint DIR [flags]', flags: EVAL_FLAGS },
+  presets: { summary: "the papers' recipes: task, model, source config, reported accuracy", usage: 'longconv presets [--json]', flags: { json: { help: 'one JSON object per preset' } } },
+  info: {
+    summary: 'the loaded addon, the CPU kernels (threads, SIMD), CUDA and the cuFFT/cuBLAS found',
+    usage: 'longconv info [--json]',
+    flags: { json: { help: 'one JSON object' } },
+  },
+  bench: {
+    summary: "time longconv's kernels beside numpy, FFTW and PyTorch",
+    usage: `longconv bench [${SUITES.join('|')}|all ...] [flags]`,
+    flags: BENCH_FLAGS,
+  },
+};
+
+function overview(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  return [
+    'usage: longconv <command> [flags]',
+    '',
+    'commands:',
+    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
+    '',
+    'longconv <command> --help lists its flags with their defaults. Examples:',
+    '  longconv train --task smnist --model s4d --epochs 5 --d-model 64 --out runs/s4d',
+    '  longconv train --resume runs/s4d --epochs 10',
+    '  longconv eval --checkpoint runs/s4d',
+  ].join('\n');
+}
+
+function commandHelp(name: string): string {
+  const c = COMMANDS[name];
+  const defaults: Record<string, string> = name === 'train' ? trainDefaults() : {};
+  const flag = (f: string) => `--${f}${c.flags[f].value ? ` ${c.flags[f].value}` : ''}`;
+  const width = Math.max(...Object.keys(c.flags).map((f) => flag(f).length));
+  const lines = Object.entries(c.flags).map(([f, spec]) => {
+    const fallback = spec.default ?? defaults[f];
+    return `  ${flag(f).padEnd(width)}  ${spec.help}${fallback ? ` (default: ${fallback})` : ''}`;
+  });
+  return [`usage: ${c.usage}`, '', `${c.summary[0].toUpperCase()}${c.summary.slice(1)}.`, '', 'flags:', ...lines].join('\n');
+}
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 
@@ -40,12 +75,79 @@ function info(): Record<string, unknown> {
   return { event: 'info', longconv: pkg.version, node: process.versions.node, napi: process.versions.napi, platform: `${process.platform}-${process.arch}`, threads: lc.getNumThreads(), backend: lc.backendInfo() };
 }
 
+// cufftGetVersion's 1000·major + 100·minor + patch and CUBLAS_VERSION's 10000·major + 100·minor + patch.
+const cufftVersion = (v: number) => `${Math.floor(v / 1000)}.${Math.floor((v % 1000) / 100)}.${v % 100}`;
+const cublasVersion = (v: number) => `${Math.floor(v / 10000)}.${Math.floor((v % 10000) / 100)}.${v % 100}`;
+
+function infoLines(event: Record<string, unknown>): string[] {
+  const b = event.backend as lc.BackendInfo;
+  const { cuda } = b;
+  const lines = [
+    `longconv ${event.longconv} · Node ${event.node} (N-API ${event.napi}) · ${event.platform}`,
+    `addon: ${b.addon.path} (CUDA support compiled in: ${cuda.compiled ? 'yes' : 'no'})`,
+    `CPU: ${b.cpu.threads} threads, ${b.cpu.simd} kernels`,
+  ];
+  if (!cuda.available) {
+    lines.push(`CUDA: not available: ${cuda.reason}`);
+    lines.push(`cuFFT, cuBLAS: not loaded (they are looked for once a CUDA device and driver are found)`);
+    return lines;
+  }
+  const gib = ((cuda.memoryBytes ?? 0) / 2 ** 30).toFixed(1);
+  lines.push(`CUDA: ${cuda.device} (compute capability ${cuda.computeCapability}, ${gib} GiB), driver supports CUDA ${cuda.driverVersion}, runtime ${cuda.runtimeVersion}`);
+  lines.push(`cuFFT ${cufftVersion(cuda.cufftVersion ?? 0)}: ${cuda.cufftPath}`);
+  lines.push(cuda.cublasAvailable ? `cuBLAS ${cuda.cublasVersion ? cublasVersion(cuda.cublasVersion) : '(version unknown)'}: ${cuda.cublasPath}` : `cuBLAS: not found: ${cuda.cublasReason} (matmul and linear cannot run on CUDA)`);
+  return lines;
+}
+
 // Usage errors and missing or malformed data files: one line, exit code 2.
 function usageError(e: unknown): number {
   if (!(e instanceof UsageError || e instanceof DataError)) throw e;
   process.stderr.write(`longconv: ${e.message}\n`);
   return 2;
 }
+
+const isHelp = (a: string) => a === '--help' || a === '-h';
+
+// Flags alone, no run: for the commands that take only --json.
+function checkJsonOnly(command: string, rest: string[]): void {
+  const extra = rest.filter((a) => a !== '--json');
+  if (extra.length) throw new UsageError(`${command} takes no flags but --json, got ${extra.join(' ')} (longconv ${command} --help)`);
+}
+
+/**
+ * Checks a command line as `main` would run it, without running anything: null when it is
+ * valid, else the one-line usage error. (The README's commands are checked with it.)
+ */
+export function parseCommandLine(argv: string[]): string | null {
+  const [command, ...rest] = argv;
+  try {
+    if (command === undefined || isHelp(command) || command === 'help' || rest.some(isHelp)) return null;
+    switch (command) {
+      case 'train': {
+        const args = parseTrainArgs(rest);
+        if (!args.resume) runConfig(args);
+        return null;
+      }
+      case 'eval':
+        parseEvalArgs(rest);
+        return null;
+      case 'bench':
+        parseBenchArgs(rest);
+        return null;
+      case 'presets':
+      case 'info':
+        checkJsonOnly(command, rest);
+        return null;
+      default:
+        throw new UsageError(unknownCommand(command));
+    }
+  } catch (e) {
+    if (e instanceof UsageError) return e.message;
+    throw e;
+  }
+}
+
+const unknownCommand = (command: string) => `unknown command '${command}' (choose from ${Object.keys(COMMANDS).join(', ')}; longconv --help)`;
 
 /** Runs the CLI; returns the process exit code (2 for usage errors), a promise of it for bench. */
 export function main(argv: string[]): number | Promise<number> {
@@ -58,9 +160,20 @@ export function main(argv: string[]): number | Promise<number> {
     else if (event.event === 'checkpoint') console.log(`checkpoint: epoch ${event.epoch}, step ${event.step}/${event.stepsPerEpoch}`);
     else if (event.event === 'done') console.log(`done: test accuracy ${pct(event.testAccuracy as number)} with the best validation epoch ${event.bestEpoch} (validation ${pct(event.bestValAccuracy as number)}) in ${(event.seconds as number).toFixed(1)} s; checkpoints in ${event.out}`);
     else if (event.event === 'eval') console.log(`${event.model} on ${event.task}: test accuracy ${pct(event.testAccuracy as number)} (loss ${(event.testLoss as number).toFixed(4)}, ${event.testSize} sequences)`);
+    else if (event.event === 'info') infoLines(event).forEach((line) => console.log(line));
     else console.log(JSON.stringify(event, null, 2));
   };
   try {
+    if (command === undefined || isHelp(command) || command === 'help') {
+      const topic = command === 'help' ? rest[0] : undefined;
+      if (topic !== undefined && !(topic in COMMANDS)) throw new UsageError(unknownCommand(topic));
+      console.log(topic ? commandHelp(topic) : overview());
+      return command === undefined ? 2 : 0;
+    }
+    if (command in COMMANDS && rest.some(isHelp)) {
+      console.log(commandHelp(command));
+      return 0;
+    }
     switch (command) {
       case 'train':
         print(train(parseTrainArgs(rest), print));
@@ -69,22 +182,17 @@ export function main(argv: string[]): number | Promise<number> {
         print(evaluateCheckpoint(parseEvalArgs(rest)));
         return 0;
       case 'presets':
-        if (rest.filter((a) => a !== '--json').length) throw new UsageError(`presets takes no flags but --json, got ${rest.join(' ')}`);
+        checkJsonOnly(command, rest);
         presetLines(json).forEach((line) => console.log(line));
         return 0;
       case 'bench':
         return benchCommand(rest).catch(usageError);
       case 'info':
-        if (rest.filter((a) => a !== '--json').length) throw new UsageError(`info takes no flags but --json, got ${rest.join(' ')}`);
+        checkJsonOnly(command, rest);
         print(info());
         return 0;
-      case undefined:
-      case '--help':
-      case 'help':
-        console.log(USAGE);
-        return command === undefined ? 2 : 0;
       default:
-        throw new UsageError(`unknown command '${command}' (choose from train, eval, presets, info, bench)`);
+        throw new UsageError(unknownCommand(command));
     }
   } catch (e) {
     return usageError(e);

@@ -58,6 +58,12 @@ export interface RunConfig {
   warmupFraction?: number;
   /** Warmup in epochs (when a preset gives it so). */
   warmupEpochs?: number;
+  /**
+   * Where a resumed run changed --epochs: after `epoch` epochs and `step` steps, from
+   * `epochsBefore` to `epochsAfter`. From there on the learning rate follows the schedule of the
+   * new total (as if the run had started with --epochs epochsAfter).
+   */
+  resumes?: { epoch: number; step: number; epochsBefore: number; epochsAfter: number }[];
 }
 
 // Per model: the layer options and training recipe of its paper's sequential-image runs,
@@ -74,13 +80,29 @@ const TASK_EPOCHS: Record<TaskName, number> = {
   scifar: 100, 'lra-listops': 40, 'lra-text': 32, 'lra-retrieval': 20, 'lra-image': 100, 'lra-pathfinder': 200, 'lra-pathx': 50, 'smnist-full': 100, custom: 20,
 };
 
+/** The defaults of `longconv train` flags that depend on the task or the model, in words (--help). */
+export function trainDefaults(): Record<string, string> {
+  const byValue = <K extends string>(values: Record<K, number>) => {
+    const groups = new Map<number, K[]>();
+    (Object.keys(values) as K[]).forEach((k) => groups.set(values[k], [...(groups.get(values[k]) ?? []), k]));
+    return [...groups].map(([value, keys]) => `${keys.join('/')} ${value}`).join(', ');
+  };
+  const lr = Object.fromEntries(Object.entries(MODEL_DEFAULTS).map(([m, d]) => [m, d.lr])) as Record<ModelName, number>;
+  const ssmLr = [...new Set(Object.values(MODEL_DEFAULTS).map((d) => d.ssmLr))];
+  return {
+    epochs: `per task: ${byValue(TASK_EPOCHS)}; or the preset's`,
+    lr: `per model: ${byValue(lr)}; or the preset's`,
+    'ssm-lr': `the smaller of --lr and ${ssmLr.join('/')}; or the preset's`,
+  };
+}
+
 /** Whether the task reads files from --data-dir. */
-export function isFileTask(task: TaskName): task is FileTaskName {
+function isFileTask(task: TaskName): task is FileTaskName {
   return Object.prototype.hasOwnProperty.call(FILE_TASKS, task);
 }
 
 /** The run's settings: the model's defaults, then the preset's values, then the flags. */
-export function runConfig(args: TrainArgs): RunConfig {
+export function runConfig(args: Omit<TrainArgs, 'quiet' | 'progressSeconds' | 'given'>): RunConfig {
   const preset = args.preset === undefined ? undefined : findPreset(args.preset);
   if (args.preset !== undefined && !preset) throw new UsageError(`unknown preset '${args.preset}' (choose from ${PRESETS.map((p) => p.name).join(', ')}; longconv presets lists them)`);
   const task = args.task ?? preset?.task ?? 'smnist';
@@ -140,7 +162,7 @@ export function runConfig(args: TrainArgs): RunConfig {
 }
 
 // The data flags fit the task: --data-dir for file tasks only, --length and --val-fraction where they apply.
-function checkData(task: TaskName, args: TrainArgs): void {
+function checkData(task: TaskName, args: Pick<TrainArgs, 'dataDir' | 'length' | 'valFraction'>): void {
   if (!isFileTask(task)) {
     if (args.dataDir !== undefined) throw new UsageError(`--data-dir: task ${task} has built-in data (file tasks: ${Object.keys(FILE_TASKS).join(', ')})`);
     return;

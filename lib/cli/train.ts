@@ -3,23 +3,17 @@
 // with the best checkpoint, metrics.jsonl, curves.svg and --resume.
 import * as fs from 'fs';
 import * as path from 'path';
-import { SingleBar } from 'cli-progress';
 import * as lc from '..';
 import { uniformGenerator } from '../random';
 import type { Task } from '../data';
-import { EvalArgs, TrainArgs, UsageError } from './args';
+import { EvalArgs, resolveDeviceFlag, TrainArgs, UsageError } from './args';
+import { epochProgress, progressMode } from './progress';
 import { appendMetrics, files, loadLast, Progress, readConfig, readMetrics, saveBest, saveLast, writeMetrics } from './checkpoints';
 import { Classify, emptyTotals, evaluate, trainStep } from './steps';
 import { curvesSvg, EpochPoint } from './svg';
 import { loadTask, RunConfig, runConfig } from './tasks';
 
 type Emit = (event: Record<string, unknown>) => void;
-
-function resolveDevice(device: string): lc.Device {
-  const cuda = lc.backendInfo().cuda;
-  if (device === 'cuda' && !cuda.available) throw new UsageError(`--device cuda: CUDA is not available (${cuda.reason}) (choose from cpu, auto)`);
-  return device === 'cpu' || !cuda.available ? 'cpu' : 'cuda';
-}
 
 /** The run's classifier for the task (a two-tower head for pair tasks). */
 export function buildModel(config: RunConfig, task: Task, device: lc.Device): { model: lc.nn.SequenceClassifier; classify: Classify } {
@@ -71,24 +65,56 @@ function makeSchedule(config: RunConfig, stepsPerEpoch: number): (step: number) 
   return lc.optim.cosineSchedule({ warmup, total });
 }
 
-// The run's settings and directory, checked before anything is written.
+// A directory that can be created (or is one) and written: checked before the run starts, so an
+// --out under a file or without permission is one line, not a stack trace after loading the data.
+function checkWritableDirectory(dir: string, flag: string): void {
+  let existing = path.resolve(dir);
+  while (!fs.existsSync(existing)) existing = path.dirname(existing);
+  if (!fs.statSync(existing).isDirectory()) {
+    throw new UsageError(`${flag}: cannot write to '${dir}': '${existing}' is a file, not a directory`);
+  }
+  try {
+    fs.accessSync(existing, fs.constants.W_OK | fs.constants.X_OK);
+  } catch {
+    throw new UsageError(`${flag}: cannot write to '${dir}': no permission to write in '${existing}'`);
+  }
+}
+
+// The run's settings and directory, checked before anything is written. A resumed run keeps its
+// config.json but for the flags --resume takes (RESUME_FLAGS, checked by parseTrainArgs).
 function prepare(args: TrainArgs): { config: RunConfig; outDir: string } {
   if (!args.resume) {
     const config = runConfig(args);
-    return { config, outDir: args.out ?? path.join('runs', `${config.preset ?? `${config.task}-${config.model}`}-${new Date().toISOString().replace(/[:.]/g, '-')}`) };
+    const outDir = args.out ?? path.join('runs', `${config.preset ?? `${config.task}-${config.model}`}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+    checkWritableDirectory(outDir, '--out');
+    return { config, outDir };
   }
-  // A resumed run keeps its config.json; --epochs, --data-dir (moved data) and --checkpoint-every may change.
   const config = readConfig(args.resume, '--resume');
   if (!fs.existsSync(files.last(args.resume))) throw new UsageError(`--resume: '${args.resume}' holds no last.safetensors (give a directory written by longconv train --out)`);
+  checkWritableDirectory(args.resume, '--resume');
   if (args.epochs !== undefined) config.epochs = args.epochs;
   if (args.dataDir !== undefined) config.dataDir = args.dataDir;
   if (args.checkpointEvery !== undefined) config.checkpointEvery = args.checkpointEvery;
   return { config, outDir: args.resume };
 }
 
+// A new --epochs for a resumed run: never fewer than it has completed; recorded in config.json
+// (epochs, and a `resumes` entry saying where the schedule changed).
+function recordEpochs(outDir: string, config: RunConfig, progress: Progress): void {
+  const before = readConfig(outDir, '--resume');
+  if (config.epochs === before.epochs) return;
+  if (config.epochs < progress.epoch || (config.epochs === progress.epoch && progress.step > 0)) {
+    throw new UsageError(`--epochs ${config.epochs}: the run in '${outDir}' has completed ${progress.epoch} epochs${progress.step ? ` and ${progress.step} steps of the next` : ''} (give --epochs ≥ ${progress.epoch + (progress.step ? 1 : 0)})`);
+  }
+  config.resumes = [...(config.resumes ?? []), { epoch: progress.epoch, step: progress.step, epochsBefore: before.epochs, epochsAfter: config.epochs }];
+  const tmp = `${files.config(outDir)}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify(config, null, 2) + '\n');
+  fs.renameSync(tmp, files.config(outDir));
+}
+
 /** Runs `longconv train`; returns the final summary. */
 export function train(args: TrainArgs, emit: Emit): Record<string, unknown> {
-  const device = resolveDevice(args.device);
+  const device = resolveDeviceFlag(args.device);
   const { config, outDir } = prepare(args);
   const started = Date.now();
   const task = loadTask(config); // a missing or malformed data file stops here, before any write
@@ -103,6 +129,7 @@ export function train(args: TrainArgs, emit: Emit): Record<string, unknown> {
   let progress: Progress = { epoch: 0, step: 0, bestValAccuracy: -1, bestEpoch: 0 };
   if (args.resume) {
     progress = loadLast(outDir, model, optimizer);
+    recordEpochs(outDir, config, progress);
     history = readMetrics(outDir).slice(0, progress.epoch);
     writeMetrics(outDir, history);
   } else {
@@ -119,8 +146,7 @@ export function train(args: TrainArgs, emit: Emit): Record<string, unknown> {
   for (let epoch = progress.epoch + 1; epoch <= config.epochs; epoch++) {
     const order = lc.data.permutation(task.train.size, uniformGenerator(config.seed * 100003 + epoch));
     const totals = progress.totals ?? { ...emptyTotals(), seconds: 0 };
-    const bar = args.json ? null : new SingleBar({ format: `epoch ${epoch}/${config.epochs} [{bar}] {value}/{total} | loss {loss} | acc {acc}% | {rate} seq/s`, hideCursor: true, clearOnComplete: false });
-    bar?.start(task.train.size, totals.examples, { loss: '-', acc: '-', rate: '-' });
+    const bar = epochProgress(progressMode(args), epoch, config.epochs, task.train.size, totals.examples, args.progressSeconds);
     let t0 = Date.now() - totals.seconds * 1000;
     for (let s = progress.step; s < stepsPerEpoch; s++) {
       const step = (epoch - 1) * stepsPerEpoch + s;
@@ -135,18 +161,20 @@ export function train(args: TrainArgs, emit: Emit): Record<string, unknown> {
         seedFor: (micro) => config.seed * 1000003 + step + micro * 0x9e3779b1,
       });
       totals.seconds = (Date.now() - t0) / 1000;
-      bar?.update(totals.examples, { loss: (totals.lossSum / totals.labels).toFixed(4), acc: ((100 * totals.correct) / totals.labels).toFixed(1), rate: (totals.examples / totals.seconds).toFixed(1) });
+      bar.update(totals.examples, totals.lossSum / totals.labels, totals.correct / totals.labels, totals.examples / totals.seconds);
       if (config.checkpointEvery > 0 && (s + 1) % config.checkpointEvery === 0 && s + 1 < stepsPerEpoch) {
         saveLast(outDir, model, optimizer, { ...progress, epoch: epoch - 1, step: s + 1, totals });
         emit({ event: 'checkpoint', epoch, step: s + 1, stepsPerEpoch });
         t0 = Date.now() - totals.seconds * 1000; // saving is not training time
       }
     }
-    bar?.stop();
+    bar.stop();
     const val = evaluate(classify, model, task, task.val, config.batch * 2, device);
     const point = {
       epoch, trainLoss: totals.lossSum / totals.labels, trainAccuracy: totals.correct / totals.labels,
       valLoss: val.loss, valAccuracy: val.accuracy, seconds: totals.seconds, sequencesPerSecond: totals.examples / totals.seconds,
+      // The main learning rate of the epoch's last step (the schedule's value there).
+      lr: config.lr * schedule(epoch * stepsPerEpoch - 1),
     };
     history.push(point);
     appendMetrics(outDir, point);
@@ -180,7 +208,7 @@ export function evaluateCheckpoint(args: EvalArgs): Record<string, unknown> {
   const config = readConfig(dir, '--checkpoint');
   const weights = [files.best(dir), files.last(dir)].find((f) => fs.existsSync(f));
   if (!weights) throw new UsageError(`--checkpoint: '${dir}' holds no best/last.safetensors (give a directory written by longconv train --out)`);
-  const device = resolveDevice(args.device);
+  const device = resolveDeviceFlag(args.device);
   const taskName = args.task ?? config.task;
   const dataDir = args.dataDir ?? (taskName === config.task ? config.dataDir : undefined);
   const task = loadTask({ ...config, task: taskName, dataDir, trainLimit: undefined, valLimit: undefined, testLimit: args.testLimit });

@@ -30,17 +30,16 @@ function setup(options: SyntheticOptions | undefined, minLength: number) {
   return { L, splits };
 }
 
-/** Copying memory (Arjovsky et al.): token ids. */
-export const COPY_BLANK = 0;
-export const COPY_DELIMITER = 9;
-/** Symbols to copy: token ids 1..8. */
-export const COPY_SYMBOLS = 8;
-/** How many symbols each sequence asks to copy. */
-export const COPY_COUNT = 10;
+// Copying memory (Arjovsky et al.): token ids 0 (blank), 1..COPY_SYMBOLS (symbols), COPY_DELIMITER.
+const COPY_DELIMITER = 9;
+const COPY_SYMBOLS = 8;
+// How many symbols each sequence asks to copy.
+const COPY_COUNT = 10;
 
 /**
- * Copying memory: COPY_COUNT random symbols, blanks, a delimiter, then COPY_COUNT blanks during
- * which the model must output the symbols in order (targets −1 elsewhere). Chance accuracy 1/8.
+ * Copying memory: 10 random symbols (token ids 1..8), blanks (0), a delimiter (9), then 10 blanks
+ * during which the model must output the symbols in order (targets −1 elsewhere). Chance
+ * accuracy 1/8.
  */
 export function copyTask(options?: SyntheticOptions): Dataset {
   const { L, splits } = setup(options, 2 * COPY_COUNT + 1);
@@ -60,18 +59,17 @@ export function copyTask(options?: SyntheticOptions): Dataset {
   return { name: 'copy', L, inputs: 'tokens', dInput: 10, nClasses: 10, targets: 'position', perfectAccuracy: 1, ...splits(make) };
 }
 
-/** Associative recall: token ids. */
-export const RECALL_BLANK = 0;
-export const RECALL_QUERY = 1;
-export const RECALL_KEYS = 16;
-export const RECALL_VALUES = 16;
-/** Key–value pairs per sequence. */
-export const RECALL_PAIRS = 8;
+// Associative recall: token ids 0 (blank), RECALL_QUERY, then the keys and the values.
+const RECALL_QUERY = 1;
+const RECALL_KEYS = 16;
+const RECALL_VALUES = 16;
+// Key–value pairs per sequence.
+const RECALL_PAIRS = 8;
 
 /**
- * Associative recall: RECALL_PAIRS (key, value) pairs with distinct keys at the start, blanks,
- * then a query marker and one of the keys; the label is that key's value. Keys are token ids
- * 2..17, values 18..33 (class = value index). Chance accuracy 1/16.
+ * Associative recall: 8 (key, value) pairs with distinct keys at the start, blanks (0), then a
+ * query marker (1) and one of the keys; the label is that key's value. Keys are token ids 2..17,
+ * values 18..33 (class = value index). Chance accuracy 1/16.
  */
 export function recallTask(options?: SyntheticOptions): Dataset {
   const { L, splits } = setup(options, 2 * RECALL_PAIRS + 2);

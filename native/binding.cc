@@ -81,7 +81,7 @@ Args::Args(const Napi::CallbackInfo& info, const char* device_of) {
   if (info.Length() != 1 || !info[0].IsObject() || info[0].IsArray())
     throw Error("expected one object of named arguments");
   object_ = info[0].As<Napi::Object>();
-  device_ = storage(device_of)->device;
+  if (device_of) device_ = storage(device_of)->device;
 }
 
 const float* Args::input(const char* name, int64_t numel) const {
@@ -201,20 +201,6 @@ Napi::Float32Array arg_float32_array(const Napi::Value& v, const char* name) {
   if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
     throw Error(std::string(name) + ": expected a Float32Array");
   return v.As<Napi::Float32Array>();
-}
-
-// Copies `count` floats between two buffers on any pair of devices.
-void copy_between(Device to, float* dst, Device from, const float* src, int64_t count) {
-  size_t bytes = size_t(count) * sizeof(float);
-  if (bytes == 0) return;
-  if (from == Device::CPU && to == Device::CPU)
-    std::copy(src, src + count, dst);
-  else if (from == Device::CPU)
-    cuda_copy_to_device(dst, src, bytes);
-  else if (to == Device::CPU)
-    cuda_copy_to_host(dst, src, bytes);
-  else
-    cuda_copy_device(dst, src, bytes);
 }
 
 }  // namespace

@@ -20,6 +20,8 @@ void fail_allocation_after(int64_t n);
 void device_zero(Device d, float* ptr, int64_t numel);
 // Bytes that device_alloc(d, numel) takes from the device (what V8 is told about).
 int64_t device_bytes(int64_t numel);
+// Copies `count` floats between two buffers on any pair of devices.
+void copy_between(Device to, float* dst, Device from, const float* src, int64_t count);
 
 struct CpuMemoryStats {
   int64_t bytes = 0;          // live bytes handed out (rounded to the allocator's size classes)

@@ -6,7 +6,7 @@
 import { native, Storage } from './native';
 import { BinaryOp, binaryKernel } from './ops/primitives';
 import { keep, ones, Tensor } from './tensor';
-import { checkShape, checkTensor, codedError, describe, fmtShape, typeError } from './validate';
+import { checkFunction, checkShape, checkTensor, codedError, describe, fmtShape, typeError } from './validate';
 
 let gradEnabled = true;
 
@@ -17,7 +17,7 @@ export function isGradEnabled(): boolean {
 
 /** Runs fn without recording the graph: for evaluation and parameter updates. */
 export function noGrad<T>(fn: () => T): T {
-  if (typeof fn !== 'function') throw typeError('fn', 'a function', describe(fn));
+  checkFunction(fn, 'fn');
   const previous = gradEnabled;
   gradEnabled = false;
   try {

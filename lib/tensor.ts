@@ -8,7 +8,7 @@ import { formatTensor } from './format';
 // reads the other's exports only inside functions.
 import * as ops from './tensor_ops';
 import type { MaxMinResult } from './ops/max_min';
-import { checkBoolean, checkNumber, checkNumberValue, checkOneOf, checkOptions, checkSeed, checkShapeArray, checkTensor, codedError, describe, fmtShape, outOfMemory, rangeError, typeError } from './validate';
+import { checkBoolean, checkFunction, checkNumber, checkNumberValue, checkOneOf, checkOptions, checkSeed, checkShapeArray, checkTensor, codedError, describe, fmtShape, outOfMemory, rangeError, typeError } from './validate';
 import { native, Storage } from './native';
 import { normalSamples } from './random';
 
@@ -532,7 +532,7 @@ function collect(result: unknown, into: Set<Tensor>): void {
  * propagates.
  */
 export function tidy<T>(fn: () => T): T {
-  if (typeof fn !== 'function') throw typeError('fn', 'a function', describe(fn));
+  checkFunction(fn, 'fn');
   const scope = new Set<Tensor>();
   scopes.push(scope);
   let result: T;

@@ -132,6 +132,11 @@ export function checkInteger(x: unknown, name: string, bounds: Bounds = {}, fall
   return x;
 }
 
+/** A function (the callbacks of tidy, noGrad, withBatchOffset). */
+export function checkFunction(x: unknown, name: string): void {
+  if (typeof x !== 'function') throw typeError(name, 'a function', describe(x));
+}
+
 /** An integer >= 1 (sizes, counts). */
 export function checkPositiveInt(x: unknown, name: string, fallback?: number): number {
   return checkInteger(x, name, { min: 1 }, fallback);

@@ -112,8 +112,14 @@ function recordEpochs(outDir: string, config: RunConfig, progress: Progress): vo
   fs.renameSync(tmp, files.config(outDir));
 }
 
-/** Runs `longconv train`; returns the final summary. */
-export function train(args: TrainArgs, emit: Emit): Record<string, unknown> {
+// Lets the event loop run (timers, progress output, signal handlers, I/O) between training steps.
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Runs `longconv train`; resolves to the final summary. Each step runs synchronously, and the
+ * loop yields to the event loop between steps, so signals and timers are handled during training.
+ */
+export async function train(args: TrainArgs, emit: Emit): Promise<Record<string, unknown>> {
   const device = resolveDeviceFlag(args.device);
   const { config, outDir } = prepare(args);
   const started = Date.now();
@@ -149,6 +155,7 @@ export function train(args: TrainArgs, emit: Emit): Record<string, unknown> {
     const bar = epochProgress(progressMode(args), epoch, config.epochs, task.train.size, totals.examples, args.progressSeconds);
     let t0 = Date.now() - totals.seconds * 1000;
     for (let s = progress.step; s < stepsPerEpoch; s++) {
+      await yieldToEventLoop();
       const step = (epoch - 1) * stepsPerEpoch + s;
       optimizer.setLrScale(schedule(step));
       trainStep({

@@ -10,8 +10,10 @@ import * as lc from '../lib';
 import { native } from '../lib/native';
 
 const root = path.join(__dirname, '..');
-// Sanitizer builds reserve terabytes of address space: `ulimit -v` cases cannot run there.
+// Sanitizer builds reserve terabytes of address space and hold freed memory in quarantine (to
+// catch use after free): `ulimit -v` cases and RSS measurements cannot run there.
 const underSanitizer = !!process.env.LONGCONV_SANITIZE;
+const plainMemoryOnly = underSanitizer ? it.skip : it;
 
 /** Runs `body` (JS, with `lc` and `mb()` defined) in a fresh node; it prints one JSON line. */
 function runChild(body: string, opts: { ulimitKiB?: number; nodeArgs?: string[] } = {}): { status: number | null; result: any; stderr: string } {
@@ -37,7 +39,7 @@ ${body}`);
 }
 
 describe('dispose', () => {
-  it.each([
+  plainMemoryOnly.each([
     ['zeros([16])', 'lc.zeros([16]).dispose()'],
     ['zeros([4096])', 'lc.zeros([4096]).dispose()'],
     ['tensor() of 4096 values', 'lc.tensor(values, [4096]).dispose()'],
@@ -71,7 +73,7 @@ console.log(JSON.stringify({ heapMB: mb(process.memoryUsage().heapUsed - before)
 });
 
 describe('garbage collection', () => {
-  (underSanitizer ? it.skip : it)('frees tensors a synchronous loop never disposes (8 GiB allocated under ulimit -v 3 GiB)', () => {
+  plainMemoryOnly('frees tensors a synchronous loop never disposes (8 GiB allocated under ulimit -v 3 GiB)', () => {
     const { status, result, stderr } = runChild(`
 for (let i = 0; i < 8192; i++) lc.zeros([1 << 18]); // 1 MiB each, never disposed
 console.log(JSON.stringify({ bytes: lc.memory().cpu.bytes, rssMB: mb(process.memoryUsage().rss) }));`, { ulimitKiB: 3 << 20 });
@@ -139,7 +141,7 @@ describe('caches', () => {
     }
   });
 
-  it('bound RSS over FFTs of 400 lengths (limit 32 MiB), and give it all back at emptyCache', () => {
+  plainMemoryOnly('bound RSS over FFTs of 400 lengths (limit 32 MiB), and give it all back at emptyCache', () => {
     const { status, result, stderr } = runChild(`
 lc.setCacheLimit(32 << 20);
 global.gc(); // JS garbage (the input arrays) is not what is measured
@@ -199,7 +201,7 @@ describe('failures leave nothing behind', () => {
     x.dispose();
   });
 
-  (underSanitizer ? it.skip : it)('a host copy that does not fit throws ERR_LONGCONV_OUT_OF_MEMORY (ulimit -v 4 GiB)', () => {
+  plainMemoryOnly('a host copy that does not fit throws ERR_LONGCONV_OUT_OF_MEMORY (ulimit -v 4 GiB)', () => {
     const { status, result, stderr } = runChild(`
 const t = lc.zeros([1 << 28]); // 1 GiB
 const copies = [];

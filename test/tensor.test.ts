@@ -2,6 +2,7 @@
 // devices and running out of device memory on CUDA.
 import * as lc from '../lib';
 import { cudaSuite, gpu, gpuOnlyTest } from './devices';
+import { liveMemory } from './helpers';
 
 describe('tensors', () => {
   test('round trip through the native buffer', () => {
@@ -38,11 +39,7 @@ describe('tensors', () => {
   });
 
   test('tidy disposes what it created except the result', () => {
-    // The live figures (caches may keep the freed blocks for reuse: they are not tensors).
-    const live = () => {
-      const { tensors, bytes, allocations } = lc.memory().cpu;
-      return { tensors, bytes, allocations };
-    };
+    const live = () => liveMemory().cpu;
     const before = live();
     const kept = lc.tidy(() => {
       lc.zeros([100]);
@@ -78,14 +75,14 @@ describe('tensors', () => {
         D.grad = null;
       });
     step();
-    const before = lc.memory();
+    const before = liveMemory();
     for (let i = 0; i < 20; i++) step();
-    expect(lc.memory()).toEqual(before);
+    expect(liveMemory()).toEqual(before);
     // A graph that is never backpropagated frees its saved buffers with its output.
     lc.tidy(() => {
       lc.fftConv(u, k, { D });
     });
-    expect(lc.memory()).toEqual(before);
+    expect(liveMemory()).toEqual(before);
     lc.dispose([u, k, D]);
   });
 

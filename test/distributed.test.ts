@@ -326,7 +326,8 @@ for (const launcher of launchers) {
         const [cmd, ...launch] = command;
         const child = spawn(cmd, [...launch, process.execPath, bin, ...args, '--out', split], { stdio: 'ignore' });
         const poll = setInterval(() => {
-          if (fs.existsSync(path.join(split, 'last.safetensors.optim.safetensors'))) child.kill('SIGTERM');
+          // The optimizer file is named by its contents' id: last.safetensors.optim.<id>.safetensors.
+          if (fs.existsSync(split) && fs.readdirSync(split).some((f) => f.startsWith('last.safetensors.optim.'))) child.kill('SIGTERM');
         }, 5);
         child.on('exit', () => {
           clearInterval(poll);

@@ -14,11 +14,13 @@ const FORMAT: FileFormat = {
 
 const PIXELS = 1024;
 const RECORD = 1 + 3 * PIXELS;
-/** Per-channel mean and std of the S4 repository's sCIFAR (torchvision Normalize). */
+/** Per-channel mean of the S4 repository's sCIFAR (torchvision Normalize). */
 export const CIFAR_MEAN = [0.4914, 0.4822, 0.4465] as const;
+/** Per-channel std of the S4 repository's sCIFAR (torchvision Normalize). */
 export const CIFAR_STD = [0.247, 0.243, 0.261] as const;
-/** Grayscale mean and std of the S4 repository's LRA Image, in 0-255 units (122.6/255, 61/255). */
+/** Grayscale mean of the S4 repository's LRA Image, in 0-255 units (122.6/255 normalised). */
 export const CIFAR_GRAY_MEAN = 122.6;
+/** Grayscale std of the S4 repository's LRA Image, in 0-255 units (61/255 normalised). */
 export const CIFAR_GRAY_STD = 61.0;
 /** The seed of the validation split carved from the training batches. */
 const CIFAR_VAL_SEED = 42;

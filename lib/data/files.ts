@@ -119,7 +119,10 @@ export class LineIndex {
   private readonly offsets: number[] = [];
   private readonly lengths: number[] = [];
 
-  constructor(readonly file: string) {}
+  constructor(
+    /** The indexed file. */
+    readonly file: string,
+  ) {}
 
   /** Number of indexed lines. */
   get size(): number {

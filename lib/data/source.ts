@@ -86,7 +86,12 @@ export function limit(source: Source, n: number | undefined): Source {
  * split out of a training set: `fraction` of the examples (rounded down, as int(n·(1−f)) keeps
  * the rest for training) go to validation; `seed` fixes the draw.
  */
-export function carve(source: Source, fraction: number, seed: number): { train: Source; val: Source } {
+export function carve(source: Source, fraction: number, seed: number): {
+  /** The examples kept for training. */
+  train: Source;
+  /** The examples carved out for validation. */
+  val: Source;
+} {
   const order = permutation(source.size, uniformGenerator(seed));
   const trainSize = Math.floor(source.size * (1 - fraction));
   return { train: subset(source, order.subarray(0, trainSize)), val: subset(source, order.subarray(trainSize)) };

@@ -6,6 +6,8 @@
 #include <cuda_runtime.h>
 #include <dlfcn.h>
 
+#include <atomic>
+
 #include "caching_allocator.h"
 #include "cublas_loader.h"
 #include "cuda_check.h"
@@ -31,7 +33,13 @@ std::string device_count_failure(cudaError_t err) {
   return std::string("CUDA initialization failed: ") + cudaGetErrorString(err);
 }
 
+// The device cuda_select_device chose before the probe ran (-1: none); the probe makes it
+// current, so that a rank creates a context on its own GPU only, and only when it uses CUDA.
+std::atomic<int> chosen_device{-1};
+std::atomic<bool> probe_started{false};
+
 CudaInfo probe() {
+  probe_started = true;
   CudaInfo info;
   info.runtimeVersion = CUDART_VERSION;
   // cudart reports a missing driver as an "insufficient driver"; look for it first to say so.
@@ -48,8 +56,15 @@ CudaInfo probe() {
     info.reason = err == cudaSuccess ? "no CUDA device found" : device_count_failure(err);
     return info;
   }
+  // Device 0, or the one cuda_select_device chose (one GPU per distributed rank).
+  int device = chosen_device < 0 ? 0 : chosen_device.load();
+  if ((err = cudaSetDevice(device)) != cudaSuccess) {
+    cudaGetLastError();
+    info.reason = "cudaSetDevice(" + std::to_string(device) + "): " + cudaGetErrorString(err);
+    return info;
+  }
   cudaDeviceProp props;
-  if ((err = cudaGetDeviceProperties(&props, 0)) != cudaSuccess) {
+  if ((err = cudaGetDeviceProperties(&props, device)) != cudaSuccess) {
     cudaGetLastError();
     info.reason = std::string("cudaGetDeviceProperties: ") + cudaGetErrorString(err);
     return info;
@@ -59,8 +74,8 @@ CudaInfo probe() {
   info.ccMinor = props.minor;
   info.memoryBytes = props.totalGlobalMem;
   // CUDA 13 dropped memoryClockRate from cudaDeviceProp; the attribute query remains.
-  if (cudaDeviceGetAttribute(&info.memoryClockKHz, cudaDevAttrMemoryClockRate, 0) != cudaSuccess ||
-      cudaDeviceGetAttribute(&info.memoryBusWidthBits, cudaDevAttrGlobalMemoryBusWidth, 0) != cudaSuccess) {
+  if (cudaDeviceGetAttribute(&info.memoryClockKHz, cudaDevAttrMemoryClockRate, device) != cudaSuccess ||
+      cudaDeviceGetAttribute(&info.memoryBusWidthBits, cudaDevAttrGlobalMemoryBusWidth, device) != cudaSuccess) {
     cudaGetLastError();
     info.memoryClockKHz = info.memoryBusWidthBits = 0;  // unknown: the peak is not reported
   }
@@ -81,7 +96,7 @@ CudaInfo probe() {
     return info;
   }
 
-  // The search checks each candidate's version against the driver (cuda/library_search.h).
+  // The search checks each candidate's version against the driver (native/library_search.h).
   const CufftLibrary& cufft = cufft_library();
   if (!cufft.api) {
     info.reason = "cuFFT not found (tried " + cufft.tried + "; set LONGCONV_CUFFT_PATH)";
@@ -138,6 +153,31 @@ void copy(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind, const c
 const CudaInfo& cuda_info() {
   static const CudaInfo info = probe();  // thread-safe one-time initialization
   return info;
+}
+
+int cuda_select_device(int index) {
+  // As the probe: without a driver, cudart would only say "insufficient driver".
+  if (!dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL)) return -1;
+  int count = 0;
+  if (cudaGetDeviceCount(&count) != cudaSuccess || count == 0) {
+    cudaGetLastError();
+    return -1;
+  }
+  const int device = index % count;
+  if (!probe_started) {  // CUDA is not in use yet: the probe will make it current
+    chosen_device = device;
+    return device;
+  }
+  int current = 0;
+  check_cuda(cudaGetDevice(&current), "cudaGetDevice");
+  if (device == current) return device;
+  // Blocks cached for device `current` must not be handed out on another.
+  if (allocator().stats().reservedBytes > 0)
+    throw Error("cannot move to CUDA device " + std::to_string(device) +
+                ": CUDA memory is already held on device " + std::to_string(current) +
+                " (choose the device before creating CUDA tensors)");
+  check_cuda(cudaSetDevice(device), "cudaSetDevice");
+  return device;
 }
 
 void cuda_require() {

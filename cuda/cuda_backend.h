@@ -31,8 +31,13 @@ inline std::string cuda_version_words(int version) {
   return std::to_string(version / 1000) + "." + std::to_string(version % 1000 / 10);
 }
 
-// Probed once, on first use: driver, device, then cuFFT (dlopen). Never throws.
+// Probed once, on first use: driver, the current device, then cuFFT (dlopen). Never throws.
 const CudaInfo& cuda_info();
+// Makes device `index` modulo the device count current for this process's CUDA work (one GPU
+// per distributed rank: `index` is the rank on its node) and returns it; -1 when there is no
+// driver or device. Before CUDA's first use it only records the choice (no context is created
+// until then). Throws lc::Error when CUDA memory is already held on another device.
+int cuda_select_device(int index);
 // Throws lc::Error with cuda_info().reason when CUDA is not available.
 void cuda_require();
 // CPU-only builds: throws lc::Error saying the addon was built without CUDA support (the

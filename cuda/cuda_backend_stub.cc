@@ -29,6 +29,8 @@ const CudaInfo& cuda_info() {
 
 void cuda_require() { cuda_unavailable(); }
 
+int cuda_select_device(int) { return -1; }  // no CUDA, no device to choose
+
 void* cuda_alloc(size_t) { cuda_unavailable(); }
 
 // Nothing was ever allocated, so only null is a valid argument.

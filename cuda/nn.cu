@@ -26,9 +26,10 @@ __global__ void glu_backward_kernel(const float* x, const float* dy, float* dx, 
   }
 }
 
-__global__ void dropout_kernel(const float* x, float* out, int64_t n, uint64_t key, uint32_t threshold, float scale) {
+__global__ void dropout_kernel(const float* x, float* out, int64_t n, int64_t first, uint64_t key,
+                               uint32_t threshold, float scale) {
   for (int64_t i : grid_stride(n))
-    out[i] = dropout_keep(key, i, threshold) ? scale * x[i] : 0.0f;
+    out[i] = dropout_keep(key, first + i, threshold) ? scale * x[i] : 0.0f;
 }
 
 __global__ void embedding_forward_kernel(const float* indices, const float* weight, float* out, int64_t total,
@@ -110,9 +111,10 @@ void glu_backward_cuda(const float* x, const float* dy, float* dx, int64_t outer
   launch("glu_backward", glu_backward_kernel, over_items(total), x, dy, dx, total, half * inner);
 }
 
-void dropout_cuda(const float* x, float* out, int64_t n, uint64_t key, uint32_t threshold, float scale) {
+void dropout_cuda(const float* x, float* out, int64_t n, int64_t first, uint64_t key, uint32_t threshold,
+                  float scale) {
   if (n == 0) return;
-  launch("dropout", dropout_kernel, over_items(n), x, out, n, key, threshold, scale);
+  launch("dropout", dropout_kernel, over_items(n), x, out, n, first, key, threshold, scale);
 }
 
 void embedding_forward_cuda(const float* indices, const float* weight, float* out, int64_t n, int64_t V, int64_t D) {

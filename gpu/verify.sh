@@ -2,7 +2,7 @@
 # Verifies longconv's CUDA path on an offline Linux GPU machine from the bundle beside this
 # script (`npm run gpu:bundle` writes it): no Node, npm or network needed.
 #
-#   bash verify.sh OUTDIR [--quick] [--dry-run]
+#   bash verify.sh OUTDIR [--quick] [--dry-run] [--only=LIST]
 #
 # Unpacks the bundle's Node into a temporary folder, points longconv at the cuFFT and cuBLAS
 # of the Python environment's nvidia packages, prints `longconv info`, then runs the stages
@@ -15,24 +15,34 @@
 # minutes on an H100/H200; --quick (small shapes, memcheck of fftConv only, no benchmarks) in 3.
 # --dry-run, for a machine without a GPU (CI): the CPU stands in for the GPU in the parity
 # cases, the sanitizer and benchmark stages check their plumbing, and the self-checks test the
-# library search, the time boxes and the stage isolation. Exit status 0: everything passed.
+# library search, the time boxes and the stage isolation. --only=LIST (comma-separated: parity,
+# memcheck, racecheck, synccheck, bench) runs those alone, each stage in its usual box: for a
+# second run on the same GPU that repeats only what the first found wrong or left unfinished.
+# Exit status 0: everything (that ran) passed.
 #
 # Environment: LONGCONV_PYTHON (the Python with torch and the nvidia packages; default: python3
 # or /usr/bin/python3, whichever imports torch),
-# LONGCONV_CUFFT_PATH / LONGCONV_CUBLAS_PATH (override the search), TMPDIR.
+# LONGCONV_CUFFT_PATH / LONGCONV_CUBLAS_PATH (override the search), LONGCONV_VERIFY_BOX_PARITY /
+# _SANITIZER / _BENCH (a stage's time box in seconds), TMPDIR.
 set -uo pipefail # no -e: a failed stage must not stop the next
 
 usage() {
-  echo "usage: bash verify.sh OUTDIR [--quick] [--dry-run]" >&2
+  echo "usage: bash verify.sh OUTDIR [--quick] [--dry-run] [--only=parity,memcheck,racecheck,synccheck,bench]" >&2
   exit 2
 }
 
 BUNDLE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 APP="$BUNDLE/app"
-OUT="" QUICK=0 DRY=0
+OUT="" QUICK=0 DRY=0 ONLY=""
 for arg in "$@"; do
   case "$arg" in
     --quick) QUICK=1 ;;
+    --only=*)
+      ONLY="${arg#--only=}"
+      for part in ${ONLY//,/ }; do
+        case "$part" in parity | memcheck | racecheck | synccheck | bench) ;; *) echo "verify.sh: --only: unknown stage $part" >&2; usage ;; esac
+      done
+      ;;
     --dry-run) DRY=1 ;;
     -h | --help) usage ;;
     -*) echo "verify.sh: unknown option $arg" >&2; usage ;;
@@ -71,9 +81,13 @@ FLAGS=()
 if [ "$QUICK" = 1 ]; then
   BOX_PARITY=100 BOX_SANITIZER=50 BOX_BENCH=10
 else
-  BOX_PARITY=170 BOX_SANITIZER=170 BOX_BENCH=105
+  BOX_PARITY=110 BOX_SANITIZER=170 BOX_BENCH=165
 fi
 BOX_SUMMARY=20
+# A shorter box for a second run on what is left of a GPU lease.
+BOX_PARITY=${LONGCONV_VERIFY_BOX_PARITY:-$BOX_PARITY}
+BOX_SANITIZER=${LONGCONV_VERIFY_BOX_SANITIZER:-$BOX_SANITIZER}
+BOX_BENCH=${LONGCONV_VERIFY_BOX_BENCH:-$BOX_BENCH}
 
 now() { date +%s.%N; }
 T_START=$(now)
@@ -224,9 +238,12 @@ if [ "$DRY" = 1 ]; then
   stage selfcheck:timebox 2 "$NODE" -e 'setTimeout(() => {}, 60000)'
   stage selfcheck:failure 30 "$NODE" -e 'process.exit(1)'
 fi
-stage parity "$BOX_PARITY" "$NODE" "$APP/gpu/verify.js" parity --work "$WORK" --box "$BOX_PARITY" ${FLAGS[@]+"${FLAGS[@]}"}
-stage sanitizer "$BOX_SANITIZER" "$NODE" "$APP/gpu/verify.js" sanitizer --work "$WORK" --box "$BOX_SANITIZER" ${FLAGS[@]+"${FLAGS[@]}"}
-stage bench "$BOX_BENCH" "$NODE" "$APP/gpu/verify.js" bench --work "$WORK" --box "$BOX_BENCH" ${FLAGS[@]+"${FLAGS[@]}"}
+selected() { [ -z "$ONLY" ] || [[ ",$ONLY," == *",$1,"* ]]; }
+TOOLS=""
+for tool in memcheck racecheck synccheck; do selected "$tool" && TOOLS="$TOOLS${TOOLS:+,}$tool"; done
+selected parity && stage parity "$BOX_PARITY" "$NODE" "$APP/gpu/verify.js" parity --work "$WORK" --box "$BOX_PARITY" ${FLAGS[@]+"${FLAGS[@]}"}
+[ -n "$TOOLS" ] && stage sanitizer "$BOX_SANITIZER" "$NODE" "$APP/gpu/verify.js" sanitizer --work "$WORK" --box "$BOX_SANITIZER" --tools "$TOOLS" ${FLAGS[@]+"${FLAGS[@]}"}
+selected bench && stage bench "$BOX_BENCH" "$NODE" "$APP/gpu/verify.js" bench --work "$WORK" --box "$BOX_BENCH" ${FLAGS[@]+"${FLAGS[@]}"}
 total=$(awk -v a="$T_START" -v b="$(now)" 'BEGIN { printf "%.0f", b - a }')
 echo "verify: stages done in $total s"
 timeout "$BOX_SUMMARY" "$NODE" "$APP/gpu/verify.js" summary --work "$WORK" --out "$OUT" ${FLAGS[@]+"${FLAGS[@]}"}

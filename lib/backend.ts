@@ -1,6 +1,8 @@
 // What the native backends can do here, and the CPU thread count.
 import { checkPositiveInt } from './validate';
 import { addonPath, native } from './native';
+import type { DistributedInfo } from './distributed/collectives';
+import './distributed/collectives'; // its native typings
 
 /** What {@link backendInfo} reports about the CPU and CUDA backends. */
 export interface BackendInfo {
@@ -49,15 +51,17 @@ export interface BackendInfo {
     /** The device memory's peak bandwidth in bytes/s (2 × memory clock × bus width), when the device reports them. */
     peakBandwidthBytesPerSecond?: number;
   };
+  /** The communication libraries of lc.distributed: whether MPI and NCCL were found, and why not. */
+  distributed: DistributedInfo;
 }
 
 /**
- * Reports the loaded addon, the CPU kernels (threads, vector instructions) and whether (and why
- * not) CUDA can be used, with the CUDA libraries found.
+ * Reports the loaded addon, the CPU kernels (threads, vector instructions), whether (and why
+ * not) CUDA can be used, with the CUDA libraries found, and what lc.distributed can use.
  */
 export function backendInfo(): BackendInfo {
   const { cpu, cuda } = native.backendInfo();
-  return { cpu, addon: { path: addonPath }, cuda };
+  return { cpu, addon: { path: addonPath }, cuda, distributed: native.distributedInfo() };
 }
 
 /** Sets the number of CPU threads used by the kernels (default: $LONGCONV_NUM_THREADS or all cores). */

@@ -6,7 +6,7 @@
 export { Tensor, tensor, zeros, ones, full, randn, tidy, keep, dispose, memory } from './tensor';
 export type { Device, TensorOptions, RandnOptions, DeviceMemory, TensorContainer, NestedArray } from './tensor';
 export { noGrad, isGradEnabled } from './autograd';
-export { seed } from './random';
+export { seed, withBatchOffset } from './random';
 export { backendInfo, setNumThreads, getNumThreads, emptyCache, synchronize } from './backend';
 export type { BackendInfo } from './backend';
 export { fftConv } from './ops/fftconv';
@@ -30,6 +30,7 @@ export * as nn from './nn';
 export * as data from './data';
 export * as optim from './optim';
 export * as io from './io';
+export * as distributed from './distributed';
 export { gelu, sigmoid, tanh, relu, softplus, glu } from './ops/activations';
 export { layerNorm } from './ops/layernorm';
 export { batchNorm } from './ops/batchnorm';

@@ -1,5 +1,5 @@
 // Seeded normal samples, drawn on the host so a seed gives the same values on every device.
-import { checkSeed } from './validate';
+import { checkInteger, checkSeed } from './validate';
 
 let globalState = (Math.random() * 2 ** 32) >>> 0;
 
@@ -26,6 +26,32 @@ function mulberry32(state: { s: number }): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+let batchOffset = 0;
+
+/**
+ * Runs `fn` as the part of a larger batch that starts at sample `offset` (along axis 0): a
+ * rank's share of a data-parallel batch, or a micro-batch of an accumulated one. Dropout then
+ * gives each sample the mask it gets in the whole batch (masks hash an element's index in the
+ * whole batch), so that splitting a batch changes no mask. Scopes nest; the offset is 0 outside.
+ * @param offset an integer >= 0
+ * @throws TypeError for a non-integer offset, RangeError for a negative one.
+ */
+export function withBatchOffset<T>(offset: number, fn: () => T): T {
+  checkInteger(offset, 'offset', { min: 0 });
+  const outer = batchOffset;
+  batchOffset = offset;
+  try {
+    return fn();
+  } finally {
+    batchOffset = outer;
+  }
+}
+
+/** The offset set by the innermost {@link withBatchOffset} (0 outside any). */
+export function currentBatchOffset(): number {
+  return batchOffset;
 }
 
 /** Uniform samples in [0, 1) from a (checked) seed, or from the global generator. */

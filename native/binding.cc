@@ -83,7 +83,7 @@ Args::Args(const Napi::CallbackInfo& info, const char* device_of) {
   if (info.Length() != 1 || !info[0].IsObject() || info[0].IsArray())
     throw Error("expected one object of named arguments");
   object_ = info[0].As<Napi::Object>();
-  device_ = storage(device_of)->device;
+  if (device_of) device_ = storage(device_of)->device;
 }
 
 const float* Args::input(const char* name, int64_t numel) const {
@@ -171,24 +171,6 @@ Napi::Value guarded(const Napi::CallbackInfo& info,
     throw Napi::Error::New(env, std::string("longconv native: ") + e.what());
   }
 }
-
-namespace {
-
-// Copies `count` floats between two buffers on any pair of devices.
-void copy_between(Device to, float* dst, Device from, const float* src, int64_t count) {
-  size_t bytes = size_t(count) * sizeof(float);
-  if (bytes == 0) return;
-  if (from == Device::CPU && to == Device::CPU)
-    std::copy(src, src + count, dst);
-  else if (from == Device::CPU)
-    cuda_copy_to_device(dst, src, bytes);
-  else if (to == Device::CPU)
-    cuda_copy_to_host(dst, src, bytes);
-  else
-    cuda_copy_device(dst, src, bytes);
-}
-
-}  // namespace
 
 // ---- storage ----
 

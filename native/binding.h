@@ -74,7 +74,8 @@ inline float* data_of(const Napi::Object& storage) { return Storage::Unwrap(stor
 // live there too.
 class Args {
  public:
-  Args(const Napi::CallbackInfo& info, const char* device_of);
+  // Without `device_of`, a call that reads no storage through input()/output().
+  explicit Args(const Napi::CallbackInfo& info, const char* device_of = nullptr);
   Device device() const { return device_; }
   // A live storage on the call's device holding at least `numel` floats.
   const float* input(const char* name, int64_t numel) const;

@@ -15,12 +15,13 @@ LC_KERNEL(void, glu_forward, (const float* x, float* out, int64_t outer, int64_t
 LC_KERNEL(void, glu_backward, (const float* x, const float* dy, float* dx, int64_t outer,
                                int64_t half, int64_t inner))
 
-// out[i] = keep(i) ? scale * x[i] : 0 over n floats, where keep(i) is a counter-based hash of
-// (key, i) (nn_math.h): the same mask on both backends, and the backward pass is the same call
-// on the output's gradient. key = dropout_key(seed); an element is dropped with probability
-// threshold / 2^32.
-LC_KERNEL(void, dropout, (const float* x, float* out, int64_t n, uint64_t key, uint32_t threshold,
-                          float scale))
+// out[i] = keep(first + i) ? scale * x[i] : 0 over n floats, where keep(j) is a counter-based
+// hash of (key, j) (nn_math.h): the same mask on both backends, and the backward pass is the
+// same call on the output's gradient. `first` is x[0]'s index in the whole batch that x is a
+// part of (a rank's share, a micro-batch), so each element gets its mask in the whole batch.
+// key = dropout_key(seed); an element is dropped with probability threshold / 2^32.
+LC_KERNEL(void, dropout, (const float* x, float* out, int64_t n, int64_t first, uint64_t key,
+                          uint32_t threshold, float scale))
 
 // out [n, D] = weight [V, D] rows picked by indices [n] (integer values stored as floats).
 // Backward: dweight [V, D] = sum of dy rows per index, in index order (deterministic).

@@ -28,10 +28,11 @@ LC_BINDING(gluBackward) {  // {x, dy, outer, half, inner} -> {dx [outer, 2 * hal
   return r.take();
 }
 
-// {x, n, seed, p} -> {out}: x with each element dropped (probability p) or scaled by 1 / (1 - p).
+// {x, n, first, seed, p} -> {out}: x with each element dropped (probability p) or scaled by
+// 1 / (1 - p); x[0] is element `first` of the whole batch.
 LC_BINDING(dropout) {
   Args a(info, "x");
-  const int64_t n = a.size("n");
+  const int64_t n = a.size("n"), first = a.size("first");
   const float* x = a.input("x", n);
   const double seed = a.number("seed");  // any integer in [0, 2^53): exact as a double
   if (!(seed >= 0 && seed < 9007199254740992.0) || seed != std::floor(seed))
@@ -41,7 +42,7 @@ LC_BINDING(dropout) {
   const auto threshold = uint32_t(std::floor(p * 4294967296.0));  // < 2^32 as p < 1
   Result r(env, a.device());
   float* out = r.add("out", n);
-  dropout(a.device(), x, out, n, dropout_key(uint64_t(seed)), threshold, float(1.0 / (1.0 - p)));
+  dropout(a.device(), x, out, n, first, dropout_key(uint64_t(seed)), threshold, float(1.0 / (1.0 - p)));
   return r.take();
 }
 

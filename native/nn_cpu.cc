@@ -49,9 +49,10 @@ void glu_backward_cpu(const float* x, const float* dy, float* dx, int64_t outer,
   });
 }
 
-void dropout_cpu(const float* x, float* out, int64_t n, uint64_t key, uint32_t threshold, float scale) {
+void dropout_cpu(const float* x, float* out, int64_t n, int64_t first, uint64_t key, uint32_t threshold,
+                 float scale) {
   parallel_for(n, kGrain, [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i) out[i] = dropout_keep(key, i, threshold) ? scale * x[i] : 0.0f;
+    for (int64_t i = begin; i < end; ++i) out[i] = dropout_keep(key, first + i, threshold) ? scale * x[i] : 0.0f;
   });
 }
 

@@ -105,6 +105,19 @@ void device_free(Device d, float* ptr) {
   cpu_free(ptr);
 }
 
+void copy_between(Device to, float* dst, Device from, const float* src, int64_t count) {
+  size_t bytes = size_t(count) * sizeof(float);
+  if (bytes == 0) return;
+  if (from == Device::CPU && to == Device::CPU)
+    std::memcpy(dst, src, bytes);
+  else if (from == Device::CPU)
+    cuda_copy_to_device(dst, src, bytes);
+  else if (to == Device::CPU)
+    cuda_copy_to_host(dst, src, bytes);
+  else
+    cuda_copy_device(dst, src, bytes);
+}
+
 void device_zero(Device d, float* ptr, int64_t numel) {
   if (numel <= 0) return;
   if (d == Device::CUDA) return cuda_zero(ptr, size_t(numel) * sizeof(float));

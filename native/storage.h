@@ -14,6 +14,8 @@ const char* device_name(Device d);
 float* device_alloc(Device d, int64_t numel);
 void device_free(Device d, float* ptr);
 void device_zero(Device d, float* ptr, int64_t numel);
+// Copies `count` floats between two buffers on any pair of devices.
+void copy_between(Device to, float* dst, Device from, const float* src, int64_t count);
 
 struct CpuMemoryStats {
   int64_t bytes = 0;          // live bytes handed out (rounded to the allocator's size classes)

@@ -17,8 +17,11 @@ trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/bin"
 printf '#!/bin/sh\necho "a node on PATH was run: the bundle must use its own" >&2\nexit 97\n' >"$work/bin/node"
 chmod +x "$work/bin/node"
+# A copy outside the repository, as on the GPU machine: inside it, Node would find the repo's
+# node_modules above .gpu/app and hide a runtime package the bundle lacks.
+cp -r "$root/.gpu" "$work/bundle"
 rc=0
-PATH="$work/bin:$PATH" bash "$root/.gpu/verify.sh" "$work/out" --dry-run || rc=$?
+PATH="$work/bin:$PATH" bash "$work/bundle/verify.sh" "$work/out" --dry-run || rc=$?
 [[ -f "$work/out/summary.md" ]] || fail "verify.sh wrote no summary.md"
 cat "$work/out/summary.md"
 files=$(ls "$work/out" | wc -l)

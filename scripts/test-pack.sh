@@ -73,7 +73,7 @@ for f in package/package.json package/README.md package/LICENSE \
          package/dist/index.js package/dist/index.d.ts package/dist/nn/index.d.ts \
          package/bin/longconv.js package/scripts/build-native.js \
          package/CMakeLists.txt package/native/binding.cc \
-         package/cuda/fftconv.cu package/cuda/cuda_backend_stub.cc package/cuda/library_search.cc \
+         package/cuda/fftconv.cu package/cuda/cuda_backend_stub.cc package/native/library_search.cc \
          package/python/bench_peer.py package/python/bench_torch.py \
          package/data/digits.gz package/CHANGELOG.md; do
   grep -qxF "$f" "$work/files.txt" || fail "the tarball lacks $f"

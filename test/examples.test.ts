@@ -51,6 +51,13 @@ test('train-classifier.js rejects an unknown flag', () => {
   expect(r.stderr).toMatch(/unknown flag/);
 });
 
+test('data-parallel.js alone: a world of one process trains and scores', () => {
+  const r = runExample('data-parallel.js', ['--train', '96', '--test', '32', '--epochs', '1', '--d-model', '16', '--layers', '1']);
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  expect(r.stdout).toMatch(/^1 rank: 96 training digits in global batches of 32, \d+ parameters\nepoch 1\/1: train loss [\d.]+ \([\d.]+ s, all-reduce [\d.]+ s\)\ntest accuracy: [\d.]+% \(32 digits\)\n$/);
+});
+
 test('bench-fftconv.js times forward and forward+backward', () => {
   const r = runExample('bench-fftconv.js', ['--sizes', '128,1000', '--batch', '2', '--h', '4', '--reps', '3', '--warmup', '1', '--device', 'cpu', '--json']);
   expect(r.stderr).toBe('');

@@ -53,6 +53,39 @@ describe('dropout', () => {
     });
   });
 
+  test('lc.withBatchOffset: the parts of a batch get the masks they get in the whole batch', () => {
+    // [7, 3, 5]: any split of the 7 samples (ranks, micro-batches) reproduces the whole mask,
+    // forward and backward, on a tensor that is not all ones.
+    const B = 7, inner = 15;
+    const xs = randomArray(B * inner, 4).map((v) => v + 2);
+    const dy = randomArray(B * inner, 5);
+    const run = (from: number, to: number, offset?: number) => lc.tidy(() => {
+      const part = t(xs.slice(from * inner, to * inner), [to - from, 3, 5], { requiresGrad: true });
+      const y = offset === undefined ? lc.dropout(part, 0.5, { seed: 11 }) : lc.withBatchOffset(offset, () => lc.dropout(part, 0.5, { seed: 11 }));
+      y.backward(t(dy.slice(from * inner, to * inner), [to - from, 3, 5]));
+      const out = [Array.from(y.toFloat32Array()), Array.from(part.grad!.toFloat32Array())];
+      part.grad!.dispose();
+      return out;
+    });
+    const [whole, wholeGrad] = run(0, B);
+    for (const cut of [1, 3, 4]) {
+      const [a, ga] = run(0, cut, 0);
+      const [b, gb] = run(cut, B, cut);
+      expect([...a, ...b]).toEqual(whole);
+      expect([...ga, ...gb]).toEqual(wholeGrad);
+    }
+    // Without the offset the second part repeats the first samples' masks.
+    expect(run(3, B)[0]).not.toEqual(whole.slice(3 * inner));
+    // Scopes nest and restore; a bad offset is rejected.
+    lc.withBatchOffset(2, () => {
+      lc.withBatchOffset(5, () => expect(run(5, B)[0]).toEqual(whole.slice(5 * inner)));
+      expect(run(2, B)[0]).toEqual(whole.slice(2 * inner));
+    });
+    expect(run(0, B)[0]).toEqual(whole);
+    expectBadInput(() => lc.withBatchOffset(-1, () => 0), RangeError, /^offset: expected an integer >= 0, got -1/);
+    expectBadInput(() => lc.withBatchOffset(1.5, () => 0), TypeError, /^offset: expected an integer >= 0, got number 1.5/);
+  });
+
   test('without a seed: drawn from the global generator (lc.seed)', () => {
     lc.tidy(() => {
       const ones = lc.ones([500]);

@@ -205,6 +205,18 @@ describe('S4 layer', () => {
       expectCudaMatchesCpu(() => new lc.nn.S4(3, { dState: 8, lMax: 16, channels: 2, seed: 5 }), x);
       x.dispose();
     });
+    test('shared SSMs and softplus dt: forward and gradients match the CPU; step() on CUDA matches forward() on the CPU', () => {
+      const x = lc.randn([2, 4, 16], { seed: 8 });
+      expectCudaMatchesCpu(() => sharedLayer(4, { nSsm: 2, dtTransform: 'softplus', dState: 8, lMax: 16 }, 5), x);
+      const layer = sharedLayer(4, { nSsm: 2, dtTransform: 'softplus', dState: 8, lMax: 16 }, 6);
+      const conv = lc.tidy(() => lc.noGrad(() => layer.forward(x).toFloat32Array()));
+      layer.to(gpu);
+      layer.setupStep();
+      const xc = x.to(gpu);
+      expect(relError(runSteps(layer, xc), conv)).toBeLessThan(1e-4);
+      lc.dispose([x, xc]);
+      layer.dispose();
+    });
     test('step() on CUDA matches forward() on the CPU', () => {
       const layer = new lc.nn.S4(3, { dState: 8, lMax: 12, seed: 6 });
       const x = lc.randn([2, 3, 12], { seed: 9 });

@@ -390,4 +390,17 @@ cudaSuite('S4D')('S4D on CUDA', () => {
     expectCudaMatchesCpu(() => new lc.nn.S4D(3, { dState: 8, channels: 2, bidirectional: true, seed: 5 }), x);
     x.dispose();
   });
+
+  test('shared A and B, softplus dt, trained B: forward and gradients match the CPU; step() on the GPU equals the convolution', () => {
+    const cfg: S4DConfig = { H: 6, N: 8, channels: 1, bidirectional: false, disc: 'zoh', nSsm: 2, dtTransform: 'softplus', trainB: true };
+    const x = lc.randn([2, 6, 40], { seed: 8 });
+    expectCudaMatchesCpu(() => makeLayer(cfg, 5), x);
+    const layer = makeLayer(cfg, 6).eval().to(gpu);
+    const xg = x.to(gpu);
+    const conv = lc.tidy(() => layer.forward(xg).toFloat32Array());
+    layer.setupStep();
+    expectClose(runSteps(layer, xg), conv, 1e-4);
+    lc.dispose([x, xg]);
+    layer.dispose();
+  });
 });

@@ -192,6 +192,11 @@ describe('SGConv layer', () => {
       expectCudaMatchesCpu(() => new lc.nn.SGConv(3, { kernelDim: 4, lMax: 16, channels: 2, bidirectional: true, glu: true, seed: 5 }), x);
       x.dispose();
     });
+    test('cosine sub-kernels and the power-law decay: forward and gradients match the CPU', () => {
+      const x = lc.randn([2, 5, 23], { seed: 8 });
+      expectCudaMatchesCpu(() => new lc.nn.SGConv(5, { kernelDim: 3, lMax: 20, init: 'cos', decay: 1, powerDecay: [0.5, 1.5], channels: 2, bidirectional: true, seed: 5 }), x);
+      x.dispose();
+    });
   });
 
   describe('bad input throws named errors', () => {

@@ -185,7 +185,10 @@ export function writeResultsMarkdown(dir: string): void {
     .map((n) => JSON.parse(fs.readFileSync(path.join(dir, n), 'utf8')) as ResultsFile)
     .filter((f) => Array.isArray(f.rows) && f.meta && SUITES.includes(f.suite as never))
     .sort((a, b) => order(a) - order(b));
-  fs.writeFileSync(path.join(dir, 'RESULTS.md'), RESULTS_HEADER + resultsMarkdown(files));
+  // The GPU verification runs (`.gpu/verify.sh` summaries, written by hand after each run) follow.
+  const verification = path.join(dir, 'gpu-verification.md');
+  const tail = fs.existsSync(verification) ? `\n${fs.readFileSync(verification, 'utf8')}` : '';
+  fs.writeFileSync(path.join(dir, 'RESULTS.md'), RESULTS_HEADER + resultsMarkdown(files) + tail);
 }
 
 /** `longconv bench ...`: returns the exit code (2 for a usage error, printed as one line). */

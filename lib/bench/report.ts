@@ -50,8 +50,8 @@ export interface BenchMeta {
   gpu?: string;
   /** Per thread count (CPU) or for the device (CUDA): GB/s and how it was obtained. */
   bandwidth: Record<string, { gbps: number | null; source: string }>;
-  /** The 1-minute load average before and after the run: how busy the machine was. */
-  loadAverage: [number, number];
+  /** The 1-minute load average before and after the run: how busy the machine was (absent: not recorded). */
+  loadAverage?: [number, number];
   peers: Partial<Record<PeerName, { version: string; python: string; ops: string[]; devices: string[] } | { skipped: string }>>;
 }
 
@@ -122,7 +122,7 @@ export function describeRun(meta: BenchMeta): string {
   const bw = Object.entries(meta.bandwidth).map(([k, b]) => `${k}: ${b.gbps === null ? 'unknown' : `${b.gbps.toFixed(1)} GB/s`} (${b.source})`).join('; ');
   const peers = Object.entries(meta.peers).map(([p, v]) => ('version' in v! ? `${p} ${v.version}` : `${p} skipped`)).join(', ');
   return `${meta.date.slice(0, 10)}, ${meta.device === 'cuda' ? meta.gpu : meta.cpu} (${meta.cores} cores), longconv ${meta.longconv}, Node ${meta.node}` +
-    `${peers ? `, ${peers}` : ''}; load average ${meta.loadAverage[0].toFixed(2)} before, ${meta.loadAverage[1].toFixed(2)} after; bandwidth ${bw}`;
+    `${peers ? `, ${peers}` : ''}; ${meta.loadAverage ? `load average ${meta.loadAverage[0].toFixed(2)} before, ${meta.loadAverage[1].toFixed(2)} after` : 'load average not recorded'}; bandwidth ${bw}`;
 }
 
 /** A results file: one suite on one device, as --out writes it. */

@@ -1,7 +1,7 @@
 // dropout, embedding and maskedMeanPool, forward and backward (native/nn.h).
 import { record } from '../autograd';
 import { Maybe, native, Storage } from '../native';
-import { uniformGenerator } from '../random';
+import { currentBatchOffset, uniformGenerator } from '../random';
 import { ones, Tensor, tidy, wrap } from '../tensor';
 import { checkBoolean, checkNonEmpty, checkOptionalTensor, checkOptions, checkProbability, checkRank, checkSameDevice, checkSeed, checkShape, checkTensor, fmtShape, rangeError } from '../validate';
 import { mul } from './elementwise';
@@ -10,7 +10,7 @@ import { unaryKernel, UnaryOp } from './primitives';
 /** @internal The typings of this file's native bindings (kept out of the published .d.ts). */
 declare module '../native' {
   interface NativeBinding {
-    dropout(args: { x: Storage; n: number; seed: number; p: number }): { out: Storage };
+    dropout(args: { x: Storage; n: number; first: number; seed: number; p: number }): { out: Storage };
     embeddingForward(args: { indices: Storage; weight: Storage; n: number; V: number; D: number }): { out: Storage };
     embeddingBackward(args: { indices: Storage; dy: Storage; n: number; V: number; D: number }): { dweight: Storage };
     maskedMeanPoolForward(args: { x: Storage; mask: Maybe<Storage>; B: number; H: number; L: number }): { out: Storage };
@@ -35,6 +35,8 @@ export interface DropoutOptions {
  * Inverted dropout: each element is zeroed with probability p and the others are scaled by
  * 1 / (1 − p). The mask is a counter-based hash of (seed, element index), so a seed gives the
  * same mask on the CPU and CUDA backends (and the backward pass recomputes it: nothing saved).
+ * Inside lc.withBatchOffset(o, ...), x (axis 0: samples) is taken as samples o, o + 1, … of a
+ * larger batch and each element hashes its index there.
  * With training false or p = 0 the result is a copy of x. Any shape and device.
  * @param p drop probability in [0, 1)
  * @throws TypeError for a non-tensor or disposed x, a non-number p, an unknown option, a
@@ -54,7 +56,9 @@ export function dropout(x: Tensor, p: number, options?: DropoutOptions): Tensor 
   const seed = opts.seed ?? Math.floor(uniformGenerator()() * 2 ** 32);
   // Tied: a dropped-out mask of ones with the last axis 1, broadcast along it.
   if (tied && x.shape.length > 1) return tidy(() => mul(x, dropout(ones([...x.shape.slice(0, -1), 1], { device: x.device }), p, { seed })));
-  const apply = (t: Tensor) => wrap(native.dropout({ x: t.storage, n: t.size, seed, p }).out, t.shape);
+  // x is samples [offset, offset + B) of the whole batch (lc.withBatchOffset): index its elements there.
+  const first = x.shape.length === 0 || x.size === 0 ? 0 : currentBatchOffset() * (x.size / x.shape[0]);
+  const apply = (t: Tensor) => wrap(native.dropout({ x: t.storage, n: t.size, first, seed, p }).out, t.shape);
   return record(apply(x), 'dropout', [x], (g) => [apply(g)]);
 }
 

@@ -1,7 +1,7 @@
 // The host-side logic of the CUDA backend, tested on the CPU (no GPU, no CUDA toolkit needed):
 // the caching allocator's bookkeeping against a fake device (cuda/caching_allocator.h), the
 // cuFFT plan cache's policy with fake plans (cuda/plan_lru.h), the CUDA library search order
-// and version check (cuda/library_search.cc, with two fake shared libraries built by
+// and version check (native/library_search.cc, with two fake shared libraries built by
 // scripts/test-native.sh), and Cauchy's overflow-free 1/conj(d) (cuda/inverse_conj.h).
 // Run by scripts/test-native.sh: cuda_host_test <folder of the fake libraries>.
 // Exit status 0 when every check passes.

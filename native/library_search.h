@@ -1,5 +1,5 @@
-// Finds a CUDA math library at run time with dlopen (it is never linked, so the addon loads on
-// machines without it). Used by the cuFFT and cuBLAS loaders.
+// Finds a shared library at run time with dlopen (it is never linked, so the addon loads on
+// machines without it). Used by the cuFFT, cuBLAS, NCCL and MPI loaders.
 #pragma once
 #include <dlfcn.h>
 
@@ -50,12 +50,27 @@ void bind_symbol(void* library, const char* symbol, Fn& fn, std::string& rejecti
 using BindSymbols =
     std::function<bool(void* handle, LibraryVersion& version, std::string& rejection)>;
 
-// Tries, in order: $<envVar> (a file, or a directory searched for `sonames`), each soname through
-// the dynamic loader, then each in $CUDA_PATH/lib64, $CUDA_PATH/lib, $CUDA_HOME/lib64,
-// $CUDA_HOME/lib and /usr/local/cuda/lib64. A candidate that `bind` rejects, or one made for a
-// newer CUDA than the driver supports (`driverVersion` as cudaDriverGetVersion gives it, 0 when
-// unknown: it loads, then fails at its first use), is noted and skipped. The "tried" message
-// describes `sonames` with soname_words. Never throws.
+// Where to look, in this order: $<envVar> (a file, or a directory searched for `sonames`), each
+// soname through the dynamic loader, then each in $<root>/lib64 and $<root>/lib for each of
+// `rootVariables`, then in each of `directories` that exists. `global` opens the library with
+// RTLD_GLOBAL (for a library whose own plug-ins resolve its symbols), else RTLD_LOCAL. A
+// candidate made for a newer CUDA than `driverVersion` supports (cudaDriverGetVersion's number;
+// 0: not checked) loads, then fails at its first use: it is skipped.
+struct LibrarySearch {
+  const char* envVar;
+  std::vector<std::string> sonames;
+  std::vector<const char*> rootVariables;
+  std::vector<std::string> directories;
+  bool global = false;
+  int driverVersion = 0;
+};
+
+// Searches as `search` says. A candidate that `bind` rejects, or one too new for the driver, is
+// noted and skipped. The "tried" message describes `sonames` with soname_words. Never throws.
+FoundLibrary find_library(const LibrarySearch& search, const BindSymbols& bind);
+
+// A CUDA library: $<envVar>, the dynamic loader, then $CUDA_PATH/lib64, $CUDA_PATH/lib,
+// $CUDA_HOME/lib64, $CUDA_HOME/lib and /usr/local/cuda/lib64, checked against the driver.
 FoundLibrary find_cuda_library(const char* envVar, const std::vector<std::string>& sonames,
                                int driverVersion, const BindSymbols& bind);
 

@@ -25,11 +25,12 @@ std::string loaded_file(void* library, const std::string& fallback) {
 
 class Search {
  public:
-  Search(const std::vector<std::string>& sonames, int driverVersion, const BindSymbols& bind)
-      : sonames_(sonames), driverVersion_(driverVersion), bind_(bind) {}
+  Search(const LibrarySearch& spec, const BindSymbols& bind)
+      : sonames_(spec.sonames), flags_(RTLD_NOW | (spec.global ? RTLD_GLOBAL : RTLD_LOCAL)),
+        driverVersion_(spec.driverVersion), bind_(bind) {}
 
   bool try_file(const std::string& candidate) {
-    void* library = dlopen(candidate.c_str(), RTLD_NOW | RTLD_LOCAL);
+    void* library = dlopen(candidate.c_str(), flags_);
     if (!library) return false;
     LibraryVersion version;
     std::string rejection;
@@ -48,7 +49,7 @@ class Search {
 
   bool try_directory(const std::string& dir) {
     for (const std::string& place : places_)
-      if (place == dir) return false;  // $CUDA_PATH and $CUDA_HOME often agree
+      if (place == dir) return false;  // e.g. $CUDA_PATH and $CUDA_HOME often agree
     places_.push_back(dir);
     for (const std::string& soname : sonames_)
       if (try_file(dir + "/" + soname)) return true;
@@ -81,6 +82,7 @@ class Search {
 
  private:
   const std::vector<std::string>& sonames_;
+  const int flags_;
   const int driverVersion_;
   const BindSymbols& bind_;
   std::vector<std::string> places_, notes_;
@@ -89,11 +91,10 @@ class Search {
 
 }  // namespace
 
-FoundLibrary find_cuda_library(const char* envVar, const std::vector<std::string>& sonames,
-                               int driverVersion, const BindSymbols& bind) {
-  Search search(sonames, driverVersion, bind);
+FoundLibrary find_library(const LibrarySearch& spec, const BindSymbols& bind) {
+  Search search(spec, bind);
   // An explicit path wins over whatever the system would find first.
-  const char* explicitPath = std::getenv(envVar);
+  const char* explicitPath = std::getenv(spec.envVar);
   std::string explicitFile;
   bool found = false;
   if (explicitPath && *explicitPath) {
@@ -105,10 +106,18 @@ FoundLibrary find_cuda_library(const char* envVar, const std::vector<std::string
     }
   }
   if (!found) found = search.try_loader_path();
-  if (!found)
-    found = search.try_env_directories("CUDA_PATH") || search.try_env_directories("CUDA_HOME");
-  if (!found && is_directory("/usr/local/cuda/lib64")) search.try_directory("/usr/local/cuda/lib64");
+  for (const char* root : spec.rootVariables)
+    if (!found) found = search.try_env_directories(root);
+  for (const std::string& dir : spec.directories)
+    if (!found && is_directory(dir)) found = search.try_directory(dir);
   return search.finish(explicitFile);
+}
+
+FoundLibrary find_cuda_library(const char* envVar, const std::vector<std::string>& sonames,
+                               int driverVersion, const BindSymbols& bind) {
+  return find_library(LibrarySearch{envVar, sonames, {"CUDA_PATH", "CUDA_HOME"},
+                                    {"/usr/local/cuda/lib64"}, false, driverVersion},
+                      bind);
 }
 
 std::vector<std::string> cuda_library_sonames(const std::string& stem,
@@ -124,13 +133,15 @@ std::vector<std::string> cuda_library_sonames(const std::string& stem,
 
 std::string soname_words(const std::vector<std::string>& sonames) {
   std::string words;
+  const std::string stem = sonames.empty() ? "" : sonames[0].substr(0, sonames[0].rfind(".so.") + 3);
   for (size_t i = 0; i < sonames.size(); ++i) {
     const std::string& name = sonames[i];
     const bool last = i + 1 == sonames.size();
     if (i > 0) words += last ? " and " : ", ";
-    // After the first, versioned names shrink to their suffix: "libcufft.so.11, .12".
+    // After the first, versioned names of its stem shrink to their suffix: "libcufft.so.11, .12".
     const size_t dot = name.rfind(".so.");
-    words += (i > 0 && !last && dot != std::string::npos) ? name.substr(dot + 3) : name;
+    const bool shrink = i > 0 && !last && dot != std::string::npos && name.compare(0, dot + 3, stem) == 0;
+    words += shrink ? name.substr(dot + 3) : name;
   }
   return words;
 }

@@ -40,9 +40,11 @@ export interface DistributedInfo {
   };
   /** NCCL (libnccl.so.2), for CUDA tensors; needs MPI to start and a CUDA build. */
   nccl: {
+    /** True when a usable libnccl was found (in a CUDA build). */
     available: boolean;
     /** Why not: a CPU-only build, or the files tried (set LONGCONV_NCCL_PATH). */
     reason?: string;
+    /** The library file that was loaded. */
     path?: string;
     /** ncclGetVersion, e.g. 22304 for NCCL 2.23.4. */
     version?: number;

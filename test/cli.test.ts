@@ -234,4 +234,7 @@ test('longconv info: the addon file, CUDA compiled in, the SIMD path, the CUDA l
     expect(lines[3]).toBe(`CUDA: not available: ${backend.cuda.reason}`);
     expect(lines[4]).toMatch(/^cuFFT, cuBLAS: not loaded/);
   }
+  const { mpi, nccl } = backend.distributed;
+  expect(text.stdout).toContain(mpi.available ? `MPI (${mpi.abi}): ${mpi.version}: ${mpi.path}\n` : `MPI: not available: ${mpi.reason}\n`);
+  expect(lines[lines.length - 1]).toMatch(nccl.available ? /^NCCL \d+\.\d+\.\d+: \// : /^NCCL: not available: /);
 });

@@ -7,7 +7,7 @@
 //   auto     (default) run the two-rank tests with the launchers found, skipping the others
 //            after one printed line saying why (a machine without MPI);
 //   require  a missing launcher or libmpi fails its tests instead (CI, which installs both).
-import { spawnSync } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -18,6 +18,7 @@ import { expectBadInput } from './helpers';
 const { rankData, SIZES } = require('./distributed_worker') as { rankData: (k: number, r: number, n: number) => Float32Array; SIZES: number[] };
 
 const worker = path.join(__dirname, 'distributed_worker.js');
+const bin = path.join(__dirname, '..', 'bin', 'longconv.js');
 const mode = process.env.LONGCONV_TEST_MPI || 'auto';
 if (mode !== 'auto' && mode !== 'require') throw new RangeError(`LONGCONV_TEST_MPI: expected 'auto' or 'require', got '${mode}'`);
 
@@ -140,6 +141,18 @@ describe('a world of one process (no MPI launch)', () => {
     if (!nccl.available) process.stdout.write(`NCCL unavailable here: ${nccl.reason}\n`);
   });
 });
+
+// `longconv ARGS` under `command` (or alone).
+function cli(command: string[], args: string[]) {
+  const [cmd, ...launch] = command.length ? command : [process.execPath];
+  const r = spawnSync(cmd, [...(command.length ? [...launch, process.execPath] : []), bin, ...args], { encoding: 'utf8', timeout: 240000 });
+  if (r.error) throw new Error(`${cmd} ${args.join(' ')}: ${r.error.message} (a hang?)\n${r.stderr}`);
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function jsonLines(stdout: string): Record<string, unknown>[] {
+  return stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+}
 
 function maxAbsDiff(a: number[][], b: number[][]): number {
   let d = 0;
@@ -269,6 +282,74 @@ for (const launcher of launchers) {
       expect(r.stderr).toBe('');
       expect(r.status).toBe(0);
       expect(r.stdout).toMatch(/^step 10: loss of rank 0's share [\d.]+\nstep 20: loss of rank 0's share [\d.]+\n$/);
+    });
+
+    // `longconv train` on two ranks: 3 steps of 25 sequences (13 + 12 per rank) with dropout, as
+    // the library test above: the same weights as one process, to a fraction of a step.
+    test('longconv train: two ranks = one process; rank 0 alone prints and writes', () => {
+      const args = ['train', '--task', 'smnist', '--model', 's4d', '--epochs', '1', '--d-model', '16', '--layers', '1', '--batch', '25',
+        '--train-limit', '75', '--val-limit', '30', '--test-limit', '30', '--dropout', '0.2', '--seed', '4', '--json'];
+      const one = cli([], [...args, '--out', path.join(tmp, 'cli-one')]);
+      const two = cli(command, [...args, '--out', path.join(tmp, 'cli-two')]);
+      expect(two.stderr).toBe('');
+      expect(two.code).toBe(0);
+      const events = jsonLines(two.stdout);
+      expect(events.map((e) => e.event)).toEqual(['start', 'epoch', 'done']); // once: rank 0's
+      expect(events[0]).toMatchObject({ ranks: 2, backend: 'mpi', trainSize: 75 });
+      expect(events[1].allReduceSeconds).toBeGreaterThan(0);
+      const ref = jsonLines(one.stdout);
+      expect(events[1].trainLoss as number).toBeCloseTo(ref[1].trainLoss as number, 5);
+      expect(events[2].testAccuracy).toBe(ref[2].testAccuracy);
+      const weights = (dir: string) => lc.tidy(() => Object.values(lc.io.loadTensors(path.join(tmp, dir, 'last.safetensors')).tensors).map((t) => Array.from(t.toFloat32Array())));
+      expect(maxAbsDiff(weights('cli-two'), weights('cli-one'))).toBeLessThan(1e-4);
+      expect(fs.readdirSync(path.join(tmp, 'cli-two')).sort()).toEqual(fs.readdirSync(path.join(tmp, 'cli-one')).sort());
+      // eval of the run, on two ranks: each scores half the test split.
+      const evalArgs = ['eval', '--checkpoint', path.join(tmp, 'cli-two'), '--test-limit', '30', '--json'];
+      const [a, b] = [cli([], evalArgs), cli(command, evalArgs)].map((r) => jsonLines(r.stdout));
+      expect(b).toHaveLength(1);
+      expect(b[0].testLoss as number).toBeCloseTo(a[0].testLoss as number, 5);
+      expect(b[0].testAccuracy).toBe(a[0].testAccuracy);
+    });
+
+    test('longconv train --resume on two ranks, from a checkpoint within an epoch, repeats the run', async () => {
+      // 40 steps an epoch: the launch is stopped well before the first epoch's end.
+      const args = ['train', '--task', 'smnist', '--model', 's4d', '--epochs', '2', '--d-model', '8', '--layers', '1', '--batch', '4',
+        '--train-limit', '160', '--val-limit', '16', '--test-limit', '16', '--dropout', '0.2', '--checkpoint-every', '2', '--json'];
+      const straight = path.join(tmp, 'resume-straight'), split = path.join(tmp, 'resume-split');
+      expect(cli(command, [...args, '--out', straight]).code).toBe(0);
+      // Stop the launch after its first checkpoint (mid-epoch 1), then resume it.
+      await new Promise<void>((resolve) => {
+        const [cmd, ...launch] = command;
+        const child = spawn(cmd, [...launch, process.execPath, bin, ...args, '--out', split]);
+        child.stdout.on('data', (chunk: Buffer) => {
+          if (chunk.toString().includes('"event":"checkpoint"')) child.kill('SIGTERM');
+        });
+        child.on('exit', () => resolve());
+      });
+      expect(fs.readFileSync(path.join(split, 'metrics.jsonl'), 'utf8').trim().split('\n').filter(Boolean).length).toBeLessThan(2);
+      const resumed = cli(command, ['train', '--resume', split, '--json']);
+      expect(resumed.stderr).toBe('');
+      expect(resumed.code).toBe(0);
+      const strip = (dir: string) => fs.readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => {
+        const { seconds, sequencesPerSecond, allReduceSeconds, ...rest } = JSON.parse(l);
+        return { ...rest, timed: seconds > 0 && sequencesPerSecond > 0 && allReduceSeconds > 0 };
+      });
+      expect(strip(split)).toEqual(strip(straight));
+      expect(fs.readFileSync(path.join(split, 'last.safetensors'))).toEqual(fs.readFileSync(path.join(straight, 'last.safetensors')));
+    });
+
+    // MPMD: rank 1 alone asks for --device cuda, which this machine lacks, while rank 0 waits
+    // for it in a collective (on a GPU machine this error does not arise).
+    (lc.backendInfo().cuda.available ? test.skip : test)('longconv train: an error on one rank stops both with its message', () => {
+      const args = ['train', '--task', 'smnist', '--model', 's4d', '--epochs', '1', '--d-model', '8', '--layers', '1', '--train-limit', '32', '--json', '--out', path.join(tmp, 'cli-fail')];
+      const [cmd, ...launch] = command;
+      const oneRank = launch.slice(0, -1).concat('1'); // the launcher's flags, with 1 rank
+      const r = spawnSync(cmd, [...oneRank, process.execPath, bin, ...args, ':', ...oneRank.filter((a) => !a.startsWith('--')), process.execPath, bin, ...args, '--device', 'cuda'],
+        { encoding: 'utf8', timeout: 240000 });
+      expect(r.error).toBeUndefined();
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toMatch(/^longconv: rank 1\/2: --device cuda: CUDA is not available/m);
+      expect(r.stdout).toBe('');
     });
 
     test('an error on one rank stops both, with its message, never a hang', () => {

@@ -5,6 +5,7 @@ import { EVAL_FLAGS, Flags, parseEvalArgs, parseTrainArgs, TRAIN_FLAGS, UsageErr
 import { runConfig, trainDefaults } from './tasks';
 import { BENCH_FLAGS, parseBenchArgs, SUITES } from '../bench/options';
 import { PRESETS } from './presets';
+import { launchRank } from './ranks';
 import { evaluateCheckpoint, train } from './train';
 import { benchCommand } from '../bench';
 
@@ -75,15 +76,27 @@ function info(): Record<string, unknown> {
   return { event: 'info', longconv: pkg.version, node: process.versions.node, napi: process.versions.napi, platform: `${process.platform}-${process.arch}`, threads: lc.getNumThreads(), backend: lc.backendInfo() };
 }
 
-// cufftGetVersion's 1000·major + 100·minor + patch and CUBLAS_VERSION's 10000·major + 100·minor + patch.
+// cufftGetVersion's 1000·major + 100·minor + patch and CUBLAS_VERSION's (and ncclGetVersion's, NCCL ≥ 2.9)
+// 10000·major + 100·minor + patch.
 const cufftVersion = (v: number) => `${Math.floor(v / 1000)}.${Math.floor((v % 1000) / 100)}.${v % 100}`;
 const cublasVersion = (v: number) => `${Math.floor(v / 10000)}.${Math.floor((v % 10000) / 100)}.${v % 100}`;
 
 function infoLines(event: Record<string, unknown>): string[] {
   const b = event.backend as lc.BackendInfo;
+  return [`longconv ${event.longconv} · Node ${event.node} (N-API ${event.napi}) · ${event.platform}`, ...backendLines(b), ...distributedLines(b.distributed)];
+}
+
+// What lc.distributed (mpirun -np N longconv train) would load.
+function distributedLines({ mpi, nccl }: lc.BackendInfo['distributed']): string[] {
+  return [
+    mpi.available ? `MPI (${mpi.abi}): ${mpi.version}: ${mpi.path}` : `MPI: not available: ${mpi.reason}`,
+    nccl.available ? `NCCL ${cublasVersion(nccl.version ?? 0)}: ${nccl.path}` : `NCCL: not available: ${nccl.reason}`,
+  ];
+}
+
+function backendLines(b: lc.BackendInfo): string[] {
   const { cuda } = b;
   const lines = [
-    `longconv ${event.longconv} · Node ${event.node} (N-API ${event.napi}) · ${event.platform}`,
     `addon: ${b.addon.path} (CUDA support compiled in: ${cuda.compiled ? 'yes' : 'no'})`,
     `CPU: ${b.cpu.threads} threads, ${b.cpu.simd} kernels`,
   ];
@@ -99,10 +112,14 @@ function infoLines(event: Record<string, unknown>): string[] {
   return lines;
 }
 
-// Usage errors and missing or malformed data files: one line, exit code 2.
+// Usage errors and missing or malformed data files: one line, exit code 2. Under an MPI
+// launcher, an error before the ranks joined is every rank's (the same flags): rank 0 says it;
+// one after is said by each rank that meets it, named (the exit code then aborts every rank).
 function usageError(e: unknown): number {
   if (!(e instanceof UsageError || e instanceof DataError)) throw e;
-  process.stderr.write(`longconv: ${e.message}\n`);
+  const world = lc.distributed.isInitialized() ? lc.distributed.getWorld() : null;
+  if (world && world.size > 1) process.stderr.write(`longconv: rank ${world.rank}/${world.size}: ${e.message}\n`);
+  else if (world || launchRank() === 0) process.stderr.write(`longconv: ${e.message}\n`);
   return 2;
 }
 
@@ -163,6 +180,10 @@ export function main(argv: string[]): number | Promise<number> {
     else if (event.event === 'info') infoLines(event).forEach((line) => console.log(line));
     else console.log(JSON.stringify(event, null, 2));
   };
+  // Data-parallel runs (mpirun -np N longconv train|eval): rank 0 speaks for all.
+  const printOnRoot = (event: Record<string, unknown>) => {
+    if (lc.distributed.getWorld().rank === 0) print(event);
+  };
   try {
     if (command === undefined || isHelp(command) || command === 'help') {
       const topic = command === 'help' ? rest[0] : undefined;
@@ -176,10 +197,10 @@ export function main(argv: string[]): number | Promise<number> {
     }
     switch (command) {
       case 'train':
-        print(train(parseTrainArgs(rest), print));
+        printOnRoot(train(parseTrainArgs(rest), print));
         return 0;
       case 'eval':
-        print(evaluateCheckpoint(parseEvalArgs(rest)));
+        printOnRoot(evaluateCheckpoint(parseEvalArgs(rest)));
         return 0;
       case 'presets':
         checkJsonOnly(command, rest);

@@ -2,6 +2,7 @@
 // task's sources: the arithmetic of `longconv train` and `longconv eval`.
 import * as lc from '..';
 import type { Rows, Source, Task } from '../data';
+import { sum } from './ranks';
 
 /** A batch on the device: inputs, padding mask and the labels of its target positions. */
 interface Batch {
@@ -76,57 +77,68 @@ function microBatches(indices: Int32Array, parts: number): Int32Array[] {
 }
 
 /**
- * One optimizer step on the examples `indices` of `source`, in `accumulate` micro-batches:
- * each micro-batch's mean loss is weighted by its share of the step's labels, so the summed
- * gradient is the gradient of the whole batch's mean loss (exactly so without batch
- * statistics: batch norm sees each micro-batch alone). `seedFor(k)` seeds micro-batch k's
- * dropout masks. Adds to `totals`.
+ * One optimizer step on this rank's share `indices` of the step's batch (its examples from
+ * position `offset` on), in `accumulate` micro-batches: each micro-batch's mean loss is weighted
+ * by its share of the rank's labels, and `dp` averages the ranks' gradients weighted by their
+ * labels, so the gradient is that of the whole batch's mean loss (exactly so without batch
+ * statistics: batch norm sees each micro-batch alone; docs/MATH.md §4.5). Every micro-batch
+ * draws its dropout masks from `seed` at its position in the batch: the masks do not depend on
+ * the split into ranks or micro-batches. Returns this rank's sums of the step.
  */
 export function trainStep(opts: {
   classify: Classify;
   model: lc.nn.Module;
   optimizer: lc.optim.AdamW;
+  dp: lc.distributed.DataParallel;
   task: Task;
   source: Source;
   indices: Int32Array;
+  offset: number;
   accumulate: number;
   /** Clip the gradients' global norm at this value (0: no clipping). */
   gradientClip: number;
   device: lc.Device;
-  seedFor: (micro: number) => number;
-  totals: StepTotals;
-}): void {
-  const { task, totals } = opts;
+  seed: number;
+}): StepTotals {
+  const { task } = opts;
+  const totals = emptyTotals();
   const parts = microBatches(opts.indices, opts.accumulate);
   const rows = parts.map((p) => opts.source.read(p));
   // Labels per micro-batch: one per example, or one per target position ('position' rows hold y [n, L]).
   const width = task.targets === 'position' ? task.targetRange![1] - task.targetRange![0] : 1;
   const total = rows.reduce((sum, r) => sum + (task.targets === 'position' ? r.y.length / r.L : r.y.length) * width, 0);
+  let offset = opts.offset;
   rows.forEach((r, k) => {
-    lc.seed(opts.seedFor(k));
+    lc.seed(opts.seed);
     lc.tidy(() => {
       const batch = toBatch(task, r, opts.device);
-      const logits = logitsFor(opts.classify, task, batch);
+      const logits = lc.withBatchOffset(offset, () => logitsFor(opts.classify, task, batch));
       const loss = lc.crossEntropy(logits, batch.labels);
       (parts.length === 1 ? loss : lc.scale(loss, batch.labels.length / total)).backward();
       totals.lossSum += loss.toFloat32Array()[0] * batch.labels.length;
       totals.correct += countCorrect(logits.toFloat32Array(), batch.labels, task.nClasses);
       totals.labels += batch.labels.length;
     });
+    offset += parts[k].length;
   });
-  totals.examples += opts.indices.length;
+  totals.examples = opts.indices.length;
+  opts.dp.synchronize({ weight: total });
   if (opts.gradientClip > 0) lc.optim.clipGradNorm(opts.model, opts.gradientClip);
   opts.optimizer.step();
   opts.optimizer.zeroGrad();
+  return totals;
 }
 
-/** Mean loss and accuracy of the classifier on `source` (eval mode, no gradients). */
-export function evaluate(classify: Classify, model: lc.nn.Module, task: Task, source: Source, batchSize: number, device: lc.Device): { loss: number; accuracy: number } {
+/**
+ * Mean loss and accuracy of the classifier on `source` (eval mode, no gradients): this rank
+ * scores rows [first, last) of it, and the sums are added over the ranks.
+ */
+export function evaluate(classify: Classify, model: lc.nn.Module, task: Task, source: Source, batchSize: number, device: lc.Device, part = { first: 0, last: source.size }): { loss: number; accuracy: number } {
   model.eval();
   const totals = emptyTotals();
   lc.noGrad(() => {
-    for (let start = 0; start < source.size; start += batchSize) {
-      const idx = Int32Array.from({ length: Math.min(batchSize, source.size - start) }, (_, i) => start + i);
+    for (let start = part.first; start < part.last; start += batchSize) {
+      const idx = Int32Array.from({ length: Math.min(batchSize, part.last - start) }, (_, i) => start + i);
       lc.tidy(() => {
         const batch = toBatch(task, source.read(idx), device);
         const logits = logitsFor(classify, task, batch);
@@ -137,5 +149,6 @@ export function evaluate(classify: Classify, model: lc.nn.Module, task: Task, so
     }
   });
   model.train();
-  return { loss: totals.lossSum / totals.labels, accuracy: totals.correct / totals.labels };
+  const [lossSum, correct, labels] = sum([totals.lossSum, totals.correct, totals.labels]);
+  return { loss: lossSum / labels, accuracy: correct / labels };
 }

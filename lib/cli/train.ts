@@ -9,6 +9,7 @@ import type { Task } from '../data';
 import { EvalArgs, resolveDeviceFlag, TrainArgs, UsageError } from './args';
 import { epochProgress, progressMode } from './progress';
 import { appendMetrics, files, loadLast, Progress, readConfig, readMetrics, saveBest, saveLast, writeMetrics } from './checkpoints';
+import { isRoot, joinRanks, share, sum } from './ranks';
 import { Classify, emptyTotals, evaluate, trainStep } from './steps';
 import { curvesSvg, EpochPoint } from './svg';
 import { loadTask, RunConfig, runConfig } from './tasks';
@@ -112,10 +113,17 @@ function recordEpochs(outDir: string, config: RunConfig, progress: Progress): vo
   fs.renameSync(tmp, files.config(outDir));
 }
 
-/** Runs `longconv train`; returns the final summary. */
+/**
+ * Runs `longconv train`; returns the final summary. Under an MPI launcher every rank runs it:
+ * each step's batch is split across the ranks, each evaluates its part of a split, rank 0
+ * alone prints (`emit`) and writes the run directory, and resumes it for all.
+ */
 export function train(args: TrainArgs, emit: Emit): Record<string, unknown> {
-  const device = resolveDeviceFlag(args.device);
-  const { config, outDir } = prepare(args);
+  const { world, device } = joinRanks(() => resolveDeviceFlag(args.device));
+  const root = isRoot();
+  const say: Emit = root ? emit : () => undefined;
+  // Rank 0's settings and directory (a new run's name holds the time), checked before any write.
+  const { config, outDir, resume } = lc.distributed.broadcastObject(root ? { ...prepare(args), resume: !!args.resume } : null)!;
   const started = Date.now();
   const task = loadTask(config); // a missing or malformed data file stops here, before any write
   lc.seed(config.seed);
@@ -124,105 +132,139 @@ export function train(args: TrainArgs, emit: Emit): Record<string, unknown> {
   const stepsPerEpoch = Math.ceil(task.train.size / config.batch);
   const schedule = makeSchedule(config, stepsPerEpoch);
 
-  fs.mkdirSync(outDir, { recursive: true });
   let history: Record<string, number>[] = [];
   let progress: Progress = { epoch: 0, step: 0, bestValAccuracy: -1, bestEpoch: 0 };
-  if (args.resume) {
-    progress = loadLast(outDir, model, optimizer);
-    recordEpochs(outDir, config, progress);
-    history = readMetrics(outDir).slice(0, progress.epoch);
-    writeMetrics(outDir, history);
-  } else {
-    fs.writeFileSync(files.config(outDir), JSON.stringify(config, null, 2) + '\n');
-    writeMetrics(outDir, []);
+  if (root) {
+    fs.mkdirSync(outDir, { recursive: true });
+    if (resume) {
+      progress = loadLast(outDir, model, optimizer);
+      recordEpochs(outDir, config, progress);
+      history = readMetrics(outDir).slice(0, progress.epoch);
+      writeMetrics(outDir, history);
+    } else {
+      fs.writeFileSync(files.config(outDir), JSON.stringify(config, null, 2) + '\n');
+      writeMetrics(outDir, []);
+    }
+  }
+  // Every rank starts from rank 0's weights, optimizer state and place in the run.
+  const dp = new lc.distributed.DataParallel(model);
+  if (resume) {
+    dp.broadcastOptimizer(optimizer);
+    progress = lc.distributed.broadcastObject(progress);
   }
   const params = model.parameters().reduce((s, p) => s + p.size, 0);
-  emit({
+  say({
     event: 'start', task: config.task, model: config.model, preset: config.preset, device, parameters: params,
     trainSize: task.train.size, valSize: task.val.size, valFrom: task.valFrom, testSize: task.test.size,
     epochs: config.epochs, startEpoch: progress.epoch + 1, startStep: progress.step, out: outDir,
+    ...(world.size > 1 ? { ranks: world.size, backend: world.backend } : {}),
   });
 
   for (let epoch = progress.epoch + 1; epoch <= config.epochs; epoch++) {
     const order = lc.data.permutation(task.train.size, uniformGenerator(config.seed * 100003 + epoch));
     const totals = progress.totals ?? { ...emptyTotals(), seconds: 0 };
-    const bar = epochProgress(progressMode(args), epoch, config.epochs, task.train.size, totals.examples, args.progressSeconds);
+    const bar = epochProgress(root ? progressMode(args) : 'none', epoch, config.epochs, task.train.size, totals.examples, args.progressSeconds);
     let t0 = Date.now() - totals.seconds * 1000;
+    const synchronizing = dp.synchronizeSeconds;
     for (let s = progress.step; s < stepsPerEpoch; s++) {
       const step = (epoch - 1) * stepsPerEpoch + s;
       optimizer.setLrScale(schedule(step));
-      trainStep({
-        classify, model, optimizer, task, device, totals,
+      const batch = order.subarray(s * config.batch, Math.min(task.train.size, (s + 1) * config.batch));
+      const { first, last } = share(batch.length);
+      const own = trainStep({
+        classify, model, optimizer, dp, task, device,
         source: task.train,
-        indices: order.subarray(s * config.batch, Math.min(task.train.size, (s + 1) * config.batch)),
+        indices: batch.subarray(first, last),
+        offset: first,
         accumulate: config.accumulate,
         gradientClip: config.gradientClip,
-        // Dropout masks depend only on (seed, step, micro-batch): a resumed run repeats them.
-        seedFor: (micro) => config.seed * 1000003 + step + micro * 0x9e3779b1,
+        // Dropout masks depend only on (seed, step, position in the batch): a resumed run, and
+        // one on another number of ranks or micro-batches, repeats them.
+        seed: config.seed * 1000003 + step,
       });
+      const [lossSum, correct, labels, examples] = sum([own.lossSum, own.correct, own.labels, own.examples]);
+      totals.lossSum += lossSum;
+      totals.correct += correct;
+      totals.labels += labels;
+      totals.examples += examples;
       totals.seconds = (Date.now() - t0) / 1000;
       bar.update(totals.examples, totals.lossSum / totals.labels, totals.correct / totals.labels, totals.examples / totals.seconds);
       if (config.checkpointEvery > 0 && (s + 1) % config.checkpointEvery === 0 && s + 1 < stepsPerEpoch) {
-        saveLast(outDir, model, optimizer, { ...progress, epoch: epoch - 1, step: s + 1, totals });
-        emit({ event: 'checkpoint', epoch, step: s + 1, stepsPerEpoch });
+        if (root) saveLast(outDir, model, optimizer, { ...progress, epoch: epoch - 1, step: s + 1, totals });
+        say({ event: 'checkpoint', epoch, step: s + 1, stepsPerEpoch });
         t0 = Date.now() - totals.seconds * 1000; // saving is not training time
       }
     }
     bar.stop();
-    const val = evaluate(classify, model, task, task.val, config.batch * 2, device);
+    // Batch norm's running statistics are each rank's own: evaluate rank 0's, as it saves them.
+    dp.broadcastBuffers();
+    const val = evaluate(classify, model, task, task.val, config.batch * 2, device, share(task.val.size));
     const point = {
       epoch, trainLoss: totals.lossSum / totals.labels, trainAccuracy: totals.correct / totals.labels,
       valLoss: val.loss, valAccuracy: val.accuracy, seconds: totals.seconds, sequencesPerSecond: totals.examples / totals.seconds,
       // The main learning rate of the epoch's last step (the schedule's value there).
       lr: config.lr * schedule(epoch * stepsPerEpoch - 1),
+      ...(world.size > 1 ? { allReduceSeconds: dp.synchronizeSeconds - synchronizing } : {}),
     };
     history.push(point);
-    appendMetrics(outDir, point);
     if (val.accuracy > progress.bestValAccuracy) {
       progress = { ...progress, bestValAccuracy: val.accuracy, bestEpoch: epoch };
-      saveBest(outDir, model, epoch);
+      if (root) saveBest(outDir, model, epoch);
     }
     progress = { ...progress, epoch, step: 0, totals: undefined };
-    saveLast(outDir, model, optimizer, progress);
-    fs.writeFileSync(files.curves(outDir), curvesSvg(`${config.task} · ${config.model}`, history as unknown as EpochPoint[], task.valFrom === 'test' ? 'test' : 'validation'));
-    emit({ event: 'epoch', ...point });
+    if (root) {
+      appendMetrics(outDir, point);
+      saveLast(outDir, model, optimizer, progress);
+      fs.writeFileSync(files.curves(outDir), curvesSvg(`${config.task} · ${config.model}`, history as unknown as EpochPoint[], task.valFrom === 'test' ? 'test' : 'validation'));
+    }
+    say({ event: 'epoch', ...point });
   }
 
   // The papers' protocol: the test split scored once, with the best-validation weights.
-  lc.io.load(files.best(outDir), model);
-  const test = evaluate(classify, model, task, task.test, config.batch * 2, device);
+  if (root) lc.io.load(files.best(outDir), model);
+  dp.broadcastParameters();
+  const test = evaluate(classify, model, task, task.test, config.batch * 2, device, share(task.test.size));
   const last = history[history.length - 1];
   const result = {
     task: config.task, model: config.model, preset: config.preset, bestEpoch: progress.bestEpoch, bestValAccuracy: progress.bestValAccuracy,
     valFrom: task.valFrom, testLoss: test.loss, testAccuracy: test.accuracy, testSize: task.test.size, lastValAccuracy: last?.valAccuracy,
   };
-  fs.writeFileSync(files.result(outDir), JSON.stringify(result, null, 2) + '\n');
+  if (root) fs.writeFileSync(files.result(outDir), JSON.stringify(result, null, 2) + '\n');
   model.dispose();
   optimizer.dispose();
   return { event: 'done', ...result, epochs: config.epochs, seconds: (Date.now() - started) / 1000, out: outDir };
 }
 
-/** Runs `longconv eval`: the best checkpoint of a run directory on its task's test split. */
+/**
+ * Runs `longconv eval`: the best checkpoint of a run directory on its task's test split (under
+ * an MPI launcher, each rank scores its part of the split; rank 0 reads the run directory).
+ */
 export function evaluateCheckpoint(args: EvalArgs): Record<string, unknown> {
+  const { device } = joinRanks(() => resolveDeviceFlag(args.device));
+  const root = isRoot();
   const dir = args.checkpoint;
-  const config = readConfig(dir, '--checkpoint');
-  const weights = [files.best(dir), files.last(dir)].find((f) => fs.existsSync(f));
-  if (!weights) throw new UsageError(`--checkpoint: '${dir}' holds no best/last.safetensors (give a directory written by longconv train --out)`);
-  const device = resolveDeviceFlag(args.device);
+  const found = lc.distributed.broadcastObject(root ? (() => {
+    const config = readConfig(dir, '--checkpoint');
+    const weights = [files.best(dir), files.last(dir)].find((f) => fs.existsSync(f));
+    if (!weights) throw new UsageError(`--checkpoint: '${dir}' holds no best/last.safetensors (give a directory written by longconv train --out)`);
+    return { config, weights };
+  })() : null)!;
+  const { config, weights } = found;
   const taskName = args.task ?? config.task;
   const dataDir = args.dataDir ?? (taskName === config.task ? config.dataDir : undefined);
   const task = loadTask({ ...config, task: taskName, dataDir, trainLimit: undefined, valLimit: undefined, testLimit: args.testLimit });
   const { model, classify } = buildModel(config, task, device);
   try {
-    lc.io.load(weights, model);
+    if (root) lc.io.load(weights, model);
   } catch (e) {
     model.dispose();
     // A task of other inputs or classes builds a model of other shapes.
     if (e instanceof RangeError && taskName !== config.task) throw new UsageError(`--task ${taskName}: the checkpoint was trained on ${config.task}, whose inputs and classes differ (choose a task with the same inputs, e.g. ${config.task})`);
     throw e;
   }
+  new lc.distributed.DataParallel(model); // rank 0's weights on every rank
   const t0 = Date.now();
-  const result = evaluate(classify, model, task, task.test, config.batch * 2, device);
+  const result = evaluate(classify, model, task, task.test, config.batch * 2, device, share(task.test.size));
   model.dispose();
   return { event: 'eval', task: taskName, model: config.model, checkpoint: weights, testLoss: result.loss, testAccuracy: result.accuracy, testSize: task.test.size, seconds: (Date.now() - t0) / 1000 };
 }

@@ -2,6 +2,7 @@
 // own share of each batch, and averages the gradients with an all-reduce before the optimizer
 // step (the DistributedDataParallel / Horovod pattern).
 import { Module } from '../nn/module';
+import { AdamW } from '../optim/adamw';
 import { Tensor, tensor, zeros } from '../tensor';
 import { checkInteger, checkNumber, checkOptions, describe, typeError } from '../validate';
 import { allReduceScaled, broadcast, broadcastObject, DEFAULT_BUCKET_BYTES, init } from './collectives';
@@ -66,9 +67,47 @@ export class DataParallel<M extends Module = Module> {
     }
   }
 
-  /** Copies rank `root`'s parameters and buffers to every rank. */
+  /** Copies rank `root`'s parameters and buffers to every rank (e.g. after it loaded a checkpoint). */
   broadcastParameters(root = 0): void {
     broadcast([...this.module.parameters(), ...this.module.namedBuffers().map(([, t]) => t)], root, { bucketBytes: this.bucketBytes });
+  }
+
+  /**
+   * Copies rank `root`'s buffers to every rank: batch norm's running statistics, which each
+   * rank updates from its own share, before an evaluation that should score root's model.
+   */
+  broadcastBuffers(root = 0): void {
+    broadcast(this.module.namedBuffers().map(([, t]) => t), root, { bucketBytes: this.bucketBytes });
+  }
+
+  /**
+   * Copies rank `root`'s optimizer state (step count and moments) to every rank's `optimizer`
+   * of this module: after root alone loaded a checkpoint. The optimizers then stay equal.
+   */
+  broadcastOptimizer(optimizer: AdamW, root = 0): void {
+    if (!(optimizer instanceof AdamW) || optimizer.module !== this.module) throw typeError('optimizer', "an optim.AdamW of this DataParallel's module", describe(optimizer));
+    const world = init();
+    if (world.size === 1) return;
+    const own = optimizer.stateDict();
+    const { step, names } = broadcastObject({ step: own.step, names: Object.keys(own.m) }, root);
+    const params = new Map(this.module.namedParameters());
+    const made: Tensor[] = [];
+    const moment = (have: Tensor | undefined, name: string) => {
+      if (have) return have;
+      const p = params.get(name);
+      if (!p) throw new Error(`DataParallel.broadcastOptimizer: rank ${root}'s optimizer has moments of '${name}', not a parameter here`);
+      const t = zeros(p.shape, { device: p.device });
+      made.push(t);
+      return t;
+    };
+    const m = Object.fromEntries(names.map((n) => [n, moment(own.m[n], n)]));
+    const v = Object.fromEntries(names.map((n) => [n, moment(own.v[n], n)]));
+    try {
+      broadcast([...names.map((n) => m[n]), ...names.map((n) => v[n])], root, { bucketBytes: this.bucketBytes });
+      if (world.rank !== root) optimizer.loadStateDict({ step, m, v });
+    } finally {
+      for (const t of made) t.dispose();
+    }
   }
 
   /**

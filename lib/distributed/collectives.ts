@@ -40,7 +40,7 @@ export interface DistributedInfo {
   };
   /** NCCL (libnccl.so.2), for CUDA tensors; needs MPI to start and a CUDA build. */
   nccl: {
-    /** True when a usable libnccl was found (in a CUDA build). */
+    /** True when a usable libnccl was found in a CUDA build (loaded, not started: see init()). */
     available: boolean;
     /** Why not: a CPU-only build, or the files tried (set LONGCONV_NCCL_PATH). */
     reason?: string;

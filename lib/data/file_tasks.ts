@@ -37,7 +37,7 @@ const LRA = 'the Long Range Arena release (lra_release.gz, github.com/google-res
 /** A file task's name. */
 export type FileTaskName = 'scifar' | 'lra-listops' | 'lra-text' | 'lra-retrieval' | 'lra-image' | 'lra-pathfinder' | 'lra-pathx' | 'smnist-full' | 'custom';
 
-/** The file tasks by name (the type makes the object list each name exactly once). */
+/** The file tasks by name. */
 export const FILE_TASKS: Readonly<Record<FileTaskName, FileTaskInfo>> = {
   scifar: {
     files: 'data_batch_1.bin … data_batch_5.bin, test_batch.bin',

@@ -119,8 +119,9 @@ export class LineIndex {
   private readonly offsets: number[] = [];
   private readonly lengths: number[] = [];
 
+  /** @param file the path of the indexed text file. */
   constructor(
-    /** The indexed file. */
+    /** The path of the indexed text file. */
     readonly file: string,
   ) {}
 

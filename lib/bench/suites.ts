@@ -38,7 +38,7 @@ interface Defaults {
 }
 
 /** Each suite's shape and lengths when --batch, --heads, --state or --sizes do not say. */
-export const SUITE_DEFAULTS: Record<SuiteName, Defaults> = {
+const SUITE_DEFAULTS: Record<SuiteName, Defaults> = {
   fftconv: { B: 8, H: 32, sizes: [1024, 4096, 16384, 65536] },
   rfft: { B: 8, H: 32, sizes: [1024, 4096, 16384, 65536] },
   cauchy: { H: 64, N: 64, sizes: [1024, 4096, 16384] },

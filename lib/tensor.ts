@@ -293,17 +293,6 @@ export class Tensor {
     return nest(0, 0);
   }
 
-  /**
-   * The values, as `toFloat32Array()` gives them, through a Promise — tfjs's `await t.data()`.
-   * The copy is taken when `data()` is called: an in-place update (an optimizer step) or a
-   * `dispose()` after the call does not change what it resolves with. The read waits for the
-   * device as `toFloat32Array()` does (it does not overlap a CUDA copy with JavaScript).
-   * @throws (rejects with) TypeError for a disposed tensor.
-   */
-  async data(): Promise<Float32Array> {
-    return this.toFloat32Array();
-  }
-
   // Chainable forms of the common ops, as tfjs has them: t.method(...args) is lc.method(t, ...args).
 
   /** `lc.add(this, b)`. */

@@ -319,15 +319,15 @@ for (const launcher of launchers) {
         '--train-limit', '320', '--val-limit', '16', '--test-limit', '16', '--dropout', '0.2', '--checkpoint-every', '2', '--json'];
       const straight = path.join(tmp, `resume-straight-${launcher.name}`), split = path.join(tmp, `resume-split-${launcher.name}`);
       expect(cli(command, [...args, '--out', straight]).code).toBe(0);
-      // Stop the launch once rank 0 wrote its first checkpoint (mid-epoch 1), then resume it. The
-      // optimizer's file, written after the weights, is watched rather than the checkpoint event:
-      // the launcher forwards output late.
+      // Stop the launch once rank 0 committed its first checkpoint (mid-epoch 1), then resume it.
+      // The commit is last.safetensors itself (io.save writes the optimizer file first, then the
+      // weights naming it); it is watched rather than the checkpoint event, which the launcher
+      // forwards late.
       await new Promise<void>((resolve) => {
         const [cmd, ...launch] = command;
         const child = spawn(cmd, [...launch, process.execPath, bin, ...args, '--out', split], { stdio: 'ignore' });
         const poll = setInterval(() => {
-          // The optimizer file is named by its contents' id: last.safetensors.optim.<id>.safetensors.
-          if (fs.existsSync(split) && fs.readdirSync(split).some((f) => f.startsWith('last.safetensors.optim.'))) child.kill('SIGTERM');
+          if (fs.existsSync(path.join(split, 'last.safetensors'))) child.kill('SIGTERM');
         }, 5);
         child.on('exit', () => {
           clearInterval(poll);

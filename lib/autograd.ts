@@ -31,9 +31,9 @@ export function noGrad<T>(fn: () => T): T {
 export type BackwardFn = (gradOutput: Tensor) => (Tensor | null)[];
 
 /** The code of the Error backward() throws when a tensor it needs was changed in place. */
-export const MODIFIED_IN_PLACE = 'ERR_LONGCONV_MODIFIED_IN_PLACE';
+const MODIFIED_IN_PLACE = 'ERR_LONGCONV_MODIFIED_IN_PLACE';
 /** The code of the Error backward() throws when an input's requiresGrad was turned on after use. */
-export const REQUIRES_GRAD_CHANGED = 'ERR_LONGCONV_REQUIRES_GRAD_CHANGED';
+const REQUIRES_GRAD_CHANGED = 'ERR_LONGCONV_REQUIRES_GRAD_CHANGED';
 
 /** @internal One recorded op of the graph: its inputs, saved buffers and backward function. */
 export class GradNode {

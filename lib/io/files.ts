@@ -82,7 +82,7 @@ export function writeTarget(file: string, name = 'path'): string {
 }
 
 /** The temporary file a write to `target` goes through (one per target: the next save cleans it up). */
-export function temporaryOf(target: string): string {
+function temporaryOf(target: string): string {
   return `${target}.tmp`;
 }
 
@@ -118,7 +118,7 @@ export function writeFileAtomically(file: string, write: (fd: number) => void, n
 }
 
 /** Flushes a directory's entries (a rename in it) to disk. */
-export function syncDirectory(dir: string): void {
+function syncDirectory(dir: string): void {
   const fd = fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
   try {
     fs.fsyncSync(fd);

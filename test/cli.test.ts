@@ -121,6 +121,26 @@ describe('longconv train', () => {
   });
 });
 
+describe('the event loop during training', () => {
+  test('train yields between steps: timers fire while it runs (it used to block until the end)', () => {
+    const dist = JSON.stringify(path.join(__dirname, '..', 'dist', 'cli', 'main'));
+    const args = JSON.stringify(['train', '--task', 'smnist', '--model', 's4d', '--epochs', '1', ...tiny, '--out', path.join(tmp, 'event-loop'), '--json']);
+    const r = spawnSync(process.execPath, ['-e', `
+      let ticks = 0;
+      const timer = setInterval(() => ticks++, 0);
+      const done = require(${dist}).main(${args});
+      const returnedPromise = done instanceof Promise;
+      Promise.resolve(done).then((code) => { clearInterval(timer); console.log(JSON.stringify({ code, ticks, returnedPromise })); });`], { encoding: 'utf8', timeout: 300000 });
+    expect(r.stderr).toBe('');
+    const lines = jsonLines(r.stdout);
+    expect(lines[lines.length - 2]).toMatchObject({ event: 'done' });
+    const { code, ticks, returnedPromise } = lines[lines.length - 1] as { code: number; ticks: number; returnedPromise: boolean };
+    expect(code).toBe(0);
+    expect(returnedPromise).toBe(true);
+    expect(ticks).toBeGreaterThan(0);
+  });
+});
+
 describe('progress', () => {
   const args = ['train', '--task', 'smnist', '--model', 's4d', '--epochs', '1', ...tiny];
   test('off a terminal: one line to stderr every --progress-seconds', () => {

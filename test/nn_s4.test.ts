@@ -200,6 +200,17 @@ describe('S4 layer', () => {
   });
 
   cudaSuite('S4 layer')('on CUDA', () => {
+    /** step() on the GPU device over x equals forward() on the CPU; disposes layer and x. */
+    const expectGpuStepsMatchCpu = (layer: lc.nn.S4, x: lc.Tensor) => {
+      const conv = lc.tidy(() => lc.noGrad(() => layer.forward(x).toFloat32Array()));
+      layer.to(gpu);
+      layer.setupStep();
+      const xc = x.to(gpu);
+      expect(relError(runSteps(layer, xc), conv)).toBeLessThan(1e-4);
+      lc.dispose([x, xc]);
+      layer.dispose();
+    };
+
     test('forward matches the CPU; gradients reach every parameter', () => {
       const x = lc.randn([2, 3, 16], { seed: 8 });
       expectCudaMatchesCpu(() => new lc.nn.S4(3, { dState: 8, lMax: 16, channels: 2, seed: 5 }), x);
@@ -208,25 +219,10 @@ describe('S4 layer', () => {
     test('shared SSMs and softplus dt: forward and gradients match the CPU; step() on CUDA matches forward() on the CPU', () => {
       const x = lc.randn([2, 4, 16], { seed: 8 });
       expectCudaMatchesCpu(() => sharedLayer(4, { nSsm: 2, dtTransform: 'softplus', dState: 8, lMax: 16 }, 5), x);
-      const layer = sharedLayer(4, { nSsm: 2, dtTransform: 'softplus', dState: 8, lMax: 16 }, 6);
-      const conv = lc.tidy(() => lc.noGrad(() => layer.forward(x).toFloat32Array()));
-      layer.to(gpu);
-      layer.setupStep();
-      const xc = x.to(gpu);
-      expect(relError(runSteps(layer, xc), conv)).toBeLessThan(1e-4);
-      lc.dispose([x, xc]);
-      layer.dispose();
+      expectGpuStepsMatchCpu(sharedLayer(4, { nSsm: 2, dtTransform: 'softplus', dState: 8, lMax: 16 }, 6), x);
     });
     test('step() on CUDA matches forward() on the CPU', () => {
-      const layer = new lc.nn.S4(3, { dState: 8, lMax: 12, seed: 6 });
-      const x = lc.randn([2, 3, 12], { seed: 9 });
-      const conv = lc.tidy(() => lc.noGrad(() => layer.forward(x).toFloat32Array()));
-      layer.to(gpu);
-      layer.setupStep();
-      const xc = x.to(gpu);
-      expect(relError(runSteps(layer, xc), conv)).toBeLessThan(1e-4);
-      lc.dispose([x, xc]);
-      layer.dispose();
+      expectGpuStepsMatchCpu(new lc.nn.S4(3, { dState: 8, lMax: 12, seed: 6 }), lc.randn([2, 3, 12], { seed: 9 }));
     });
   });
 

@@ -1,5 +1,5 @@
 // Looking at tensors: console.log / util.inspect / String(t) print like PyTorch; item(),
-// array(); the chainable methods give what the free functions give.
+// array(), data(); the chainable methods give what the free functions give.
 import { inspect } from 'util';
 import * as lc from '../lib';
 import { randomArray, t } from './helpers';
@@ -100,6 +100,24 @@ describe('item and array', () => {
       const x = randomArray(3 * 5 * 2, 1);
       expect(t(x, [3, 5, 2]).array()).toEqual(Array.from({ length: 3 }, (_, i) => Array.from({ length: 5 }, (_, j) => [x[i * 10 + j * 2], x[i * 10 + j * 2 + 1]])));
     });
+  });
+});
+
+describe('data()', () => {
+  test('resolves with the values at the time of the call, as toFloat32Array() reads them', async () => {
+    const before = lc.memory().cpu.tensors;
+    const x = t(randomArray(2 * 3 * 5, 3), [2, 3, 5]);
+    const expected = x.toFloat32Array();
+    const pending = x.data();
+    x.dispose(); // after the call: the promised copy is already taken
+    await expect(pending).resolves.toEqual(expected);
+    expect(lc.memory().cpu.tensors).toBe(before);
+  });
+
+  test('a disposed tensor rejects with the TypeError toFloat32Array() throws', async () => {
+    const x = lc.zeros([3]);
+    x.dispose();
+    await expect(x.data()).rejects.toThrow(new TypeError("tensor: expected a live Tensor, got a disposed one (shape [3], device 'cpu')"));
   });
 });
 

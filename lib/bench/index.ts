@@ -48,7 +48,7 @@ async function startPeers(names: readonly PeerName[], threads: number[], python?
  * Runs the suites of `opts`: each case on longconv and then on each peer, at each thread count,
  * all in this run. Prints JSON lines (--json) or a table per suite, writes --out and --svg.
  */
-export async function runBench(opts: BenchOptions, io: BenchIO = { out: process.stdout, err: process.stderr }): Promise<{ meta: BenchMeta; rows: BenchRow[] }> {
+async function runBench(opts: BenchOptions, io: BenchIO = { out: process.stdout, err: process.stderr }): Promise<{ meta: BenchMeta; rows: BenchRow[] }> {
   const device = resolveDeviceFlag(opts.device);
   const initialThreads = lc.getNumThreads();
   const threadCounts = opts.threads ?? [initialThreads];
@@ -171,7 +171,7 @@ machine's bandwidth (CPU: measured in the same run; CUDA: the device's peak).
 `;
 
 /** Writes <dir>/<device>-<suite>.json per suite, then <dir>/RESULTS.md from every such file there. */
-export function writeResults(dir: string, files: ResultsFile[]): void {
+function writeResults(dir: string, files: ResultsFile[]): void {
   fs.mkdirSync(dir, { recursive: true });
   for (const f of files) if (f.rows.length) fs.writeFileSync(path.join(dir, `${f.meta.device}-${f.suite}.json`), JSON.stringify(f, null, 1) + '\n');
   writeResultsMarkdown(dir);

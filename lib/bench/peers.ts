@@ -52,7 +52,7 @@ const REQUEST_TIMEOUT_MS = 30 * 60_000;
  * (a virtualenv or pyenv one) and then the system's /usr/bin/python3 (where Debian's
  * python3-numpy, python3-pyfftw and python3-torch install).
  */
-export function pythonCandidates(explicit?: string): string[] {
+function pythonCandidates(explicit?: string): string[] {
   if (explicit) return [explicit];
   if (process.env.LONGCONV_PYTHON) return [process.env.LONGCONV_PYTHON];
   return ['python3', '/usr/bin/python3'];

@@ -62,7 +62,7 @@ export function jsonRow(row: BenchRow): string {
 }
 
 /** Milliseconds with three significant digits (at least one decimal below 1000). */
-export function formatMs(ms: number): string {
+function formatMs(ms: number): string {
   if (ms >= 1000) return ms.toFixed(0);
   return ms >= 100 ? ms.toFixed(1) : ms >= 10 ? ms.toFixed(2) : ms.toPrecision(3);
 }
@@ -71,7 +71,7 @@ const formatShape = (shape: Record<string, number>) => Object.entries(shape).map
 const isTimes = (c: PeerCell | undefined): c is PeerTimes => !!c && 'fwdMs' in c;
 
 /** Header and cells of a suite's table; `notes` explains the skipped peer cells. */
-export function tableCells(rows: BenchRow[]): { header: string[]; cells: string[][]; notes: string[] } {
+function tableCells(rows: BenchRow[]): { header: string[]; cells: string[][]; notes: string[] } {
   const peers = PEERS.filter((p) => rows.some((r) => r.peers[p] !== undefined));
   const header = ['op', 'device', 'shape', 'L', 'thr', 'fwd ms (p10–p90)', 'fwd+bwd ms (p10–p90)', 'GB/s', '% bw'];
   peers.forEach((p) => header.push(`${p} fwd`, '×', `${p} f+b`, '×'));
@@ -111,7 +111,7 @@ export function textTable(rows: BenchRow[]): string {
 }
 
 /** A Markdown table with its notes. */
-export function markdownTable(rows: BenchRow[]): string {
+function markdownTable(rows: BenchRow[]): string {
   const { header, cells, notes } = tableCells(rows);
   const line = (vals: string[]) => `| ${vals.map((v) => v.replace(/\|/g, '\\|')).join(' | ')} |`;
   return [line(header), line(header.map((_, i) => (i < 3 ? '---' : '---:'))), ...cells.map(line), '', ...notes.map((n) => `${n}  `)].join('\n').trimEnd();

@@ -1,7 +1,7 @@
 // The cases of each `longconv bench` suite: what longconv runs for an op at one shape and
 // length, and the request its peers get (python/bench_*.py build the same case from it).
 import * as lc from '..';
-import type { Device, Tensor } from '../tensor';
+import { numelOf, type Device, type Tensor } from '../tensor';
 import type { BenchOptions, SuiteName } from './options';
 
 /** One case, runnable on a device. */
@@ -38,7 +38,7 @@ interface Defaults {
 }
 
 /** Each suite's shape and lengths when --batch, --heads, --state or --sizes do not say. */
-export const SUITE_DEFAULTS: Record<SuiteName, Defaults> = {
+const SUITE_DEFAULTS: Record<SuiteName, Defaults> = {
   fftconv: { B: 8, H: 32, sizes: [1024, 4096, 16384, 65536] },
   rfft: { B: 8, H: 32, sizes: [1024, 4096, 16384, 65536] },
   cauchy: { H: 64, N: 64, sizes: [1024, 4096, 16384] },
@@ -56,8 +56,6 @@ const SGCONV_DIM = 64, MULTIRES_TAPS = 2;
 const TRAIN_LAYERS = 4, TRAIN_CLASSES = 10;
 const LAYER_TYPES = ['s4d', 's4', 'sgconv', 'multires'] as const;
 
-const numel = (t: Tensor) => t.shape.reduce((a, b) => a * b, 1);
-
 const RANDOM_BLOCK = 1 << 24;
 
 /**
@@ -68,7 +66,7 @@ const RANDOM_BLOCK = 1 << 24;
  */
 function randomInput(shape: number[], seed: number, device: Device, requiresGrad = false): Tensor {
   let lead = 0; // the leading axes the block repeats along
-  while (lead < shape.length - 1 && shape.slice(lead).reduce((a, b) => a * b, 1) > RANDOM_BLOCK) lead++;
+  while (lead < shape.length - 1 && numelOf(shape.slice(lead)) > RANDOM_BLOCK) lead++;
   if (lead === 0) return lc.randn(shape, { seed, device, requiresGrad });
   const block = lc.randn([...shape.slice(0, lead).map(() => 1), ...shape.slice(lead)], { seed, device });
   const zeros = lc.zeros(shape, { device });
@@ -87,10 +85,10 @@ function randomInput(shape: number[], seed: number, device: Device, requiresGrad
 function differentiable(device: Device, inputs: Tensor[], run: () => Tensor, owned: { dispose(): void }[]): Prepared {
   const out = lc.noGrad(() => run());
   const upstream = randomInput([...out.shape], 99, device);
-  const outputs = numel(out);
+  const outputs = out.size;
   out.dispose();
-  const reads = inputs.reduce((s, t) => s + numel(t), 0);
-  const grads = inputs.filter((t) => t.requiresGrad).reduce((s, t) => s + numel(t), 0);
+  const reads = inputs.reduce((s, t) => s + t.size, 0);
+  const grads = inputs.filter((t) => t.requiresGrad).reduce((s, t) => s + t.size, 0);
   const fwd = 4 * (reads + outputs);
   return {
     forward: () => lc.tidy(() => lc.noGrad(() => { run(); })),
@@ -223,7 +221,7 @@ function trainStep({ B, H, N }: Record<string, number>, L: number, device: Devic
   const x = lc.randn([B, L, 1], { seed: 2, device });
   const labels = Array.from({ length: B }, (_, i) => i % TRAIN_CLASSES);
   const opt = new lc.optim.AdamW(model, { lr: 0.01, weightDecay: 0.01 });
-  const params = model.parameters().reduce((s, p) => s + numel(p), 0);
+  const params = model.parameters().reduce((s, p) => s + p.size, 0);
   const loss = () => lc.crossEntropy(model.forward(x), labels);
   // Forward reads the input and parameters; the step also writes the gradients, and AdamW reads
   // them with the parameters and both moments and writes those three back.

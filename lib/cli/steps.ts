@@ -71,7 +71,7 @@ export function emptyTotals(): StepTotals {
  * The micro-batches of one step: `indices` cut into `parts` nearly equal runs (sizes differ by
  * at most one), so that `accumulate` splits the paper's batch without changing it.
  */
-export function microBatches(indices: Int32Array, parts: number): Int32Array[] {
+function microBatches(indices: Int32Array, parts: number): Int32Array[] {
   const n = Math.min(parts, indices.length);
   return Array.from({ length: n }, (_, k) => indices.subarray(Math.floor((k * indices.length) / n), Math.floor(((k + 1) * indices.length) / n)));
 }

@@ -14,14 +14,16 @@ const FORMAT: FileFormat = {
 
 const PIXELS = 1024;
 const RECORD = 1 + 3 * PIXELS;
-/** Per-channel mean and std of the S4 repository's sCIFAR (torchvision Normalize). */
+/** Per-channel mean of the S4 repository's sCIFAR (torchvision Normalize), pixels in [0, 1]. */
 export const CIFAR_MEAN = [0.4914, 0.4822, 0.4465] as const;
+/** Per-channel std of the S4 repository's sCIFAR (torchvision Normalize), pixels in [0, 1]. */
 export const CIFAR_STD = [0.247, 0.243, 0.261] as const;
-/** Grayscale mean and std of the S4 repository's LRA Image, in 0-255 units (122.6/255, 61/255). */
+/** Grayscale mean of the S4 repository's LRA Image, in 0-255 units (122.6/255 normalised). */
 export const CIFAR_GRAY_MEAN = 122.6;
+/** Grayscale std of the S4 repository's LRA Image, in 0-255 units (61/255 normalised). */
 export const CIFAR_GRAY_STD = 61.0;
 /** The seed of the validation split carved from the training batches. */
-export const CIFAR_VAL_SEED = 42;
+const CIFAR_VAL_SEED = 42;
 
 /**
  * PIL's RGB → L conversion (what torchvision's Grayscale does): L = (19595 R + 38470 G +
@@ -104,7 +106,7 @@ export function cifarFiles(options: CifarFilesOptions): Task {
 }
 
 /** One record's pixels as [1024, width] normalised features (pixel t = row·32 + column). */
-export function decodeImage(record: Uint8Array, grayscale: boolean, out: Float32Array): void {
+function decodeImage(record: Uint8Array, grayscale: boolean, out: Float32Array): void {
   for (let t = 0; t < PIXELS; t++) {
     const r = record[1 + t], g = record[1 + PIXELS + t], b = record[1 + 2 * PIXELS + t];
     if (grayscale) out[t] = (grayLevel(r, g, b) - CIFAR_GRAY_MEAN) / CIFAR_GRAY_STD;

@@ -20,7 +20,7 @@ const VOCAB: FileFormat = {
 /** The special tokens of a custom token vocabulary: padding and unknown. */
 export const CUSTOM_SPECIALS = ['<pad>', '<unk>'] as const;
 /** The seed of the validation split carved from train.jsonl when there is no val.jsonl. */
-export const CUSTOM_VAL_SEED = 42;
+const CUSTOM_VAL_SEED = 42;
 
 /** Options of {@link customFiles}. */
 export interface CustomFilesOptions {

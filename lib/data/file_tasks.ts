@@ -34,8 +34,11 @@ export interface FileTaskInfo {
 
 const LRA = 'the Long Range Arena release (lra_release.gz, github.com/google-research/long-range-arena)';
 
+/** A file task's name. */
+export type FileTaskName = 'scifar' | 'lra-listops' | 'lra-text' | 'lra-retrieval' | 'lra-image' | 'lra-pathfinder' | 'lra-pathx' | 'smnist-full' | 'custom';
+
 /** The file tasks by name. */
-export const FILE_TASKS = {
+export const FILE_TASKS: Readonly<Record<FileTaskName, FileTaskInfo>> = {
   scifar: {
     files: 'data_batch_1.bin … data_batch_5.bin, test_batch.bin',
     origin: 'CIFAR-10 binary version (cifar-10-binary.tar.gz, www.cs.toronto.edu/~kriz/cifar.html)',
@@ -99,7 +102,4 @@ export const FILE_TASKS = {
     carvesValidation: true,
     open: (o: OpenTaskOptions) => customFiles(o),
   },
-} satisfies Record<string, FileTaskInfo>;
-
-/** A file task's name. */
-export type FileTaskName = keyof typeof FILE_TASKS;
+};

@@ -119,7 +119,11 @@ export class LineIndex {
   private readonly offsets: number[] = [];
   private readonly lengths: number[] = [];
 
-  constructor(readonly file: string) {}
+  /** @param file the path of the indexed text file. */
+  constructor(
+    /** The path of the indexed text file. */
+    readonly file: string,
+  ) {}
 
   /** Number of indexed lines. */
   get size(): number {

@@ -5,7 +5,7 @@ export { listopsTask, sampleListOps, applyOp, LISTOPS_TOKENS } from './listops';
 export type { ListOpsOptions } from './listops';
 export { copyTask, recallTask } from './synthetic';
 export type { SyntheticOptions } from './synthetic';
-export type { Rows, Source, Task } from './source';
+export type { CarvedSplits, Rows, Source, Task } from './source';
 export { memorySource, subset, limit, carve, splitValidation, datasetTask, packTokens } from './source';
 export { DataError, forEachLine, LineIndex } from './files';
 export type { FileFormat } from './files';

@@ -21,7 +21,7 @@ export const TEST_PER_CLASS = 100;
 export const PERMUTATION_SEED = 92;
 
 /** The packed digits: data/digits.gz at the package root (this file runs from lib/data or dist/data). */
-export const DIGITS_FILE = path.join(__dirname, '..', '..', 'data', 'digits.gz');
+const DIGITS_FILE = path.join(__dirname, '..', '..', 'data', 'digits.gz');
 const MAGIC = 'LCDIGIT1';
 const HEADER_BYTES = 20; // MAGIC, then count, rows, cols as uint32 LE (scripts/pack-digits.js)
 // The `mnist` package stores each pixel as b/255 rounded to 3 decimals; byte b gives that number back.

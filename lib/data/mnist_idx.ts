@@ -15,7 +15,7 @@ const FORMAT: FileFormat = {
 
 const PIXELS = 784;
 /** The seed of the validation split carved from the 60,000 training digits. */
-export const MNIST_VAL_SEED = 42;
+const MNIST_VAL_SEED = 42;
 
 // The file `stem` in dir, as any of the names it is published under (with or without .gz).
 function idxFile(dir: string, stem: string): string {

@@ -13,7 +13,7 @@ import { uniformGenerator } from '../random';
 /** The difficulty the S4 repository (and LRA's results) use: the hardest. */
 export const PATHFINDER_DIFFICULTY = 'curv_contour_length_14';
 /** The seed of the 80/10/10 train/validation/test split. */
-export const PATHFINDER_SPLIT_SEED = 42;
+const PATHFINDER_SPLIT_SEED = 42;
 
 function format(resolution: number): FileFormat {
   return {
@@ -104,7 +104,7 @@ function numericStem(file: string): number {
 }
 
 /** Decodes one PNG into gray levels / 255 (PIL's convert('L') for color images). */
-export function decodePng(file: string, resolution: number, fmt: FileFormat, out: Float32Array): void {
+function decodePng(file: string, resolution: number, fmt: FileFormat, out: Float32Array): void {
   let png: PNG;
   try {
     png = PNG.sync.read(fs.readFileSync(file));

@@ -81,12 +81,20 @@ export function limit(source: Source, n: number | undefined): Source {
   return n === undefined || n >= source.size ? source : subset(source, Int32Array.from({ length: n }, (_, i) => i));
 }
 
+/** The two parts of {@link carve}. */
+export interface CarvedSplits {
+  /** The examples kept for training. */
+  train: Source;
+  /** The examples carved out for validation. */
+  val: Source;
+}
+
 /**
  * Splits `source` into train and validation parts at random, as the papers carve a validation
  * split out of a training set: `fraction` of the examples (rounded down, as int(n·(1−f)) keeps
  * the rest for training) go to validation; `seed` fixes the draw.
  */
-export function carve(source: Source, fraction: number, seed: number): { train: Source; val: Source } {
+export function carve(source: Source, fraction: number, seed: number): CarvedSplits {
   const order = permutation(source.size, uniformGenerator(seed));
   const trainSize = Math.floor(source.size * (1 - fraction));
   return { train: subset(source, order.subarray(0, trainSize)), val: subset(source, order.subarray(trainSize)) };

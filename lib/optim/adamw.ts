@@ -37,16 +37,16 @@ export interface AdamWOptions {
   /** Decoupled weight decay of the 'default' group. Default 0.01. */
   weightDecay?: number;
   /**
-   * Overrides per group. 'ssm' (A, dt, P, SGConv sub-kernels, Multires filters) defaults to
-   * lr 1e-3 and weightDecay 0, as the papers train them; 'noDecay' (biases, norms, D) to the
-   * main lr and weightDecay 0.
-   */
-  /**
    * Per-parameter exceptions to the groups: the first entry whose `match` finds the parameter's
    * dotted name sets its lr and/or weightDecay (unset fields keep the group's). E.g. S4's
    * `lr.dt: null` (dt at the main lr): `[{ match: /(^|\.)kernel\.log_dt$/, lr: 0.01 }]`.
    */
   overrides?: readonly AdamWOverride[];
+  /**
+   * Overrides per group. 'ssm' (A, dt, P, SGConv sub-kernels, Multires filters) defaults to
+   * lr 1e-3 and weightDecay 0, as the papers train them; 'noDecay' (biases, norms, D) to the
+   * main lr and weightDecay 0.
+   */
   groups?: {
     /** Kernel/SSM parameters: default lr 1e-3, weightDecay 0. */
     ssm?: AdamWGroupOptions;
@@ -205,6 +205,7 @@ export class AdamW {
         grad: g.storage, param: p.storage, m: m.storage, v: v.storage, n: p.size,
         lr: lr * this.scale, beta1, beta2, eps: this.eps, weightDecay, step: this.steps,
       });
+      for (const t of [p, m, v]) t.markModified();
     }
   }
 

@@ -1,5 +1,5 @@
 export { AdamW } from './adamw';
-export type { AdamWOptions, AdamWGroupOptions, AdamWGroup, AdamWState } from './adamw';
+export type { AdamWOptions, AdamWGroupOptions, AdamWGroup, AdamWOverride, AdamWState } from './adamw';
 export { cosineSchedule } from './schedule';
 export type { CosineScheduleOptions } from './schedule';
 export { clipGradNorm } from './clip';

@@ -3,6 +3,8 @@
 # CPU-only and with -Werror in build/native-test:
 #  - fft_test (test/native/fft_test.cc): the CPU FFT and fftConv kernels, both kernel sets
 #    (AVX2 and baseline), against float64 sums;
+#  - math_test (test/native/math_test.cc): the vectorizable erf and exp of
+#    native/elementwise_ops.h and the GELU built on them, against float64 libm;
 #  - cuda_host_test (test/native/cuda_host_test.cc): the CUDA backend's host-side logic (caching
 #    allocator, cuFFT plan cache, library search order, Cauchy's 1/conj(d)), without CUDA,
 #    against two fake CUDA libraries built alongside;
@@ -25,7 +27,8 @@ for vendor in "ompi-c openmpi" "mpich mpich"; do
     [[ "${LONGCONV_TEST_MPI:-}" != require ]] || { echo "LONGCONV_TEST_MPI=require: failing"; exit 1; }
   fi
 done
-cmake --build "$out" --target fft_test cuda_host_test "${mpi_tests[@]}" --parallel "$(nproc)"
+cmake --build "$out" --target fft_test math_test cuda_host_test "${mpi_tests[@]}" --parallel "$(nproc)"
 "$out/fft_test"
+"$out/math_test"
 "$out/cuda_host_test" "$PWD/$out/fakecuda"
 for test in "${mpi_tests[@]}"; do "$out/$test"; done

@@ -80,7 +80,7 @@ __global__ void cauchy_backward_kernel(const float2* __restrict__ grad,
                                        const float2* __restrict__ w, const float2* __restrict__ z,
                                        int64_t R, int64_t Rw, int64_t N, int64_t L,
                                        ModalGrid layout, float* __restrict__ part) {
-  __shared__ float shared[kWarpsPerBlock * kPartFloats];
+  __shared__ float shared[kModalThreads / 32 * kPartFloats];
   const int64_t tile = blockIdx.x % layout.tiles, chunk = blockIdx.x / layout.tiles;
   const int64_t n0 = tile * kTileModes;
   const int64_t l_begin = chunk * layout.chunk_length;

@@ -39,7 +39,7 @@ __global__ void sum_kernel(const float* in, float* out, Loop kept, Loop reduced,
     int64_t end = (p + 1) * chunk < inner ? (p + 1) * chunk : inner;
     double acc = 0;
     for (int64_t j = p * chunk + lane; j < end; j += kWarp) acc += in[base + loop_offset(reduced, 0, j, reduced.ndim)];
-    acc = warp_sum(acc);
+    for (int offset = kWarp / 2; offset > 0; offset /= 2) acc += __shfl_down_sync(0xffffffffu, acc, offset);
     if (lane == 0) out[task] = float(scale * acc);
   }
 }

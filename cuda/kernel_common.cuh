@@ -121,30 +121,17 @@ __device__ inline float warp_max(float v) {
   return v;
 }
 
-// The sums over a block of kBlock threads of each thread's K values v[0..K), in a fixed order
-// (deterministic): each warp's sum (warp_sum), then the warps' sums in order. Thread t returns
-// the total of v[t % K], so with K = 1 every thread gets the sum, and with K > 1 threads
-// 0..K-1 hold the K totals. All threads of the block must call it; `shared` holds
-// kWarpsPerBlock * K values. The one block reduction of every .cu file.
-template <typename T, int K>
-__device__ inline T block_sum(T (&v)[K], T* shared) {
-  __syncthreads();  // shared is free from a previous call
-#pragma unroll
-  for (int k = 0; k < K; ++k) {
-    const T warp_total = warp_sum(v[k]);
-    if (lane_id() == 0) shared[threadIdx.x / kWarp * K + k] = warp_total;
-  }
-  __syncthreads();
-  T total = 0;
-  for (int w = 0; w < kWarpsPerBlock; ++w) total += shared[w * K + threadIdx.x % K];
-  return total;
-}
-
-// The same for one value per thread; every thread gets the sum.
+// The sum over a block of kBlock threads in a fixed order; every thread gets it. All threads
+// of the block must call it. `shared` holds kWarpsPerBlock values.
 template <typename T>
 __device__ inline T block_sum(T v, T* shared) {
-  T values[1] = {v};
-  return block_sum(values, shared);
+  v = warp_sum(v);
+  __syncthreads();  // shared is free from a previous call
+  if (lane_id() == 0) shared[threadIdx.x / kWarp] = v;
+  __syncthreads();
+  T total = 0;
+  for (int w = 0; w < kWarpsPerBlock; ++w) total += shared[w];
+  return total;
 }
 
 }  // namespace

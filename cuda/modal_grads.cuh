@@ -16,7 +16,7 @@
 namespace lc {
 namespace {
 
-constexpr int kModalThreads = kBlock;  // threads of a backward block (block_sum's count)
+constexpr int kModalThreads = 256;  // threads of a backward block (whole warps)
 constexpr int kTileModes = 8;       // modes per backward block
 constexpr int kPartFloats = 4 * kTileModes;
 
@@ -41,8 +41,25 @@ ModalGrid modal_grid(int64_t R, int64_t N, int64_t L) {
   return {tiles, (L + length - 1) / length, length};
 }
 
-// Stores the block's totals (block_sum of the kPartFloats values: thread t < kPartFloats holds
-// the t-th): part[r][chunk][n] = (A, B) for the tile's modes n < N.
+// Sums acc over the block (blockDim.x == kModalThreads); thread t < kPartFloats returns the
+// total of acc[t], the others return 0. `shared` holds kModalThreads/32 * kPartFloats floats.
+__device__ float block_sum(float (&acc)[kPartFloats], float* shared) {
+  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+#pragma unroll
+  for (int k = 0; k < kPartFloats; ++k) {
+    for (int offset = 16; offset > 0; offset /= 2)
+      acc[k] += __shfl_down_sync(0xffffffffu, acc[k], offset);
+    if (lane == 0) shared[warp * kPartFloats + k] = acc[k];
+  }
+  __syncthreads();
+  float total = 0.f;
+  if (threadIdx.x < kPartFloats)
+    for (int w = 0; w < kModalThreads / 32; ++w) total += shared[w * kPartFloats + threadIdx.x];
+  __syncthreads();  // shared may be reused by the caller's next row
+  return total;
+}
+
+// Stores the block's totals: part[r][chunk][n] = (A, B) for the tile's modes n < N.
 __device__ void store_part(float total, int64_t r, int64_t chunk, int64_t chunks, int64_t n0,
                            int64_t N, float* part) {
   if (threadIdx.x >= kPartFloats) return;

@@ -98,6 +98,27 @@ __global__ void scale_rows(const float* __restrict__ in, const float* __restrict
   }
 }
 
+// The sum of v over the block, valid in thread 0. blockDim.x must be a multiple of 32 (<= 1024).
+__device__ double2 block_sum(double2 v) {
+  __shared__ double2 warp_sums[32];
+  for (int offset = 16; offset > 0; offset >>= 1) {
+    v.x += __shfl_down_sync(0xffffffffu, v.x, offset);
+    v.y += __shfl_down_sync(0xffffffffu, v.y, offset);
+  }
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  __syncthreads();  // warp_sums of a previous call is no longer read
+  if (lane == 0) warp_sums[warp] = v;
+  __syncthreads();
+  if (warp == 0) {
+    v = lane < static_cast<int>(blockDim.x >> 5) ? warp_sums[lane] : make_double2(0, 0);
+    for (int offset = 16; offset > 0; offset >>= 1) {
+      v.x += __shfl_down_sync(0xffffffffu, v.x, offset);
+      v.y += __shfl_down_sync(0xffffffffu, v.y, offset);
+    }
+  }
+  return v;
+}
+
 // Block per (h, lag r < lags), reducing over (b, t) at lag s = r*d:
 //   c0[h*k + r] = sum g[b,h,t] lo[b,h,t-s]   (when g and c0 are given)
 //   c1[h*k + r] = sum dy[b,h,t] lo[b,h,t-s]  (when c1 is given)
@@ -106,21 +127,22 @@ __global__ void lag_correlations(const float* __restrict__ lo, const float* __re
                                  const float* __restrict__ g, int64_t B, int64_t H, int64_t L,
                                  int64_t k, int64_t d, int64_t lags, float* __restrict__ c0,
                                  float* __restrict__ c1) {
-  __shared__ double shared[kWarpsPerBlock * 2];
   for (int64_t item : block_stride(H * lags)) {
     const int64_t h = item / lags, r = item % lags, s = r * d;
-    double sums[2] = {0, 0};  // against g (c0), against dy (c1)
+    double2 sum = make_double2(0, 0);
     for (int64_t b = 0; b < B; ++b) {
       const int64_t base = (b * H + h) * L;
       for (int64_t t = s + threadIdx.x; t < L; t += blockDim.x) {
         const double v = lo[base + t - s];
-        if (g) sums[0] += g[base + t] * v;
-        sums[1] += dy[base + t] * v;
+        if (g) sum.x += g[base + t] * v;
+        sum.y += dy[base + t] * v;
       }
     }
-    const double total = block_sum(sums, shared);  // thread 0: c0's, thread 1: c1's
-    if (threadIdx.x == 0 && c0) c0[h * k + r] = float(total);
-    if (threadIdx.x == 1 && c1) c1[h * k + r] = float(total);
+    sum = block_sum(sum);
+    if (threadIdx.x == 0) {
+      if (c0) c0[h * k + r] = float(sum.x);
+      if (c1) c1[h * k + r] = float(sum.y);
+    }
   }
 }
 

@@ -17,22 +17,33 @@ __global__ void adamw_kernel(float* param, const float* grad, float* m, float* v
   for (int64_t i : grid_stride(n)) adamw_update(param[i], grad[i], m[i], v[i], c);
 }
 
+// Sums the kBlock values of `shared` in a fixed tree order; the result is in shared[0].
+__device__ void block_sum(double* shared) {
+  for (int stride = kBlock / 2; stride > 0; stride /= 2) {
+    __syncthreads();
+    if (threadIdx.x < stride) shared[threadIdx.x] += shared[threadIdx.x + stride];
+  }
+  __syncthreads();
+}
+
 // Pass 1: partial[block] = sum of x[i]^2 over the block's grid-stride elements.
 __global__ void squares_kernel(const float* x, int64_t n, double* partial) {
-  __shared__ double shared[kWarpsPerBlock];
+  __shared__ double shared[kBlock];
   double acc = 0;
   for (int64_t i : grid_stride(n)) acc += double(x[i]) * x[i];
-  acc = block_sum(acc, shared);
-  if (threadIdx.x == 0) partial[blockIdx.x] = acc;
+  shared[threadIdx.x] = acc;
+  block_sum(shared);
+  if (threadIdx.x == 0) partial[blockIdx.x] = shared[0];
 }
 
 // Pass 2 (one block): partial[0] = sum of partial[0..count).
 __global__ void partials_kernel(double* partial, int count) {
-  __shared__ double shared[kWarpsPerBlock];
+  __shared__ double shared[kBlock];
   double acc = 0;
   for (int i = threadIdx.x; i < count; i += kBlock) acc += partial[i];
-  acc = block_sum(acc, shared);
-  if (threadIdx.x == 0) partial[0] = acc;
+  shared[threadIdx.x] = acc;
+  block_sum(shared);
+  if (threadIdx.x == 0) partial[0] = shared[0];
 }
 
 }  // namespace

@@ -43,15 +43,21 @@ __device__ float concatenated(const PointerList<const float>& w, const float* mu
 // The sum is in double, as on the CPU: T can exceed 2^24.
 __global__ void row_norms(PointerList<const float> w, const float* __restrict__ multiplier,
                           Geometry g, float* __restrict__ norm) {
-  __shared__ double shared[kWarpsPerBlock];
+  __shared__ double partial[kBlock];
   for (int64_t row : block_stride(g.rows)) {
     double sum = 0;
     for (int64_t t = threadIdx.x; t < g.T; t += blockDim.x) {
       const float v = concatenated(w, multiplier, g, row, t);
       sum += double(v) * v;
     }
-    sum = block_sum(sum, shared);
-    if (threadIdx.x == 0) norm[row] = float(sqrt(sum));
+    partial[threadIdx.x] = sum;
+    __syncthreads();
+    for (int stride = kBlock / 2; stride > 0; stride /= 2) {
+      if (threadIdx.x < stride) partial[threadIdx.x] += partial[threadIdx.x + stride];
+      __syncthreads();
+    }
+    if (threadIdx.x == 0) norm[row] = float(sqrt(partial[0]));
+    __syncthreads();  // partial is reused by the next row
   }
 }
 

@@ -78,7 +78,7 @@ __global__ void vandermonde_backward_kernel(const float* __restrict__ grad,
                                             const float2* __restrict__ x, int64_t R, int64_t Rx,
                                             int64_t N, int64_t L, ModalGrid layout,
                                             float* __restrict__ part) {
-  __shared__ float shared[kWarpsPerBlock * kPartFloats];
+  __shared__ float shared[kModalThreads / 32 * kPartFloats];
   __shared__ float2 s_anchor[kTileModes];
   const int64_t tile = blockIdx.x % layout.tiles, chunk = blockIdx.x / layout.tiles;
   const int64_t n0 = tile * kTileModes;

@@ -62,9 +62,14 @@ describe('SequenceClassifier', () => {
 
   test('gradients of every parameter match finite differences (pre-norm, last-position pooling)', () => {
     const model = small({ prenorm: true, pool: 'last' });
+    // Step 2e-2: the float32 central differences of layers.1's kernel parameters are dominated
+    // by rounding, not truncation — the error grows as h shrinks. Worst of all parameters at
+    // h = 4e-2, 2e-2, 1e-2, 5e-3, 2.5e-3: 7.7e-3, 3.0e-3, 8.6e-3, 6.1e-2, 8.7e-2 with libm's erff
+    // in GELU; 9.1e-3, 7.9e-3, 3.0e-2, 2.0e-2, 9.0e-2 with native/elementwise_ops.h's
+    // erf_rational (0.63 ulp). At 1e-2 the check met its bound or not by chance of rounding.
     const errors = lc.tidy(() => {
       const x = t(randomArray(2 * 11 * 3, 1), [2, 11, 3]);
-      return parameterGradErrors(model, () => model.forward(x), 2, 1e-2);
+      return parameterGradErrors(model, () => model.forward(x), 2, 2e-2);
     });
     expect(Object.keys(errors).length).toBe(22);
     for (const [n, e] of Object.entries(errors)) if (!(e < 3e-2)) throw new Error(`${n}: relative error ${e}`);

@@ -319,11 +319,13 @@ interface Mpi {
 
 interface Launch {
   code: number | null;
-  /** Ended by the launch's time limit: a hang. */
+  /** Ended by the launch's time limit (`limitS` seconds): a hang. */
   timedOut: boolean;
+  limitS: number;
   /** Why the launcher could not run at all. */
   error?: string;
   seconds: number;
+  stdout: string;
   stderr: string;
   /** What each rank wrote (OUT.rank<r>.json), by rank. */
   ranks: Record<string, unknown>[];
@@ -484,6 +486,7 @@ function launch(work: string, mpi: Mpi | null, np: number, mode: string, deadlin
     env: { ...process.env, ...mpi?.env, ...env, LONGCONV_VERIFY_LAUNCH: tag },
     encoding: 'utf8',
     timeout: Math.max(1000, Math.min(limitS * 1000, deadline - Date.now())),
+    killSignal: 'SIGKILL', // a hung launcher may not end on SIGTERM; its ranks are killed below
     maxBuffer: 16 << 20,
   });
   const leftovers = killLeftovers(tag);
@@ -493,21 +496,21 @@ function launch(work: string, mpi: Mpi | null, np: number, mode: string, deadlin
   if (timedOut) process.stdout.write(`verify: no end within ${limitS} s: the launcher and its ranks are killed\n`);
   const ranks = Array.from({ length: np }, (_, k) => `${out}.rank${k}.json`).filter((f) => fs.existsSync(f)).map((f) => JSON.parse(fs.readFileSync(f, 'utf8')) as Record<string, unknown>);
   if (leftovers) process.stdout.write(`verify: killed ${leftovers} rank(s) left running after the launcher\n`);
-  return { code: r.status, timedOut, error: r.error && !timedOut ? r.error.message : undefined, seconds, stderr: r.stderr ?? '', ranks, leftovers };
+  return { code: r.status, timedOut, limitS, error: r.error && !timedOut ? r.error.message : undefined, seconds, stdout: r.stdout ?? '', stderr: r.stderr ?? '', ranks, leftovers };
 }
 
-/** The lines of a launch's stderr that say what went wrong (errors, NCCL's warnings), else its last lines; joined. */
-function errorLines(stderr: string): string {
-  const lines = stderr.trim().split('\n');
+/** The lines of a launch's output that say what went wrong (errors, NCCL's warnings), else its last lines; joined. */
+function errorLines(output: string): string {
+  const lines = output.trim().split('\n');
   const errors = lines.filter((l) => /Error|error:|NCCL WARN|not found/.test(l) && !/^\s+at /.test(l));
   return (errors.length ? errors.slice(0, 4) : lines.slice(-6)).join(' ⏎ ');
 }
 
 /** Why a launch did not end well (a hang, a launcher that did not run, a failed rank), or null. */
 function launchProblem(l: Launch, np: number): string | null {
-  if (l.timedOut) return `no end within ${l.seconds.toFixed(0)} s: a hang, its ranks killed (${errorLines(l.stderr) || 'no output'})`;
+  if (l.timedOut) return `no end within ${l.limitS} s: a hang, its ranks killed (${errorLines(`${l.stdout}\n${l.stderr}`) || 'no output'})`;
   if (l.error) return `the launcher did not run: ${l.error}`;
-  if (l.code !== 0) return `exit ${l.code}: ${errorLines(l.stderr) || 'no output'}`;
+  if (l.code !== 0) return `exit ${l.code}: ${errorLines(`${l.stdout}\n${l.stderr}`) || 'no output'}`;
   if (l.ranks.length !== np) return `${l.ranks.length} of ${np} ranks wrote their results`;
   return null;
 }
@@ -556,7 +559,8 @@ function ncclPairCase(name: string, l: Launch, gpus: number, worker: Distributed
     return gpus <= 1 && c.status === 'passed' ? { ...c, detail: `NCCL accepted two ranks on one GPU: ${c.detail}` } : c;
   }
   const named = [...l.stderr.matchAll(/^rank ([01])\/2: Error: (?:longconv native: )?(NCCL could not start: .*)$/gm)];
-  const ncclSays = [...new Set([...l.stderr.matchAll(/NCCL WARN (.*)$/gm)].map((m) => m[1].trim()))].slice(0, 3);
+  // NCCL_DEBUG output goes to stdout.
+  const ncclSays = [...new Set([...`${l.stdout}\n${l.stderr}`.matchAll(/NCCL WARN (.*)$/gm)].map((m) => m[1].trim()))].slice(0, 3);
   const said = `${named.map((m) => `rank ${m[1]}: "${m[2]}"`).join('; ')}${ncclSays.length ? `; NCCL: "${ncclSays.join('"; "')}"` : ''}`;
   // NCCL's answer to a duplicate GPU: ncclInvalidUsage from ncclCommInitRank, with a warning.
   const expected = named.some((m) => /ncclCommInitRank failed/.test(m[2])) || ncclSays.some((w) => /Duplicate GPU/i.test(w));

@@ -182,7 +182,7 @@ int cuda_select_device(int index) {
 
 void cuda_require() {
   const CudaInfo& info = cuda_info();
-  if (!info.available) throw Error("CUDA is not available: " + info.reason);
+  if (!info.available) throw CudaUnavailable("CUDA is not available: " + info.reason);
 }
 
 void* cuda_alloc(size_t bytes) {
@@ -197,6 +197,7 @@ CudaMemoryStats cuda_memory_stats() {
   const PlanCacheStats plans = cufft_plan_stats();
   stats.fftPlans = plans.plans;
   stats.fftPlanEvictions = plans.evictions;
+  stats.fftPlanLimit = plans.capacity;
   return stats;
 }
 

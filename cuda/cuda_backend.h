@@ -38,7 +38,7 @@ const CudaInfo& cuda_info();
 // driver or device. Before CUDA's first use it only records the choice (no context is created
 // until then). Throws lc::Error when CUDA memory is already held on another device.
 int cuda_select_device(int index);
-// Throws lc::Error with cuda_info().reason when CUDA is not available.
+// Throws lc::CudaUnavailable with cuda_info().reason when CUDA is not available.
 void cuda_require();
 // CPU-only builds: throws lc::Error saying the addon was built without CUDA support (the
 // CUDA branch of every kernel's dispatch, native/dispatch.h).
@@ -60,6 +60,7 @@ struct CudaMemoryStats {
   int64_t allocations = 0;       // live blocks handed out
   int64_t fftPlans = 0;          // cuFFT plans cached
   int64_t fftPlanEvictions = 0;  // cuFFT plans dropped from the full cache so far
+  int64_t fftPlanLimit = 0;      // the most plans the cache holds
 };
 CudaMemoryStats cuda_memory_stats();
 // Gives the allocator's cached blocks back to the driver and destroys the idle cuFFT plans.
@@ -72,6 +73,15 @@ void cuda_copy_to_host(void* dst, const void* src, size_t bytes);
 void cuda_copy_device(void* dst, const void* src, size_t bytes);
 void cuda_zero(void* dst, size_t bytes);
 void cuda_synchronize();
+
+// An asynchronous read of device memory into host memory (cuda/host_read.cu): begun on the
+// calling thread behind the work already queued, finished on any thread. cuda_read_finish
+// blocks its thread until the copy is done, then copies into dst (bytes long) and frees the
+// read; cuda_read_discard frees a read that will not be finished.
+struct CudaHostRead;
+CudaHostRead* cuda_read_begin(const void* src, size_t bytes);
+void cuda_read_finish(CudaHostRead* read, void* dst);
+void cuda_read_discard(CudaHostRead* read);
 
 // Device-side timing of the work queued on the legacy default stream (the stream every op
 // uses), for benchmarks: start records an event; stop records another, waits for it and

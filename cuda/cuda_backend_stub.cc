@@ -14,7 +14,7 @@ constexpr const char* kReason =
 
 }  // namespace
 
-void cuda_unavailable() { throw Error(std::string("CUDA is not available: ") + kReason); }
+void cuda_unavailable() { throw CudaUnavailable(std::string("CUDA is not available: ") + kReason); }
 
 // ---- cuda_backend.h ----
 
@@ -49,5 +49,8 @@ void cuda_zero(void*, size_t) { cuda_unavailable(); }
 void cuda_synchronize() { cuda_unavailable(); }
 void cuda_timer_start() { cuda_unavailable(); }
 double cuda_timer_stop_ms() { cuda_unavailable(); }
+CudaHostRead* cuda_read_begin(const void*, size_t) { cuda_unavailable(); }
+void cuda_read_finish(CudaHostRead*, void*) { cuda_unavailable(); }
+void cuda_read_discard(CudaHostRead*) {}
 
 }  // namespace lc

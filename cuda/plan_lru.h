@@ -23,6 +23,7 @@ struct PlanKey {
 struct PlanCacheStats {
   int64_t plans = 0;      // cached now
   int64_t evictions = 0;  // dropped to stay within the bound, since the process started
+  int64_t capacity = 0;   // the bound
 };
 
 template <class Plan>
@@ -62,6 +63,7 @@ class PlanLru {
     PlanCacheStats stats;
     stats.plans = static_cast<int64_t>(entries_.size());
     stats.evictions = evictions_;
+    stats.capacity = static_cast<int64_t>(capacity_);
     return stats;
   }
 

@@ -6,7 +6,7 @@
 import { native, Storage } from './native';
 import { BinaryOp, binaryKernel } from './ops/primitives';
 import { keep, ones, Tensor } from './tensor';
-import { checkShape, checkTensor, describe, fmtShape, typeError } from './validate';
+import { checkFunction, checkShape, checkTensor, codedError, describe, fmtShape, typeError } from './validate';
 
 let gradEnabled = true;
 
@@ -17,7 +17,7 @@ export function isGradEnabled(): boolean {
 
 /** Runs fn without recording the graph: for evaluation and parameter updates. */
 export function noGrad<T>(fn: () => T): T {
-  if (typeof fn !== 'function') throw typeError('fn', 'a function', describe(fn));
+  checkFunction(fn, 'fn');
   const previous = gradEnabled;
   gradEnabled = false;
   try {
@@ -30,9 +30,18 @@ export function noGrad<T>(fn: () => T): T {
 /** @internal The gradient of each input (null where an input needs none). Receives the output's gradient. */
 export type BackwardFn = (gradOutput: Tensor) => (Tensor | null)[];
 
+/** The code of the Error backward() throws when a tensor it needs was changed in place. */
+const MODIFIED_IN_PLACE = 'ERR_LONGCONV_MODIFIED_IN_PLACE';
+/** The code of the Error backward() throws when an input's requiresGrad was turned on after use. */
+const REQUIRES_GRAD_CHANGED = 'ERR_LONGCONV_REQUIRES_GRAD_CHANGED';
+
 /** @internal One recorded op of the graph: its inputs, saved buffers and backward function. */
 export class GradNode {
   private released = false;
+  // What the inputs were when the op ran: backward computes with their data then (PyTorch's
+  // version counter) and produces gradients for those that required them then.
+  private readonly versions: (number | undefined)[];
+  private readonly tracked: boolean[];
 
   /** Keeps the inputs' data alive until the node is released (see Tensor.dispose). */
   constructor(
@@ -42,6 +51,8 @@ export class GradNode {
     private readonly saved: Storage[],
   ) {
     for (const t of inputs) t?.retainForGraph();
+    this.versions = inputs.map((t) => t?.version);
+    this.tracked = inputs.map((t) => !!t?.requiresGrad);
   }
 
   /**
@@ -59,6 +70,24 @@ export class GradNode {
     if (this.released) {
       throw new Error(`backward: the graph through '${this.op}' was already freed (backward ran through it once, or its output was disposed)`);
     }
+    this.inputs.forEach((t, i) => {
+      if (!t) return;
+      if (t.version !== this.versions[i]) {
+        throw codedError(
+          MODIFIED_IN_PLACE,
+          `backward: input ${i} of '${this.op}', the tensor ${t.describe()}, was modified in place after '${this.op}' used it ` +
+            `(version ${t.version}, saved at version ${this.versions[i]}): loadStateDict, an optimizer step or a copy into it ` +
+            'changed the values its gradient needs; run the forward pass again after changing it',
+        );
+      }
+      if (t.requiresGrad && !this.tracked[i]) {
+        throw codedError(
+          REQUIRES_GRAD_CHANGED,
+          `backward: input ${i} of '${this.op}', the tensor ${t.describe()}, had requiresGrad set to true after '${this.op}' used it; ` +
+            'set requiresGrad before using the tensor, then run the forward pass again',
+        );
+      }
+    });
     return this.backwardFn(gradOutput);
   }
 }
@@ -116,6 +145,7 @@ function topologicalOrder(root: Tensor): Tensor[] {
  * saved buffers are freed as it goes. Gradient tensors are not owned by any tidy scope.
  */
 export function backward(root: Tensor, grad?: Tensor): void {
+  checkTensor(root, 'backward');
   if (!root.requiresGrad) throw new Error('backward: expected a tensor that requires grad (an input of its graph with requiresGrad), got one that does not require grad');
   let seed: Tensor;
   if (grad === undefined) {

@@ -1,5 +1,5 @@
 // What the native backends can do here, and the CPU thread count.
-import { checkPositiveInt } from './validate';
+import { checkInteger } from './validate';
 import { addonPath, native } from './native';
 import type { DistributedInfo } from './distributed/collectives';
 import './distributed/collectives'; // its native typings
@@ -64,20 +64,49 @@ export function backendInfo(): BackendInfo {
   return { cpu, addon: { path: addonPath }, cuda, distributed: native.distributedInfo() };
 }
 
-/** Sets the number of CPU threads used by the kernels (default: $LONGCONV_NUM_THREADS or all cores). */
+/** Most CPU threads {@link setNumThreads} and `LONGCONV_NUM_THREADS` accept. */
+export const MAX_THREADS = 1024;
+
+/**
+ * Sets the number of CPU threads the kernels use (default: `LONGCONV_NUM_THREADS` when it is
+ * an integer from 1 to 1024, else the number of cores). The setting is per process: Node
+ * worker threads share one pool of CPU threads, and their parallel kernels take turns. When
+ * the system refuses some threads (process or container limits), the pool runs with those it
+ * got, and {@link getNumThreads} says how many.
+ * @throws TypeError for a non-integer, RangeError outside 1..1024.
+ */
 export function setNumThreads(n: number): void {
-  native.setNumThreads(checkPositiveInt(n, 'n'));
+  native.setNumThreads(checkInteger(n, 'n', { min: 1, max: MAX_THREADS }));
 }
 
-/** The number of CPU threads the kernels use. */
+/** The number of CPU threads the kernels use (once they have run: the threads actually started). */
 export function getNumThreads(): number {
   return native.numThreads();
 }
 
-/** Returns the blocks that the CPU and CUDA caching allocators keep for reuse to the system. */
+/**
+ * Releases the caches on every device: the blocks the caching allocators keep for reuse, and
+ * the FFT plans and tables (see `caches` in {@link memory}).
+ */
 export function emptyCache(): void {
   native.emptyCache();
 }
+
+/**
+ * Sets the byte limit of the CPU caches: FFT/DFT plans and tables and the allocator's freed
+ * blocks together (default: `LONGCONV_CACHE_LIMIT` bytes when set, else 1/8 of physical memory,
+ * at most 1 GiB). Beyond it, freed blocks go first (largest first), then the least recently
+ * used plans; 0 caches nothing. The limit applies at once.
+ * @throws TypeError for a non-integer, RangeError for a negative or unsafe integer.
+ */
+export function setCacheLimit(bytes: number): void {
+  native.setCacheLimit(checkInteger(bytes, 'bytes', { min: 0 }));
+}
+
+// A bad LONGCONV_NUM_THREADS is reported once per process (the native side keeps the flag, so
+// worker threads loading the module do not repeat it).
+const threadsWarning = native.numThreadsEnvWarning();
+if (threadsWarning) process.emitWarning(threadsWarning, 'LongconvWarning');
 
 /** Waits until queued CUDA work has finished (for timing; every op is otherwise ordered). */
 export function synchronize(): void {

@@ -4,10 +4,10 @@
  * @packageDocumentation
  */
 export { Tensor, tensor, zeros, ones, full, randn, tidy, keep, dispose, memory } from './tensor';
-export type { Device, TensorOptions, RandnOptions, DeviceMemory, TensorContainer, NestedArray } from './tensor';
+export type { Device, TensorOptions, RandnOptions, DeviceMemory, CacheMemory, TensorContainer, NestedArray } from './tensor';
 export { noGrad, isGradEnabled } from './autograd';
 export { seed, withBatchOffset } from './random';
-export { backendInfo, setNumThreads, getNumThreads, emptyCache, synchronize } from './backend';
+export { backendInfo, setNumThreads, getNumThreads, emptyCache, setCacheLimit, synchronize, MAX_THREADS } from './backend';
 export type { BackendInfo } from './backend';
 export { fftConv } from './ops/fftconv';
 export type { FftConvOptions } from './ops/fftconv';

@@ -2,7 +2,7 @@
 // and returned as float32 tensors (complex values as a last dimension of 2: re, im).
 import { uniformGenerator } from './random';
 import { Device, Tensor, tensor } from './tensor';
-import { checkNumber, checkOptions, checkPositiveInt, checkSeed, rangeError } from './validate';
+import { checkInteger, checkNumber, checkOptions, checkPositiveInt, checkSeed, rangeError } from './validate';
 
 /** Options of the initialisers: where the result is created. */
 export interface InitOptions {
@@ -86,6 +86,7 @@ export interface HippoLegS {
 
 /** @internal The HiPPO-LegS matrices in float64: A (N×N, row-major), B and P (length N). */
 export function hippoLegSDense(N: number): { A: Float64Array; B: Float64Array; P: Float64Array } {
+  checkInteger(N, 'N', { min: 1, max: MAX_HIPPO_STATE });
   const A = new Float64Array(N * N), B = new Float64Array(N), P = new Float64Array(N);
   for (let n = 0; n < N; n++) {
     B[n] = Math.sqrt(2 * n + 1);
@@ -144,6 +145,7 @@ export function hippoLegSDense(N: number): { A: Float64Array; B: Float64Array; P
  * fallback only guards against rounding. O(N) per evaluation, a few evaluations per root.
  */
 export function legsFrequencies(N: number): Float64Array {
+  checkInteger(N, 'N', { min: 1, max: MAX_HIPPO_STATE });
   // Local bindings: global lookups inside hot loops are slow in vm contexts (jest, REPLs).
   const { atan, abs } = Math, eps = Number.EPSILON;
   const theta = (mu: number): [number, number] => {

@@ -13,6 +13,15 @@ export interface Storage {
 
 export type Maybe<T> = T | null;
 
+/** What a device's caches hold (see lc.memory()). */
+export interface CacheStats {
+  bytes: number;
+  entries: number;
+  evictions: number;
+  limitBytes: number | null;
+  limitEntries: number | null;
+}
+
 /** Names of the binary op codes (native/elementwise.h's LC_BINARY_OPS). */
 export type BinaryOpName =
   | 'add' | 'sub' | 'mul' | 'div' | 'geluGrad' | 'sigmoidGrad' | 'tanhGrad' | 'reluGrad' | 'softplusGrad'
@@ -42,19 +51,28 @@ export interface OpCodes {
  * take positional arguments.
  */
 export interface NativeBinding {
+  /** The class of the native buffers (for instanceof). */
+  Storage: abstract new () => Storage;
   readonly opCodes: OpCodes;
   alloc(device: string, numel: number, zero: boolean): Storage;
   fromArray(device: string, data: Float32Array): Storage;
-  toArray(storage: Storage, numel: number): Float32Array;
+  /** Copies the first dst.length floats of the storage into dst. */
+  readInto(storage: Storage, dst: Float32Array): void;
+  /** readInto off the event loop: on CUDA queued behind earlier work, waited for on a worker thread. */
+  readIntoAsync(storage: Storage, dst: Float32Array): Promise<void>;
   copyTo(storage: Storage, device: string): Storage;
   copyInto(dst: Storage, src: Storage): void;
   /** What backendInfo() reports, but for the addon's own path (lib/backend.ts adds it). */
   backendInfo(): Omit<BackendInfo, 'addon'>;
   memoryStats(): {
-    cpu: { bytes: number; allocations: number; reservedBytes: number };
-    cuda: { bytes: number; reservedBytes: number; allocations: number; fftPlans: number; fftPlanEvictions: number };
+    cpu: { bytes: number; allocations: number; reservedBytes: number; caches: CacheStats };
+    cuda: { bytes: number; reservedBytes: number; allocations: number; caches: CacheStats };
   };
   emptyCache(): void;
+  setCacheLimit(bytes: number): void;
+  /** For the tests: the n-th native allocation from now fails as out of memory (0: off). */
+  failAllocationAfter(n: number): void;
+  numThreadsEnvWarning(): string;
   synchronize(): void;
   setNumThreads(n: number): void;
   numThreads(): number;

@@ -1,5 +1,5 @@
 // Seeded normal samples, drawn on the host so a seed gives the same values on every device.
-import { checkInteger, checkSeed } from './validate';
+import { checkFunction, checkInteger, checkSeed } from './validate';
 
 let globalState = (Math.random() * 2 ** 32) >>> 0;
 
@@ -36,10 +36,11 @@ let batchOffset = 0;
  * gives each sample the mask it gets in the whole batch (masks hash an element's index in the
  * whole batch), so that splitting a batch changes no mask. Scopes nest; the offset is 0 outside.
  * @param offset an integer >= 0
- * @throws TypeError for a non-integer offset, RangeError for a negative one.
+ * @throws TypeError for a non-integer offset or a non-function fn, RangeError for a negative offset.
  */
 export function withBatchOffset<T>(offset: number, fn: () => T): T {
   checkInteger(offset, 'offset', { min: 0 });
+  checkFunction(fn, 'fn');
   const outer = batchOffset;
   batchOffset = offset;
   try {

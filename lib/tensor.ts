@@ -1,5 +1,6 @@
 // float32 tensors on the CPU or a CUDA device, their creation functions, and the memory
 // scopes (tidy/dispose) that keep long training loops from growing.
+import * as os from 'os';
 import { inspect } from 'util';
 import { backward as runBackward, GradNode } from './autograd';
 import { formatTensor } from './format';
@@ -7,7 +8,7 @@ import { formatTensor } from './format';
 // reads the other's exports only inside functions.
 import * as ops from './tensor_ops';
 import type { MaxMinResult } from './ops/max_min';
-import { checkBoolean, checkNumber, checkNumberValue, checkOneOf, checkOptions, checkSeed, checkShapeArray, checkTensor, describe, fmtShape, rangeError, typeError } from './validate';
+import { checkBoolean, checkFunction, checkNumber, checkNumberValue, checkOneOf, checkOptions, checkSeed, checkShapeArray, checkTensor, codedError, describe, fmtShape, outOfMemory, rangeError, typeError } from './validate';
 import { native, Storage } from './native';
 import { normalSamples } from './random';
 
@@ -27,25 +28,67 @@ export interface TensorOptions {
 
 const liveTensors: Record<Device, number> = { cpu: 0, cuda: 0 };
 const scopes: Set<Tensor>[] = [];
+// A tensor that was never disposed leaves the live count when the GC collects it (its native
+// buffer goes in that same collection: native/binding.h). The count drops once the event loop
+// has turned, when V8 runs these callbacks.
+const collected = new FinalizationRegistry<Device>((device) => liveTensors[device]--);
 
 /**
  * @internal 'cpu', 'cuda' or 'auto' (undefined: 'cpu') as the device to use.
- * @throws TypeError for another value; Error (with the reason) for 'cuda' without a usable GPU.
+ * @throws TypeError for another value; Error with code ERR_LONGCONV_CUDA_UNAVAILABLE (and the reason) for 'cuda' without a usable GPU.
  */
 export function resolveDevice(device: unknown, name = 'device'): Device {
   const choice = checkOneOf(device, name, ['cpu', 'cuda', 'auto'] as const, 'cpu');
   if (choice === 'cpu') return 'cpu';
   const info = native.backendInfo().cuda;
   if (choice === 'auto') return info.available ? 'cuda' : 'cpu';
-  if (!info.available) throw new Error(`${name}: CUDA is not available (${info.reason})`);
+  if (!info.available) throw codedError('ERR_LONGCONV_CUDA_UNAVAILABLE', `${name}: CUDA is not available (${info.reason})`);
   return 'cuda';
 }
 
 const TENSOR_OPTIONS = ['device', 'requiresGrad'] as const;
 
+/** A shape argument: checkShapeArray, and a size that a tensor can have (checkNumel). */
+function shapeArg(shape: unknown): number[] {
+  const dims = checkShapeArray(shape, 'shape');
+  checkNumel(dims, 'shape');
+  return dims;
+}
+
 /** @internal The number of elements of a tensor of `shape`. */
 export function numelOf(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
+}
+
+/**
+ * @internal Throws RangeError, naming `name`, when a tensor of `shape` could not exist: more
+ * than 2^53 - 1 elements (beyond exact integers), or more bytes than the host has memory (the
+ * native allocator checks the device's own total).
+ */
+export function checkNumel(shape: readonly number[], name: string): number {
+  const numel = numelOf(shape);
+  if (!Number.isSafeInteger(numel)) {
+    throw new RangeError(`${name}: shape ${fmtShape(shape)} has ${numel} elements, more than 2^53 - 1`);
+  }
+  if (4 * numel > hostMemoryBytes) {
+    throw new RangeError(`${name}: shape ${fmtShape(shape)} needs ${4 * numel} bytes, more than the ${hostMemoryBytes} bytes of host memory`);
+  }
+  return numel;
+}
+const hostMemoryBytes = os.totalmem();
+
+/**
+ * @internal A new zeroed Float32Array of n floats for a copy to JS memory. V8's failure to
+ * allocate it (a RangeError) becomes an Error with code ERR_LONGCONV_OUT_OF_MEMORY, as native
+ * allocations report it.
+ */
+export function hostFloats(n: number, what: string): Float32Array {
+  try {
+    return new Float32Array(n);
+  } catch (e) {
+    if (e instanceof RangeError) throw outOfMemory(`${what}: cannot allocate ${4 * n} bytes of host memory (${e.message})`);
+    throw e;
+  }
 }
 
 /**
@@ -63,9 +106,14 @@ export class Tensor {
   grad: Tensor | null = null;
   /** @internal The op that produced this tensor, when it is part of a graph. */
   gradNode: GradNode | null = null;
+  /**
+   * A name for error messages (a module's parameters and buffers carry theirs, e.g. 'weight').
+   */
+  name: string | undefined = undefined;
   private storageRef: Storage | null;
   private gradFlows = false;
   private disposedByUser = false;
+  private writes = 0;
   // Graph nodes that will read this tensor in backward. Disposing the tensor hides it from the
   // user at once, but its data (and its own node) live on until those nodes are released, so a
   // composite op may tidy away its intermediates without breaking the graph.
@@ -73,16 +121,22 @@ export class Tensor {
 
   /** @internal Wraps a native storage; use lc.tensor / lc.zeros / lc.randn instead. */
   constructor(storage: Storage, shape: readonly number[], requiresGrad = false) {
-    if (typeof storage !== 'object' || storage === null) throw typeError('storage', 'a native Storage (tensors come from lc.tensor, lc.zeros, lc.randn, ...)', describe(storage));
+    if (!(storage instanceof native.Storage)) throw typeError('storage', 'a native Storage (make tensors with lc.tensor, lc.zeros, ...)', describe(storage));
+    if (!Array.isArray(shape)) throw typeError('shape', 'an array', describe(shape));
     this.storageRef = storage;
     this.shape = Object.freeze([...shape]);
     this.device = storage.device;
-    this.requiresGrad = requiresGrad;
+    this.gradFlows = checkBoolean(requiresGrad, 'requiresGrad');
     liveTensors[this.device]++;
+    collected.register(this, this.device, this);
     scopes[scopes.length - 1]?.add(this);
   }
 
-  /** Whether gradients flow to this tensor. Leaves keep theirs in `.grad`. */
+  /**
+   * Whether gradients flow to this tensor. Leaves keep theirs in `.grad`. Set it before the
+   * tensor is used: backward() refuses a graph whose inputs changed their flag after an op
+   * recorded them.
+   */
   get requiresGrad(): boolean {
     return this.gradFlows;
   }
@@ -90,6 +144,24 @@ export class Tensor {
   /** @throws TypeError for a non-boolean (no coercion). */
   set requiresGrad(value: boolean) {
     this.gradFlows = checkBoolean(value, 'requiresGrad');
+  }
+
+  /**
+   * How many times the data was changed in place (loadStateDict, an optimizer step, a copy into
+   * it). backward() compares it with the version an op saved, as PyTorch's version counter does.
+   */
+  get version(): number {
+    return this.writes;
+  }
+
+  /** @internal The data was just overwritten in place. */
+  markModified(): void {
+    this.writes++;
+  }
+
+  /** @internal How error messages name the tensor: its name (if any), shape and device. */
+  describe(): string {
+    return `${this.name ? `'${this.name}' ` : ''}(shape ${fmtShape(this.shape)}, device '${this.device}')`;
   }
 
   /** Number of elements. */
@@ -108,10 +180,30 @@ export class Tensor {
     return this.storageRef;
   }
 
-  /** Copies the data to a new host Float32Array (row-major). */
+  /**
+   * Copies the data to a new host Float32Array (row-major). Synchronous: on CUDA it waits for
+   * the device's queued work; see {@link Tensor.data} for the asynchronous read.
+   * @throws Error with code ERR_LONGCONV_OUT_OF_MEMORY when host memory for the copy runs out.
+   */
   toFloat32Array(): Float32Array {
     checkTensor(this, 'tensor');
-    return native.toArray(this.storage, this.size);
+    const out = hostFloats(this.size, 'toFloat32Array');
+    native.readInto(this.storage, out);
+    return out;
+  }
+
+  /**
+   * Copies the data to a new host Float32Array without blocking the event loop: on CUDA the
+   * copy is queued behind the work already submitted and a worker thread waits for the device
+   * (on the CPU there is nothing to wait for: the copy is made at once). The tensor may be
+   * disposed meanwhile; ops queued after the call do not change what is read.
+   * @throws (rejects) as toFloat32Array.
+   */
+  async data(): Promise<Float32Array> {
+    checkTensor(this, 'tensor');
+    const out = hostFloats(this.size, 'data');
+    await native.readIntoAsync(this.storage, out);
+    return out;
   }
 
   /** This tensor on `device`: itself when already there, otherwise a copy (outside the graph). */
@@ -136,6 +228,7 @@ export class Tensor {
     if (this.disposedByUser) return;
     this.disposedByUser = true;
     liveTensors[this.device]--;
+    collected.unregister(this);
     for (const scope of scopes) scope.delete(this);
     if (this.graphRefs === 0) this.free();
   }
@@ -198,17 +291,6 @@ export class Tensor {
       return Array.from({ length: this.shape[axis] }, (_, i) => nest(axis + 1, offset + i * stride));
     };
     return nest(0, 0);
-  }
-
-  /**
-   * The values, as `toFloat32Array()` gives them, through a Promise — tfjs's `await t.data()`.
-   * The copy is taken when `data()` is called: an in-place update (an optimizer step) or a
-   * `dispose()` after the call does not change what it resolves with. The read waits for the
-   * device as `toFloat32Array()` does (it does not overlap a CUDA copy with JavaScript).
-   * @throws (rejects with) TypeError for a disposed tensor.
-   */
-  async data(): Promise<Float32Array> {
-    return this.toFloat32Array();
   }
 
   // Chainable forms of the common ops, as tfjs has them: t.method(...args) is lc.method(t, ...args).
@@ -367,7 +449,7 @@ function flatten(data: unknown[], name: string, out: number[]): void {
  *   arrays or when the sizes disagree.
  */
 export function tensor(data: Float32Array | ArrayLike<number> | unknown[], shape: readonly number[], opts?: TensorOptions): Tensor {
-  const dims = checkShapeArray(shape, 'shape');
+  const dims = shapeArg(shape);
   const options = checkOptions<TensorOptions>(opts, 'options', TENSOR_OPTIONS);
   let values: Float32Array;
   if (data instanceof Float32Array) values = data;
@@ -384,17 +466,17 @@ export function tensor(data: Float32Array | ArrayLike<number> | unknown[], shape
 
 /** A tensor of zeros. @throws TypeError/RangeError for a bad shape or options. */
 export function zeros(shape: readonly number[], opts?: TensorOptions): Tensor {
-  const dims = checkShapeArray(shape, 'shape');
+  const dims = shapeArg(shape);
   const { device, requiresGrad } = creation(checkOptions<TensorOptions>(opts, 'options', TENSOR_OPTIONS));
   return new Tensor(native.alloc(device, numelOf(dims), true), dims, requiresGrad);
 }
 
 /** A tensor filled with `value` (any number, NaN and ±Infinity included). @throws TypeError for a non-number value. */
 export function full(shape: readonly number[], value: number, opts?: TensorOptions): Tensor {
-  const dims = checkShapeArray(shape, 'shape');
+  const dims = shapeArg(shape);
   checkNumberValue(value, 'value');
   const options = checkOptions<TensorOptions>(opts, 'options', TENSOR_OPTIONS);
-  return fromHost(new Float32Array(numelOf(dims)).fill(value), dims, options);
+  return fromHost(hostFloats(numelOf(dims), 'full').fill(value), dims, options);
 }
 
 /** A tensor of ones. */
@@ -418,7 +500,7 @@ export interface RandnOptions extends TensorOptions {
  *   mean/std; RangeError for a negative seed, a non-finite mean or a negative or non-finite std.
  */
 export function randn(shape: readonly number[], opts?: RandnOptions): Tensor {
-  const dims = checkShapeArray(shape, 'shape');
+  const dims = shapeArg(shape);
   const options = checkOptions<RandnOptions>(opts, 'options', [...TENSOR_OPTIONS, 'seed', 'mean', 'std']);
   const seed = options.seed === undefined ? undefined : checkSeed(options.seed, 'options.seed');
   const mean = checkNumber(options.mean, 'options.mean', {}, 0);
@@ -446,18 +528,23 @@ function collect(result: unknown, into: Set<Tensor>): void {
 /**
  * Runs fn and disposes every tensor it created except those it returns (in a tensor, array or
  * object) and those passed to `keep`. Nested scopes hand their results to the enclosing one.
+ * When fn throws, every tensor it created (and did not `keep`) is disposed, then the error
+ * propagates.
  */
 export function tidy<T>(fn: () => T): T {
-  if (typeof fn !== 'function') throw typeError('fn', 'a function', describe(fn));
+  checkFunction(fn, 'fn');
   const scope = new Set<Tensor>();
   scopes.push(scope);
   let result: T;
   try {
     result = fn();
     if (result instanceof Promise) throw typeError('fn', 'a synchronous function', 'one that returned a Promise');
-  } finally {
+  } catch (e) {
     scopes.pop();
+    for (const t of scope) t.dispose();
+    throw e;
   }
+  scopes.pop();
   const kept = new Set<Tensor>();
   collect(result, kept);
   for (const t of scope) {
@@ -481,43 +568,56 @@ export function dispose(x: TensorContainer): void {
   all.forEach((t) => t.dispose());
 }
 
+/** What a device's caches hold, as reported by {@link memory}. */
+export interface CacheMemory {
+  /** Bytes held by the caches (CPU; 0 for CUDA, whose cuFFT plans hold device memory cuFFT does not report). */
+  bytes: number;
+  /** Cached items (plans and tables, freed blocks). */
+  entries: number;
+  /** Items dropped so far to stay within the limit: a count that keeps growing means the working set is larger than the limit. */
+  evictions: number;
+  /** The byte limit (CPU: see setCacheLimit), or null where the bound is a count. */
+  limitBytes: number | null;
+  /** The most entries held (CUDA: 256 cuFFT plans), or null where the bound is bytes. */
+  limitEntries: number | null;
+}
+
 /** Memory in use on one device, as reported by {@link memory}. */
 export interface DeviceMemory {
-  /** Live (not disposed) tensors. */
+  /** Live (not disposed) tensors. A tensor collected by the GC without dispose() leaves the count once the event loop turns. */
   tensors: number;
-  /** Bytes held by live native buffers: tensors and what the autograd graph saved. */
+  /** Bytes held by live native buffers: tensors, what the autograd graph saved, kernels' work buffers in use. */
   bytes: number;
+  /** Live native buffers (the blocks behind `bytes`). */
+  allocations: number;
+  /** Bytes held by the device's caching allocator: live blocks plus freed blocks kept for reuse. */
+  reservedBytes: number;
+  /**
+   * The caches, bounded by a byte limit and released by lc.emptyCache(). CPU: FFT/DFT plans
+   * (twiddles, Bluestein tables) and the allocator's freed blocks (work buffers included).
+   * CUDA: cuFFT plans and their work areas.
+   */
+  caches: CacheMemory;
 }
 
 /**
- * Live tensors and bytes per device. `reservedBytes` adds the freed blocks that the caching
- * allocators keep for reuse (released by lc.emptyCache()).
+ * Live tensors, bytes and caches per device (zeros for CUDA without a GPU). A tensor's memory
+ * is freed by dispose() at once, or by the garbage collector when a tensor that was never
+ * disposed is collected (V8 is told the native bytes, so memory pressure triggers it).
  */
 export function memory(): {
   /** Host memory. */
-  cpu: DeviceMemory & {
-    /** Bytes held by the CPU allocator: live and cached blocks. */
-    reservedBytes: number;
-  };
+  cpu: DeviceMemory;
   /** Device memory (zeros without a GPU). */
-  cuda: DeviceMemory & {
-    /** Bytes held by the CUDA caching allocator: live and cached blocks. */
-    reservedBytes: number;
-    /** cuFFT plans cached (at most 256, least recently used dropped first; released by lc.emptyCache()). */
-    fftPlans: number;
-    /** cuFFT plans dropped from the full plan cache so far: a steadily growing count means more distinct FFT shapes than the cache holds. */
-    fftPlanEvictions: number;
-  };
+  cuda: DeviceMemory;
 } {
   const stats = native.memoryStats();
-  return {
-    cpu: { tensors: liveTensors.cpu, bytes: stats.cpu.bytes, reservedBytes: stats.cpu.reservedBytes },
-    cuda: {
-      tensors: liveTensors.cuda,
-      bytes: stats.cuda.bytes,
-      reservedBytes: stats.cuda.reservedBytes,
-      fftPlans: stats.cuda.fftPlans,
-      fftPlanEvictions: stats.cuda.fftPlanEvictions,
-    },
-  };
+  const device = (d: Device): DeviceMemory => ({
+    tensors: liveTensors[d],
+    bytes: stats[d].bytes,
+    allocations: stats[d].allocations,
+    reservedBytes: stats[d].reservedBytes,
+    caches: { ...stats[d].caches },
+  });
+  return { cpu: device('cpu'), cuda: device('cuda') };
 }

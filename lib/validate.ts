@@ -132,6 +132,11 @@ export function checkInteger(x: unknown, name: string, bounds: Bounds = {}, fall
   return x;
 }
 
+/** A function (the callbacks of tidy, noGrad, withBatchOffset). */
+export function checkFunction(x: unknown, name: string): void {
+  if (typeof x !== 'function') throw typeError(name, 'a function', describe(x));
+}
+
 /** An integer >= 1 (sizes, counts). */
 export function checkPositiveInt(x: unknown, name: string, fallback?: number): number {
   return checkInteger(x, name, { min: 1 }, fallback);
@@ -233,4 +238,19 @@ export function checkOptions<T extends object>(opts: unknown, name: string, know
     if (!known.includes(key)) throw typeError(name, `only the options ${known.join(', ')}`, `unknown option '${key}'`);
   }
   return o as Partial<T>;
+}
+
+// ---- failures that are not about an argument ----
+
+/**
+ * An Error with a `code`, for failures that are not about an argument's type or range: the
+ * caller can tell them apart by code (Node's convention), e.g. ERR_LONGCONV_OUT_OF_MEMORY.
+ */
+export function codedError(code: string, message: string): Error & { code: string } {
+  return Object.assign(new Error(message), { code });
+}
+
+/** Out of memory, as native allocations report it (code ERR_LONGCONV_OUT_OF_MEMORY). */
+export function outOfMemory(message: string): Error & { code: string } {
+  return codedError('ERR_LONGCONV_OUT_OF_MEMORY', message);
 }

@@ -12,6 +12,7 @@
 #include "dispatch.h"
 #include "elementwise.h"
 #include "gemm.h"
+#include "host_cache.h"
 #include "thread_pool.h"
 
 namespace lc {
@@ -33,10 +34,7 @@ BindingRegistrar::BindingRegistrar(const char* name, BindingFn fn) { registry().
 
 Napi::Object new_storage(Napi::Env env, Device device, int64_t numel) {
   Napi::Object obj = env.GetInstanceData<AddonData>()->storage_ctor.New({});
-  Storage* s = Storage::Unwrap(obj);
-  s->data = device_alloc(device, numel);
-  s->device = device;
-  s->numel = numel;
+  Storage::Unwrap(obj)->allocate(device, numel);
   return obj;
 }
 
@@ -156,21 +154,56 @@ std::vector<int64_t> arg_dims(const Napi::Value& v, const char* name) {
   return dims;
 }
 
+namespace {
+
+// Rethrows the exception in flight as the JS error it stands for. Out of memory gets the code
+// ERR_LONGCONV_OUT_OF_MEMORY, CUDA where it cannot run ERR_LONGCONV_CUDA_UNAVAILABLE;
+// lc::RangeError becomes a RangeError.
+[[noreturn]] void rethrow_as_js(Napi::Env env) {
+  auto coded = [&](const char* what, const char* code) {
+    Napi::Error err = Napi::Error::New(env, what);
+    err.Set("code", Napi::String::New(env, code));
+    return err;
+  };
+  auto out_of_memory = [&](const char* what) { return coded(what, "ERR_LONGCONV_OUT_OF_MEMORY"); };
+  try {
+    throw;
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const OutOfMemory& e) {
+    throw out_of_memory(e.what());
+  } catch (const std::bad_alloc&) {
+    throw out_of_memory("CPU out of memory (work space of a native kernel)");
+  } catch (const RangeError& e) {
+    throw Napi::RangeError::New(env, e.what());
+  } catch (const CudaUnavailable& e) {
+    throw coded(e.what(), "ERR_LONGCONV_CUDA_UNAVAILABLE");
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, std::string("longconv native: ") + e.what());
+  }
+}
+
+}  // namespace
+
 Napi::Value guarded(const Napi::CallbackInfo& info,
                     const std::function<Napi::Value(Napi::Env)>& body) {
   Napi::Env env = info.Env();
   try {
     return body(env);
-  } catch (const Napi::Error&) {
-    throw;
-  } catch (const OutOfMemory& e) {
-    Napi::Error err = Napi::Error::New(env, e.what());
-    err.Set("code", Napi::String::New(env, "ERR_LONGCONV_OUT_OF_MEMORY"));
-    throw err;
-  } catch (const std::exception& e) {
-    throw Napi::Error::New(env, std::string("longconv native: ") + e.what());
+  } catch (...) {
+    rethrow_as_js(env);
   }
 }
+
+namespace {
+
+Napi::Float32Array arg_float32_array(const Napi::Value& v, const char* name) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+    throw Error(std::string(name) + ": expected a Float32Array");
+  return v.As<Napi::Float32Array>();
+}
+
+}  // namespace
 
 // ---- storage ----
 
@@ -184,23 +217,82 @@ LC_BINDING(alloc) {  // (device, numel, zero) -> Storage
 
 LC_BINDING(fromArray) {  // (device, Float32Array) -> Storage
   Device d = parse_device(info[0]);
-  if (!info[1].IsTypedArray() ||
-      info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
-    throw Error("data: expected a Float32Array");
-  Napi::Float32Array arr = info[1].As<Napi::Float32Array>();
+  Napi::Float32Array arr = arg_float32_array(info[1], "data");
   int64_t n = int64_t(arr.ElementLength());
   Napi::Object obj = new_storage(env, d, n);
   copy_between(d, data_of(obj), Device::CPU, arr.Data(), n);
   return obj;
 }
 
-LC_BINDING(toArray) {  // (storage, numel) -> Float32Array (a host copy)
+// (storage, Float32Array): copies the first dst.length floats of the storage into dst. The
+// caller allocates dst in JS, where a failed allocation is a catchable RangeError; a typed
+// array that V8 cannot allocate in native code aborts the process instead.
+LC_BINDING(readInto) {
   Storage* s = get_storage(info[0], "storage");
-  int64_t n = arg_int(info[1], "numel");
-  if (n > s->numel) throw Error("toArray: numel exceeds the storage");
-  Napi::Float32Array out = Napi::Float32Array::New(env, size_t(n));
-  copy_between(Device::CPU, out.Data(), s->device, s->data, n);
-  return out;
+  Napi::Float32Array dst = arg_float32_array(info[1], "dst");
+  int64_t n = int64_t(dst.ElementLength());
+  if (n > s->numel) throw Error("readInto: dst is longer than the storage");
+  copy_between(Device::CPU, dst.Data(), s->device, s->data, n);
+  return env.Undefined();
+}
+
+namespace {
+
+// Finishes an asynchronous CUDA read on a libuv worker thread, then settles its promise on the
+// JS thread: waiting for the device never blocks the event loop.
+class DeviceReadWorker : public Napi::AsyncWorker {
+ public:
+  DeviceReadWorker(Napi::Env env, CudaHostRead* read, Napi::Float32Array dst)
+      : Napi::AsyncWorker(env, "longconv.readIntoAsync"),
+        read_(read),
+        dst_data_(dst.Data()),
+        dst_(Napi::Persistent(dst)),  // keeps dst's memory alive until the copy is done
+        deferred_(Napi::Promise::Deferred::New(env)) {}
+  ~DeviceReadWorker() override {
+    if (read_) cuda_read_discard(read_);
+  }
+  Napi::Promise promise() const { return deferred_.Promise(); }
+
+  void Execute() override {
+    CudaHostRead* read = read_;
+    read_ = nullptr;  // cuda_read_finish frees it, also when it throws
+    try {
+      cuda_read_finish(read, dst_data_);
+    } catch (const std::exception& e) {
+      SetError(e.what());
+    }
+  }
+  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  CudaHostRead* read_;
+  float* dst_data_;
+  Napi::Reference<Napi::Float32Array> dst_;
+  Napi::Promise::Deferred deferred_;
+};
+
+}  // namespace
+
+// (storage, Float32Array) -> Promise: readInto without blocking the event loop. On the CPU the
+// copy is made at once (there is nothing to wait for); on CUDA it is queued behind the work
+// already submitted and a worker thread waits for it.
+LC_BINDING(readIntoAsync) {
+  Storage* s = get_storage(info[0], "storage");
+  Napi::Float32Array dst = arg_float32_array(info[1], "dst");
+  int64_t n = int64_t(dst.ElementLength());
+  if (n > s->numel) throw Error("readIntoAsync: dst is longer than the storage");
+  if (s->device == Device::CPU) {
+    copy_between(Device::CPU, dst.Data(), s->device, s->data, n);
+    Napi::Promise::Deferred done = Napi::Promise::Deferred::New(env);
+    done.Resolve(env.Undefined());
+    return done.Promise();
+  }
+  CudaHostRead* read = cuda_read_begin(s->data, size_t(n) * sizeof(float));
+  auto* worker = new DeviceReadWorker(env, read, dst);
+  Napi::Promise promise = worker->promise();
+  worker->Queue();  // the worker deletes itself when done
+  return promise;
 }
 
 LC_BINDING(copyTo) {  // (storage, device) -> a copy on that device
@@ -257,18 +349,29 @@ LC_BINDING(backendInfo) {
 }
 
 LC_BINDING(memoryStats) {
+  auto cache_object = [&](const CacheStats& s) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("bytes", double(s.bytes));
+    o.Set("entries", double(s.entries));
+    o.Set("evictions", double(s.evictions));
+    auto limit = [&](int64_t v) { return v < 0 ? env.Null() : Napi::Number::New(env, double(v)); };
+    o.Set("limitBytes", limit(s.limitBytes));
+    o.Set("limitEntries", limit(s.limitEntries));
+    return o;
+  };
   CpuMemoryStats c = cpu_memory_stats();
   Napi::Object cpu = Napi::Object::New(env);
   cpu.Set("bytes", double(c.bytes));
   cpu.Set("allocations", double(c.allocations));
   cpu.Set("reservedBytes", double(c.reservedBytes));
+  cpu.Set("caches", cache_object(cpu_cache_stats()));
   CudaMemoryStats g = cuda_info().available ? cuda_memory_stats() : CudaMemoryStats{};
   Napi::Object cuda = Napi::Object::New(env);
   cuda.Set("bytes", double(g.allocatedBytes));
   cuda.Set("reservedBytes", double(g.reservedBytes));
   cuda.Set("allocations", double(g.allocations));
-  cuda.Set("fftPlans", double(g.fftPlans));
-  cuda.Set("fftPlanEvictions", double(g.fftPlanEvictions));
+  // cuFFT plans: bounded by their number (their device memory is cuFFT's, not measured).
+  cuda.Set("caches", cache_object(CacheStats{0, g.fftPlans, g.fftPlanEvictions, -1, g.fftPlanLimit}));
   Napi::Object out = Napi::Object::New(env);
   out.Set("cpu", cpu);
   out.Set("cuda", cuda);
@@ -276,8 +379,18 @@ LC_BINDING(memoryStats) {
 }
 
 LC_BINDING(emptyCache) {
-  cpu_empty_cache();
+  cpu_cache_clear();
   if (cuda_info().available) cuda_empty_cache();
+  return env.Undefined();
+}
+
+LC_BINDING(setCacheLimit) {  // (bytes): the CPU cache budget (native/host_cache.h)
+  set_cpu_cache_limit(arg_int(info[0], "bytes"));
+  return env.Undefined();
+}
+
+LC_BINDING(failAllocationAfter) {  // (n): test/memory.test.ts
+  fail_allocation_after(arg_int(info[0], "n"));
   return env.Undefined();
 }
 
@@ -295,11 +408,14 @@ LC_BINDING(cudaTimerStart) {
 LC_BINDING(cudaTimerStopMs) { return Napi::Number::New(env, cuda_timer_stop_ms()); }
 
 LC_BINDING(setNumThreads) {
-  set_num_threads(int(arg_int(info[0], "n")));
+  set_num_threads(arg_int(info[0], "n"));
   return env.Undefined();
 }
 
 LC_BINDING(numThreads) { return Napi::Number::New(env, num_threads()); }
+
+// The complaint about a bad $LONGCONV_NUM_THREADS, once per process ('' otherwise).
+LC_BINDING(numThreadsEnvWarning) { return Napi::String::New(env, num_threads_env_warning()); }
 
 // native.opCodes: {binary: {add: 0, ...}, unary: {...}, gemmBias: {...}}, from the lists in
 // native/elementwise.h and native/gemm.h, so JS never spells a code itself.

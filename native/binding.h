@@ -14,7 +14,12 @@
 
 namespace lc {
 
-// A float32 buffer owned by a JS object. Freed by dispose() or, failing that, by the GC.
+// A float32 buffer owned by a JS object. Freed by dispose() or, failing that, by the GC: the
+// addon is built against Node-API's experimental version (CMakeLists.txt), under which Node runs
+// wrapper finalizers inside the garbage collection that found them dead instead of on a later
+// turn of the event loop, so a synchronous loop that forgets dispose() is rescued by the GC.
+// The destructor therefore touches no JS. V8 is told the buffer's size (external memory), so
+// it collects sooner when native memory grows.
 class Storage : public Napi::ObjectWrap<Storage> {
  public:
   static Napi::Function Define(Napi::Env env) {
@@ -24,14 +29,26 @@ class Storage : public Napi::ObjectWrap<Storage> {
                         InstanceAccessor("device", &Storage::DeviceName, nullptr),
                         InstanceAccessor("disposed", &Storage::Disposed, nullptr)});
   }
-  explicit Storage(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Storage>(info) {}
+  explicit Storage(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Storage>(info), env(info.Env()) {}
   ~Storage() override { release(); }
 
+  // Takes `numel` floats on `device` and reports them to V8.
+  void allocate(Device d, int64_t n) {
+    data = device_alloc(d, n);
+    device = d;
+    numel = n;
+    int64_t total = 0;
+    napi_adjust_external_memory(env, device_bytes(n), &total);
+  }
   void release() {
-    if (data) device_free(device, data);
+    if (!data) return;
+    device_free(device, data);
     data = nullptr;
+    int64_t total = 0;
+    napi_adjust_external_memory(env, -device_bytes(numel), &total);
   }
 
+  napi_env env;
   Device device = Device::CPU;
   float* data = nullptr;
   int64_t numel = 0;

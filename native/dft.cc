@@ -24,7 +24,7 @@ std::unique_ptr<DftPlan> build_plan(int64_t n) {
   plan->n = n;
   plan->bluestein = next_5smooth(n) != n;
   plan->m = plan->bluestein ? next_5smooth(2 * n - 1) : n;
-  plan->fft = &fft_plan(2 * plan->m);
+  plan->fft = fft_plan(2 * plan->m);
   if (!plan->bluestein) return plan;
 
   const int64_t m = plan->m;
@@ -56,11 +56,16 @@ std::unique_ptr<DftPlan> build_plan(int64_t n) {
   return plan;
 }
 
+// Its own tables; the FFT plan it runs on is a cache entry of its own.
+int64_t plan_bytes(const DftPlan& plan) {
+  return int64_t(sizeof(float) * (plan.chirp.size() + plan.kernel.size()) + sizeof(DftPlan));
+}
+
 }  // namespace
 
-const DftPlan& dft_plan(int64_t n) {
+std::shared_ptr<const DftPlan> dft_plan(int64_t n) {
   if (n < 1) throw Error("DFT length must be positive");
-  return cached_plan(n, build_plan, "DFT plan: out of memory");
+  return cached_plan(n, build_plan, plan_bytes, "DFT plan: out of memory");
 }
 
 int64_t dft_work_floats(const DftPlan& plan) { return 2 * plan.m * kCxFloats; }

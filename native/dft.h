@@ -4,6 +4,7 @@
 // i.e. a circular convolution of 5-smooth length m >= 2n-1 done with two FFTs of length m.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "fft.h"
@@ -13,14 +14,15 @@ namespace lc {
 struct DftPlan {
   int64_t n = 0;
   int64_t m = 0;                 // length of the underlying complex FFT: n, or Bluestein's m
-  const FftPlan* fft = nullptr;  // fft_plan(2m): a complex FFT of length m
+  std::shared_ptr<const FftPlan> fft;  // fft_plan(2m): a complex FFT of length m
   bool bluestein = false;
   std::vector<float> chirp;   // n pairs c_j (computed in double, j^2 reduced mod 2n exactly)
   std::vector<float> kernel;  // m pairs: FFT_m of the wrapped conj(c), divided by m
 };
 
-// The cached plan for length n >= 1. Thread-safe; the reference stays valid for the process.
-const DftPlan& dft_plan(int64_t n);
+// The cached plan for length n >= 1 (native/plan_cache.h). Thread-safe; hold the pointer while
+// the plan is in use.
+std::shared_ptr<const DftPlan> dft_plan(int64_t n);
 
 // Floats of work space for dft_rows (2m lane-interleaved elements).
 int64_t dft_work_floats(const DftPlan& plan);

@@ -12,6 +12,7 @@
 
 #include "binding.h"
 #include "elementwise.h"
+#include "storage.h"
 
 namespace lc {
 namespace {
@@ -51,7 +52,7 @@ struct Dim {
 };
 
 // Drops size-1 dims and merges neighbours that are contiguous for both operands.
-Loop make_loop(const std::vector<Dim>& dims) {
+std::vector<Dim> merge_dims(const std::vector<Dim>& dims) {
   std::vector<Dim> merged;
   for (const Dim& d : dims) {
     if (d.size == 1) continue;
@@ -64,21 +65,45 @@ Loop make_loop(const std::vector<Dim>& dims) {
     }
     merged.push_back(d);
   }
-  if (merged.size() > size_t(kMaxDims))
-    throw Error("more than " + std::to_string(kMaxDims) + " dimensions remain after merging");
+  return merged;
+}
+
+// A Loop over merged dims [first, last) (at most kMaxDims of them).
+Loop to_loop(const Dim* first, const Dim* last) {
   Loop loop;
-  loop.ndim = int(merged.size());
+  loop.ndim = int(last - first);
   for (int d = 0; d < loop.ndim; ++d) {
-    loop.size[d] = merged[size_t(d)].size;
-    loop.stride[0][d] = merged[size_t(d)].stride0;
-    loop.stride[1][d] = merged[size_t(d)].stride1;
+    loop.size[d] = first[d].size;
+    loop.stride[0][d] = first[d].stride0;
+    loop.stride[1][d] = first[d].stride1;
   }
   return loop;
 }
 
-// The largest element index a loop reaches from `offset` with operand `which`'s strides.
-int64_t last_index(const Loop& loop, int which, int64_t offset) {
-  for (int d = 0; d < loop.ndim; ++d) offset += (loop.size[d] - 1) * loop.stride[which][d];
+// Runs fn(loop, offset0, offset1, slice) over merged dims: the kernels take at most kMaxDims
+// dims, so the leading dims of a larger iteration space are walked here, one kernel call per
+// slice (offsets in elements of each operand; slices in row-major order of the leading dims).
+template <class Fn>
+void for_each_slice(const std::vector<Dim>& merged, const Fn& fn) {
+  const size_t outer = merged.size() > size_t(kMaxDims) ? merged.size() - size_t(kMaxDims) : 0;
+  const Loop inner = to_loop(merged.data() + outer, merged.data() + merged.size());
+  int64_t slices = 1;
+  for (size_t d = 0; d < outer; ++d) slices *= merged[d].size;
+  for (int64_t s = 0; s < slices; ++s) {
+    int64_t rest = s, offset0 = 0, offset1 = 0;
+    for (size_t d = outer; d-- > 0;) {
+      const int64_t i = rest % merged[d].size;
+      rest /= merged[d].size;
+      offset0 += i * merged[d].stride0;
+      offset1 += i * merged[d].stride1;
+    }
+    fn(inner, offset0, offset1, s);
+  }
+}
+
+// The largest element index merged dims reach from `offset` with operand `which`'s strides.
+int64_t last_index(const std::vector<Dim>& merged, int which, int64_t offset) {
+  for (const Dim& d : merged) offset += (d.size - 1) * (which == 0 ? d.stride0 : d.stride1);
   return offset;
 }
 
@@ -99,7 +124,10 @@ LC_BINDING(binary) {  // (op, a, b, out, aShape, bShape, outShape, alpha); shape
   std::vector<Dim> dims;
   for (size_t d = 0; d < out_shape.size(); ++d) dims.push_back({out_shape[d], sa[d], sb[d]});
   float alpha = float(arg_number(info[7], "alpha"));
-  binary(dev, a, b, out, make_loop(dims), op, alpha);
+  // out is contiguous and the leading dims are outermost: slice s starts at s * inner size.
+  for_each_slice(merge_dims(dims), [&](const Loop& loop, int64_t offset_a, int64_t offset_b, int64_t s) {
+    binary(dev, a + offset_a * w, b + offset_b * w, out + s * loop_numel(loop) * w, loop, op, alpha);
+  });
   return env.Undefined();
 }
 
@@ -131,7 +159,33 @@ LC_BINDING(sumTo) {  // (in, out, inShape, outShape, scale); outShape: inShape w
     else throw Error("sumTo: outShape must equal inShape or be 1 in each dim");
   }
   float scale = float(arg_number(info[4], "scale"));
-  sum_to(dev, in, out, make_loop(kept), make_loop(reduced), scale);
+  const std::vector<Dim> merged_kept = merge_dims(kept), merged_reduced = merge_dims(reduced);
+  // dst = scale * the sum over `reduced_loop` of src, slice by slice of the kept dims.
+  auto sum_into = [&](const float* src, float* dst, const Loop& reduced_loop) {
+    for_each_slice(merged_kept, [&](const Loop& loop, int64_t offset_in, int64_t, int64_t s) {
+      sum_to(dev, src + offset_in, dst + s * loop_numel(loop), loop, reduced_loop, scale);
+    });
+  };
+  if (merged_reduced.size() <= size_t(kMaxDims)) {
+    sum_into(in, out, to_loop(merged_reduced.data(), merged_reduced.data() + merged_reduced.size()));
+    return env.Undefined();
+  }
+  // More summed dims than a kernel takes: one partial sum per slice of the leading ones, added
+  // up in slice order (deterministic).
+  const int64_t n = numel_of(out_shape);
+  if (numel_of(in_shape) == 0) {  // an empty sum (a leading dim of size 0: no slices at all)
+    device_zero(dev, out, n);
+    return env.Undefined();
+  }
+  WorkBuffer partial(n, dev);
+  Loop whole;
+  whole.ndim = 1;
+  whole.size[0] = n;
+  whole.stride[0][0] = whole.stride[1][0] = 1;
+  for_each_slice(merged_reduced, [&](const Loop& reduced_loop, int64_t offset_in, int64_t, int64_t s) {
+    sum_into(in + offset_in, s == 0 ? out : partial.data(), reduced_loop);
+    if (s > 0) binary(dev, out, partial.data(), out, whole, BinaryOp::Add, 1.0f);
+  });
   return env.Undefined();
 }
 
@@ -146,11 +200,13 @@ LC_BINDING(stridedCopy) {  // (in, out, shape, inStrides, inOffset, outStrides, 
     throw Error("stridedCopy: shape and strides differ in rank");
   std::vector<Dim> dims;
   for (size_t d = 0; d < shape.size(); ++d) dims.push_back({shape[d], in_strides[d], out_strides[d]});
-  Loop loop = make_loop(dims);
+  const std::vector<Dim> merged = merge_dims(dims);
   if (numel_of(shape) == 0) return env.Undefined();
-  if (last_index(loop, 0, in_offset) >= in->numel || last_index(loop, 1, out_offset) >= out->numel)
+  if (last_index(merged, 0, in_offset) >= in->numel || last_index(merged, 1, out_offset) >= out->numel)
     throw Error("stridedCopy: indices pass the end of a buffer");
-  strided_copy(in->device, in->data, out->data, loop, in_offset, out_offset);
+  for_each_slice(merged, [&](const Loop& loop, int64_t offset_in, int64_t offset_out, int64_t) {
+    strided_copy(in->device, in->data, out->data, loop, in_offset + offset_in, out_offset + offset_out);
+  });
   return env.Undefined();
 }
 

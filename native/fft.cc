@@ -81,9 +81,18 @@ int64_t fftconv_size(int64_t L) {
   return 2 * next_5smooth(L);
 }
 
-const FftPlan& fft_plan(int64_t n) {
+namespace {
+
+int64_t plan_bytes(const FftPlan& plan) {
+  return int64_t(sizeof(float) * (plan.twiddles.size() + plan.post.size() + plan.pre.size()) +
+                 sizeof(FftPlan::Pass) * plan.passes.size() + sizeof(FftPlan));
+}
+
+}  // namespace
+
+std::shared_ptr<const FftPlan> fft_plan(int64_t n) {
   if (n < 2 || n % 2 != 0) throw Error("FFT length must be even and positive");
-  return cached_plan(n, build_plan, "FFT plan: out of memory");
+  return cached_plan(n, build_plan, plan_bytes, "FFT plan: out of memory");
 }
 
 const FftKernels& fft_kernels() {

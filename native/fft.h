@@ -9,6 +9,7 @@
 // followed by the standard split into the half spectrum X[0..m] (m+1 bins).
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 namespace lc {
@@ -31,10 +32,10 @@ struct FftPlan {
   std::vector<float> pre;       // m pairs: i * conj(w_n^k), merges X into Z (inverse)
 };
 
-// The cached plan for length n; throws lc::Error unless n is even, positive and 5-smooth.
-// Thread-safe; the reference stays valid for the life of the process.
+// The cached plan for length n (native/plan_cache.h); throws lc::Error unless n is even,
+// positive and 5-smooth. Thread-safe; hold the pointer while the plan is in use.
 // fft_plan(2 * m) also serves complex transforms of any 5-smooth length m (its plan.m).
-const FftPlan& fft_plan(int64_t n);
+std::shared_ptr<const FftPlan> fft_plan(int64_t n);
 
 // The smallest 5-smooth (2^a 3^b 5^c) integer >= v (v >= 1).
 int64_t next_5smooth(int64_t v);

@@ -9,11 +9,11 @@
 // A group of 8 rows is the unit of work: every product of spectra is then lane-wise.
 #include <algorithm>
 #include <cstring>
-#include <new>
 
 #include "errors.h"
 #include "fft.h"
 #include "fftconv.h"
+#include "storage.h"
 #include "thread_pool.h"
 
 namespace lc {
@@ -23,32 +23,6 @@ int64_t lane_groups(int64_t H) { return (H + kFftLanes - 1) / kFftLanes; }
 int64_t group_floats(int64_t L) { return (fftconv_size(L) / 2 + 1) * kCxFloats; }
 int lanes_in_group(int64_t H, int64_t g) {
   return static_cast<int>(std::min<int64_t>(kFftLanes, H - g * kFftLanes));
-}
-
-// Per-thread work space that only grows, so repeated calls neither allocate nor page-fault.
-// Slot 0 serves the tasks of a parallel_for; slot 1 holds what the calling thread shares
-// with its tasks. One request per slot per task: a second one may move the buffer.
-float* thread_scratch(int64_t floats, int slot = 0) {
-  struct Buffer {
-    float* data = nullptr;
-    int64_t size = 0;
-    ~Buffer() { operator delete[](data, std::align_val_t(64)); }
-  };
-  thread_local Buffer buffers[2];
-  Buffer& buffer = buffers[slot];
-  if (buffer.size < floats) {
-    operator delete[](buffer.data, std::align_val_t(64));
-    buffer.data = nullptr;
-    buffer.size = 0;
-    try {
-      buffer.data = static_cast<float*>(
-          operator new[](sizeof(float) * static_cast<size_t>(floats), std::align_val_t(64)));
-    } catch (const std::bad_alloc&) {
-      throw OutOfMemory("fftConv (cpu): out of memory for FFT work space");
-    }
-    buffer.size = floats;
-  }
-  return buffer.data;
 }
 
 // Backward splits the batch into chunks when there are fewer h-groups than this. A constant
@@ -69,12 +43,14 @@ int64_t fftconv_input_spectrum_floats_cpu(int64_t B, int64_t H, int64_t L) {
 void fftconv_kernel_spectrum_cpu(const float* k, const float* kRev, const float* D, float* Kf,
                                  int64_t C, int64_t H, int64_t L) {
   const int64_t n = fftconv_size(L), G = lane_groups(H), spec = group_floats(L);
-  const FftPlan& plan = fft_plan(n);
+  const auto held_plan = fft_plan(n);  // keeps the plan alive while in use
+  const FftPlan& plan = *held_plan;
   const float inv_n = 1.0f / static_cast<float>(n);
   // Without kRev the combined kernel is zero past L, and the FFT's packing skips the rest.
   const int64_t count = kRev ? n : L;
   parallel_for(C * G, 1, [&](int64_t begin, int64_t end) {
-    float* rows = thread_scratch(kFftLanes * n + fft_work_floats(n));
+    WorkBuffer rows_buffer(kFftLanes * n + fft_work_floats(n));
+    float* rows = rows_buffer.data();
     float* work = rows + kFftLanes * n;
     for (int64_t task = begin; task < end; ++task) {
       const int64_t c = task / G, g = task % G;
@@ -97,9 +73,11 @@ void fftconv_kernel_spectrum_cpu(const float* k, const float* kRev, const float*
 void fftconv_forward_cpu(const float* u, const float* Kf, float* y, float* Uf, int64_t B, int64_t C,
                          int64_t H, int64_t L) {
   const int64_t n = fftconv_size(L), G = lane_groups(H), spec = group_floats(L);
-  const FftPlan& plan = fft_plan(n);
+  const auto held_plan = fft_plan(n);  // keeps the plan alive while in use
+  const FftPlan& plan = *held_plan;
   parallel_for(B * G, 1, [&](int64_t begin, int64_t end) {
-    float* own_uf = thread_scratch(spec + fft_work_floats(n));
+    WorkBuffer own_uf_buffer(spec + fft_work_floats(n));
+    float* own_uf = own_uf_buffer.data();
     float* work = own_uf + spec;
     for (int64_t task = begin; task < end; ++task) {
       const int64_t b = task / G, g = task % G;
@@ -120,7 +98,8 @@ void fftconv_backward_cpu(const float* dy, const float* Kf, const float* Uf, flo
   if (!du && !want_dkc) return;
   const int64_t n = fftconv_size(L), G = lane_groups(H), spec = group_floats(L);
   const int64_t bins = spec / kCxFloats;
-  const FftPlan& plan = fft_plan(n);
+  const auto held_plan = fft_plan(n);  // keeps the plan alive while in use
+  const FftPlan& plan = *held_plan;
   const FftKernels& kern = fft_kernels();
   const float inv_n = 1.0f / static_cast<float>(n);
 
@@ -132,7 +111,8 @@ void fftconv_backward_cpu(const float* dy, const float* Kf, const float* Uf, flo
                              : 1;
   const int64_t per_chunk = (B + chunks - 1) / chunks;
   // [chunk][c][g] spectra, only when chunks > 1
-  float* shared_acc = chunks > 1 ? thread_scratch(chunks * C * G * spec, 1) : nullptr;
+  WorkBuffer shared_acc_buffer(chunks > 1 ? chunks * C * G * spec : 0);
+  float* shared_acc = shared_acc_buffer.data();
 
   // Splits the kc gradient of one (c, group) spectrum back into dk, dkRev and dD.
   auto emit_kernel_grad = [&](const float* acc, int64_t c, int64_t g, float* rows, float* work) {
@@ -150,7 +130,8 @@ void fftconv_backward_cpu(const float* dy, const float* Kf, const float* Uf, flo
 
   parallel_for(G * chunks, 1, [&](int64_t begin, int64_t end) {
     const int64_t own_acc_floats = chunks > 1 ? 0 : (want_dkc ? C * spec : 0);
-    float* dyf = thread_scratch(2 * spec + own_acc_floats + kFftLanes * n + fft_work_floats(n));
+    WorkBuffer dyf_buffer(2 * spec + own_acc_floats + kFftLanes * n + fft_work_floats(n));
+    float* dyf = dyf_buffer.data();
     float* du_spec = dyf + spec;
     float* own_acc = du_spec + spec;
     float* rows = own_acc + own_acc_floats;
@@ -182,7 +163,8 @@ void fftconv_backward_cpu(const float* dy, const float* Kf, const float* Uf, flo
 
   if (chunks > 1) {
     parallel_for(C * G, 1, [&](int64_t begin, int64_t end) {
-      float* rows = thread_scratch(kFftLanes * n + fft_work_floats(n));
+      WorkBuffer rows_buffer(kFftLanes * n + fft_work_floats(n));
+      float* rows = rows_buffer.data();
       float* work = rows + kFftLanes * n;
       for (int64_t task = begin; task < end; ++task) {
         float* total = shared_acc + task * spec;  // chunk 0's accumulator for (c, g)

@@ -14,6 +14,7 @@
 #include "errors.h"
 #include "gemm.h"
 #include "gemm_kernels.h"
+#include "storage.h"
 #include "thread_pool.h"
 
 namespace lc {
@@ -63,14 +64,6 @@ void init_tile(float* C, int64_t ldc, int64_t i0, int64_t j0, int64_t mc, int64_
   }
 }
 
-std::unique_ptr<float[]> work_buffer(int64_t floats) {
-  try {
-    return std::unique_ptr<float[]>(new float[static_cast<size_t>(floats)]);
-  } catch (const std::bad_alloc&) {
-    throw OutOfMemory("gemm (cpu): out of memory for packing buffers");
-  }
-}
-
 }  // namespace
 
 void gemm_cpu(const float* A, const float* B, const float* bias, float* C, const GemmShape& shape) {
@@ -86,8 +79,8 @@ void gemm_cpu(const float* A, const float* B, const float* bias, float* C, const
   const GemmMicroKernel micro = micro_kernel();
 
   parallel_for(outerCount * tilesM * tilesN, 1, [&](int64_t begin, int64_t end) {
-    std::unique_ptr<float[]> work = work_buffer(packAFloats + packBFloats);
-    float* packA = work.get();
+    WorkBuffer work(packAFloats + packBFloats);
+    float* packA = work.data();
     float* packB = packA + packAFloats;
     for (int64_t task = begin; task < end; ++task) {
       const int64_t tn = task % tilesN, tm = task / tilesN % tilesM, outer = task / tilesN / tilesM;

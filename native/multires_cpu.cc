@@ -8,6 +8,7 @@
 
 #include "errors.h"
 #include "multires.h"
+#include "storage.h"
 #include "thread_pool.h"
 
 namespace lc {
@@ -76,7 +77,7 @@ void multires_forward_cpu(const float* x, const float* h0, const float* h1, cons
   const int64_t n = B * H * L;
   parallel_for(B * H, 1, [&](int64_t begin, int64_t end) {
     // Without `levels`, lo_1..lo_J ping-pong between two rows.
-    std::vector<float> scratch = work_buffer<float>(levels || J == 0 ? 0 : 2 * L);
+    WorkBuffer scratch(levels || J == 0 ? 0 : 2 * L);
     for (int64_t row = begin; row < end; ++row) {
       const int64_t h = row % H;
       const float* x_row = x + row * L;
@@ -109,7 +110,7 @@ void multires_backward_cpu(const float* dy, const float* levels, const float* h0
 
   parallel_for(rows, 1, [&](int64_t begin, int64_t end) {
     // glo_J..glo_1 ping-pong between two rows (slot m % 2); glo_0 goes straight into dx.
-    std::vector<float> scratch = work_buffer<float>(need_glo ? 2 * L : 0);
+    WorkBuffer scratch(need_glo ? 2 * L : 0);
     for (int64_t row = begin; row < end; ++row) {
       const int64_t h = row % H;
       const float* dy_row = dy + row * L;

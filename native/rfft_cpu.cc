@@ -3,14 +3,13 @@
 // n a complex DFT of length n (native/dft.h: direct, or Bluestein) of the real rows, or of the
 // Hermitian-extended spectrum for the inverse.
 #include <algorithm>
-#include <new>
 #include <string>
-#include <vector>
 
 #include "dft.h"
 #include "errors.h"
 #include "fft.h"
 #include "rfft.h"
+#include "storage.h"
 #include "thread_pool.h"
 
 namespace lc {
@@ -27,8 +26,8 @@ class RealTransform {
   explicit RealTransform(int64_t n)
       : n_(n),
         bins_(n / 2 + 1),
-        real_(n % 2 == 0 && next_5smooth(n / 2) == n / 2 ? &fft_plan(n) : nullptr),
-        dft_(real_ ? nullptr : &dft_plan(n)) {}
+        real_(n % 2 == 0 && next_5smooth(n / 2) == n / 2 ? fft_plan(n) : nullptr),
+        dft_(real_ ? nullptr : dft_plan(n)) {}
 
   int64_t bins() const { return bins_; }
 
@@ -84,8 +83,8 @@ class RealTransform {
 
  private:
   int64_t n_, bins_;
-  const FftPlan* real_;  // even 5-smooth n
-  const DftPlan* dft_;   // any other n
+  std::shared_ptr<const FftPlan> real_;  // even 5-smooth n
+  std::shared_ptr<const DftPlan> dft_;   // any other n
 };
 
 // Runs fn(group, lanes, work) over the groups of kFftLanes rows, in parallel.
@@ -93,12 +92,7 @@ template <typename Fn>
 void for_each_group(int64_t rows, int64_t work_floats, const Fn& fn) {
   const int64_t groups = (rows + kFftLanes - 1) / kFftLanes;
   parallel_for(groups, 1, [&](int64_t begin, int64_t end) {
-    std::vector<float> work;
-    try {
-      work.resize(static_cast<size_t>(work_floats));
-    } catch (const std::bad_alloc&) {
-      throw OutOfMemory("rfft (cpu): out of memory for FFT work space");
-    }
+    WorkBuffer work(work_floats);
     for (int64_t g = begin; g < end; ++g)
       fn(g, static_cast<int>(std::min<int64_t>(kFftLanes, rows - g * kFftLanes)), work.data());
   });

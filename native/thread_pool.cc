@@ -6,26 +6,47 @@
 #include <cstdlib>
 #include <exception>
 #include <mutex>
+#include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
+
+#include "errors.h"
 
 namespace lc {
 namespace {
 
+std::string env_warning;  // set by default_threads() when $LONGCONV_NUM_THREADS is bad
+
 int default_threads() {
-  if (const char* env = std::getenv("LONGCONV_NUM_THREADS")) {
-    int n = std::atoi(env);
-    if (n >= 1) return n;
-  }
   unsigned hw = std::thread::hardware_concurrency();
-  return hw ? static_cast<int>(hw) : 1;
+  const int cores = static_cast<int>(std::min<unsigned>(hw ? hw : 1, kMaxThreads));
+  const char* env = std::getenv("LONGCONV_NUM_THREADS");
+  if (!env) return cores;
+  const std::string text(env);
+  const bool digits = !text.empty() && text.size() <= 4 &&
+                      text.find_first_not_of("0123456789") == std::string::npos;
+  if (digits && std::stoi(text) >= 1 && std::stoi(text) <= kMaxThreads) return std::stoi(text);
+  env_warning = "LONGCONV_NUM_THREADS='" + std::string(env) + "' is not an integer from 1 to " +
+                std::to_string(kMaxThreads) + "; using " + std::to_string(cores) +
+                " threads (the number of cores)";
+  return cores;
 }
 
 // Workers wait for a job; a job is a range of chunk indices taken with an atomic counter.
 class Pool {
  public:
+  // Starts up to threads - 1 workers. When the system refuses a thread (process or container
+  // limits), the pool keeps those it got: size() says how many run, and the work is spread
+  // over them; with none, parallel_for runs on the calling thread alone.
   explicit Pool(int threads) {
-    for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { work(); });
+    for (int i = 1; i < threads; ++i) {
+      try {
+        workers_.emplace_back([this] { work(); });
+      } catch (const std::system_error&) {
+        break;
+      }
+    }
   }
   ~Pool() {
     {
@@ -95,6 +116,7 @@ class Pool {
 
 std::mutex pool_mu;
 int requested_threads = 0;  // 0: not yet decided
+int pool_threads = 0;       // threads of the pool built for requested_threads (0: none yet)
 Pool* pool = nullptr;
 thread_local bool in_parallel_region = false;  // nested parallel_for runs serially
 
@@ -108,12 +130,24 @@ struct RegionFlag {
 int num_threads() {
   std::lock_guard<std::mutex> lock(pool_mu);
   if (requested_threads == 0) requested_threads = default_threads();
-  return requested_threads;
+  return pool_threads ? pool_threads : requested_threads;
 }
 
-void set_num_threads(int n) {
+std::string num_threads_env_warning() {
+  static std::atomic<bool> reported{false};
+  num_threads();  // reads the environment once
   std::lock_guard<std::mutex> lock(pool_mu);
-  requested_threads = std::max(1, n);
+  if (env_warning.empty() || reported.exchange(true)) return "";
+  return env_warning;
+}
+
+void set_num_threads(int64_t n) {
+  if (n < 1 || n > kMaxThreads)
+    throw RangeError("n: expected an integer from 1 to " + std::to_string(kMaxThreads) + ", got " +
+                     std::to_string(n));
+  std::lock_guard<std::mutex> lock(pool_mu);
+  requested_threads = int(n);
+  pool_threads = 0;
 }
 
 void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
@@ -122,18 +156,22 @@ void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, in
     fn(0, n);
     return;
   }
-  const int threads = num_threads();
   grain = std::max<int64_t>(1, grain);
-  // A few chunks per thread balance uneven rows without much scheduling overhead.
-  int64_t chunks = std::min<int64_t>((n + grain - 1) / grain, int64_t(threads) * 4);
-  if (threads == 1 || chunks <= 1) {
+  if (num_threads() == 1 || n <= grain) {
     fn(0, n);
     return;
   }
   std::lock_guard<std::mutex> lock(pool_mu);  // one parallel region at a time
-  if (!pool || pool->size() != threads) {
+  if (!pool_threads) {  // first region since the thread count was set
     delete pool;
-    pool = new Pool(threads);
+    pool = new Pool(requested_threads);
+    pool_threads = pool->size();  // fewer than requested when the system refused some
+  }
+  // A few chunks per thread balance uneven rows without much scheduling overhead.
+  const int64_t chunks = std::min<int64_t>((n + grain - 1) / grain, int64_t(pool_threads) * 4);
+  if (pool_threads == 1 || chunks <= 1) {
+    fn(0, n);
+    return;
   }
   const int64_t per = (n + chunks - 1) / chunks;
   std::function<void(int64_t)> chunk_fn = [&](int64_t c) {

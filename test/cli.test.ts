@@ -3,6 +3,7 @@ import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import * as lc from '../lib';
 
 const bin = path.join(__dirname, '..', 'bin', 'longconv.js');
 const tiny = ['--d-model', '16', '--layers', '1', '--batch', '32', '--train-limit', '192', '--test-limit', '64'];
@@ -34,9 +35,12 @@ describe('longconv train', () => {
       const done = lines[lines.length - 1];
       expect(Object.keys(done)).toEqual(expect.arrayContaining(['event', 'task', 'model', 'testAccuracy', 'seconds']));
       expect(done).toMatchObject({ event: 'done', task: 'smnist', model });
-      for (const f of ['config.json', 'metrics.jsonl', 'best.safetensors', 'last.safetensors', 'last.safetensors.optim.safetensors', 'curves.svg']) {
+      for (const f of ['config.json', 'metrics.jsonl', 'best.safetensors', 'last.safetensors', 'curves.svg']) {
         expect(fs.existsSync(path.join(out, f))).toBe(true);
       }
+      // One optimizer file, the last save's; no temporary files.
+      const optimizerFile = lc.io.optimizerPath(path.join(out, 'last.safetensors'))!;
+      expect(fs.readdirSync(out).filter((f) => f.includes('.optim.') || f.endsWith('.tmp'))).toEqual([path.basename(optimizerFile)]);
       expect(fs.readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n')).toHaveLength(2);
       expect(fs.readFileSync(path.join(out, 'curves.svg'), 'utf8')).toMatch(/^<svg[\s\S]*accuracy[\s\S]*<\/svg>\n$/);
       // eval reads the run back.
@@ -114,6 +118,26 @@ describe('longconv train', () => {
     expect(r.stderr).toMatch(/^longconv: --resume: --model, --lr, --task would change the run in '.*' \(its config.json\); a resumed run takes only --epochs, --data-dir, --checkpoint-every, --device, --json, --quiet, --progress-seconds/);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')).toBe(before);
+  });
+});
+
+describe('the event loop during training', () => {
+  test('train yields between steps: timers fire while it runs (it used to block until the end)', () => {
+    const dist = JSON.stringify(path.join(__dirname, '..', 'dist', 'cli', 'main'));
+    const args = JSON.stringify(['train', '--task', 'smnist', '--model', 's4d', '--epochs', '1', ...tiny, '--out', path.join(tmp, 'event-loop'), '--json']);
+    const r = spawnSync(process.execPath, ['-e', `
+      let ticks = 0;
+      const timer = setInterval(() => ticks++, 0);
+      const done = require(${dist}).main(${args});
+      const returnedPromise = done instanceof Promise;
+      Promise.resolve(done).then((code) => { clearInterval(timer); console.log(JSON.stringify({ code, ticks, returnedPromise })); });`], { encoding: 'utf8', timeout: 300000 });
+    expect(r.stderr).toBe('');
+    const lines = jsonLines(r.stdout);
+    expect(lines[lines.length - 2]).toMatchObject({ event: 'done' });
+    const { code, ticks, returnedPromise } = lines[lines.length - 1] as { code: number; ticks: number; returnedPromise: boolean };
+    expect(code).toBe(0);
+    expect(returnedPromise).toBe(true);
+    expect(ticks).toBeGreaterThan(0);
   });
 });
 

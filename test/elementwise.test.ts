@@ -4,7 +4,7 @@
 // input; memory; CUDA against the CPU backend.
 import * as lc from '../lib';
 import { cudaCases, cudaSuite, forEachDevice } from './devices';
-import { BadInputCase, centralDifference, checkGradients, dot, expectClose, fakeTensor, randomArray, relError, t, testBadInput } from './helpers';
+import { BadInputCase, centralDifference, checkGradients, dot, expectClose, fakeTensor, liveMemory, randomArray, relError, t, testBadInput } from './helpers';
 
 interface Arr {
   data: Float64Array;
@@ -113,8 +113,11 @@ interface Case {
   rightHalf?: boolean[];
 }
 
-const binaryShapes = [[[2, 3], [2, 3]], [[2, 3], [3]], [[4, 1, 5], [3, 1]], [[], [2, 3]], [[1], []], [[3, 1, 4], [1, 2, 1]], [[7], [1]]];
-const complexShapes = [[[3, 2], [3, 2]], [[2, 3, 2], [3, 2]], [[2, 1, 2], [1, 4, 2]], [[2], [5, 2]], [[1, 2], [2]]];
+// Alternating broadcasts leave every dim unmerged (9 or 10 of them), more than a kernel takes (8), so
+// the binding walks the leading ones itself.
+const alternating = (rank: number, first: number) => Array.from({ length: rank }, (_, d) => ((d + first) % 2 ? 1 : 2));
+const binaryShapes = [[[2, 3], [2, 3]], [[2, 3], [3]], [[4, 1, 5], [3, 1]], [[], [2, 3]], [[1], []], [[3, 1, 4], [1, 2, 1]], [[7], [1]], [alternating(9, 0), alternating(9, 1)]];
+const complexShapes = [[[3, 2], [3, 2]], [[2, 3, 2], [3, 2]], [[2, 1, 2], [1, 4, 2]], [[2], [5, 2]], [[1, 2], [2]], [[...alternating(10, 0), 2], [...alternating(10, 1), 2]]];
 const unaryShapes = [[7], [2, 3, 4], [], [1, 6]];
 
 const cases: Case[] = [];
@@ -310,6 +313,39 @@ describe('large tensors (multithreaded paths)', () => {
   });
 });
 
+describe('more than 8 dimensions after merging', () => {
+  test('permute of a 10-d tensor by a permutation that merges no dims, and its gradient', () => {
+    const perm = [9, 7, 5, 3, 1, 8, 6, 4, 2, 0];
+    const x = { data: randomArray(2 * 3 * 2 * 3 * 2 * 3 * 2 * 3 * 2 * 3, 22), shape: [2, 3, 2, 3, 2, 3, 2, 3, 2, 3] };
+    lc.tidy(() => {
+      const tx = t(x.data, x.shape, { requiresGrad: true });
+      const y = lc.permute(tx, perm);
+      expect(relError(y.toFloat32Array(), permuteRef(x, perm).data)).toBe(0);
+      y.backward(y); // the gradient permutes back: x itself
+      expect(relError(tx.grad!.toFloat32Array(), x.data)).toBe(0);
+      tx.grad!.dispose();
+    });
+  });
+
+  test('sum over 9 alternating axes of a 17-d tensor (9 summed runs) and the broadcast gradient it serves', () => {
+    const shape = Array<number>(17).fill(2);
+    const axes = [0, 2, 4, 6, 8, 10, 12, 14, 16];
+    const x = { data: randomArray(2 ** 17, 21), shape };
+    lc.tidy(() => {
+      const tx = t(x.data, shape);
+      expectClose(lc.sum(tx, axes).toFloat32Array(), reduceRef(x, axes, false, false).data, 1e-6);
+      expectClose(lc.mean(tx, axes, true).toFloat32Array(), reduceRef(x, axes, true, true).data, 1e-6);
+      // a [2,1,2,...] + b [1,2,1,...] (18 dims): the gradient of a sums over b's 9 runs.
+      const a = lc.ones(alternating(18, 0), { requiresGrad: true });
+      const b = lc.ones(alternating(18, 1), { requiresGrad: true });
+      lc.sum(lc.add(a, b)).backward();
+      expect(Array.from(new Set(a.grad!.toFloat32Array()))).toEqual([512]);
+      expect(Array.from(new Set(b.grad!.toFloat32Array()))).toEqual([512]);
+      lc.dispose([a.grad!, b.grad!]);
+    });
+  });
+});
+
 describe('0-d tensors', () => {
   test('sum to a scalar, backward() without an argument', () => {
     lc.tidy(() => {
@@ -389,8 +425,7 @@ describe('bad input throws a named error and allocates nothing', () => {
   const t4 = lc.zeros([4]);
   const t523 = lc.zeros([5, 2, 3]);
   const t0d = lc.zeros([]);
-  const t9d = lc.zeros([2, 2, 2, 2, 2, 2, 2, 2, 2]);
-  afterAll(() => lc.dispose([a, z, t231, t24, t311, t32, t42, t4, t523, t0d, t9d]));
+  afterAll(() => lc.dispose([a, z, t231, t24, t311, t32, t42, t4, t523, t0d]));
   const fake = fakeTensor([2, 3], 'cuda');
   const disposed = () => {
     const gone = lc.zeros([2, 3]);
@@ -437,7 +472,6 @@ describe('bad input throws a named error and allocates nothing', () => {
     ['a non-tensor in concat', () => lc.concat([a, null as never], 0), TypeError, /^xs\[1\]: expected a Tensor, got null/],
     ['a disposed tensor', () => lc.mul(disposed(), a), TypeError, /^a: expected a live Tensor, got a disposed one/],
     ['a disposed tensor to sum', () => lc.sum(disposed()), TypeError, /^x: expected a live Tensor, got a disposed one/],
-    ['a permutation that leaves more than 8 unmergeable dims (the kernels\' limit)', () => lc.permute(t9d, [8, 7, 6, 5, 4, 3, 2, 1, 0]), Error, /more than 8 dimensions/],
     ['mixed devices', () => lc.add(a, fake), TypeError, /^b: expected device 'cpu' \(the device of a\), got 'cuda'/],
     ['mixed devices in complex', () => lc.complex(a, fake), TypeError, /^im: expected device 'cpu'/],
     ['mixed devices in stack', () => lc.stack([a, fake], 0), TypeError, /^xs\[1\]: expected device 'cpu'/],
@@ -471,9 +505,9 @@ describe('memory stays flat over repeated forward and backward', () => {
         });
       });
     step();
-    const before = lc.memory();
+    const before = liveMemory();
     for (let i = 0; i < 20; i++) step();
-    expect(lc.memory()).toEqual(before);
+    expect(liveMemory()).toEqual(before);
     lc.dispose(params);
   });
 });

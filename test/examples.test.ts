@@ -81,6 +81,13 @@ test('stream-server.js --self-test: HTTP answers equal the convolution mode', ()
   expect(r.stdout).toMatch(/self-test: 2 sessions × 60 samples over HTTP on cpu; max \|step − convolution\| = \S+; reset ok; bad input -> 400: ok/);
 });
 
+test('worker-server.js --self-test: /health answers while a worker thread classifies, with the main thread\'s logits', () => {
+  const r = runExample('worker-server.js', ['--self-test', '--batch', '16', '--d-model', '16', '--layers', '1']);
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  expect(r.stdout).toMatch(/self-test: 16 sequences of 784 classified in a worker thread; [1-9]\d* \/health answers arrived while it ran; max \|worker − main thread\| = \S+; bad input -> 400: ok/);
+});
+
 describe('stream-server.js as a server', () => {
   const H = 3, N = 8, seed = 5;
   let child: ChildProcess;

@@ -307,11 +307,12 @@ cudaSuite('fftConv')('fftConv on CUDA equals the CPU backend', () => {
       if (B % 37 === 1) forEachDevice(y, TOL);
       else y(gpu);
     }
-    const after = lc.memory().cuda;
-    expect(after.fftPlans).toBeLessThanOrEqual(256);
-    expect(after.fftPlanEvictions - before.fftPlanEvictions).toBeGreaterThanOrEqual(2 * shapes - 256);
+    const after = lc.memory().cuda.caches;
+    expect(after.limitEntries).toBe(256);
+    expect(after.entries).toBeLessThanOrEqual(256);
+    expect(after.evictions - before.caches.evictions).toBeGreaterThanOrEqual(2 * shapes - 256);
     lc.emptyCache();
-    expect(lc.memory().cuda.fftPlans).toBe(0);
+    expect(lc.memory().cuda.caches.entries).toBe(0);
   });
 
   gpuOnlyTest('kernel gradients without the saved input spectrum are refused, and CUDA stays usable', () => {

@@ -2,6 +2,16 @@
 // memory checks. The CUDA-vs-CPU side lives in devices.ts.
 import * as lc from '../lib';
 
+
+/**
+ * What is live on each device: tensors, bytes and allocations (not the caches, whose freed
+ * blocks, plans and per-thread work buffers come and go within their limit).
+ */
+export function liveMemory(): Record<lc.Device, { tensors: number; bytes: number; allocations: number }> {
+  const m = lc.memory();
+  const live = ({ tensors, bytes, allocations }: lc.DeviceMemory) => ({ tensors, bytes, allocations });
+  return { cpu: live(m.cpu), cuda: live(m.cuda) };
+}
 /** Seeded uniform values in [-1, 1) as float64 (exactly representable in float32). */
 export function randomArray(n: number, seed: number): Float64Array {
   let s = seed >>> 0;

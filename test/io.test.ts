@@ -1,5 +1,6 @@
 // lc.io: the safetensors format (round trips, layout, rejection of corrupt files) and module +
 // optimizer checkpoints (round trip, resuming training, mismatched checkpoints).
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -121,6 +122,21 @@ describe('safetensors', () => {
       ],
       ['trailing bytes', rawFile(good, Buffer.concat([sixteen, Buffer.alloc(4)])), /the data has 20 bytes but its tensors cover 16/],
       ['non-string metadata', rawFile({ ...good, __metadata__: { step: 3 } }, sixteen), /__metadata__\['step'\]: expected a string, got number 3/],
+      [
+        'a key twice',
+        rawFile(null, sixteen, '{"x": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]}, "x": {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 16]}}'),
+        /the header has the key "x" twice in one object/,
+      ],
+      [
+        'a key twice within an entry',
+        rawFile(null, sixteen, '{"x": {"dtype": "F32", "shape": [4], "shape": [2, 2], "data_offsets": [0, 16]}}'),
+        /the header has the key "shape" twice/,
+      ],
+      [
+        'metadata key twice (escaped the second time)',
+        rawFile(null, sixteen, '{"__metadata__": {"step": "1", "st\\u0065p": "2"}, "x": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]}}'),
+        /the header has the key "step" twice/,
+      ],
     ];
     const prefix = /^loadTensors: '.*bad\.safetensors' is not a valid safetensors file: /.source;
     testBadInput(
@@ -136,6 +152,49 @@ describe('safetensors', () => {
       { tidy: false },
     );
     test('a missing file', () => expect(() => lc.io.loadTensors(file('missing.safetensors'))).toThrow(/ENOENT/));
+    test('every corrupt file has the code ERR_LONGCONV_INVALID_SAFETENSORS', () => {
+      fs.writeFileSync(file('bad.safetensors'), rawFile([1], Buffer.alloc(0)));
+      expect(() => lc.io.loadTensors(file('bad.safetensors'))).toThrow(expect.objectContaining({ code: lc.io.INVALID_SAFETENSORS }));
+      expect(() => lc.io.readMetadata(file('bad.safetensors'))).toThrow(expect.objectContaining({ code: lc.io.INVALID_SAFETENSORS }));
+    });
+  });
+
+  describe('only regular files are read: others are refused at once, never read or waited on', () => {
+    const fifo = () => {
+      const p = file('pipe');
+      if (!fs.existsSync(p)) expect(spawnSync('mkfifo', [p]).status).toBe(0);
+      return p;
+    };
+    const cases: [string, () => string, RegExp][] = [
+      ['a FIFO (no writer: opening it blocks without O_NONBLOCK)', fifo, /is a FIFO \(named pipe\), not a regular file/],
+      ['a directory', () => dir, /is a directory, not a regular file/],
+      ['a character device that never ends', () => '/dev/zero', /is a character device, not a regular file/],
+    ];
+    for (const [what, where, message] of cases) {
+      test(what, () => {
+        for (const read of [lc.io.loadTensors, lc.io.readMetadata]) {
+          let thrown: any;
+          try {
+            read(where());
+          } catch (e) {
+            thrown = e;
+          }
+          expect(thrown).toBeInstanceOf(TypeError);
+          expect(thrown.code).toBe(lc.io.NOT_A_FILE);
+          expect(thrown.message).toMatch(message);
+        }
+        const net = new lc.nn.Linear(2, 2);
+        expect(() => lc.io.load(where(), net)).toThrow(expect.objectContaining({ code: lc.io.NOT_A_FILE }));
+        net.dispose();
+      });
+    }
+    test('a directory is not written over either', () => {
+      const net = new lc.nn.Linear(2, 2);
+      fs.mkdirSync(file('taken'), { recursive: true });
+      expect(() => lc.io.save(file('taken'), net)).toThrow(expect.objectContaining({ code: lc.io.NOT_A_FILE, message: expect.stringMatching(/is a directory/) }));
+      expect(() => lc.io.saveTensors(file('taken'), {})).toThrow(TypeError);
+      net.dispose();
+    });
   });
 
   test('saveTensors rejects bad arguments before writing', () => {
@@ -197,7 +256,7 @@ describe('checkpoints', () => {
     const optFirst = new lc.optim.AdamW(first, { lr: 0.05 });
     train(first, optFirst, x, 3);
     lc.io.save(file('tiny.safetensors'), first, { optimizer: optFirst, metadata: { model: 'Tiny' } });
-    expect(fs.existsSync(file('tiny.safetensors.optim.safetensors'))).toBe(true);
+    expect(fs.existsSync(lc.io.optimizerPath(file('tiny.safetensors'))!)).toBe(true);
 
     const resumed = new Tiny(42);
     const optResumed = new lc.optim.AdamW(resumed, { lr: 0.05 });
@@ -271,12 +330,17 @@ describe('checkpoints', () => {
     const opt = new lc.optim.AdamW(target);
     const state = stateOf(target);
     const wrong = lc.zeros([4, 4]);
-    lc.io.saveTensors(file('five.safetensors.optim.safetensors'), { 'm.weight': wrong, 'v.weight': wrong }, { format: 'longconv.AdamW', step: '1' });
-    expect(() => lc.io.load(file('five.safetensors'), target, { optimizer: opt })).toThrow(/m\['weight'\]: expected shape \[4,3\], got \[4,4\]/);
-    lc.io.saveTensors(file('five.safetensors.optim.safetensors'), { 'm.weight': wrong }, { step: '1' });
-    expect(() => lc.io.load(file('five.safetensors'), target, { optimizer: opt })).toThrow(/is not an optimizer state written by io.save/);
-    fs.rmSync(file('five.safetensors.optim.safetensors'));
-    expect(() => lc.io.load(file('five.safetensors'), target, { optimizer: opt })).toThrow(/no optimizer state at '.*five.safetensors.optim.safetensors'/);
+    const optimizerFile = lc.io.optimizerPath(file('five.safetensors'))!;
+    const id = lc.io.readMetadata(optimizerFile)['longconv.checkpoint'];
+    const loadFive = () => lc.io.load(file('five.safetensors'), target, { optimizer: opt });
+    lc.io.saveTensors(optimizerFile, { 'm.weight': wrong, 'v.weight': wrong }, { format: 'longconv.AdamW', step: '1', 'longconv.checkpoint': id });
+    expect(loadFive).toThrow(/m\['weight'\]: expected shape \[4,3\], got \[4,4\]/);
+    lc.io.saveTensors(optimizerFile, { 'm.weight': wrong }, { step: '1', 'longconv.checkpoint': id });
+    expect(loadFive).toThrow(expect.objectContaining({ code: 'ERR_LONGCONV_CHECKPOINT', message: expect.stringMatching(/is not an optimizer state written by io.save/) }));
+    lc.io.saveTensors(optimizerFile, { 'm.weight': wrong, 'v.weight': wrong }, { format: 'longconv.AdamW', step: '1' });
+    expect(loadFive).toThrow(expect.objectContaining({ code: 'ERR_LONGCONV_CHECKPOINT_MISMATCH', message: expect.stringMatching(/belongs to another save than/) }));
+    fs.rmSync(optimizerFile);
+    expect(loadFive).toThrow(expect.objectContaining({ code: 'ERR_LONGCONV_CHECKPOINT_MISMATCH', message: expect.stringMatching(/the optimizer state of '.*five.safetensors' is missing/) }));
     expect(stateOf(target)).toEqual(state);
     expect(opt.stepCount).toBe(0);
 
@@ -290,5 +354,175 @@ describe('checkpoints', () => {
     expect(() => lc.io.save(file('x.safetensors'), target, { optimiser: opt } as never)).toThrow(/unknown option 'optimiser'/);
     for (const t of [wrong, x]) t.dispose();
     for (const m of [saved, target]) m.dispose();
+  });
+
+  describe('durability', () => {
+    const saveFresh = (name: string, seed = 11) => {
+      const net = new Tiny(seed);
+      const opt = new lc.optim.AdamW(net);
+      const step = () => lc.tidy(() => train(net, opt, lc.ones([4, 3]), 1));
+      step();
+      return { net, opt, step, save: (metadata: Record<string, string> = {}) => lc.io.save(file(name), net, { optimizer: opt, metadata }) };
+    };
+
+    test('each file is flushed (fsync) before it is renamed, then its directory', () => {
+      const { net, opt, save } = saveFresh('synced.safetensors');
+      const calls: string[] = [];
+      // The module object itself (lib/io reads its functions through it at each call).
+      const nodeFs = require('fs') as typeof fs;
+      const { fsyncSync, renameSync } = nodeFs;
+      jest.spyOn(nodeFs, 'fsyncSync').mockImplementation((fd) => {
+        calls.push(`fsync ${nodeFs.readlinkSync(`/proc/self/fd/${fd}`)}`);
+        fsyncSync(fd);
+      });
+      jest.spyOn(nodeFs, 'renameSync').mockImplementation((from, to) => {
+        calls.push(`rename ${path.basename(String(from))} -> ${path.basename(String(to))}`);
+        renameSync(from, to);
+      });
+      try {
+        save();
+      } finally {
+        jest.restoreAllMocks();
+      }
+      const optimizerFile = path.basename(lc.io.optimizerPath(file('synced.safetensors'))!);
+      expect(calls.map((c) => c.replace(dir, '<dir>'))).toEqual([
+        `fsync <dir>/${optimizerFile}.tmp`,
+        `rename ${optimizerFile}.tmp -> ${optimizerFile}`,
+        'fsync <dir>',
+        'fsync <dir>/synced.safetensors.tmp',
+        'rename synced.safetensors.tmp -> synced.safetensors', // the commit
+        'fsync <dir>',
+      ]);
+      net.dispose();
+      opt.dispose();
+    });
+
+    test('files of a killed save (temporary files, an uncommitted optimizer file) go at the next save', () => {
+      const { net, opt, step, save } = saveFresh('killed.safetensors');
+      save({ n: '1' });
+      const committed = lc.io.optimizerPath(file('killed.safetensors'))!;
+      // What a kill leaves: the temporary files of both writes, an optimizer file never committed.
+      fs.writeFileSync(file('killed.safetensors.tmp'), 'partial');
+      fs.writeFileSync(file('killed.safetensors.optim.0123456789abcdef.safetensors'), 'orphan');
+      fs.writeFileSync(file('killed.safetensors.optim.fedcba9876543210.safetensors.tmp'), 'partial');
+      fs.writeFileSync(file('killed.safetensors.optim.safetensors'), 'from an older version');
+      // ...and the checkpoint still loads as it was.
+      const copy = new Tiny(12);
+      const copyOpt = new lc.optim.AdamW(copy);
+      expect(lc.io.load(file('killed.safetensors'), copy, { optimizer: copyOpt })).toEqual({ n: '1' });
+      expect(momentsOf(copyOpt)).toEqual(momentsOf(opt));
+      step();
+      save({ n: '2' });
+      const now = lc.io.optimizerPath(file('killed.safetensors'))!;
+      expect(now).not.toBe(committed);
+      expect(fs.readdirSync(dir).filter((f) => f.startsWith('killed.'))).toEqual(['killed.safetensors', path.basename(now)].sort());
+      for (const m of [net, copy]) m.dispose();
+      for (const o of [opt, copyOpt]) o.dispose();
+    });
+
+    test('a symbolic link is written through: its target is updated and the link stays', () => {
+      const { net, opt, save } = saveFresh('linked.safetensors');
+      fs.mkdirSync(file('real'), { recursive: true });
+      fs.writeFileSync(file('real/target.safetensors'), 'old contents');
+      fs.symlinkSync('real/target.safetensors', file('linked.safetensors'));
+      save({ via: 'link' });
+      expect(fs.lstatSync(file('linked.safetensors')).isSymbolicLink()).toBe(true);
+      expect(lc.io.readMetadata(file('real/target.safetensors'))).toMatchObject({ via: 'link' });
+      expect(path.dirname(lc.io.optimizerPath(file('linked.safetensors'))!)).toBe(fs.realpathSync(file('real')));
+      const copy = new Tiny(3);
+      const copyOpt = new lc.optim.AdamW(copy);
+      lc.io.load(file('linked.safetensors'), copy, { optimizer: copyOpt });
+      expect(stateOf(copy)).toEqual(stateOf(net));
+      // A dangling link: the file it names is created.
+      fs.symlinkSync('real/created.safetensors', file('dangling.safetensors'));
+      lc.io.save(file('dangling.safetensors'), net);
+      expect(fs.lstatSync(file('dangling.safetensors')).isSymbolicLink()).toBe(true);
+      expect(fs.statSync(file('real/created.safetensors')).isFile()).toBe(true);
+      for (const m of [net, copy]) m.dispose();
+      for (const o of [opt, copyOpt]) o.dispose();
+    });
+  });
+
+  describe('model and optimizer belong together', () => {
+    test('an optimizer file from another save is refused (ERR_LONGCONV_CHECKPOINT_MISMATCH), changing nothing', () => {
+      const net = new Tiny(21);
+      const opt = new lc.optim.AdamW(net);
+      const x = lc.ones([4, 3]);
+      train(net, opt, x, 1);
+      lc.io.save(file('a.ckpt'), net, { optimizer: opt });
+      const first = lc.io.optimizerPath(file('a.ckpt'))!;
+      fs.copyFileSync(first, file('first-optimizer'));
+      train(net, opt, x, 1);
+      lc.io.save(file('a.ckpt'), net, { optimizer: opt });
+      // The second save's module file with the first save's optimizer state, under the name it expects.
+      fs.copyFileSync(file('first-optimizer'), lc.io.optimizerPath(file('a.ckpt'))!);
+      const target = new Tiny(22);
+      const targetOpt = new lc.optim.AdamW(target);
+      const state = stateOf(target);
+      let thrown: any;
+      try {
+        lc.io.load(file('a.ckpt'), target, { optimizer: targetOpt });
+      } catch (e) {
+        thrown = e;
+      }
+      expect(thrown?.code).toBe('ERR_LONGCONV_CHECKPOINT_MISMATCH');
+      expect(thrown.message).toMatch(/belongs to another save than '.*a\.ckpt'/);
+      expect(stateOf(target)).toEqual(state);
+      expect(targetOpt.stepCount).toBe(0);
+      for (const m of [net, target]) m.dispose();
+      for (const o of [opt, targetOpt]) o.dispose();
+      x.dispose();
+    });
+
+    test('asking for an optimizer state the checkpoint lacks, or an older unverifiable pair, is refused', () => {
+      const net = new Tiny(31);
+      const opt = new lc.optim.AdamW(net);
+      lc.io.save(file('weights-only.safetensors'), net);
+      expect(() => lc.io.load(file('weights-only.safetensors'), net, { optimizer: opt })).toThrow(
+        expect.objectContaining({ code: 'ERR_LONGCONV_CHECKPOINT_MISMATCH', message: expect.stringMatching(/holds no optimizer state: it was saved without options.optimizer/) }),
+      );
+      // An older version's pair: the module file names no optimizer file and carries no id.
+      lc.io.saveTensors(file('old.safetensors'), net.stateDict());
+      lc.io.saveTensors(file('old.safetensors.optim.safetensors'), {}, { format: 'longconv.AdamW', step: '0' });
+      expect(() => lc.io.load(file('old.safetensors'), net, { optimizer: opt })).toThrow(
+        expect.objectContaining({ code: 'ERR_LONGCONV_CHECKPOINT_MISMATCH', message: expect.stringMatching(/written by an older longconv without a checkpoint id/) }),
+      );
+      lc.io.load(file('old.safetensors'), net); // the weights alone load
+      expect(lc.io.optimizerPath(file('weights-only.safetensors'))).toBeUndefined();
+      expect(() => lc.io.save(file('x.safetensors'), net, { metadata: { 'longconv.checkpoint': 'mine' } })).toThrow(/options.metadata\['longconv.checkpoint'\]: expected a key not starting with 'longconv.' \(reserved\)/);
+      net.dispose();
+      opt.dispose();
+    });
+
+    test.each([
+      ['a negative second moment', 'v.weight', -1e-3, /'v.weight'\[5\] is -0.00\d+, moments must be finite and non-negative/],
+      ['a NaN first moment', 'm.weight', NaN, /'m.weight'\[5\] is NaN, moments must be finite/],
+      ['an infinite second moment', 'v.kernel.log_dt', Infinity, /'v.kernel.log_dt'\[5\] is Infinity/],
+    ])('%s is rejected (ERR_LONGCONV_CHECKPOINT), changing nothing', (_, key, value, message) => {
+      const net = new Tiny(41, key.endsWith('log_dt') ? { weightShape: [4, 3] } : {});
+      const opt = new lc.optim.AdamW(net);
+      const x = lc.ones([4, 3]);
+      train(net, opt, x, 1);
+      x.dispose();
+      lc.io.save(file('moments.safetensors'), net, { optimizer: opt });
+      const optimizerFile = lc.io.optimizerPath(file('moments.safetensors'))!;
+      const loaded = lc.io.loadTensors(optimizerFile);
+      const values = loaded.tensors[key].toFloat32Array();
+      const index = Math.min(5, values.length - 1);
+      values[index] = value;
+      const replaced = { ...loaded.tensors, [key]: lc.tensor(values, loaded.tensors[key].shape) };
+      lc.io.saveTensors(optimizerFile, replaced, loaded.metadata);
+      lc.dispose([...Object.values(loaded.tensors), replaced[key]]);
+      const target = new Tiny(42);
+      const targetOpt = new lc.optim.AdamW(target);
+      const state = stateOf(target);
+      const expected = key.endsWith('log_dt') ? new RegExp(message.source.replace('\\[5\\]', `\\[${index}\\]`)) : message;
+      expect(() => lc.io.load(file('moments.safetensors'), target, { optimizer: targetOpt })).toThrow(
+        expect.objectContaining({ code: 'ERR_LONGCONV_CHECKPOINT', message: expect.stringMatching(expected) }),
+      );
+      expect(stateOf(target)).toEqual(state);
+      for (const m of [net, target]) m.dispose();
+      for (const o of [opt, targetOpt]) o.dispose();
+    });
   });
 });

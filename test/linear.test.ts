@@ -297,7 +297,7 @@ function runGemm(g: GemmCase, device: lc.Device): Float32Array {
       A: a.storage, B: b.storage, bias: bias.storage, biasKind: g.biasKind, transA: true, transB: true,
       M, N, K, lda: M, ldb: K, ldc: N, batch, outFloats: P * M * N,
     });
-    return native.toArray(c, P * M * N);
+    return lc.tidy(() => new lc.Tensor(c, [P * M * N]).toFloat32Array());
   });
 }
 

@@ -84,6 +84,7 @@ describe('dropout', () => {
     expect(run(0, B)[0]).toEqual(whole);
     expectBadInput(() => lc.withBatchOffset(-1, () => 0), RangeError, /^offset: expected an integer >= 0, got -1/);
     expectBadInput(() => lc.withBatchOffset(1.5, () => 0), TypeError, /^offset: expected an integer >= 0, got number 1.5/);
+    expectBadInput(() => lc.withBatchOffset(1, 100 as never), TypeError, /^fn: expected a function, got number 100/);
   });
 
   test('without a seed: drawn from the global generator (lc.seed)', () => {

@@ -1,6 +1,6 @@
 import * as lc from '../lib';
 import { cudaSuite, gpu } from './devices';
-import { expectClose } from './helpers';
+import { expectClose, liveMemory } from './helpers';
 
 // The layer skeleton shared by every module: to() drops the tensors derived from the
 // parameters (the streaming constants of S4D and S4) for every module of the tree, so a
@@ -18,11 +18,11 @@ describe('to() drops the streaming constants of every layer', () => {
       const layer = make().eval();
       const x = lc.randn([2, 3], { seed: 2 });
       const state = layer.defaultState(2);
-      const withoutConstants = lc.memory().cpu;
+      const withoutConstants = liveMemory().cpu;
       layer.setupStep();
       expect(lc.memory().cpu.tensors).toBeGreaterThan(withoutConstants.tensors);
       layer.to('cpu');
-      expect(lc.memory().cpu).toEqual(withoutConstants); // the constants are gone
+      expect(liveMemory().cpu).toEqual(withoutConstants); // the constants are gone
       expect(() => layer.step(x, state)).toThrow(/call setupStep\(\) first/);
       layer.setupStep();
       lc.tidy(() => expect(layer.step(x, state)[0].shape).toEqual([2, 3]));
@@ -47,13 +47,13 @@ describe('to() drops the streaming constants of every layer', () => {
   });
 
   test('dispose() frees the constants too', () => {
-    const before = lc.memory().cpu;
+    const before = liveMemory().cpu;
     for (const [, make] of streamingLayers) {
       const layer = make();
       layer.setupStep();
       layer.dispose();
     }
-    expect(lc.memory().cpu).toEqual(before);
+    expect(liveMemory().cpu).toEqual(before);
   });
 });
 

@@ -2,6 +2,7 @@
 // devices and running out of device memory on CUDA.
 import * as lc from '../lib';
 import { cudaSuite, gpu, gpuOnlyTest } from './devices';
+import { liveMemory } from './helpers';
 
 describe('tensors', () => {
   test('round trip through the native buffer', () => {
@@ -38,7 +39,8 @@ describe('tensors', () => {
   });
 
   test('tidy disposes what it created except the result', () => {
-    const before = lc.memory().cpu;
+    const live = () => liveMemory().cpu;
+    const before = live();
     const kept = lc.tidy(() => {
       lc.zeros([100]);
       const inner = lc.tidy(() => {
@@ -47,9 +49,9 @@ describe('tensors', () => {
       });
       return { inner, list: [lc.zeros([3])] };
     });
-    expect(lc.memory().cpu.tensors).toBe(before.tensors + 2);
+    expect(live().tensors).toBe(before.tensors + 2);
     lc.dispose(kept);
-    expect(lc.memory().cpu).toEqual(before);
+    expect(live()).toEqual(before);
   });
 
   test('keep exempts a tensor from tidy', () => {
@@ -73,14 +75,14 @@ describe('tensors', () => {
         D.grad = null;
       });
     step();
-    const before = lc.memory();
+    const before = liveMemory();
     for (let i = 0; i < 20; i++) step();
-    expect(lc.memory()).toEqual(before);
+    expect(liveMemory()).toEqual(before);
     // A graph that is never backpropagated frees its saved buffers with its output.
     lc.tidy(() => {
       lc.fftConv(u, k, { D });
     });
-    expect(lc.memory()).toEqual(before);
+    expect(liveMemory()).toEqual(before);
     lc.dispose([u, k, D]);
   });
 
@@ -156,7 +158,30 @@ describe('tensor creation rejects bad input', () => {
   });
 });
 
+describe('data(): the asynchronous read-back', () => {
+  test('resolves to what toFloat32Array returns; a disposed tensor rejects with a TypeError', async () => {
+    const x = lc.randn([3, 5], { seed: 4 });
+    const pending = x.data();
+    expect(pending).toBeInstanceOf(Promise);
+    expect(Array.from(await pending)).toEqual(Array.from(x.toFloat32Array()));
+    expect(Array.from(await lc.zeros([0]).data())).toEqual([]);
+    x.dispose();
+    await expect(x.data()).rejects.toThrow(TypeError);
+  });
+});
+
 cudaSuite('tensors')('tensors on CUDA', () => {
+  test('data() reads what was queued before it, not what came after, and may outlive its tensor', async () => {
+    const x = lc.tensor([1, 2, 3], [3], { device: gpu });
+    const y = lc.scale(x, 2);
+    const read = y.data();
+    y.dispose(); // its block may be reused at once: the copy is ordered before later work
+    const z = lc.scale(x, 10);
+    expect(Array.from(await read)).toEqual([2, 4, 6]);
+    expect(Array.from(await z.data())).toEqual([10, 20, 30]);
+    lc.dispose([x, z]);
+  });
+
   test('tensors move between devices', () => {
     lc.tidy(() => {
       const x = lc.tensor([1, 2, 3, 4], [2, 2]);

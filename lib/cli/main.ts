@@ -166,7 +166,7 @@ export function parseCommandLine(argv: string[]): string | null {
 
 const unknownCommand = (command: string) => `unknown command '${command}' (choose from ${Object.keys(COMMANDS).join(', ')}; longconv --help)`;
 
-/** Runs the CLI; returns the process exit code (2 for usage errors), a promise of it for bench. */
+/** Runs the CLI; returns the process exit code (2 for usage errors), a promise of it for train and bench. */
 export function main(argv: string[]): number | Promise<number> {
   const [command, ...rest] = argv;
   const json = rest.includes('--json');
@@ -197,8 +197,10 @@ export function main(argv: string[]): number | Promise<number> {
     }
     switch (command) {
       case 'train':
-        printOnRoot(train(parseTrainArgs(rest), print));
-        return 0;
+        return train(parseTrainArgs(rest), print).then((summary) => {
+          printOnRoot(summary);
+          return 0;
+        }, usageError);
       case 'eval':
         printOnRoot(evaluateCheckpoint(parseEvalArgs(rest)));
         return 0;

@@ -113,12 +113,17 @@ function recordEpochs(outDir: string, config: RunConfig, progress: Progress): vo
   fs.renameSync(tmp, files.config(outDir));
 }
 
+// Lets the event loop run (timers, progress output, signal handlers, I/O) between training steps.
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /**
- * Runs `longconv train`; returns the final summary. Under an MPI launcher every rank runs it:
+ * Runs `longconv train`; resolves to the final summary. Under an MPI launcher every rank runs it:
  * each step's batch is split across the ranks, each evaluates its part of a split, rank 0
- * alone prints (`emit`) and writes the run directory, and resumes it for all.
+ * alone prints (`emit`) and writes the run directory, and resumes it for all. Each step runs
+ * synchronously, and the loop yields to the event loop between steps, so signals and timers are
+ * handled during training.
  */
-export function train(args: TrainArgs, emit: Emit): Record<string, unknown> {
+export async function train(args: TrainArgs, emit: Emit): Promise<Record<string, unknown>> {
   const { world, device } = joinRanks(() => resolveDeviceFlag(args.device));
   const root = isRoot();
   const say: Emit = root ? emit : () => undefined;
@@ -167,6 +172,7 @@ export function train(args: TrainArgs, emit: Emit): Record<string, unknown> {
     let t0 = Date.now() - totals.seconds * 1000;
     const synchronizing = dp.synchronizeSeconds;
     for (let s = progress.step; s < stepsPerEpoch; s++) {
+      await yieldToEventLoop();
       const step = (epoch - 1) * stepsPerEpoch + s;
       optimizer.setLrScale(schedule(step));
       const batch = order.subarray(s * config.batch, Math.min(task.train.size, (s + 1) * config.batch));

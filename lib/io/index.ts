@@ -1,4 +1,5 @@
-export { saveTensors, loadTensors } from './safetensors';
+export { saveTensors, loadTensors, readMetadata, INVALID_SAFETENSORS } from './safetensors';
+export { NOT_A_FILE } from './files';
 export type { LoadedTensors } from './safetensors';
 export { save, load, optimizerPath } from './checkpoint';
 export type { SaveOptions, LoadOptions } from './checkpoint';

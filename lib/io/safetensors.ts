@@ -4,11 +4,11 @@
 // here pad the header with spaces so the data starts on an 8-byte boundary, and lay the tensors
 // out in order without gaps, as the format requires. longconv's own files (saveTensors,
 // loadTensors) hold F32 only; the PyTorch interop (io.loadPyTorch) reads every numeric dtype.
-import * as fs from 'fs';
 import * as os from 'os';
 import { dispose, Tensor, tensor } from '../tensor';
-import { checkFilePath, checkObject, checkTensor, describe, fmtShape, typeError } from '../validate';
+import { checkFilePath, checkObject, checkTensor, codedError, describe, fmtShape, typeError } from '../validate';
 import { decodeElements, DType, DTYPES, isDType } from './dtypes';
+import { readRegularFile, readRegularFileStart, writeAll, writeFileAtomically } from './files';
 
 /** What loadTensors returns: the tensors (on the CPU) by name and the `__metadata__` strings. */
 export interface LoadedTensors {
@@ -47,11 +47,18 @@ export interface ParsedTensor {
   data: Float32Array;
 }
 
+/** The code of the Error thrown for a file that is not valid safetensors. */
+export const INVALID_SAFETENSORS = 'ERR_LONGCONV_INVALID_SAFETENSORS';
+
 /**
  * Writes tensors (from any device) and string metadata to `path` in the safetensors format.
- * The file is written to `path + '.tmp'` and renamed, so a failed write leaves no partial file.
+ * The write is atomic and durable (see writeSafetensors): a failure or a kill at any moment
+ * leaves the old file or the complete new one, never a partial file. A symbolic link at `path`
+ * is followed: its target is updated.
  * @throws TypeError for a non-object, a non-tensor or disposed tensor, a name that is empty or
- *   "__metadata__", or metadata that is not an object of strings; file-system errors as thrown.
+ *   "__metadata__", metadata that is not an object of strings, or a path that exists and is not
+ *   a regular file (code ERR_LONGCONV_NOT_A_FILE); Error with code ERR_LONGCONV_OUT_OF_MEMORY
+ *   when host memory for the copies runs out; file-system errors as thrown.
  */
 export function saveTensors(path: string, tensors: Record<string, Tensor>, metadata?: Record<string, string>): void {
   checkFilePath(path);
@@ -73,7 +80,8 @@ export function saveTensors(path: string, tensors: Record<string, Tensor>, metad
 /**
  * @internal
  * Writes raw tensors (little-endian bytes of their dtype) and metadata as a safetensors file,
- * through `path + '.tmp'` and a rename, so a failed write leaves no partial file.
+ * atomically and durably (lib/io/files.ts: a temporary file, fsync, rename, fsync of the
+ * directory; symbolic links followed).
  */
 export function writeSafetensors(path: string, tensors: RawTensor[], metadata?: Record<string, string>): void {
   // Built with fromEntries: a tensor named '__proto__' stays an ordinary key.
@@ -92,32 +100,26 @@ export function writeSafetensors(path: string, tensors: RawTensor[], metadata?: 
   prefix.writeBigUInt64LE(BigInt(headerBytes), 0);
   prefix.write(json, 8, 'utf8');
 
-  const tmp = `${path}.tmp`;
-  const fd = fs.openSync(tmp, 'w');
-  try {
-    fs.writeSync(fd, prefix);
-    for (const t of tensors) fs.writeSync(fd, t.bytes);
-    fs.closeSync(fd);
-  } catch (e) {
-    fs.closeSync(fd);
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
-  fs.renameSync(tmp, path);
+  writeFileAtomically(path, (fd) => {
+    writeAll(fd, prefix);
+    for (const t of tensors) writeAll(fd, t.bytes);
+  });
 }
 
 /**
  * Reads a safetensors file of float32 tensors. Everything is validated before any tensor is
- * made: the header length (within the file and at most 100 MB), the JSON, each entry's keys,
- * dtype ("F32" only), shape and data offsets (inside the data, the size its shape needs, no
- * overlaps or gaps, no trailing bytes) and the metadata (strings only).
+ * made: the header length (within the file and at most 100 MB), the JSON (no key twice in an
+ * object), each entry's keys, dtype ("F32" only), shape and data offsets (inside the data, the
+ * size its shape needs, no overlaps or gaps, no trailing bytes) and the metadata (strings
+ * only). Only regular files are read: a FIFO, device or directory is refused at once.
  * @returns the tensors (on the CPU) and the metadata ({} when the file has none)
- * @throws Error naming the file and what is wrong with it (a bad file never crashes);
- *   file-system errors as thrown.
+ * @throws Error with code ERR_LONGCONV_INVALID_SAFETENSORS naming the file and what is wrong
+ *   with it (a bad file never crashes); TypeError with code ERR_LONGCONV_NOT_A_FILE for a path
+ *   that is not a regular file; file-system errors as thrown.
  */
 export function loadTensors(path: string): LoadedTensors {
   checkFilePath(path);
-  const { entries, metadata } = parseSafetensors(fs.readFileSync(path), path, ['F32'], 'loadTensors');
+  const { entries, metadata } = parseSafetensors(readRegularFile(path), path, ['F32'], 'loadTensors');
   const loaded: [string, Tensor][] = [];
   try {
     for (const entry of entries) loaded.push([entry.name, tensor(entry.data, entry.shape)]);
@@ -135,26 +137,12 @@ export function loadTensors(path: string): LoadedTensors {
  * @throws Error naming the file and what is wrong with it.
  */
 export function parseSafetensors(
-  file: Buffer, path: string, dtypes: DType[], caller: string, makeError: (message: string) => Error = (m) => new Error(m),
+  file: Buffer, path: string, dtypes: DType[], caller: string, makeError: (message: string) => Error = (m) => codedError(INVALID_SAFETENSORS, m),
 ): { entries: ParsedTensor[]; metadata: Record<string, string> } {
   const fail = (why: string): never => {
     throw makeError(`${caller}: '${path}' is not a valid safetensors file: ${why}`);
   };
-  if (file.length < 8) fail(`it has ${file.length} bytes, fewer than the 8 of the header length (truncated?)`);
-  const headerLength = file.readBigUInt64LE(0);
-  if (headerLength > BigInt(file.length - 8)) {
-    fail(`the header length ${headerLength} exceeds the ${file.length - 8} bytes after it (truncated or corrupt)`);
-  }
-  if (headerLength > BigInt(MAX_HEADER_BYTES)) fail(`the header length ${headerLength} exceeds the limit of ${MAX_HEADER_BYTES} bytes`);
-  const dataStart = 8 + Number(headerLength);
-  let header: unknown;
-  try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(file.subarray(8, dataStart)));
-  } catch (e) {
-    fail(`the header is not valid UTF-8 JSON (${(e as Error).message})`);
-  }
-  if (header === null || typeof header !== 'object' || Array.isArray(header)) fail(`the header is not a JSON object but ${describe(header)}`);
-
+  const { header, dataStart } = parseHeader(file, file.length, fail);
   const dataBytes = file.length - dataStart;
   const entries: [string, HeaderEntry][] = [];
   let metadata: Record<string, string> = {};
@@ -187,6 +175,87 @@ export function parseSafetensors(
     return { name, dtype: entry.dtype, shape: DTYPES[entry.dtype].parts === 2 ? [...entry.shape, 2] : entry.shape, data };
   });
   return { entries: parsed, metadata };
+}
+
+/**
+ * The header of a safetensors file from its first bytes (at least 8 + n, or the whole file of
+ * `fileLength` bytes): the parsed JSON object and where the data starts. Refuses a header that
+ * is too long, not UTF-8 JSON, not an object, or with a key twice in one object.
+ */
+function parseHeader(file: Buffer, fileLength: number, fail: (why: string) => never): { header: Record<string, unknown>; dataStart: number } {
+  if (fileLength < 8) fail(`it has ${fileLength} bytes, fewer than the 8 of the header length (truncated?)`);
+  const headerLength = file.readBigUInt64LE(0);
+  if (headerLength > BigInt(fileLength - 8)) {
+    fail(`the header length ${headerLength} exceeds the ${fileLength - 8} bytes after it (truncated or corrupt)`);
+  }
+  if (headerLength > BigInt(MAX_HEADER_BYTES)) fail(`the header length ${headerLength} exceeds the limit of ${MAX_HEADER_BYTES} bytes`);
+  const dataStart = 8 + Number(headerLength);
+  let text = '';
+  let header: unknown;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(file.subarray(8, dataStart));
+    header = JSON.parse(text);
+  } catch (e) {
+    fail(`the header is not valid UTF-8 JSON (${(e as Error).message})`);
+  }
+  if (header === null || typeof header !== 'object' || Array.isArray(header)) fail(`the header is not a JSON object but ${describe(header)}`);
+  const twice = duplicateKey(text);
+  if (twice !== undefined) fail(`the header has the key ${JSON.stringify(twice)} twice in one object`);
+  return { header: header as Record<string, unknown>, dataStart };
+}
+
+/**
+ * The first key that appears twice in one object of the (valid) JSON text, if any. Written by
+ * hand: JSON.parse keeps the last of duplicate keys without a word.
+ */
+function duplicateKey(json: string): string | undefined {
+  const open: (Set<string> | null)[] = []; // per open object its keys; null for arrays
+  let keyNext = false;
+  for (let i = 0; i < json.length; i++) {
+    const c = json[i];
+    if (c === '"') {
+      let j = i + 1;
+      while (json[j] !== '"') j += json[j] === '\\' ? 2 : 1;
+      if (keyNext) {
+        const key = JSON.parse(json.slice(i, j + 1)) as string;
+        const keys = open[open.length - 1]!;
+        if (keys.has(key)) return key;
+        keys.add(key);
+        keyNext = false;
+      }
+      i = j;
+    } else if (c === '{') {
+      open.push(new Set());
+      keyNext = true;
+    } else if (c === '[') open.push(null);
+    else if (c === '}' || c === ']') open.pop();
+    else if (c === ',') keyNext = open[open.length - 1] instanceof Set;
+  }
+  return undefined;
+}
+
+/**
+ * The `__metadata__` strings of a safetensors file, reading only its header.
+ * @throws as loadTensors.
+ */
+export function readMetadata(path: string): Record<string, string> {
+  checkFilePath(path);
+  const fail = (why: string): never => {
+    throw codedError(INVALID_SAFETENSORS, `readMetadata: '${path}' is not a valid safetensors file: ${why}`);
+  };
+  const start = readRegularFileStart(path, 8);
+  if (start.length < 8) fail(`it has ${start.length} bytes, fewer than the 8 of the header length (truncated?)`);
+  const length = start.readBigUInt64LE(0);
+  const file = readRegularFileStart(path, 8 + Number(length > BigInt(MAX_HEADER_BYTES) ? BigInt(MAX_HEADER_BYTES) + 1n : length));
+  const { header } = parseHeader(file, file.length, fail);
+  const metadata = header[METADATA_KEY];
+  if (metadata === undefined) return {};
+  try {
+    checkMetadata(metadata, METADATA_KEY);
+  } catch (e) {
+    fail((e as Error).message);
+  }
+  return { ...(metadata as Record<string, string>) };
 }
 
 function checkMetadata(metadata: unknown, name: string): void {

@@ -6,6 +6,7 @@ import * as fs from 'fs';
 import { unzipSync } from 'fflate';
 import { decodeElements, DType, DTYPES } from './dtypes';
 import { AllowedGlobal, GlobalHandler, kind, PickleTuple, PickleValue, unpickle } from './pickle';
+import { readRegularFile } from './files';
 import { parseSafetensors } from './safetensors';
 
 /** Thrown for a file that is not a readable PyTorch checkpoint (format, truncation, storages). */
@@ -137,7 +138,8 @@ export interface PyTorchFile {
 export function readPyTorchFile(path: string): PyTorchFile {
   const stat = fs.statSync(path);
   if (!stat.isFile()) throw new CheckpointError(`'${path}' is not a regular file`);
-  const file = fs.readFileSync(path);
+  const file = readRegularFile(path); // opened without blocking: it may have been swapped since
+
   if (file.length >= 4 && file.readUInt32LE(0) === 0x04034b50) return { format: 'torch', value: readTorchZip(file, path) };
   if (file.length >= 9 && file[8] === 0x7b) { // '{' after the 8-byte header length
     const { entries } = parseSafetensors(file, path, Object.keys(DTYPES) as DType[], 'loadPyTorch', (m) => new CheckpointError(m));

@@ -12,7 +12,7 @@ import { linear } from '../ops/linear';
 import { dropout } from '../ops/nn';
 import { narrow, reshape } from '../ops/shape';
 import { Tensor, tidy } from '../tensor';
-import { checkBoolean, checkDevice, checkPositiveInt, checkProbability, checkShape, checkTensor, fmtShape, rangeError } from '../validate';
+import { checkBoolean, checkDevice, checkObject, checkPositiveInt, checkProbability, checkShape, checkTensor, fmtShape, rangeError } from '../validate';
 import { checkModuleInput, Module, uniformTensor } from './module';
 
 /** The output linear of a LongConvLayer: parameter names, and whether a GLU follows it. */
@@ -49,9 +49,10 @@ export abstract class LongConvLayer extends Module {
   protected constructor(H: unknown, options: { dropout?: unknown; tiedDropout?: unknown; lMax?: unknown }, lMax: 'limits the input' | 'may limit the input' | 'sets the scales') {
     super();
     this.H = checkPositiveInt(H, 'H');
-    this.dropoutP = checkProbability(options.dropout, 'options.dropout', 0);
-    this.tiedDropout = checkBoolean(options.tiedDropout, 'options.tiedDropout', false);
-    this.lMax = lMax === 'may limit the input' && options.lMax === undefined ? undefined : checkPositiveInt(options.lMax, 'options.lMax');
+    const opts = options === undefined ? {} : checkObject(options, 'options'); // subclasses check the option names
+    this.dropoutP = checkProbability(opts.dropout, 'options.dropout', 0);
+    this.tiedDropout = checkBoolean(opts.tiedDropout, 'options.tiedDropout', false);
+    this.lMax = lMax === 'may limit the input' && opts.lMax === undefined ? undefined : checkPositiveInt(opts.lMax, 'options.lMax');
     this.limitsInput = lMax !== 'sets the scales';
   }
 

@@ -3,7 +3,7 @@
 // scheme, one uniform initialiser and one input check.
 import { native } from '../native';
 import { uniformGenerator } from '../random';
-import { Device, dispose, keep, resolveDevice, Tensor, tensor } from '../tensor';
+import { checkNumel, Device, dispose, hostFloats, keep, resolveDevice, Tensor, tensor } from '../tensor';
 import { checkBoolean, checkDevice, checkString, checkNonEmpty, checkObject, checkOptions, checkRank, checkSeed, checkTensor, describe, fmtShape, rangeError } from '../validate';
 
 /** How a parameter is trained: 'ssm' parameters (A, dt, P, SGConv sub-kernels, Multires filters)
@@ -42,12 +42,14 @@ export abstract class Module {
   /** Registers a trainable parameter (sets requiresGrad; exempt from tidy). */
   protected registerParameter(name: string, t: Tensor, group: ParameterGroup = 'default'): Tensor {
     t.requiresGrad = true;
+    t.name = name;
     this.ownParameters.set(name, { tensor: keep(t), group });
     return t;
   }
 
   /** Registers a non-trainable tensor that belongs to the state (e.g. SGConv's frozen norm). */
   protected registerBuffer(name: string, t: Tensor): Tensor {
+    t.name = name;
     this.ownBuffers.set(name, keep(t));
     return t;
   }
@@ -91,6 +93,7 @@ export abstract class Module {
 
   /** Replaces the tensor of a registered parameter or buffer (disposing the old one). */
   protected replaceTensor(name: string, t: Tensor): Tensor {
+    t.name = name;
     const param = this.ownParameters.get(name);
     if (param) {
       t.requiresGrad = true;
@@ -183,6 +186,7 @@ export abstract class Module {
           host.dispose();
         }
       }
+      target.markModified();
     }
   }
 
@@ -244,7 +248,7 @@ export function seedStream(seed: unknown, name = 'options.seed'): () => number {
 /** A tensor of U(−bound, bound) samples drawn on the host (the same values on every device). */
 export function uniformTensor(shape: number[], bound: number, seed: number): Tensor {
   const uniform = uniformGenerator(seed);
-  const values = new Float32Array(shape.reduce((a, b) => a * b, 1));
+  const values = hostFloats(checkNumel(shape, 'the parameter shape'), 'uniformTensor');
   for (let i = 0; i < values.length; i++) values[i] = (2 * uniform() - 1) * bound;
   return tensor(values, shape);
 }

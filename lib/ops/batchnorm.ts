@@ -49,7 +49,7 @@ export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Ten
   checkSameDevice([['x', x], ...named]);
   if ((runningMean == null) !== (runningVar == null)) throw typeError('runningMean, runningVar', 'both or neither', runningMean == null ? 'runningVar only' : 'runningMean only');
   if (!training && runningMean == null) throw rangeError('runningMean, runningVar', 'the running statistics for evaluation (options.training false)', 'none');
-  const N = x.size / C;
+  const N = C === 0 ? 0 : x.size / C; // values per channel
   if (training && N < 2) throw rangeError('x', 'more than one value per channel for training', `shape ${fmtShape(x.shape)}`);
 
   // [C] -> broadcastable along `axis`.
@@ -81,6 +81,7 @@ function updateRunning(mu: Tensor, rstd: Tensor, eps: number, N: number, momentu
       const variance = scale(addScalar(div(full([rstd.size], 1, { device: rstd.device }), square(rstd)), -eps), N / (N - 1));
       for (const [running, batch] of [[runningMean, mu], [runningVar, variance]]) {
         native.copyInto(running.storage, add(scale(running, 1 - momentum), scale(batch, momentum)).storage);
+        running.markModified();
       }
     }),
   );

@@ -205,6 +205,7 @@ export class AdamW {
         grad: g.storage, param: p.storage, m: m.storage, v: v.storage, n: p.size,
         lr: lr * this.scale, beta1, beta2, eps: this.eps, weightDecay, step: this.steps,
       });
+      for (const t of [p, m, v]) t.markModified();
     }
   }
 

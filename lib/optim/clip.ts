@@ -36,6 +36,11 @@ export function clipGradNorm(params: readonly Tensor[] | Module, maxNorm: number
   for (const g of grads) squares += native.sumOfSquares({ x: g.storage, n: g.size });
   const norm = Math.sqrt(squares);
   const coefficient = maxNorm / (norm + 1e-6);
-  if (coefficient < 1) for (const g of grads) native.unary(UnaryOp.affine, g.storage, g.storage, g.size, coefficient, 0);
+  if (coefficient < 1) {
+    for (const g of grads) {
+      native.unary(UnaryOp.affine, g.storage, g.storage, g.size, coefficient, 0);
+      g.markModified();
+    }
+  }
   return norm;
 }

@@ -53,7 +53,8 @@ bool five_smooth(int64_t v) {
 // Checks one kernel table at length n: forward bins against a direct DFT of zero-padded rows
 // (several lane counts and row lengths), and the inverse against the direct inverse.
 void test_fft_length(const lc::FftKernels& kern, const char* name, int64_t n, std::mt19937& rng) {
-  const lc::FftPlan& plan = lc::fft_plan(n);
+  const auto held_plan = lc::fft_plan(n);
+  const lc::FftPlan& plan = *held_plan;
   const int64_t m = n / 2, bins = m + 1;
   std::vector<double> cos_table(n), sin_table(n);
   for (int64_t i = 0; i < n; ++i) {

@@ -75,15 +75,42 @@ const NcclLibrary& nccl_library() {
   return library;
 }
 
-void nccl_init(int rank, int size, const std::function<void(void* id, size_t bytes)>& share_id) {
+void nccl_init(int rank, int size, const std::function<void(void* id, size_t bytes)>& share_id,
+               const std::function<int(bool ok)>& count_failures) {
   if (comm) return;
-  const NcclLibrary& library = nccl_library();
-  if (!library.found) throw Error(library.reason);
-  cuda_require();
+  // Each step ends in a collective vote, so that a rank failing alone (no NCCL or GPU here, or
+  // NCCL refusing the communicator, as it does two ranks on one GPU) fails every rank with a
+  // named error instead of leaving the others waiting for it.
+  std::string failure;
+  const auto attempt = [&failure](const std::function<void()>& step) {
+    try {
+      step();
+    } catch (const Error& e) {
+      failure = e.what();
+    }
+  };
+  // `made`: this rank's communicator, abandoned when another rank has none.
+  const auto agree = [&](const char* stage, ncclComm_t made) {
+    const int failed = count_failures(failure.empty());
+    if (failed == 0) return;
+    if (made) api.commAbort(made);
+    if (failure.empty())
+      failure = std::to_string(failed) + " of " + std::to_string(size) + " ranks failed " + stage + " (see their errors)";
+    throw Error("NCCL could not start: " + failure);
+  };
   ncclUniqueId id{};
-  if (rank == 0) check(api.getUniqueId(&id), "ncclGetUniqueId");
+  attempt([&] {
+    const NcclLibrary& library = nccl_library();
+    if (!library.found) throw Error(library.reason);
+    cuda_require();
+    if (rank == 0) check(api.getUniqueId(&id), "ncclGetUniqueId");
+  });
+  agree("to load NCCL or to make its unique id", nullptr);
   share_id(&id, sizeof id);
-  check(api.commInitRank(&comm, size, id, rank), "ncclCommInitRank");
+  ncclComm_t created = nullptr;
+  attempt([&] { check(api.commInitRank(&created, size, id, rank), "ncclCommInitRank"); });
+  agree("ncclCommInitRank", created);
+  comm = created;
 }
 
 bool nccl_active() { return comm != nullptr; }

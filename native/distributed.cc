@@ -125,7 +125,13 @@ const DistributedWorld& distributed_init(bool nccl) {
   }
   if (nccl && !the_world.nccl) {
     if constexpr (kWithCuda) {
-      nccl_init(w.rank, w.size, [&w](void* id, size_t bytes) { w.broadcast(id, int64_t(bytes), 0); });
+      nccl_init(
+          w.rank, w.size, [&w](void* id, size_t bytes) { w.broadcast(id, int64_t(bytes), 0); },
+          [&w](bool ok) {
+            float failed = ok ? 0.0f : 1.0f;  // exact: a count far below 2^24
+            w.allreduce_sum(&failed, 1);
+            return int(failed);
+          });
       the_world.nccl = true;
     } else {
       throw Error("NCCL is not available: built without CUDA support (CPU-only build)");

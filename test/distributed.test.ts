@@ -15,7 +15,19 @@ import * as lc from '../lib';
 import { expectBadInput } from './helpers';
 
 // eslint-disable-next-line @typescript-eslint/no-var-requires
-const { rankData, SIZES } = require('./distributed_worker') as { rankData: (k: number, r: number, n: number) => Float32Array; SIZES: number[] };
+const { rankData, SIZES, collectiveMismatches, maxAbsDiff, trainingDifference } = require('./distributed_worker') as {
+  rankData: (k: number, r: number, n: number) => Float32Array;
+  SIZES: number[];
+  collectiveMismatches: (sums: number[][], broadcasts: number[][], size: number) => string[];
+  maxAbsDiff: (a: number[][], b: number[][]) => number;
+  trainingDifference: (ref: TrainRecord, res: TrainRecord) => { grad: number; param: number; steps: number };
+};
+
+/** What a rank of the worker's `train` modes writes: every step's gradients and parameters. */
+interface TrainRecord {
+  grads: number[][][];
+  params: number[][][];
+}
 
 const worker = path.join(__dirname, 'distributed_worker.js');
 const bin = path.join(__dirname, '..', 'bin', 'longconv.js');
@@ -142,6 +154,20 @@ describe('a world of one process (no MPI launch)', () => {
   });
 });
 
+// Each of two ranks' 4 training steps against one process's on the same global batch: the
+// averaged gradients agree to float32 rounding of their sums (1e-5 of each tensor's largest),
+// and so do the parameters after each AdamW step, within 1% of a step (lr 0.01), on both ranks.
+function expectSameTraining(ref: TrainRecord, ranks: TrainRecord[]): void {
+  expect(ranks).toHaveLength(2);
+  for (const res of ranks) {
+    const d = trainingDifference(ref, res);
+    expect(d.steps).toBe(4);
+    expect(d.grad).toBeLessThanOrEqual(1e-5);
+    expect(d.param).toBeLessThan(1e-4);
+  }
+  expect(ranks[1].params).toEqual(ranks[0].params);
+}
+
 // `longconv ARGS` under `command` (or alone).
 function cli(command: string[], args: string[]) {
   const [cmd, ...launch] = command.length ? command : [process.execPath];
@@ -165,12 +191,6 @@ function processesWith(arg: string): number[] {
       return false; // exited meanwhile
     }
   }).map(Number);
-}
-
-function maxAbsDiff(a: number[][], b: number[][]): number {
-  let d = 0;
-  a.forEach((t, i) => t.forEach((v, j) => (d = Math.max(d, Math.abs(v - b[i][j])))));
-  return d;
 }
 
 function maxAbs(a: number[][]): number {
@@ -209,12 +229,10 @@ for (const launcher of launchers) {
         const sum = res.sum as { same: boolean; values: number[][] };
         const mean = res.mean as { values: number[][] };
         expect(sum.same).toBe(true);
+        expect(collectiveMismatches(sum.values, res.broadcast as number[][], 2)).toEqual([]);
         SIZES.forEach((n, k) => {
-          // Two addends: every summation order rounds alike, so the float32 sum is exact.
           const a = rankData(k, 0, n), b = rankData(k, 1, n);
-          expect(sum.values[k]).toEqual(Array.from(a, (v, i) => Math.fround(v + b[i])));
           expect(mean.values[k]).toEqual(Array.from(a, (v, i) => Math.fround(Math.fround(v + b[i]) * 0.5)));
-          expect((res.broadcast as number[][])[k]).toEqual(Array.from(rankData(k, 1, n)));
         });
         expect(res.badRoot).toBe('RangeError: root: expected an integer in [0, 1], got 2');
         expect(res.object).toEqual({ from: 1, text: 'ça ✓', list: [1.5, null] });
@@ -225,32 +243,22 @@ for (const launcher of launchers) {
     });
 
     // Data-parallel training on 3 + 4 samples of a global batch of 7 against one process on
-    // all 7: the averaged gradients agree to float32 rounding of their sums (1e-5 of each
-    // tensor's largest), and so do the parameters after each AdamW step, within 1% of a step
-    // (lr 0.01). Adam divides by sqrt(v) + 1e-8, so a component whose gradient is rounding
-    // noise (~1e-9) moves by a rounding-sized fraction of a step. Averaging the ranks equally,
-    // or drawing dropout masks per rank, moves parameters by whole steps.
+    // all 7 (expectSameTraining). Adam divides by sqrt(v) + 1e-8, so a component whose gradient
+    // is rounding noise (~1e-9) moves by a rounding-sized fraction of a step. Averaging the
+    // ranks equally, or drawing dropout masks per rank, moves parameters by whole steps.
     test('DataParallel on two ranks = one process on the global batch, step by step', () => {
       const one = run([], 'train');
       expect(one.code).toBe(0);
       const two = run(command, 'train');
       expect(two.stderr).toBe('');
       expect(two.code).toBe(0);
-      const ref = one.ranks[0] as { grads: number[][][]; params: number[][][] };
-      for (const res of two.ranks as { grads: number[][][]; params: number[][][] }[]) {
-        expect(res.params).toHaveLength(4);
-        res.grads.forEach((g, step) => g.forEach((t, i) => {
-          const scale = Math.max(...ref.grads[step][i].map(Math.abs));
-          expect(maxAbsDiff([t], [ref.grads[step][i]])).toBeLessThanOrEqual(1e-5 * scale);
-        }));
-        res.params.forEach((p, step) => expect(maxAbsDiff(p, ref.params[step])).toBeLessThan(1e-4));
-      }
-      expect(two.ranks[1].params).toEqual(two.ranks[0].params);
+      const ref = one.ranks[0] as unknown as TrainRecord;
+      expectSameTraining(ref, two.ranks as unknown as TrainRecord[]);
       expect(maxAbs(ref.params[0])).toBeGreaterThan(0.1);
       for (const variant of ['train-unweighted', 'train-no-offset']) {
         const off = run(command, variant);
         expect(off.code).toBe(0);
-        expect(maxAbsDiff((off.ranks[0] as { params: number[][][] }).params[0], ref.params[0])).toBeGreaterThan(5e-3);
+        expect(maxAbsDiff((off.ranks[0] as unknown as TrainRecord).params[0], ref.params[0])).toBeGreaterThan(5e-3);
       }
     });
 
@@ -418,14 +426,35 @@ for (const [backend, why] of [['mpi', cuda.available ? undefined : `CUDA: ${cuda
     test('allReduce and broadcast: the same sums as on the CPU', () => {
       const r = run(openMpi.command ?? [], `cuda-${backend}`);
       expect(r.code).toBe(0);
+      expect(r.ranks).toHaveLength(2);
       r.ranks.forEach((res) => {
         expect((res.world as lc.distributed.World).backend).toBe(backend);
-        SIZES.forEach((n, k) => {
-          const a = rankData(k, 0, n), b = rankData(k, 1, n);
-          expect((res.sum as number[][])[k]).toEqual(Array.from(a, (v, i) => Math.fround(v + b[i])));
-          expect((res.broadcast as number[][])[k]).toEqual(Array.from(rankData(k, 1, n)));
-        });
+        expect(collectiveMismatches(res.sum as number[][], res.broadcast as number[][], 2)).toEqual([]);
       });
     });
+
+    if (backend === 'mpi') {
+      test('DataParallel with CUDA tensors: two ranks = one process on the global batch, step by step', () => {
+        const one = run([], 'train-cuda');
+        expect(one.code).toBe(0);
+        const two = run(openMpi.command ?? [], 'train-cuda');
+        expect(two.stderr).toBe('');
+        expect(two.code).toBe(0);
+        expectSameTraining(one.ranks[0] as unknown as TrainRecord, two.ranks as unknown as TrainRecord[]);
+      });
+    }
   });
 }
+
+// Where NCCL cannot start (no GPU or no libnccl here), init({backend: 'nccl'}) fails on every
+// rank alike (the ranks agree on it), with a named error: never a hang in a later collective.
+const ncclStarts = cuda.available && nccl.available;
+(ncclStarts || openMpi.reason ? describe.skip : describe)('two ranks, NCCL unavailable', () => {
+  test("init({backend: 'nccl'}) stops every rank with the named reason", () => {
+    const r = run(openMpi.command!, 'cuda-nccl');
+    expect(r.code).not.toBe(0);
+    expect(r.ranks).toHaveLength(0);
+    // A rank that aborts first may end the other before it prints: at least one says why.
+    expect(r.stderr).toMatch(/^rank [01]\/2: Error: longconv native: NCCL (could not start: |is not available: built without CUDA)/m);
+  });
+});

@@ -1,7 +1,8 @@
 // One rank of the two-rank tests of test/distributed.test.ts, run by `mpirun -np 2 node
-// test/distributed_worker.js MODE OUT` (and alone for the one-process reference). It loads the
-// compiled package (dist/). Each rank writes its findings as JSON to OUT.rank<r>.json. The
-// test requires this file too, for rankData and SIZES (then nothing runs or loads).
+// test/distributed_worker.js MODE OUT` (and alone for the one-process reference); the GPU
+// bundle's distributed stage (gpu/verify.ts) runs the same modes. It loads the compiled package
+// (dist/). Each rank writes its findings as JSON to OUT.rank<r>.json. The test and the stage
+// require this file too, for its data and comparisons (then nothing runs or loads).
 'use strict';
 const fs = require('fs');
 
@@ -54,10 +55,10 @@ function collectives() {
 // one requirement of equivalence, to show that the comparison notices: 'unweighted' averages
 // the ranks' gradients equally, 'no-offset' lets each rank draw dropout masks as if its share
 // were a whole batch.
-function train(variant) {
+function train(variant, device = 'cpu') {
   const world = lc.distributed.init();
   const B = 7, L = 16, steps = 4;
-  const model = new lc.nn.SequenceClassifier({ dInput: 1, dModel: 8, nLayers: 2, nClasses: 3, layer: { type: 's4d', dState: 8 }, dropout: 0.25, lMax: L, seed: 5 });
+  const model = new lc.nn.SequenceClassifier({ dInput: 1, dModel: 8, nLayers: 2, nClasses: 3, layer: { type: 's4d', dState: 8 }, dropout: 0.25, lMax: L, seed: 5 }).to(device);
   const dp = new lc.distributed.DataParallel(model);
   const optimizer = new lc.optim.AdamW(model, { lr: 0.01 });
   const first = Math.floor((world.rank * B) / world.size), last = Math.floor(((world.rank + 1) * B) / world.size);
@@ -68,7 +69,7 @@ function train(variant) {
     const y = Int32Array.from({ length: B }, (_, i) => (i * 7 + step) % 3);
     lc.seed(1000 + step);
     lc.tidy(() => {
-      const xs = lc.tensor(x.subarray(first * L, last * L), [last - first, L, 1]);
+      const xs = lc.tensor(x.subarray(first * L, last * L), [last - first, L, 1], { device });
       const forward = () => lc.crossEntropy(model.forward(xs), y.subarray(first, last));
       const loss = variant === 'no-offset' ? forward() : lc.withBatchOffset(first, forward);
       dp.backward(loss, variant === 'unweighted' ? undefined : { weight: last - first });
@@ -99,21 +100,60 @@ function mismatch() {
 }
 
 // CUDA tensors over the world's transport (NCCL with backend 'nccl', else MPI, staged through
-// the host unless the MPI reads device memory): the same sums as on the CPU.
+// the host unless the MPI reads device memory): the same sums as on the CPU. Broadcast from the
+// last rank: rank 1 of two, rank 0 of a world of one (NCCL on a machine with one GPU).
 function cuda(backend) {
   const w = lc.distributed.init(backend ? { backend } : undefined);
   const ts = SIZES.map((n, k) => lc.tensor(rankData(k, w.rank, n), [n], { device: 'cuda' }));
   lc.distributed.allReduce(ts, { op: 'sum', bucketBytes: BUCKET });
   const bs = SIZES.map((n, k) => lc.tensor(rankData(k, w.rank, n), [n], { device: 'cuda' }));
-  lc.distributed.broadcast(bs, 1, { bucketBytes: BUCKET });
+  lc.distributed.broadcast(bs, w.size - 1, { bucketBytes: BUCKET });
   write({ world: w, sum: ts.map((t) => Array.from(t.toFloat32Array())), broadcast: bs.map((t) => Array.from(t.toFloat32Array())) });
 }
 
-module.exports = { rankData, SIZES };
+// Where a rank's sums of the SIZES tensors and its broadcast (from the last rank) differ from the
+// exact values in a world of one or two ranks (with at most two addends every summation order
+// rounds alike): one line per tensor that differs, none when all agree.
+function collectiveMismatches(sums, broadcasts, size) {
+  const wrong = [];
+  SIZES.forEach((n, k) => {
+    const sum = Array.from({ length: n }, (_, i) => Array.from({ length: size }, (_, r) => rankData(k, r, n)[i]).reduce((a, b) => Math.fround(a + b)));
+    const first = (got, want) => want.findIndex((v, i) => got[i] !== v);
+    const s = sums[k].length === n ? first(sums[k], sum) : 0;
+    if (s >= 0) wrong.push(`sum of tensor ${k} (${n} floats): [${s}] is ${sums[k][s]}, expected ${sum[s]}`);
+    const root = Array.from(rankData(k, size - 1, n));
+    const b = broadcasts[k].length === n ? first(broadcasts[k], root) : 0;
+    if (b >= 0) wrong.push(`broadcast of tensor ${k} (${n} floats): [${b}] is ${broadcasts[k][b]}, expected ${root[b]}`);
+  });
+  return wrong;
+}
+
+// The largest absolute difference between two lists of tensors' values.
+function maxAbsDiff(a, b) {
+  let d = 0;
+  a.forEach((t, i) => t.forEach((v, j) => (d = Math.max(d, Math.abs(v - b[i][j])))));
+  return d;
+}
+
+// How far one rank's `train` record is from the one-process reference, over every step: the
+// largest gradient difference as a fraction of the largest value of that reference tensor, and
+// the largest parameter difference.
+function trainingDifference(ref, res) {
+  let grad = 0, param = 0;
+  res.grads.forEach((g, step) => g.forEach((t, i) => {
+    const d = maxAbsDiff([t], [ref.grads[step][i]]);
+    grad = Math.max(grad, d === 0 ? 0 : d / Math.max(...ref.grads[step][i].map(Math.abs)));
+  }));
+  res.params.forEach((p, step) => (param = Math.max(param, maxAbsDiff(p, ref.params[step]))));
+  return { grad, param, steps: res.params.length };
+}
+
+module.exports = { rankData, SIZES, collectiveMismatches, maxAbsDiff, trainingDifference };
 
 const modes = {
   collectives,
   train: () => train('weighted'),
+  'train-cuda': () => train('weighted', 'cuda'),
   'train-unweighted': () => train('unweighted'),
   'train-no-offset': () => train('no-offset'),
   fail,

@@ -125,7 +125,7 @@ export function init(options?: InitOptions): World {
   const wanted = opts.backend === undefined ? undefined : checkOneOf(opts.backend, 'init options.backend', ['mpi', 'nccl'] as const);
   if (world) {
     if (wanted === 'nccl' && world.backend === 'mpi') {
-      world = { ...world, backend: native.distributedInit({ nccl: true }).nccl ? 'nccl' : 'mpi' };
+      world = withNccl(world);
     } else if (wanted && world.backend === 'none') {
       throw new Error(`distributed.init: already initialised with backend '${world.backend}', not '${wanted}'`);
     }
@@ -136,12 +136,20 @@ export function init(options?: InitOptions): World {
     world = { rank: 0, size: 1, localRank: 0, localSize: 1, backend: 'none', cudaDevice: -1, cudaAware: false };
     return world;
   }
-  const w = native.distributedInit({ nccl: wanted === 'nccl' });
-  world = { rank: w.rank, size: w.size, localRank: w.localRank, localSize: w.localSize, backend: w.nccl ? 'nccl' : 'mpi', cudaDevice: w.cudaDevice, cudaAware: w.cudaAware };
+  const w = native.distributedInit({ nccl: false });
+  world = { rank: w.rank, size: w.size, localRank: w.localRank, localSize: w.localSize, backend: 'mpi', cudaDevice: w.cudaDevice, cudaAware: w.cudaAware };
   if (!process.env.LONGCONV_NUM_THREADS) native.setNumThreads(threadsPerRank(w.localSize));
   process.on('uncaughtExceptionMonitor', reportFatal);
   process.on('exit', onExit);
+  // NCCL once MPI and the exit handlers are in place: when it fails to start on any rank, every
+  // rank throws (the ranks agree), and an error left uncaught stops them all with its message.
+  if (wanted === 'nccl') world = withNccl(world);
   return world;
+}
+
+// The world `w` (started over MPI) with NCCL started too, on every rank.
+function withNccl(w: World): World {
+  return { ...w, backend: native.distributedInit({ nccl: true }).nccl ? 'nccl' : 'mpi' };
 }
 
 // The CPU kernels' threads of one of `localSize` ranks on a machine: the cores this process is

@@ -423,7 +423,11 @@ function deviceLaunchers(python: string): Mpi[] {
   return found;
 }
 
-/** The bundle's Open MPI (scripts/gpu-bundle.js), relocated to `dir` by Open MPI's and PMIx's install-path variables. */
+/**
+ * The bundle's Open MPI (scripts/gpu-bundle.js), relocated to `dir` by Open MPI's and PMIx's
+ * install-path variables: without OPAL_SYSCONFDIR its settings file is not read, without
+ * PMIX_PKGLIBDIR PMIx's plug-ins come from the system's install (where there is one).
+ */
 function bundledMpi(dir: string | undefined): Mpi | null {
   if (!dir || !fs.existsSync(path.join(dir, 'bin', 'mpirun'))) return null;
   const lib = path.join(dir, 'lib');
@@ -436,7 +440,6 @@ function bundledMpi(dir: string | undefined): Mpi | null {
     OPAL_PKGLIBDIR: path.join(lib, 'openmpi3'),
     OPAL_PKGDATADIR: path.join(dir, 'share', 'openmpi'),
     OPAL_SYSCONFDIR: path.join(dir, 'etc'),
-    PMIX_PREFIX: dir,
     PMIX_PKGLIBDIR: path.join(lib, 'pmix'),
     LONGCONV_MPI_PATH: path.join(lib, 'libmpi.so.40'),
   };
@@ -598,7 +601,8 @@ function distributed(a: Args): number {
     if (c.status === 'passed') {
       mpi = candidate;
       const loaded = (l.ranks[0].info as { mpi: { path: string; version: string } }).mpi;
-      result.mpi = { origin: mpi.origin, launcher: mpi.launcher, version: mpi.version, libmpi: loaded.path, libmpiVersion: loaded.version };
+      const files = l.ranks.flatMap((r) => r.mpiFiles as string[]);
+      result.mpi = { origin: mpi.origin, launcher: mpi.launcher, version: mpi.version, libmpi: loaded.path, libmpiVersion: loaded.version, files: [...new Set(files)] };
       break;
     }
     tried.push(`${candidate.launcher}: ${c.detail}`);
@@ -615,8 +619,11 @@ function distributed(a: Args): number {
     return finish(4, { skipped: reason });
   }
   if (a.dryRun && mpi.origin === 'bundled') {
-    const libmpi = (result.mpi as { libmpi: string }).libmpi;
-    selfCheck(a.work, "the bundle's Open MPI runs relocated", libmpi.startsWith(`${a.mpiBundle}/`), `mpirun ${mpi.launcher}; the ranks loaded ${libmpi}`);
+    // Every MPI library and plug-in the ranks loaded is the bundle's (this machine has its own).
+    const files = (result.mpi as { files: string[] }).files;
+    const outside = files.filter((f) => !f.startsWith(`${a.mpiBundle}/`));
+    const detail = `mpirun ${mpi.launcher}; the ranks loaded ${files.length} MPI libraries and plug-ins${outside.length ? `, these outside the bundle: ${outside.join(', ')}` : ', all from the bundle'}`;
+    selfCheck(a.work, "the bundle's Open MPI runs relocated", files.length > 0 && outside.length === 0, detail);
   }
 
   // The CUDA cases: skipped in a dry run (no GPU), failed where the GPU is unusable (as the

@@ -47,7 +47,15 @@ function collectives() {
     }
   })();
   lc.dispose(bs);
+  result.mpiFiles = mpiFilesLoaded();
   write(result);
+}
+
+// The MPI libraries and plug-ins this process has loaded (the GPU bundle's dry run checks that
+// its relocated Open MPI loads only its own, none from the system's install).
+function mpiFilesLoaded() {
+  const files = fs.readFileSync('/proc/self/maps', 'utf8').split('\n').map((line) => line.split(/\s+/)[5]);
+  return [...new Set(files.filter((f) => f && /\.so[.\d]*$/.test(f) && /libmpi|mca_|libopen-|pmix|hwloc|libevent/.test(f)))];
 }
 
 // Data-parallel training of a small S4D classifier with dropout: the global batch of 7 split

@@ -704,8 +704,12 @@ function summary(a: Args): number {
   // A stage that could not run here (skipped, with its reason) is reported, not failed.
   const stageOk = (s: StageLine) => (expectedStatus[s.name] ? s.status === expectedStatus[s.name] : s.status === 'passed' || s.status === 'skipped');
   const passed = stages.filter((s) => s.name !== 'summary').every(stageOk) && selfchecks.every((c) => c.ok);
+  // Stages that could not run: named in the headline, so that a pass with a stage skipped is not
+  // read as a pass of everything.
+  const skippedStages = stages.filter((s) => s.status === 'skipped' && !expectedStatus[s.name]).map((s) => s.name);
   const results = {
     verdict: passed ? 'passed' : 'failed',
+    skippedStages,
     mode: a.dryRun ? 'dry-run' : a.quick ? 'quick' : 'full',
     date: new Date().toISOString(),
     bundle: manifest(),
@@ -723,7 +727,8 @@ function summary(a: Args): number {
 
   const md: string[] = [];
   const m = manifest();
-  md.push(`# longconv GPU verification: ${results.verdict.toUpperCase()} (${results.mode})`, '');
+  const skippedNote = skippedStages.length ? `, SKIPPED: ${skippedStages.join(', ')}` : '';
+  md.push(`# longconv GPU verification: ${results.verdict.toUpperCase()}${skippedNote} (${results.mode})`, '');
   md.push(`${results.date}; bundle of longconv ${m.longconv ?? '?'} at ${m.commit ?? '?'} built ${m.built ?? '?'}.`, '');
   md.push('## Machine', '', `- GPU (nvidia-smi: name, driver, memory): ${environment.gpu.replace(/\n/g, '; ')}`, `- PyTorch: ${environment.torch}`);
   const cuda = (info?.backend as { cuda?: Record<string, unknown> } | undefined)?.cuda;
@@ -792,7 +797,7 @@ function summary(a: Args): number {
   }
   md.push('', 'Files: summary.md (this), results.json (everything above, machine-readable), log.txt (the whole run).', '');
   fs.writeFileSync(path.join(a.out, 'summary.md'), md.join('\n'));
-  process.stdout.write(`verify: wrote ${path.join(a.out, 'summary.md')} and results.json: ${results.verdict}\n`);
+  process.stdout.write(`verify: wrote ${path.join(a.out, 'summary.md')} and results.json: ${results.verdict}${skippedNote}\n`);
   return passed ? 0 : 1;
 }
 

@@ -8,18 +8,9 @@
 //        [--repeat 50] [--bucket-mb 25]
 'use strict';
 const lc = require('..');
+const { parseFlags } = require('./flags');
 
-const opts = { dModel: 64, layers: 4, dState: 64, repeat: 50, bucketMb: 25 };
-const names = { '--d-model': 'dModel', '--layers': 'layers', '--d-state': 'dState', '--repeat': 'repeat', '--bucket-mb': 'bucketMb' };
-const argv = process.argv.slice(2);
-for (let i = 0; i < argv.length; i += 2) {
-  const key = names[argv[i]];
-  if (!key || !(Number(argv[i + 1]) > 0)) {
-    console.error(`unknown flag or bad value: ${argv[i]} ${argv[i + 1] ?? ''} (flags: ${Object.keys(names).join(' ')}, positive numbers)`);
-    process.exit(2);
-  }
-  opts[key] = Number(argv[i + 1]);
-}
+const opts = parseFlags(process.argv.slice(2), { dModel: 64, layers: 4, dState: 64, repeat: 50, bucketMb: 25 });
 
 const { rank, size, backend } = lc.distributed.init();
 const model = new lc.nn.SequenceClassifier({ dInput: 1, dModel: opts.dModel, nLayers: opts.layers, nClasses: 10, layer: { type: 's4d', dState: opts.dState }, lMax: 784, seed: 0 });

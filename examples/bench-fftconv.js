@@ -7,21 +7,11 @@
 //        [--reps 10] [--warmup 2] [--device auto|cpu|cuda] [--json]
 'use strict';
 const lc = require('..');
+const { parseFlags } = require('./flags');
 
 function parseArgs(argv) {
-  const opts = { sizes: '1024,4096,16384,65536', batch: 8, h: 32, reps: 10, warmup: 2, device: 'auto', json: false };
-  const names = { '--sizes': 'sizes', '--batch': 'batch', '--h': 'h', '--reps': 'reps', '--warmup': 'warmup', '--device': 'device' };
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--json') { opts.json = true; continue; }
-    const key = names[argv[i]];
-    if (!key || argv[i + 1] === undefined) {
-      console.error(`unknown flag or missing value: ${argv[i]} (flags: ${Object.keys(names).join(' ')} --json)`);
-      process.exit(2);
-    }
-    const v = argv[++i];
-    opts[key] = typeof opts[key] === 'number' ? Number(v) : v;
-  }
-  opts.sizes = String(opts.sizes).split(',').map(Number);
+  const opts = parseFlags(argv, { sizes: '1024,4096,16384,65536', batch: 8, h: 32, reps: 10, warmup: 2, device: 'auto', json: false });
+  opts.sizes = opts.sizes.split(',').map(Number);
   return opts;
 }
 

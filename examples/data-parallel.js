@@ -12,22 +12,10 @@
 // and an all-reduce adds up the counts.
 'use strict';
 const lc = require('..');
+const { parseFlags } = require('./flags');
 
-function parseArgs(argv) {
-  const opts = { train: 1000, test: 200, epochs: 2, batch: 32, dModel: 32, layers: 2, seed: 0 };
-  const names = { '--train': 'train', '--test': 'test', '--epochs': 'epochs', '--batch': 'batch', '--d-model': 'dModel', '--layers': 'layers', '--seed': 'seed' };
-  for (let i = 0; i < argv.length; i += 2) {
-    const key = names[argv[i]];
-    if (!key || !Number.isInteger(Number(argv[i + 1]))) {
-      console.error(`unknown flag or bad value: ${argv[i]} ${argv[i + 1] ?? ''} (flags: ${Object.keys(names).join(' ')}, integers)`);
-      process.exit(2);
-    }
-    opts[key] = Number(argv[i + 1]);
-  }
-  return opts;
-}
 
-const opts = parseArgs(process.argv.slice(2));
+const opts = parseFlags(process.argv.slice(2), { train: 1000, test: 200, epochs: 2, batch: 32, dModel: 32, layers: 2, seed: 0 });
 // Joins the ranks of an mpirun launch (or makes a world of one), and stops them all if this
 // process fails later.
 const { rank, size } = lc.distributed.init();

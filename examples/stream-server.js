@@ -24,22 +24,8 @@
 const http = require('http');
 const crypto = require('crypto');
 const lc = require('..');
-
-function parseArgs(argv) {
-  const opts = { port: 8080, host: '127.0.0.1', h: 8, dState: 64, seed: 0, weights: null, maxSessions: 1000, device: 'auto', selfTest: false, samples: 200 };
-  const names = { '--port': 'port', '--host': 'host', '--h': 'h', '--d-state': 'dState', '--seed': 'seed', '--weights': 'weights', '--max-sessions': 'maxSessions', '--device': 'device', '--samples': 'samples' };
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--self-test') { opts.selfTest = true; continue; }
-    const key = names[argv[i]];
-    if (!key || argv[i + 1] === undefined) {
-      console.error(`unknown flag or missing value: ${argv[i]} (flags: ${Object.keys(names).join(' ')} --self-test)`);
-      process.exit(2);
-    }
-    const v = argv[++i];
-    opts[key] = typeof opts[key] === 'number' ? Number(v) : v;
-  }
-  return opts;
-}
+const { parseFlags } = require('./flags');
+const { readJson, sendJson } = require('./http-json');
 
 /** The model and the per-session recurrent states. */
 function createStreamer(opts) {
@@ -91,32 +77,9 @@ function createStreamer(opts) {
   return { layer, device, sessions, step, drop, dispose };
 }
 
-function readJson(req, limit = 1 << 20) {
-  return new Promise((resolve, reject) => {
-    let size = 0;
-    const chunks = [];
-    req.on('data', (c) => {
-      size += c.length;
-      if (size > limit) reject(Object.assign(new Error('request body too large'), { status: 413 }));
-      else chunks.push(c);
-    });
-    req.on('end', () => {
-      try {
-        resolve(chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : {});
-      } catch (e) {
-        reject(Object.assign(new Error(`invalid JSON: ${e.message}`), { status: 400 }));
-      }
-    });
-    req.on('error', reject);
-  });
-}
-
 function createServer(streamer, opts) {
   return http.createServer(async (req, res) => {
-    const send = (status, body) => {
-      res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(body) + '\n');
-    };
+    const send = (status, body) => sendJson(res, status, body);
     try {
       const url = new URL(req.url, 'http://localhost');
       if (url.pathname === '/info') {
@@ -125,7 +88,7 @@ function createServer(streamer, opts) {
       }
       if (url.pathname !== '/step' && url.pathname !== '/reset') return send(404, { error: `no route ${url.pathname} (POST /step, POST /reset, GET /info)` });
       if (req.method !== 'POST') return send(405, { error: `use POST ${url.pathname}` });
-      const body = await readJson(req);
+      const body = await readJson(req, 1 << 20);
       if (body === null || typeof body !== 'object') return send(400, { error: 'expected a JSON object' });
       if (body.session !== undefined && typeof body.session !== 'string') return send(400, { error: 'session: expected a string' });
       if (url.pathname === '/reset') {
@@ -194,7 +157,7 @@ async function selfTest(streamer, server, opts) {
 }
 
 function main() {
-  const opts = parseArgs(process.argv.slice(2));
+  const opts = parseFlags(process.argv.slice(2), { port: 8080, host: '127.0.0.1', h: 8, dState: 64, seed: 0, weights: null, maxSessions: 1000, device: 'auto', selfTest: false, samples: 200 });
   const streamer = createStreamer(opts);
   const server = createServer(streamer, opts);
   const shutdown = (code) => server.close(() => {

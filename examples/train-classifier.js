@@ -12,22 +12,10 @@
 // reached 87.6% test accuracy on 500 test digits; the full job (`npm start`) trains on 9,000.
 'use strict';
 const lc = require('..');
+const { parseFlags } = require('./flags');
 
-function parseArgs(argv) {
-  const opts = { task: 'smnist', train: 2000, test: 500, epochs: 4, dModel: 64, layers: 2, batch: 32, length: 64, seed: 0, device: 'auto' };
-  const names = { '--task': 'task', '--train': 'train', '--test': 'test', '--epochs': 'epochs', '--d-model': 'dModel', '--layers': 'layers', '--batch': 'batch', '--length': 'length', '--seed': 'seed', '--device': 'device' };
-  for (let i = 0; i < argv.length; i += 2) {
-    const key = names[argv[i]];
-    if (!key || argv[i + 1] === undefined) {
-      console.error(`unknown flag or missing value: ${argv[i]} (flags: ${Object.keys(names).join(' ')})`);
-      process.exit(2);
-    }
-    opts[key] = typeof opts[key] === 'number' ? Number(argv[i + 1]) : argv[i + 1];
-  }
-  return opts;
-}
 
-const opts = parseArgs(process.argv.slice(2));
+const opts = parseFlags(process.argv.slice(2), { task: 'smnist', train: 2000, test: 500, epochs: 4, dModel: 64, layers: 2, batch: 32, length: 64, seed: 0, device: 'auto' });
 const device = opts.device === 'auto' ? (lc.backendInfo().cuda.available ? 'cuda' : 'cpu') : opts.device;
 
 // 1. Data: a Dataset holds fixed train/test splits as flat typed arrays.

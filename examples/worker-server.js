@@ -24,6 +24,8 @@
 const http = require('http');
 const { Worker, isMainThread, parentPort, workerData } = require('worker_threads');
 const lc = require('..');
+const { parseFlags } = require('./flags');
+const { readJson, sendJson } = require('./http-json');
 
 function buildModel(opts) {
   const model = new lc.nn.SequenceClassifier({
@@ -59,21 +61,6 @@ if (!isMainThread) {
 }
 
 // ---- the main thread: HTTP only ----
-function parseArgs(argv) {
-  const opts = { port: 8080, host: '127.0.0.1', dModel: 32, layers: 2, length: 784, seed: 0, weights: null, selfTest: false, batch: 64 };
-  const names = { '--port': 'port', '--host': 'host', '--d-model': 'dModel', '--layers': 'layers', '--length': 'length', '--seed': 'seed', '--weights': 'weights', '--batch': 'batch' };
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--self-test') { opts.selfTest = true; continue; }
-    const key = names[argv[i]];
-    if (!key || argv[i + 1] === undefined) {
-      console.error(`unknown flag or missing value: ${argv[i]} (flags: ${Object.keys(names).join(' ')} --self-test)`);
-      process.exit(2);
-    }
-    const v = argv[++i];
-    opts[key] = typeof opts[key] === 'number' ? Number(v) : v;
-  }
-  return opts;
-}
 
 /** The model's worker thread, with a promise per request. */
 function startModelWorker(opts) {
@@ -103,37 +90,14 @@ function startModelWorker(opts) {
   };
 }
 
-function readJson(req, limit = 64 << 20) {
-  return new Promise((resolve, reject) => {
-    let size = 0;
-    const chunks = [];
-    req.on('data', (c) => {
-      size += c.length;
-      if (size > limit) reject(Object.assign(new Error('request body too large'), { status: 413 }));
-      else chunks.push(c);
-    });
-    req.on('end', () => {
-      try {
-        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
-      } catch (e) {
-        reject(Object.assign(new Error(`invalid JSON: ${e.message}`), { status: 400 }));
-      }
-    });
-    req.on('error', reject);
-  });
-}
-
 function createServer(model, opts) {
   return http.createServer(async (req, res) => {
-    const send = (status, body) => {
-      res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(body) + '\n');
-    };
+    const send = (status, body) => sendJson(res, status, body);
     try {
       if (req.url === '/health') return send(200, { ok: true, pending: model.pending.size });
       if (req.url !== '/classify') return send(404, { error: `no route ${req.url} (POST /classify, GET /health)` });
       if (req.method !== 'POST') return send(405, { error: 'use POST /classify' });
-      const { x } = await readJson(req);
+      const { x } = await readJson(req, 64 << 20);
       if (!Array.isArray(x) || !x.every((row) => Array.isArray(row) && row.length === opts.length && row.every(Number.isFinite))) {
         return send(400, { error: `x: expected an array of sequences of ${opts.length} finite numbers` });
       }
@@ -192,7 +156,7 @@ async function selfTest(server, opts) {
 }
 
 function main() {
-  const opts = parseArgs(process.argv.slice(2));
+  const opts = parseFlags(process.argv.slice(2), { port: 8080, host: '127.0.0.1', dModel: 32, layers: 2, length: 784, seed: 0, weights: null, selfTest: false, batch: 64 });
   const model = startModelWorker(opts);
   const server = createServer(model, opts);
   const shutdown = (code) => server.close(() => model.terminate().then(() => process.exit(code)));

@@ -16,14 +16,25 @@
 #                over MPI (host copies) and a DataParallel training equal to one process; NCCL
 #                on one rank (dlopen, the unique id, the stream); NCCL on two ranks, which NCCL
 #                refuses on one GPU: reported as that refusal, a named error on every rank
+#   profile      only when asked (--only=profile; its ~2 minutes do not fit beside the others in
+#                a 10-minute command): Nsight Compute (ncu: PATH, the CUDA toolkit, the nvidia
+#                wheels) on one fftconv forward at B=4 H=768 L=65536 (the third of three calls),
+#                longconv's and torch.fft's (python/bench_torch.py's fft_conv) side by side:
+#                per kernel its time and share of the forward, DRAM and SM throughput (% of
+#                peak), L2 hit rate, occupancy, registers, grid and block; the raw CSV in
+#                OUTDIR/ncu-longconv.csv.gz and ncu-torch.csv.gz. No ncu, or counters closed to
+#                this user (ERR_NVGPUCTRPERM, reported verbatim with the fix): skipped
 #   summary      OUTDIR/summary.md, OUTDIR/results.json (and OUTDIR/log.txt, the whole run)
-# each in its own time box, a failure never stopping the next. The whole run fits in 10
-# minutes on an H100/H200; --quick (small shapes, memcheck of fftConv only, no benchmarks) in 4.
+# each in its own time box, a failure never stopping the next. The whole run (profile apart)
+# fits in 10 minutes on an H100/H200; --quick (small shapes, memcheck of fftConv only, no
+# benchmarks) in 4.
 # --dry-run, for a machine without a GPU (CI): the CPU stands in for the GPU in the parity
 # cases, the sanitizer and benchmark stages check their plumbing, the distributed stage runs its
 # probe and a two-rank CPU all-reduce under the chosen MPI (CUDA cases skipped), and the
-# self-checks test the library search, the time boxes and the stage isolation. --only=LIST
-# (comma-separated: parity, memcheck, racecheck, synccheck, bench, distributed) runs those alone,
+# self-checks test the library search, the time boxes and the stage isolation; the profile
+# stage checks the ncu search, the CSV parser (on gpu/fixtures/ncu-details.csv), the summary's
+# tables and both forward drivers (on the CPU). --only=LIST (comma-separated: parity, memcheck,
+# racecheck, synccheck, bench, distributed, profile) runs those alone,
 # each stage in its usual box: for a second run on the same GPU that repeats only what the first
 # found wrong or left unfinished. Exit status 0: everything (that ran) passed.
 #
@@ -31,11 +42,11 @@
 # or /usr/bin/python3, whichever imports torch), LONGCONV_CUFFT_PATH / LONGCONV_CUBLAS_PATH /
 # LONGCONV_NCCL_PATH (override the search), LONGCONV_VERIFY_MPI (auto: the machine's MPI when
 # it works, else the bundle's; device or bundled: only that one), LONGCONV_VERIFY_BOX_PARITY /
-# _SANITIZER / _BENCH / _DISTRIBUTED (a stage's time box in seconds), TMPDIR.
+# _SANITIZER / _BENCH / _DISTRIBUTED / _PROFILE (a stage's time box in seconds), TMPDIR.
 set -uo pipefail # no -e: a failed stage must not stop the next
 
 usage() {
-  echo "usage: bash verify.sh OUTDIR [--quick] [--dry-run] [--only=parity,memcheck,racecheck,synccheck,bench,distributed]" >&2
+  echo "usage: bash verify.sh OUTDIR [--quick] [--dry-run] [--only=parity,memcheck,racecheck,synccheck,bench,distributed,profile]" >&2
   exit 2
 }
 
@@ -48,7 +59,7 @@ for arg in "$@"; do
     --only=*)
       ONLY="${arg#--only=}"
       for part in ${ONLY//,/ }; do
-        case "$part" in parity | memcheck | racecheck | synccheck | bench | distributed) ;; *) echo "verify.sh: --only: unknown stage $part" >&2; usage ;; esac
+        case "$part" in parity | memcheck | racecheck | synccheck | bench | distributed | profile) ;; *) echo "verify.sh: --only: unknown stage $part" >&2; usage ;; esac
       done
       ;;
     --dry-run) DRY=1 ;;
@@ -60,7 +71,7 @@ done
 [ -n "$OUT" ] || usage
 mkdir -p "$OUT" || exit 2
 OUT=$(cd "$OUT" && pwd)
-rm -f "$OUT/summary.md" "$OUT/results.json" "$OUT/log.txt"
+rm -f "$OUT/summary.md" "$OUT/results.json" "$OUT/log.txt" "$OUT"/ncu-*.csv.gz
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/longconv-verify.XXXXXX") || exit 2
 trap 'rm -rf "$WORK"' EXIT
 exec > >(tee -a "$OUT/log.txt") 2>&1
@@ -91,12 +102,14 @@ if [ "$QUICK" = 1 ]; then
 else
   BOX_PARITY=110 BOX_SANITIZER=170 BOX_BENCH=165 BOX_DISTRIBUTED=90
 fi
+BOX_PROFILE=120 # two ncu passes per side; opt-in, so not in the sums above
 BOX_SUMMARY=20
 # A shorter box for a second run on what is left of a GPU lease.
 BOX_PARITY=${LONGCONV_VERIFY_BOX_PARITY:-$BOX_PARITY}
 BOX_SANITIZER=${LONGCONV_VERIFY_BOX_SANITIZER:-$BOX_SANITIZER}
 BOX_BENCH=${LONGCONV_VERIFY_BOX_BENCH:-$BOX_BENCH}
 BOX_DISTRIBUTED=${LONGCONV_VERIFY_BOX_DISTRIBUTED:-$BOX_DISTRIBUTED}
+BOX_PROFILE=${LONGCONV_VERIFY_BOX_PROFILE:-$BOX_PROFILE}
 
 now() { date +%s.%N; }
 T_START=$(now)
@@ -222,6 +235,7 @@ if [ "$DRY" = 1 ]; then
   selfcheck "library search: nothing found" $? "a missing soname is reported as not found"
 fi
 
+site_dirs >"$WORK/site-dirs.txt" # where the stages look for the wheels' ncu and compute-sanitizer
 : >"$WORK/libraries.txt"
 for lib in CUFFT CUBLAS NCCL; do
   var="LONGCONV_${lib}_PATH"
@@ -275,6 +289,10 @@ if selected distributed; then
     echo "verify: could not unpack $BUNDLE/openmpi.tar.xz: only the machine's MPI can serve"
   fi
   stage distributed "$BOX_DISTRIBUTED" "$NODE" "$APP/gpu/verify.js" distributed --work "$WORK" --box "$BOX_DISTRIBUTED" --mpi-bundle "$WORK/bundled-mpi/openmpi" ${FLAGS[@]+"${FLAGS[@]}"}
+fi
+# Opt-in (see the header); a dry run checks its plumbing.
+if [[ ",$ONLY," == *",profile,"* ]] || { [ -z "$ONLY" ] && [ "$DRY" = 1 ]; }; then
+  stage profile "$BOX_PROFILE" "$NODE" "$APP/gpu/verify.js" profile --work "$WORK" --box "$BOX_PROFILE" --out "$OUT" ${FLAGS[@]+"${FLAGS[@]}"}
 fi
 total=$(awk -v a="$T_START" -v b="$(now)" 'BEGIN { printf "%.0f", b - a }')
 echo "verify: stages done in $total s"

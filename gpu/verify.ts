@@ -1,15 +1,19 @@
 // The stages of the GPU bundle's verify.sh that run in Node (the bundle's own): parity,
-// sanitizer, bench, distributed and summary. verify.sh time-boxes each one and records its exit
-// status (4: skipped, it could not run here); each stage leaves its findings in the work folder
-// as <stage>.json for the summary.
+// sanitizer, bench, distributed, profile and summary. verify.sh time-boxes each one and records
+// its exit status (4: skipped, it could not run here); each stage leaves its findings in the work
+// folder as <stage>.json for the summary.
 //
-//   node verify.js parity|sanitizer|bench|distributed --work DIR --box SECONDS [--tools T,...]
-//                  [--mpi-bundle DIR] [--quick] [--dry-run]
+//   node verify.js parity|sanitizer|bench|distributed|profile --work DIR --box SECONDS
+//                  [--tools T,...] [--mpi-bundle DIR] [--out OUTDIR] [--quick] [--dry-run]
 //   node verify.js summary --work DIR --out OUTDIR [--quick] [--dry-run]
+//   node verify.js fftconv-forward --work DIR --device cuda|cpu --shape B,H,L --calls N
+//                  (the profile stage's longconv side, run under Nsight Compute)
 import { spawnSync, SpawnSyncOptions } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import * as zlib from 'zlib';
 import type { TestRecord } from './harness';
+import { findTool, kernelRows, KernelRow, lastRepeat, machineToolDirs, ncuErrors, parseDetailsCsv, toolDirs } from './ncu';
 
 /** The bundle's app folder: dist/, test/, gpu/, python/, bin/, node_modules/, manifest.json. */
 const APP = path.resolve(__dirname, '..');
@@ -31,6 +35,10 @@ interface Args {
   tools: string[];
   /** The bundle's unpacked Open MPI (its prefix folder), for the distributed stage. */
   mpiBundle?: string;
+  /** fftconv-forward: where, which [B, H, L], how many calls. */
+  device: 'cuda' | 'cpu';
+  shape: number[];
+  calls: number;
 }
 
 interface Manifest {
@@ -40,7 +48,7 @@ interface Manifest {
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { command: argv[0] ?? '', work: '', box: 60, quick: false, dryRun: false, tools: [] };
+  const args: Args = { command: argv[0] ?? '', work: '', box: 60, quick: false, dryRun: false, tools: [], device: 'cuda', shape: [], calls: 1 };
   for (let i = 1; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--work') args.work = argv[++i];
@@ -50,6 +58,13 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--tools') args.tools = argv[++i].split(',').filter(Boolean);
     else if (a === '--dry-run') args.dryRun = true;
     else if (a === '--mpi-bundle') args.mpiBundle = argv[++i];
+    else if (a === '--device') {
+      const device = argv[++i];
+      if (device !== 'cpu' && device !== 'cuda') throw new Error(`--device: expected cpu or cuda, got ${device}`);
+      args.device = device;
+    }
+    else if (a === '--shape') args.shape = argv[++i].split(',').map(Number);
+    else if (a === '--calls') args.calls = Number(argv[++i]);
     else throw new Error(`unknown argument ${a}`);
   }
   if (!args.work) throw new Error('--work: expected the work folder');
@@ -134,21 +149,8 @@ function parity(a: Args): number {
 
 // ---- sanitizer ----
 
-/** compute-sanitizer from PATH or the usual CUDA install folders. */
-function findSanitizer(): string | null {
-  const dirs = (process.env.PATH ?? '').split(path.delimiter);
-  for (const root of [process.env.CUDA_HOME, process.env.CUDA_PATH, '/usr/local/cuda']) if (root) dirs.push(path.join(root, 'bin'), path.join(root, 'compute-sanitizer'));
-  try {
-    for (const d of fs.readdirSync('/usr/local').filter((n) => /^cuda-\d/.test(n)).sort().reverse()) dirs.push(`/usr/local/${d}/bin`);
-  } catch {
-    // no /usr/local
-  }
-  for (const d of dirs) {
-    const f = path.join(d, 'compute-sanitizer');
-    if (d && fs.existsSync(f)) return f;
-  }
-  return null;
-}
+/** The site-packages folders of the Python with torch (verify.sh lists them in the work folder). */
+const siteDirs = (work: string): string[] => readText(path.join(work, 'site-dirs.txt')).split('\n').filter(Boolean);
 
 /** The counts compute-sanitizer prints at exit, summed over its log files, and the first reports. */
 function sanitizerFindings(logs: string[]): { errors: number; summaries: string[]; reports: string[] } {
@@ -184,7 +186,7 @@ function sanitizer(a: Args): number {
   const chosen = full.filter((s) => a.tools.length === 0 || a.tools.includes(s.tool));
   const shares = chosen.reduce((t, s) => t + s.share, 0);
   const plan = chosen.map((s) => ({ ...s, share: s.share / shares }));
-  const tool = a.dryRun ? null : findSanitizer();
+  const tool = a.dryRun ? null : findTool('compute-sanitizer', machineToolDirs(siteDirs(a.work)));
   const results: Record<string, unknown>[] = [];
   let status = 0;
   const start = Date.now();
@@ -205,7 +207,7 @@ function sanitizer(a: Args): number {
         env: { ...process.env, LONGCONV_TEST_CUDA: 'dry-run', LONGCONV_TEST_SHAPES: 'small' }, encoding: 'utf8',
       });
       const count = /(\d+) tests\s*$/.exec(list.stdout ?? '')?.[1];
-      const reason = a.dryRun ? 'dry run' : 'compute-sanitizer not found (PATH, $CUDA_HOME/bin, /usr/local/cuda*/bin)';
+      const reason = a.dryRun ? 'dry run' : 'compute-sanitizer not found (PATH, $CUDA_HOME/bin, /usr/local/cuda*/bin, the nvidia wheels)';
       results.push({ tool: step.tool, files: step.files, status: 'skipped', reason, tests: Number(count ?? 0) });
       if (a.dryRun) selfCheck(a.work, `sanitizer ${step.tool} selection`, list.status === 0 && Number(count) > 0, `${count ?? 0} tests selected (${list.stderr.trim() || 'ok'})`);
       else status = 1;
@@ -650,6 +652,192 @@ function distributed(a: Args): number {
   return finish(cases.some((c) => c.status === 'failed') ? 1 : cases.some((c) => c.status === 'not-run') ? 3 : 0);
 }
 
+// ---- profile ----
+
+/**
+ * The forward profiled: fftconv at L = 64K, where longconv trails torch.fft (bench/RESULTS.md).
+ * H and L as benchmarked (they set the kernels' grids); B 4 of the bench's 16, so that ncu's
+ * replays of every kernel stay within the box.
+ */
+const PROFILE_SHAPE = [4, 768, 65536];
+/** Nsight Compute sections: the roofline position, the memory traffic, the launch, occupancy. */
+const PROFILE_SECTIONS = ['SpeedOfLight', 'MemoryWorkloadAnalysis', 'LaunchStats', 'Occupancy'];
+/** The hand-written `ncu --csv --page details` output that the dry run parses. */
+const NCU_FIXTURE = path.join(__dirname, 'fixtures', 'ncu-details.csv');
+const PROFILE_MARGIN_S = 5;
+
+/** longconv's fftconv forward (lc.fftConv with D, as `longconv bench`), `calls` times; inputs made on the CPU and copied. */
+function fftconvForward(a: Args): number {
+  const lc: typeof import('../lib') = require(path.join(APP, 'dist'));
+  const [B, H, L] = a.shape;
+  const onDevice = (shape: number[], seed: number) => {
+    const cpu = lc.randn(shape, { seed, device: 'cpu' });
+    const t = cpu.to(a.device);
+    if (t !== cpu) cpu.dispose();
+    return t;
+  };
+  const u = onDevice([B, H, L], 1);
+  const k = onDevice([H, L], 2);
+  const D = onDevice([H], 3);
+  lc.synchronize();
+  for (let i = 0; i < a.calls; i++) {
+    const y = lc.fftConv(u, k, { D });
+    lc.synchronize();
+    y.dispose();
+  }
+  process.stderr.write(`fftconv forward: longconv, ${a.calls} calls, B=${B} H=${H} L=${L} on ${a.device}\n`);
+  return 0;
+}
+
+/** What the profile stage found for one side (longconv or torch). */
+interface ProfileSide {
+  side: string;
+  command: string[];
+  status: 'profiled' | 'failed' | 'skipped' | 'not-run';
+  reason?: string;
+  /** Kernel launches in the counting pass, those of one forward, and those before the profiled one. */
+  launches?: number;
+  kernelsPerForward?: number;
+  launchSkip?: number;
+  rows?: KernelRow[];
+  totalNs?: number;
+  /** ncu's raw output (CSV), gzip-compressed, in OUTDIR. */
+  raw?: string;
+  seconds?: number;
+}
+
+/** Runs ncu with `args` on `target` under `timeout`; its output, stdout and stderr together. */
+function runNcu(ncu: string, args: string[], target: string[], seconds: number): { code: number | null; output: string; timedOut: boolean } {
+  const argv = ['--kill-after=5', String(Math.max(1, Math.floor(seconds))), ncu, '--target-processes', 'all', '--csv', '--page', 'details', '--print-units', 'base', '--print-kernel-base', 'demangled', ...args, ...target];
+  process.stdout.write(`verify: timeout ${argv.join(' ')}\n`);
+  const r = spawnSync('timeout', argv, { encoding: 'utf8', maxBuffer: 512 << 20 });
+  return { code: r.status, output: `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? `\n${r.error.message}` : ''}`, timedOut: r.status === 124 || r.status === 137 };
+}
+
+/**
+ * One side: a counting pass (one metric, every kernel of a warm-up call and a profiled call)
+ * finds where the last forward begins; the profiling pass collects PROFILE_SECTIONS for those
+ * kernels alone (--launch-skip, --launch-count), caches flushed between kernels, clocks as the
+ * GPU sets them (as the benchmarks ran).
+ */
+function profileSide(side: string, ncu: string, target: string[], deadline: number, out: string | undefined): ProfileSide {
+  const t0 = Date.now();
+  const result = (r: Omit<ProfileSide, 'side' | 'command' | 'seconds'>): ProfileSide => ({ side, command: target, ...r, seconds: (Date.now() - t0) / 1000 });
+  const failure = (pass: string, run: ReturnType<typeof runNcu>): ProfileSide => {
+    const errors = ncuErrors(run.output);
+    if (run.timedOut) return result({ status: 'not-run', reason: `${pass}: the time box ended it` });
+    const tail = run.output.trim().split('\n').slice(-8).join('\n');
+    const reason = `${pass}: ncu exit ${run.code}: ${errors.lines.length ? errors.lines.join('\n') : tail}${errors.hint ? `\n${errors.hint}` : ''}`;
+    return result({ status: errors.permission ? 'skipped' : 'failed', reason });
+  };
+  const count = runNcu(ncu, ['--metrics', 'gpu__time_duration.sum'], target, (deadline - Date.now()) / 1000);
+  const names = parseDetailsCsv(count.output).map((l) => l.kernel);
+  if (count.code !== 0 || !names.length) return failure('counting pass', count);
+  const forward = lastRepeat(names);
+  if (!forward) return result({ status: 'failed', reason: `counting pass: the last call's kernels do not repeat the warm-up's: ${names.join(', ')}` });
+  const sections = PROFILE_SECTIONS.flatMap((s) => ['--section', s]);
+  const args = ['--clock-control', 'none', '--cache-control', 'all', '--launch-skip', String(forward.skip), '--launch-count', String(forward.count), ...sections];
+  const run = runNcu(ncu, args, target, (deadline - Date.now()) / 1000);
+  const launches = parseDetailsCsv(run.output);
+  if (run.code !== 0 || !launches.length) return failure('profiling pass', run);
+  let raw: string | undefined;
+  if (out) {
+    raw = path.join(out, `ncu-${side}.csv.gz`);
+    fs.writeFileSync(raw, zlib.gzipSync(run.output));
+  }
+  return result({ status: 'profiled', launches: names.length, kernelsPerForward: forward.count, launchSkip: forward.skip, ...kernelRows(launches), raw });
+}
+
+/**
+ * The dry run's checks of the plumbing: the ncu search, the forward's isolation, the CSV parser,
+ * both drivers, and both sides profiled by a stand-in ncu that prints the fixture (the sides the
+ * summary shows) or refuses as a machine with closed counters does.
+ */
+function profileSelfChecks(a: Args, targets: [string, string[]][], python: string, pythonDriver: string): ProfileSide[] {
+  // The search against fake installs: the CUDA toolkit's Nsight Compute folder before a wheel's bin/.
+  const fake = path.join(a.work, 'fake-ncu');
+  const toolkitNcu = path.join(fake, 'cuda-13.0', 'nsight-compute-2025.3.1', 'ncu');
+  const wheelNcu = path.join(fake, 'site', 'nvidia', 'cu13', 'bin', 'ncu');
+  for (const f of [toolkitNcu, wheelNcu]) {
+    fs.mkdirSync(path.dirname(f), { recursive: true });
+    fs.writeFileSync(f, '#!/bin/sh\n', { mode: 0o755 });
+  }
+  const both = findTool('ncu', toolDirs('', [path.join(fake, 'cuda-13.0')], [path.join(fake, 'site')]));
+  const wheel = findTool('ncu', toolDirs('', [path.join(fake, 'none')], [path.join(fake, 'site')]));
+  const none = findTool('ncu', toolDirs('', [path.join(fake, 'none')], []));
+  selfCheck(a.work, 'ncu search', both === toolkitNcu && wheel === wheelNcu && none === null, `toolkit: ${both && path.relative(a.work, both)}; wheel only: ${wheel && path.relative(a.work, wheel)}; none: ${none}`);
+  const isolated = [lastRepeat(['fill', 'fold', 'fft', 'fold', 'fft']), lastRepeat(['a', 'b', 'a'])];
+  selfCheck(a.work, 'the profiled forward is the last call', JSON.stringify(isolated) === '[{"skip":3,"count":2},null]', JSON.stringify(isolated));
+  // The fixture: three launches, two of one kernel (fold_rows), in the units and digit grouping ncu prints.
+  const { rows, totalNs } = kernelRows(parseDetailsCsv(fs.readFileSync(NCU_FIXTURE, 'utf8')));
+  const [fold, fft] = rows;
+  const near = (x: number | undefined, y: number) => x !== undefined && Math.abs(x - y) < 1e-6 * Math.max(1, Math.abs(y));
+  const parsed = rows.length === 2 && near(totalNs, 5e5) && fold.name === 'fold_rows' && fold.calls === 2 && near(fold.timePct, 40) && near(fold.dramPct, 70) &&
+    near(fold.achievedOccupancyPct, 90) && fold.registers === 16 && fold.grid === '(512, 1, 1)' && fft.name === 'regular_fft<256u, 8u, 1u, padding_t::none, twiddle_t::bitrevers…' && near(fft.durationNs, 3e5) &&
+    near(fft.dramGBps, 4350) && near(fft.smPct, 41.2) && fft.grid === '(98,304, 1, 1)';
+  selfCheck(a.work, 'ncu CSV parser (gpu/fixtures/ncu-details.csv)', parsed, rows.map((r) => `${r.name}: ${r.calls} calls, ${r.durationNs} ns, DRAM ${r.dramPct} %`).join('; '));
+  // The drivers on the CPU, tiny: they must run as written on the GPU machine.
+  const tiny = ['--device', 'cpu', '--shape', '1,2,64', '--calls', '2'];
+  const node = spawnSync(process.execPath, [__filename, 'fftconv-forward', '--work', a.work, ...tiny], { encoding: 'utf8', timeout: 60_000 });
+  selfCheck(a.work, 'longconv forward driver (CPU)', node.status === 0, (node.stderr ?? '').trim().split('\n').pop() ?? '');
+  const torch = spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8', timeout: 120_000 });
+  const py = torch.status === 0 ? spawnSync(python, [pythonDriver, '--peers', path.join(APP, 'python'), ...tiny], { encoding: 'utf8', timeout: 120_000 }) : spawnSync(python, ['-m', 'py_compile', pythonDriver], { encoding: 'utf8' });
+  selfCheck(a.work, 'torch forward driver', py.status === 0, torch.status === 0 ? (py.stderr ?? '').trim().split('\n').pop() ?? '' : `${python} has no torch: compiled only (${(py.stderr ?? '').trim() || 'ok'})`);
+  // The stand-ins: the counting pass sees three calls of the fixture's three kernels.
+  const countCsv = path.join(fake, 'count.csv');
+  const names = parseDetailsCsv(fs.readFileSync(NCU_FIXTURE, 'utf8')).map((l) => l.kernel);
+  const countRows = [...names, ...names, ...names].map((n, i) => [String(i), n, 'Command line profiler metrics', 'gpu__time_duration.sum', 'nsecond', '1,000'].map((f) => `"${f.replace(/"/g, '""')}"`).join(','));
+  fs.writeFileSync(countCsv, ['==PROF== Connected to process 1', '"ID","Kernel Name","Section Name","Metric Name","Metric Unit","Metric Value"', ...countRows, ''].join('\n'));
+  const fakeNcu = path.join(fake, 'ncu');
+  fs.writeFileSync(fakeNcu, `#!/bin/sh\ncase " $* " in\n*" --metrics gpu__time_duration.sum "*) cat '${countCsv}' ;;\n*" --launch-skip 6 --launch-count 3 "*) cat '${NCU_FIXTURE}' ;;\n*) echo "==ERROR== unexpected arguments: $*"; exit 1 ;;\nesac\n`, { mode: 0o755 });
+  const deniedLine = '==ERROR== ERR_NVGPUCTRPERM - The user does not have permission to access NVIDIA GPU Performance Counters on the target device 0. For instructions on enabling permissions and to get more information see https://developer.nvidia.com/ERR_NVGPUCTRPERM';
+  const deniedNcu = path.join(fake, 'ncu-denied');
+  fs.writeFileSync(deniedNcu, `#!/bin/sh\necho '==PROF== Connected to process 1'\necho '${deniedLine}'\nexit 1\n`, { mode: 0o755 });
+  const denied = profileSide('denied', deniedNcu, targets[0][1], Date.now() + 30_000, undefined);
+  selfCheck(a.work, 'ncu without counter permission: skipped, quoted, with the fix', denied.status === 'skipped' && !!denied.reason?.includes(deniedLine) && !!denied.reason?.includes('NVreg_RestrictProfilingToAdminUsers=0'), `${denied.status}: ${denied.reason?.split('\n')[0]}`);
+  const sides = targets.map(([side, target]) => profileSide(side, fakeNcu, target, Date.now() + 30_000, a.out));
+  const ok = sides.every((s) => s.status === 'profiled' && s.launchSkip === 6 && s.kernelsPerForward === 3 && s.rows?.length === 2 && s.raw && fs.existsSync(s.raw));
+  selfCheck(a.work, 'both sides through a stand-in ncu (counting pass, --launch-skip, rows, raw CSV)', ok, sides.map((s) => `${s.side}: ${s.status}${s.reason ? ` (${s.reason})` : ''}, skip ${s.launchSkip}, ${s.kernelsPerForward} kernels`).join('; '));
+  return sides.map((s) => ({ ...s, reason: 'dry run: a stand-in ncu printed the parser fixture' }));
+}
+
+function profile(a: Args): number {
+  // A few seconds to write profile.json after the last ncu run is stopped.
+  const deadline = Date.now() + (a.box - PROFILE_MARGIN_S) * 1000;
+  const python = process.env.LONGCONV_PYTHON || 'python3';
+  const pythonDriver = path.join(__dirname, 'fftconv_forward.py');
+  // Three calls: the first creates the cuFFT plans (which may launch kernels of their own), the
+  // second is the warm-up that the third, profiled, must repeat.
+  const shape = ['--shape', PROFILE_SHAPE.join(','), '--calls', '3'];
+  const targets: [string, string[]][] = [
+    ['longconv', [process.execPath, __filename, 'fftconv-forward', '--work', a.work, '--device', 'cuda', ...shape]],
+    ['torch', [python, pythonDriver, '--peers', path.join(APP, 'python'), '--device', 'cuda', ...shape]],
+  ];
+  const ncu = findTool('ncu', machineToolDirs(siteDirs(a.work)));
+  const write = (sides: ProfileSide[], skipped?: string) => writeJson(path.join(a.work, 'profile.json'), { ncu, version: ncu ? spawnSync(ncu, ['--version'], { encoding: 'utf8', timeout: 30_000 }).stdout?.trim().split('\n').pop() : undefined, shape: { B: PROFILE_SHAPE[0], H: PROFILE_SHAPE[1], L: PROFILE_SHAPE[2] }, sections: PROFILE_SECTIONS, skipped, sides });
+  process.stdout.write(`verify: ncu: ${ncu ?? 'not found'}\n`);
+  if (a.dryRun) {
+    write(profileSelfChecks(a, targets, python, pythonDriver));
+    return 0;
+  }
+  if (!ncu) {
+    write([], 'Nsight Compute (ncu) not found: PATH, $CUDA_HOME, $CUDA_PATH, /usr/local/cuda*/bin and nsight-compute-*, /opt/nvidia/nsight-compute/*, the nvidia wheels\' bin/');
+    return 4;
+  }
+  const sides: ProfileSide[] = [];
+  for (const [i, [side, target]] of targets.entries()) {
+    // Each side its share of what is left, so that a slow first side leaves the second its half.
+    const sideDeadline = Date.now() + (deadline - Date.now()) / (targets.length - i);
+    sides.push(deadline - Date.now() < 5000 ? { side, command: target, status: 'not-run', reason: 'time box' } : profileSide(side, ncu, target, sideDeadline, a.out));
+    process.stdout.write(`verify: profile ${side}: ${sides[i].status}${sides[i].reason ? ` (${sides[i].reason})` : ''}\n`);
+  }
+  // Counters closed to this user: the machine's lack, reported with the fix, as a skip.
+  const denied = sides.find((s) => s.status === 'skipped');
+  write(sides, denied?.reason);
+  if (denied) return 4;
+  return sides.some((s) => s.status === 'failed') ? 1 : sides.some((s) => s.status === 'not-run') ? 3 : 0;
+}
+
 // ---- summary ----
 
 interface StageLine {
@@ -684,6 +872,35 @@ interface BenchRowJson {
   peers: Record<string, { fwdMs?: number; fwdBwdMs?: number; fwdRatio?: number; fwdBwdRatio?: number; skipped?: string }>;
 }
 
+interface ProfileResult {
+  ncu: string | null;
+  version?: string;
+  shape: Record<string, number>;
+  sections: string[];
+  skipped?: string;
+  sides: ProfileSide[];
+}
+
+/** The profile section of summary.md: one table of kernels per side, and their total. */
+function profileMarkdown(p: ProfileResult): string[] {
+  const shape = Object.entries(p.shape).map(([k, v]) => `${k}=${v}`).join(' ');
+  const md = [`## Profile (Nsight Compute: one fftconv forward, ${shape}, after two calls)`, ''];
+  md.push(`${p.ncu ?? 'ncu: not found'}${p.version ? ` (${p.version})` : ''}; sections ${p.sections.join(', ')}; caches flushed before each kernel, clocks unlocked. Raw output: ncu-<side>.csv.gz beside this file.`, '');
+  if (p.skipped) md.push(`Skipped: ${p.skipped.split('\n').join(' ')}`, '');
+  const pct = (x: number | undefined) => (x === undefined ? '–' : x.toFixed(1));
+  for (const s of p.sides) {
+    md.push(`### ${s.side}: ${s.status}${s.kernelsPerForward ? `, ${s.kernelsPerForward} kernels per forward (launches ${s.launchSkip}–${s.launchSkip! + s.kernelsPerForward - 1} of ${s.launches} profiled)` : ''}${s.seconds !== undefined ? `, ${s.seconds.toFixed(1)} s` : ''}`, '');
+    if (s.reason) md.push('```', ...s.reason.split('\n'), '```', '');
+    if (!s.rows?.length) continue;
+    md.push('| kernel | calls | grid | block | regs/thread | time (µs) | % of forward | DRAM % of peak | DRAM GB/s | SM % of peak | L2 hit % | achieved occupancy % (theoretical) |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+    for (const r of s.rows) {
+      md.push(`| ${cell(r.name)} | ${r.calls} | ${r.grid} | ${r.block} | ${r.registers ?? '–'} | ${r.durationNs === undefined ? '–' : (r.durationNs / 1e3).toFixed(1)} | ${pct(r.timePct)} | ${pct(r.dramPct)} | ${r.dramGBps === undefined ? '–' : r.dramGBps.toFixed(0)} | ${pct(r.smPct)} | ${pct(r.l2HitPct)} | ${pct(r.achievedOccupancyPct)} (${pct(r.theoreticalOccupancyPct)}) |`);
+    }
+    md.push(`| **total** | ${s.rows.reduce((t, r) => t + r.calls, 0)} | | | | ${((s.totalNs ?? 0) / 1e3).toFixed(1)} | 100 | | | | | |`, '');
+  }
+  return md;
+}
+
 function summary(a: Args): number {
   if (!a.out) throw new Error('--out: expected the output folder');
   const work = a.work;
@@ -693,6 +910,7 @@ function summary(a: Args): number {
   const sanitizerResult = readJson<{ sanitizer: string | null; version?: string; tools: Record<string, unknown>[] }>(path.join(work, 'sanitizer.json'));
   const benchResult = readJson<{ skipped?: string; runs: { args: string[]; status: string; rows?: BenchRowJson[] }[] }>(path.join(work, 'bench.json'));
   const distributedResult = readJson<{ skipped?: string; probe: string[]; want: string; mpi?: Record<string, string>; cases: CaseResult[] }>(path.join(work, 'distributed.json'));
+  const profileResult = readJson<ProfileResult>(path.join(work, 'profile.json'));
   const selfchecks = readText(path.join(work, 'selfchecks.jsonl')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as { name: string; ok: boolean; detail: string });
   const environment = {
     gpu: readText(path.join(work, 'nvidia-smi.txt')) || 'none found (nvidia-smi)',
@@ -720,6 +938,7 @@ function summary(a: Args): number {
     sanitizer: sanitizerResult,
     bench: benchResult,
     distributed: distributedResult,
+    profile: profileResult,
     selfchecks,
   };
   fs.mkdirSync(a.out, { recursive: true });
@@ -735,7 +954,7 @@ function summary(a: Args): number {
   md.push(`- longconv backend: ${cuda ? (cuda.available ? `CUDA on ${cuda.device} (sm ${cuda.computeCapability}), cuFFT ${cuda.cufftVersion} (${cuda.cufftPath}), cuBLAS ${cuda.cublasAvailable ? cuda.cublasPath : `unavailable: ${cuda.cublasReason}`}` : `CUDA unavailable: ${cuda.reason}`) : 'longconv info did not run'}`);
   for (const line of environment.libraries.split('\n').filter(Boolean)) md.push(`- ${line}`);
   md.push('', '## Stages', '', '| stage | status | time (s) | box (s) |', '| --- | --- | --- | --- |');
-  const skippedBecause: Record<string, string | undefined> = { distributed: distributedResult?.skipped };
+  const skippedBecause: Record<string, string | undefined> = { distributed: distributedResult?.skipped, profile: profileResult?.skipped };
   for (const s of stages) {
     const why = s.status === 'skipped' && skippedBecause[s.name] ? `: ${cell(skippedBecause[s.name]!)}` : '';
     md.push(`| ${s.name} | ${s.status}${why}${expectedStatus[s.name] ? ` (expected ${expectedStatus[s.name]})` : ''} | ${s.seconds.toFixed(1)} | ${s.box} |`);
@@ -791,6 +1010,8 @@ function summary(a: Args): number {
     md.push('', 'What the machine has:', '', '```', ...distributedResult.probe, '```');
   } else md.push('No distributed results (the stage did not run or finish).');
 
+  if (profileResult) md.push('', ...profileMarkdown(profileResult));
+
   if (selfchecks.length) {
     md.push('', '## Self-checks of the bundle', '');
     for (const c of selfchecks) md.push(`- ${c.ok ? 'ok' : '**FAILED**'}: ${c.name} (${cell(c.detail)})`);
@@ -813,10 +1034,14 @@ function main(argv: string[]): number {
       return bench(args);
     case 'distributed':
       return distributed(args);
+    case 'profile':
+      return profile(args);
+    case 'fftconv-forward':
+      return fftconvForward(args);
     case 'summary':
       return summary(args);
     default:
-      throw new Error(`unknown command '${args.command}' (choose from parity, sanitizer, bench, distributed, summary)`);
+      throw new Error(`unknown command '${args.command}' (choose from parity, sanitizer, bench, distributed, profile, fftconv-forward, summary)`);
   }
 }
 

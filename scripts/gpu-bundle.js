@@ -14,7 +14,8 @@
 //                         `npm run prebuild`: machine code for every supported GPU generation,
 //                         cudart static), python/ (the
 //                         bench peers), test/ and gpu/ (the CUDA test cases and their runner,
-//                         compiled to JavaScript, and test/distributed_worker.js), node_modules/ (the runtime dependencies and
+//                         compiled to JavaScript, and test/distributed_worker.js; the profile
+//                         stage's gpu/fftconv_forward.py and gpu/fixtures/), node_modules/ (the runtime dependencies and
 //                         `expect`, the assertion library of jest; jest itself stays home)
 // at most 60 MiB in all (checked).
 //
@@ -135,6 +136,9 @@ for (const dir of ['test', 'gpu']) {
 }
 // The ranks of the distributed stage (plain JavaScript that loads ../dist already).
 fs.copyFileSync(path.join(root, 'test', 'distributed_worker.js'), path.join(app, 'test', 'distributed_worker.js'));
+// The profile stage's torch forward and the ncu output its dry run parses.
+fs.copyFileSync(path.join(root, 'gpu', 'fftconv_forward.py'), path.join(app, 'gpu', 'fftconv_forward.py'));
+copy(path.join(root, 'gpu', 'fixtures'), path.join(app, 'gpu', 'fixtures'));
 
 // Runtime packages and their dependencies, found as Node resolves them (nearest node_modules up).
 const copied = new Set();

@@ -4,7 +4,8 @@
 # (the bundle must use its own Node, as on a GPU machine without one), and with the bundle's
 # Open MPI forced (LONGCONV_VERIFY_MPI=bundled) behind an `mpirun` and an `mpiexec` on PATH
 # that fail too: its distributed stage must run two ranks through the relocated Open MPI, the
-# ranks loading only the bundle's MPI libraries and plug-ins. Prints the summary.
+# ranks loading only the bundle's MPI libraries and plug-ins; its profile stage must parse the
+# ncu fixture into the summary's kernel tables. Prints the summary.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 say() { echo "test:gpu-bundle: $*"; }
@@ -39,5 +40,13 @@ const r = require(process.argv[1]).distributed;
 const ok = r && r.mpi && r.mpi.origin === "bundled" && r.mpi.files.length > 0 && r.mpi.files.every((f) => f.startsWith(r.mpi.launcher.replace(/bin\/mpirun$/, ""))) && r.cases[0].status === "passed";
 console.log(ok ? "ok" : JSON.stringify(r));' "$work/out/results.json")
 [[ "$distributed" == ok ]] || fail "the distributed stage did not run two ranks through the bundle's Open MPI: $distributed"
+# The profile stage's plumbing: its self-checks (ncu search, CSV parser, both drivers) are among
+# the verdict's; here its tables reach summary.md and results.json.
+profile=$(node -e '
+const p = require(process.argv[1]).profile;
+const ok = p && p.sides.length === 2 && p.sides.every((s) => s.rows.length === 2 && s.totalNs === 5e5);
+console.log(ok ? "ok" : JSON.stringify(p));' "$work/out/results.json")
+[[ "$profile" == ok ]] || fail "the profile stage's dry run did not turn the ncu fixture into rows: $profile"
+grep -q '^| fold_rows | 2 | (512, 1, 1) | (256, 1, 1) | 16 | 200.0 | 40.0 | 70.0 |' "$work/out/summary.md" || fail "summary.md lacks the profile table's fold_rows row"
 (( rc == 0 )) || fail "the dry run failed (exit $rc); see the summary above"
 say "ok: the dry run passed, $files files in OUTDIR"

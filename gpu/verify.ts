@@ -135,8 +135,7 @@ function parity(a: Args): number {
     const check = path.join(a.work, 'selfcheck-require.jsonl');
     runHarness(check, { LONGCONV_TEST_CUDA: 'require' }, Date.now() + 60_000, ['tensor']);
     const records = readRecords(check);
-    const cuda = spawnSync(process.execPath, ['-e', `console.log(require(${JSON.stringify(path.join(APP, 'dist'))}).backendInfo().cuda.available)`], { encoding: 'utf8' });
-    if (cuda.stdout.trim() === 'true') selfCheck(a.work, 'require mode fails without a GPU', true, 'not checked: this machine has a GPU');
+    if (backendInfo().cuda?.available) selfCheck(a.work, 'require mode fails without a GPU', true, 'not checked: this machine has a GPU');
     else {
       const ok = records.length > 0 && records.every((r) => r.status === 'failed' && /CUDA is required/.test(r.error ?? ''));
       selfCheck(a.work, 'require mode fails without a GPU', ok, `${records.length} CUDA cases of tensor.test: ${records.map((r) => r.status).join(', ')}`);
@@ -223,8 +222,7 @@ function sanitizer(a: Args): number {
     if (!ok) status = 1;
     results.push({ tool: step.tool, files: step.files, status: ok ? 'passed' : cut ? 'incomplete (time box)' : 'failed', ...findings, tests: tests.counts, failures: tests.failures });
   }
-  const version = tool ? spawnSync(tool, ['--version'], { encoding: 'utf8' }).stdout?.trim().split('\n').pop() : undefined;
-  writeJson(path.join(a.work, 'sanitizer.json'), { sanitizer: tool, version, tools: results });
+  writeJson(path.join(a.work, 'sanitizer.json'), { sanitizer: tool, version: toolVersion(tool), tools: results });
   return status;
 }
 
@@ -354,6 +352,8 @@ function capture(argv: string[], env: NodeJS.ProcessEnv = {}, timeoutS = 20): st
 }
 
 const sh = (command: string) => capture(['sh', '-c', command]);
+/** The last line of a CUDA tool's `--version` (e.g. "Version 2025.3.1.0"), or undefined without the tool. */
+const toolVersion = (tool: string | null | undefined) => (tool ? capture([tool, '--version'], {}, 30).split('\n').pop() : undefined);
 const firstLine = (text: string) => text.split('\n')[0];
 const sleepMs = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
@@ -814,7 +814,8 @@ function profile(a: Args): number {
     ['torch', [python, pythonDriver, '--peers', path.join(APP, 'python'), '--device', 'cuda', ...shape]],
   ];
   const ncu = findTool('ncu', machineToolDirs(siteDirs(a.work)));
-  const write = (sides: ProfileSide[], skipped?: string) => writeJson(path.join(a.work, 'profile.json'), { ncu, version: ncu ? spawnSync(ncu, ['--version'], { encoding: 'utf8', timeout: 30_000 }).stdout?.trim().split('\n').pop() : undefined, shape: { B: PROFILE_SHAPE[0], H: PROFILE_SHAPE[1], L: PROFILE_SHAPE[2] }, sections: PROFILE_SECTIONS, skipped, sides });
+  const version = toolVersion(ncu);
+  const write = (sides: ProfileSide[], skipped?: string) => writeJson(path.join(a.work, 'profile.json'), { ncu, version, shape: { B: PROFILE_SHAPE[0], H: PROFILE_SHAPE[1], L: PROFILE_SHAPE[2] }, sections: PROFILE_SECTIONS, skipped, sides });
   process.stdout.write(`verify: ncu: ${ncu ?? 'not found'}\n`);
   if (a.dryRun) {
     write(profileSelfChecks(a, targets, python, pythonDriver));

@@ -4,6 +4,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as lc from '..';
+import { writeAll, writeFileAtomically } from '../io/files';
 import { uniformGenerator } from '../random';
 import type { Task } from '../data';
 import { EvalArgs, resolveDeviceFlag, TrainArgs, UsageError } from './args';
@@ -108,9 +109,7 @@ function recordEpochs(outDir: string, config: RunConfig, progress: Progress): vo
     throw new UsageError(`--epochs ${config.epochs}: the run in '${outDir}' has completed ${progress.epoch} epochs${progress.step ? ` and ${progress.step} steps of the next` : ''} (give --epochs ≥ ${progress.epoch + (progress.step ? 1 : 0)})`);
   }
   config.resumes = [...(config.resumes ?? []), { epoch: progress.epoch, step: progress.step, epochsBefore: before.epochs, epochsAfter: config.epochs }];
-  const tmp = `${files.config(outDir)}.tmp`;
-  fs.writeFileSync(tmp, JSON.stringify(config, null, 2) + '\n');
-  fs.renameSync(tmp, files.config(outDir));
+  writeFileAtomically(files.config(outDir), (fd) => writeAll(fd, Buffer.from(JSON.stringify(config, null, 2) + '\n')));
 }
 
 // Lets the event loop run (timers, progress output, signal handlers, I/O) between training steps.

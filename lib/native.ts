@@ -8,6 +8,8 @@ export interface Storage {
   readonly numel: number;
   readonly device: 'cpu' | 'cuda';
   readonly disposed: boolean;
+  /** Whether a live (not disposed) Tensor stands for this storage: counted in memoryStats().tensors until it is set false or the GC collects the storage. */
+  countsAsTensor: boolean;
   dispose(): void;
 }
 
@@ -65,8 +67,8 @@ export interface NativeBinding {
   /** What backendInfo() reports, but for the addon's own path (lib/backend.ts adds it). */
   backendInfo(): Omit<BackendInfo, 'addon'>;
   memoryStats(): {
-    cpu: { bytes: number; allocations: number; reservedBytes: number; caches: CacheStats };
-    cuda: { bytes: number; reservedBytes: number; allocations: number; caches: CacheStats };
+    cpu: { tensors: number; bytes: number; allocations: number; reservedBytes: number; caches: CacheStats };
+    cuda: { tensors: number; bytes: number; reservedBytes: number; allocations: number; caches: CacheStats };
   };
   emptyCache(): void;
   setCacheLimit(bytes: number): void;

@@ -26,12 +26,7 @@ export interface TensorOptions {
   requiresGrad?: boolean;
 }
 
-const liveTensors: Record<Device, number> = { cpu: 0, cuda: 0 };
 const scopes: Set<Tensor>[] = [];
-// A tensor that was never disposed leaves the live count when the GC collects it (its native
-// buffer goes in that same collection: native/binding.h). The count drops once the event loop
-// has turned, when V8 runs these callbacks.
-const collected = new FinalizationRegistry<Device>((device) => liveTensors[device]--);
 
 /**
  * @internal 'cpu', 'cuda' or 'auto' (undefined: 'cpu') as the device to use.
@@ -127,8 +122,9 @@ export class Tensor {
     this.shape = Object.freeze([...shape]);
     this.device = storage.device;
     this.gradFlows = checkBoolean(requiresGrad, 'requiresGrad');
-    liveTensors[this.device]++;
-    collected.register(this, this.device, this);
+    // Live tensors are counted natively, so that one the GC collects without dispose() leaves
+    // the count in the collection that frees its buffer (native/binding.h).
+    storage.countsAsTensor = true;
     scopes[scopes.length - 1]?.add(this);
   }
 
@@ -227,8 +223,7 @@ export class Tensor {
   dispose(): void {
     if (this.disposedByUser) return;
     this.disposedByUser = true;
-    liveTensors[this.device]--;
-    collected.unregister(this);
+    this.storageRef!.countsAsTensor = false;
     for (const scope of scopes) scope.delete(this);
     if (this.graphRefs === 0) this.free();
   }
@@ -584,7 +579,7 @@ export interface CacheMemory {
 
 /** Memory in use on one device, as reported by {@link memory}. */
 export interface DeviceMemory {
-  /** Live (not disposed) tensors. A tensor collected by the GC without dispose() leaves the count once the event loop turns. */
+  /** Live (not disposed) tensors, in this process (worker threads included). A tensor collected by the GC without dispose() leaves the count in that collection, as its bytes do. */
   tensors: number;
   /** Bytes held by live native buffers: tensors, what the autograd graph saved, kernels' work buffers in use. */
   bytes: number;
@@ -613,7 +608,7 @@ export function memory(): {
 } {
   const stats = native.memoryStats();
   const device = (d: Device): DeviceMemory => ({
-    tensors: liveTensors[d],
+    tensors: stats[d].tensors,
     bytes: stats[d].bytes,
     allocations: stats[d].allocations,
     reservedBytes: stats[d].reservedBytes,

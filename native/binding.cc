@@ -4,6 +4,7 @@
 #include "binding.h"
 
 #include <algorithm>
+#include <atomic>
 #include <utility>
 #include <vector>
 
@@ -31,6 +32,12 @@ std::vector<std::pair<const char*, BindingFn>>& registry() {
 }  // namespace
 
 BindingRegistrar::BindingRegistrar(const char* name, BindingFn fn) { registry().emplace_back(name, fn); }
+
+// Process-wide, like the memory they stand for (worker threads share the allocator).
+std::atomic<int64_t> live_tensor_counts[2];
+
+void count_live_tensor(Device device, int delta) { live_tensor_counts[int(device)] += delta; }
+int64_t live_tensors(Device device) { return live_tensor_counts[int(device)]; }
 
 Napi::Object new_storage(Napi::Env env, Device device, int64_t numel) {
   Napi::Object obj = env.GetInstanceData<AddonData>()->storage_ctor.New({});
@@ -361,12 +368,14 @@ LC_BINDING(memoryStats) {
   };
   CpuMemoryStats c = cpu_memory_stats();
   Napi::Object cpu = Napi::Object::New(env);
+  cpu.Set("tensors", double(live_tensors(Device::CPU)));
   cpu.Set("bytes", double(c.bytes));
   cpu.Set("allocations", double(c.allocations));
   cpu.Set("reservedBytes", double(c.reservedBytes));
   cpu.Set("caches", cache_object(cpu_cache_stats()));
   CudaMemoryStats g = cuda_info().available ? cuda_memory_stats() : CudaMemoryStats{};
   Napi::Object cuda = Napi::Object::New(env);
+  cuda.Set("tensors", double(live_tensors(Device::CUDA)));
   cuda.Set("bytes", double(g.allocatedBytes));
   cuda.Set("reservedBytes", double(g.reservedBytes));
   cuda.Set("allocations", double(g.allocations));

@@ -14,6 +14,13 @@
 
 namespace lc {
 
+// Counts the Storages that stand for a live JS tensor (lc.memory()'s `tensors`), per device.
+// Counted here rather than in JS so that a tensor the GC collects leaves the count in the same
+// collection that frees its bytes: a FinalizationRegistry callback would only run once the
+// event loop turned, and the two figures would disagree meanwhile.
+void count_live_tensor(Device device, int delta);
+int64_t live_tensors(Device device);
+
 // A float32 buffer owned by a JS object. Freed by dispose() or, failing that, by the GC: the
 // addon is built against Node-API's experimental version (CMakeLists.txt), under which Node runs
 // wrapper finalizers inside the garbage collection that found them dead instead of on a later
@@ -27,10 +34,14 @@ class Storage : public Napi::ObjectWrap<Storage> {
                        {InstanceMethod("dispose", &Storage::Dispose),
                         InstanceAccessor("numel", &Storage::Numel, nullptr),
                         InstanceAccessor("device", &Storage::DeviceName, nullptr),
-                        InstanceAccessor("disposed", &Storage::Disposed, nullptr)});
+                        InstanceAccessor("disposed", &Storage::Disposed, nullptr),
+                        InstanceAccessor("countsAsTensor", &Storage::CountsAsTensor, &Storage::SetCountsAsTensor)});
   }
   explicit Storage(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Storage>(info), env(info.Env()) {}
-  ~Storage() override { release(); }
+  ~Storage() override {
+    release();
+    set_counts_as_tensor(false);
+  }
 
   // Takes `numel` floats on `device` and reports them to V8.
   void allocate(Device d, int64_t n) {
@@ -65,6 +76,16 @@ class Storage : public Napi::ObjectWrap<Storage> {
   Napi::Value Disposed(const Napi::CallbackInfo& info) {
     return Napi::Boolean::New(info.Env(), data == nullptr);
   }
+  // Set by the Tensor that wraps this storage while it is live (not disposed by the user).
+  Napi::Value CountsAsTensor(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), counts_as_tensor); }
+  void SetCountsAsTensor(const Napi::CallbackInfo&, const Napi::Value& value) { set_counts_as_tensor(value.ToBoolean()); }
+  void set_counts_as_tensor(bool counts) {
+    if (counts == counts_as_tensor) return;
+    counts_as_tensor = counts;
+    count_live_tensor(device, counts ? 1 : -1);
+  }
+
+  bool counts_as_tensor = false;
 };
 
 // Creates a Storage of `numel` floats on `device` (uninitialised).

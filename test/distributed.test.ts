@@ -66,8 +66,19 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 interface Run {
   code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
   stderr: string;
   ranks: Record<string, unknown>[];
+}
+
+// Fails unless the launch's stderr matches `pattern`, with its whole account in the message:
+// a launcher that loses a rank's output leaves an empty stderr, and its stdout and exit status
+// tell why.
+function expectStderr(r: Omit<Run, 'ranks'>, pattern: RegExp): void {
+  if (!pattern.test(r.stderr)) {
+    throw new Error(`stderr does not match ${pattern} (exit code ${r.code}, signal ${r.signal})\n--- stderr:\n${r.stderr}\n--- stdout:\n${r.stdout}`);
+  }
 }
 
 // Runs the worker in `workerMode` under `command` (or alone, as a world of one).
@@ -79,7 +90,7 @@ function run(command: string[], workerMode: string, env: NodeJS.ProcessEnv = {})
   });
   if (r.error) throw new Error(`${cmd} ${workerMode}: ${r.error.message} (a hang?)\n${r.stderr}`);
   const ranks = [0, 1].map((k) => `${out}.rank${k}.json`).filter((f) => fs.existsSync(f)).map((f) => JSON.parse(fs.readFileSync(f, 'utf8')));
-  return { code: r.status, stderr: r.stderr, ranks };
+  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr, ranks };
 }
 
 describe('a world of one process (no MPI launch)', () => {
@@ -394,14 +405,14 @@ for (const launcher of launchers) {
         { encoding: 'utf8', timeout: 240000 });
       expect(r.error).toBeUndefined();
       expect(r.status).not.toBe(0);
-      expect(r.stderr).toMatch(/^longconv: rank 1\/2: --device cuda: CUDA is not available/m);
+      expectStderr({ code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr }, /^longconv: rank 1\/2: --device cuda: CUDA is not available/m);
       expect(r.stdout).toBe('');
     });
 
     test('an error on one rank stops both, with its message, never a hang', () => {
       const r = run(command, 'fail');
       expect(r.code).not.toBe(0);
-      expect(r.stderr).toMatch(/^rank 1\/2: Error: deliberate failure on rank 1\n/m);
+      expectStderr(r, /^rank 1\/2: Error: deliberate failure on rank 1\n/m);
       expect(r.stderr).toMatch(/distributed_worker\.js:\d+/); // its stack
       expect(r.ranks).toHaveLength(0);
     });
@@ -409,7 +420,7 @@ for (const launcher of launchers) {
     test('DataParallel stops every rank when their modules differ, naming the difference', () => {
       const r = run(command, 'mismatch');
       expect(r.code).not.toBe(0);
-      expect(r.stderr).toMatch(/rank 1\/2: Error: DataParallel: this rank's module differs from rank 0's: encoder\.weight\[6,1\] here, encoder\.weight\[8,1\] there/);
+      expectStderr(r, /rank 1\/2: Error: DataParallel: this rank's module differs from rank 0's: encoder\.weight\[6,1\] here, encoder\.weight\[8,1\] there/);
       expect(r.ranks).toHaveLength(0);
     });
   });

@@ -1,7 +1,24 @@
 // Shared test helpers: seeded random data, error measures, the gradient check, bad-input and
 // memory checks. The CUDA-vs-CPU side lives in devices.ts.
+import * as v8 from 'v8';
+import * as vm from 'vm';
 import * as lc from '../lib';
 
+// jest runs without --expose-gc; the flag can still be set at run time, and a new context then
+// has `gc` (v8.setFlagsFromString's documented use).
+v8.setFlagsFromString('--expose-gc');
+const collectGarbage = vm.runInNewContext('gc') as () => void;
+
+/**
+ * lc.memory() after a full garbage collection. lc.memory() counts the whole process, and a
+ * tensor an earlier test left undisposed leaves the counts whenever the GC collects it —
+ * inside a later test's measured loop, if nothing collected it before: so measurements that
+ * span many steps start from here.
+ */
+export function settledMemory(): ReturnType<typeof lc.memory> {
+  collectGarbage();
+  return lc.memory();
+}
 
 /**
  * What is live on each device: tensors, bytes and allocations (not the caches, whose freed
@@ -231,7 +248,7 @@ export function expectMemoryFlat(
   times: number,
 ): { before: Memory; after: Memory } {
   step();
-  const before = lc.memory()[device];
+  const before = settledMemory()[device];
   for (let i = 0; i < times; i++) step();
   const after = lc.memory()[device];
   expect(after.tensors).toBe(before.tensors);

@@ -5,7 +5,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as lc from '../lib';
-import { randomArray, testBadInput } from './helpers';
+import { randomArray, testBadInput, settledMemory } from './helpers';
 
 let dir: string;
 beforeAll(() => {
@@ -45,7 +45,7 @@ describe('safetensors', () => {
     const tensors = Object.fromEntries(Object.entries(shapes).map(([n, s]) => [n, lc.tensor(data[n], s)]));
     lc.io.saveTensors(file('a.safetensors'), tensors, { epoch: '3', note: 'ünïcode ✓' });
     lc.dispose(Object.values(tensors));
-    const before = lc.memory();
+    const before = settledMemory();
     const loaded = lc.io.loadTensors(file('a.safetensors'));
     expect(loaded.metadata).toEqual({ epoch: '3', note: 'ünïcode ✓' });
     expect(Object.keys(loaded.tensors)).toEqual(Object.keys(shapes));
@@ -260,7 +260,7 @@ describe('checkpoints', () => {
 
     const resumed = new Tiny(42);
     const optResumed = new lc.optim.AdamW(resumed, { lr: 0.05 });
-    const before = lc.memory();
+    const before = settledMemory();
     expect(lc.io.load(file('tiny.safetensors'), resumed, { optimizer: optResumed })).toEqual({ model: 'Tiny' });
     // The optimizer gained its moments (2 parameters x m, v); nothing else stays alive.
     expect(lc.memory().cpu.tensors).toBe(before.cpu.tensors + 4);
@@ -301,7 +301,7 @@ describe('checkpoints', () => {
       ones.dispose();
       const state = stateOf(net);
       const moments = momentsOf(opt);
-      const before = lc.memory();
+      const before = settledMemory();
       let thrown: unknown;
       try {
         lc.io.load(file('five.safetensors'), net, { optimizer: opt });

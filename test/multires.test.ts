@@ -2,7 +2,7 @@
 // bookkeeping; threads; CUDA against the CPU backend; bad input.
 import * as lc from '../lib';
 import { cudaCases, cudaSuite, forEachDevice, gpu } from './devices';
-import { BadInputCase, checkGradients, directionalDerivatives, dot, expectClose, expectMemoryFlat, expectSameAcrossThreads, fakeTensor, randomArray, relError, t, testBadInput, timeRun } from './helpers';
+import { BadInputCase, checkGradients, directionalDerivatives, dot, expectClose, expectMemoryFlat, expectSameAcrossThreads, fakeTensor, randomArray, relError, t, testBadInput, timeRun, settledMemory } from './helpers';
 
 // ---- float64 reference: docs/MATH.md §2.4 written plainly, and its gradients by a plain reverse loop ----
 
@@ -391,7 +391,7 @@ cudaSuite('multiresConv')('multiresConv CUDA', () => {
         return out;
       });
     const first = step();
-    const before = lc.memory()[gpu];
+    const before = settledMemory()[gpu];
     for (let i = 0; i < 5; i++) expect(step()).toEqual(first);
     const after = lc.memory()[gpu];
     expect(after.tensors).toBe(before.tensors);

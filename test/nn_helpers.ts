@@ -3,7 +3,7 @@
 // tiny classifier that must overfit, state-dict round trips, CUDA, dropout and memory checks.
 import * as lc from '../lib';
 import { gpu } from './devices';
-import { directionalDerivatives, dot, expectMemoryFlat, randomArray, relError } from './helpers';
+import { directionalDerivatives, dot, expectMemoryFlat, randomArray, relError, settledMemory } from './helpers';
 
 /** Values of a tensor as float64. */
 export const values = (t: lc.Tensor): Float64Array => Float64Array.from(t.toFloat32Array());
@@ -191,7 +191,7 @@ export function overfit(makeLayer: (i: number) => SequenceLayer, { H = 8, L = 16
     optimizer.zeroGrad();
   };
   trainStep();
-  const before = lc.memory().cpu;
+  const before = settledMemory().cpu;
   for (let s = 1; s < steps; s++) trainStep();
   const after = lc.memory().cpu;
   expect(after.tensors).toBe(before.tensors);

@@ -1,6 +1,6 @@
 import * as lc from '../lib';
 import { cudaSuite, gpu } from './devices';
-import { expectClose, liveMemory } from './helpers';
+import { expectClose, liveMemory, settledMemory } from './helpers';
 
 // The layer skeleton shared by every module: to() drops the tensors derived from the
 // parameters (the streaming constants of S4D and S4) for every module of the tree, so a
@@ -35,7 +35,7 @@ describe('to() drops the streaming constants of every layer', () => {
     const model = new lc.nn.SequenceClassifier({ dInput: 1, dModel: 3, nLayers: 2, nClasses: 2, layer: { type: 's4d', dState: 4 }, seed: 0 });
     const layers = model.namedModules().filter(([, m]) => m instanceof lc.nn.S4D).map(([, m]) => m as lc.nn.S4D);
     expect(layers).toHaveLength(2);
-    const before = lc.memory().cpu.tensors;
+    const before = settledMemory().cpu.tensors;
     layers.forEach((l) => l.setupStep());
     model.to('cpu');
     expect(lc.memory().cpu.tensors).toBe(before);

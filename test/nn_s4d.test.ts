@@ -1,6 +1,6 @@
 import * as lc from '../lib';
 import { cudaSuite, gpu } from './devices';
-import { directionalDerivatives, dot, expectBadInput, expectClose, expectMemoryFlat, randomArray, relError, t } from './helpers';
+import { directionalDerivatives, dot, expectBadInput, expectClose, expectMemoryFlat, randomArray, relError, t, settledMemory } from './helpers';
 import { expectCudaMatchesCpu, parameterGradErrors, perturbSharedSsm, runSteps, values } from './nn_helpers';
 import { gelu, sigmoid, softplus } from './reference';
 
@@ -249,7 +249,7 @@ describe('S4D step mode equals the convolution mode', () => {
   for (const [label, options] of cases) {
     test(label, () => {
       const H = 4, N = 16, B = 3, L = 64;
-      const before = lc.memory().cpu;
+      const before = settledMemory().cpu;
       const layer = new lc.nn.S4D(H, { dState: N, seed: 3, dtMax: 0.3, ...options }).eval();
       if (options.trainB) perturbSharedSsm(layer, 4);
       const u = randomArray(B * H * L, 5);

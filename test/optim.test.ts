@@ -2,7 +2,7 @@
 // optimizer state round trips, bad input, memory, and the CUDA kernels against the CPU ones.
 import * as lc from '../lib';
 import { cudaCases, cudaSuite, gpu } from './devices';
-import { expectBadInput, expectClose, expectMemoryFlat, expectSameAcrossThreads, fakeTensor, randomArray, relError } from './helpers';
+import { expectBadInput, expectClose, expectMemoryFlat, expectSameAcrossThreads, fakeTensor, randomArray, relError, settledMemory } from './helpers';
 
 /** Three parameters, one per group, and a buffer. */
 class Net extends lc.nn.Module {
@@ -218,7 +218,7 @@ describe('AdamW', () => {
     const snapshot = JSON.stringify(Object.values(opt.stateDict().m).map((t) => Array.from(t.toFloat32Array())));
     const wrongShape = lc.keep(lc.zeros([5, 3]));
     const extra = lc.keep(lc.zeros([2]));
-    const before = lc.memory();
+    const before = settledMemory();
     const cases: [lc.optim.AdamWState, RegExp][] = [
       [{ step: 1, m: { ...m, weight: wrongShape }, v }, /m\['weight'\]: expected shape \[3,5\], got \[5,3\]/],
       [{ step: 1, m: { ...m, ghost: extra }, v: { ...v, ghost: extra } }, /unexpected 'ghost' \(not a parameter of the module\)/],

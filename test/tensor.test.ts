@@ -2,7 +2,7 @@
 // devices and running out of device memory on CUDA.
 import * as lc from '../lib';
 import { cudaSuite, gpu, gpuOnlyTest } from './devices';
-import { liveMemory } from './helpers';
+import { liveMemory, settledMemory } from './helpers';
 
 describe('tensors', () => {
   test('round trip through the native buffer', () => {
@@ -87,7 +87,7 @@ describe('tensors', () => {
   });
 
   test('a graph outlives the tidy that built it: backward still reaches the leaves', () => {
-    const before = lc.memory();
+    const before = settledMemory();
     const a = lc.randn([1, 2, 16], { seed: 1, requiresGrad: true });
     const b = lc.randn([1, 2, 16], { seed: 2 });
     const k = lc.randn([2, 16], { seed: 3, requiresGrad: true });

@@ -2,7 +2,7 @@
 // array(), data(); the chainable methods give what the free functions give.
 import { inspect } from 'util';
 import * as lc from '../lib';
-import { randomArray, t } from './helpers';
+import { randomArray, t, settledMemory } from './helpers';
 
 describe('printing', () => {
   test('a small matrix: aligned values, shape, device, requiresGrad', () => {
@@ -66,7 +66,7 @@ describe('printing', () => {
           "        [1950., 1951., 1952., ..., 1997., 1998., 1999.]], shape=[40,50], device='cpu')",
       );
       // Summarising reads only the printed entries and leaves nothing behind.
-      const before = lc.memory().cpu.tensors;
+      const before = settledMemory().cpu.tensors;
       String(lc.zeros([10, 10, 10, 10]));
       expect(lc.memory().cpu.tensors).toBe(before + 1);
     });
@@ -105,7 +105,7 @@ describe('item and array', () => {
 
 describe('data()', () => {
   test('resolves with the values at the time of the call, as toFloat32Array() reads them', async () => {
-    const before = lc.memory().cpu.tensors;
+    const before = settledMemory().cpu.tensors;
     const x = t(randomArray(2 * 3 * 5, 3), [2, 3, 5]);
     const expected = x.toFloat32Array();
     const pending = x.data();

@@ -8,6 +8,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as lc from '../lib';
+import { readMetrics, writeMetrics } from '../lib/cli/checkpoints';
 
 const root = path.join(__dirname, '..');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'longconv-kill-'));
@@ -91,6 +92,37 @@ test('SIGKILL at random moments during saves: always the previous or the new che
   net.dispose();
   opt.dispose();
   console.log(`kill loop: 25 rounds, ${leftovers} killed inside a save, checkpoint always whole; ${expected} saves in the end`);
+}, 600_000);
+
+// The run directory's other files are rewritten whole: metrics.jsonl, grown by one epoch per
+// write from 2,000 epochs (~150 KB, so that kills land inside writes), is killed at random
+// moments; each time it must hold the epochs of the last write reported or of the one under
+// way, every line whole.
+test('SIGKILL at random moments while metrics.jsonl is rewritten: always the previous or the new file, whole (20 rounds)', async () => {
+  const writer = path.join(tmp, 'metrics-writer.js');
+  fs.writeFileSync(writer, `
+const { readMetrics, writeMetrics } = require(${JSON.stringify(path.join(root, 'dist', 'cli', 'checkpoints'))});
+const dir = process.argv[2];
+const history = readMetrics(dir);
+process.stdout.write('resumed ' + history.length + '\\n');
+for (;;) {
+  const epoch = history.length + 1;
+  history.push({ epoch, trainLoss: 1 / epoch, valLoss: 2 / epoch, valAccuracy: 1 - 1 / epoch, seconds: epoch / 7 });
+  writeMetrics(dir, history);
+  process.stdout.write('saved ' + history.length + '\\n');
+}`);
+  const dir = path.join(tmp, 'metrics-run');
+  fs.mkdirSync(dir);
+  writeMetrics(dir, Array.from({ length: 2000 }, (_, i) => ({ epoch: i + 1, trainLoss: 1 / (i + 1), valLoss: 2 / (i + 1), valAccuracy: 1 - 1 / (i + 1), seconds: (i + 1) / 7 })));
+  let expected = 2000;
+  for (let round = 0; round < 20; round++) {
+    const { resumed, lastSaved } = await killTrainer(writer, dir, 1, Math.random() * 100);
+    expect(resumed).toBe(expected);
+    const history = readMetrics(dir); // throws on a torn line
+    expect([lastSaved, lastSaved + 1]).toContain(history.length);
+    expect(history.map((h) => h.epoch)).toEqual(Array.from({ length: history.length }, (_, i) => i + 1));
+    expected = history.length;
+  }
 }, 600_000);
 
 test('the CLI killed during training resumes with --resume and finishes the run', async () => {

@@ -11,6 +11,7 @@ import { BenchOptions, parseBenchArgs, PEERS, PeerName, SUITES } from './options
 import { PeerAnswer, PeerProcess } from './peers';
 import { BenchMeta, BenchRow, benchChart, describeRun, jsonRow, PeerCell, ResultsFile, resultsMarkdown, textTable } from './report';
 import { benchCases } from './suites';
+import { writeTextAtomically } from '../io/files';
 import { machineBandwidth, roundPlan, roundsFor, sampleMs, summarize } from './timing';
 
 export { parseBenchArgs, SUITES, PEERS } from './options';
@@ -155,7 +156,7 @@ async function runBench(opts: BenchOptions, io: BenchIO = { out: process.stdout,
   if (opts.out) writeResults(opts.out, bySuite.map((f) => ({ ...f, meta })));
   if (opts.svg) {
     fs.mkdirSync(path.dirname(path.resolve(opts.svg)), { recursive: true });
-    fs.writeFileSync(opts.svg, benchChart(rows));
+    writeTextAtomically(opts.svg, benchChart(rows), '--svg');
   }
   return { meta, rows };
 }
@@ -173,7 +174,7 @@ machine's bandwidth (CPU: measured in the same run; CUDA: the device's peak).
 /** Writes <dir>/<device>-<suite>.json per suite, then <dir>/RESULTS.md from every such file there. */
 function writeResults(dir: string, files: ResultsFile[]): void {
   fs.mkdirSync(dir, { recursive: true });
-  for (const f of files) if (f.rows.length) fs.writeFileSync(path.join(dir, `${f.meta.device}-${f.suite}.json`), JSON.stringify(f, null, 1) + '\n');
+  for (const f of files) if (f.rows.length) writeTextAtomically(path.join(dir, `${f.meta.device}-${f.suite}.json`), JSON.stringify(f, null, 1) + '\n', '--out');
   writeResultsMarkdown(dir);
 }
 
@@ -188,7 +189,7 @@ export function writeResultsMarkdown(dir: string): void {
   // The GPU verification runs (`.gpu/verify.sh` summaries, written by hand after each run) follow.
   const verification = path.join(dir, 'gpu-verification.md');
   const tail = fs.existsSync(verification) ? `\n${fs.readFileSync(verification, 'utf8')}` : '';
-  fs.writeFileSync(path.join(dir, 'RESULTS.md'), RESULTS_HEADER + resultsMarkdown(files) + tail);
+  writeTextAtomically(path.join(dir, 'RESULTS.md'), RESULTS_HEADER + resultsMarkdown(files) + tail, '--out');
 }
 
 /** `longconv bench ...`: returns the exit code (2 for a usage error, printed as one line). */

@@ -1,6 +1,8 @@
 // The files of a run directory: config.json, metrics.jsonl, last.safetensors (weights, optimizer
 // state and the progress within the run), best.safetensors (the best validation accuracy so
-// far) and result.json (the test split scored with best.safetensors).
+// far), result.json (the test split scored with best.safetensors) and curves.svg. Each is
+// written whole or not at all (a kill at any moment leaves the previous version), so --resume
+// and eval always find files they can read.
 import * as fs from 'fs';
 import * as path from 'path';
 import * as lc from '..';
@@ -8,6 +10,7 @@ import type { StepTotals } from './steps';
 import type { RunConfig } from './tasks';
 import { withDefaults } from './tasks';
 import { UsageError } from './args';
+import { writeTextAtomically } from '../io/files';
 
 /** Where a run stands: what last.safetensors holds besides the weights. */
 export interface Progress {
@@ -66,11 +69,7 @@ export function readMetrics(dir: string): Record<string, number>[] {
   return fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
 }
 
-/** Rewrites metrics.jsonl with `history` (dropping epochs a resumed checkpoint did not reach). */
+/** Writes metrics.jsonl: the epochs completed so far (after a resume, those its checkpoint reached). */
 export function writeMetrics(dir: string, history: Record<string, number>[]): void {
-  fs.writeFileSync(files.metrics(dir), history.map((h) => JSON.stringify(h) + '\n').join(''));
-}
-
-export function appendMetrics(dir: string, point: Record<string, number>): void {
-  fs.appendFileSync(files.metrics(dir), JSON.stringify(point) + '\n');
+  writeTextAtomically(files.metrics(dir), history.map((h) => JSON.stringify(h) + '\n').join(''));
 }

@@ -4,12 +4,12 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as lc from '..';
-import { writeAll, writeFileAtomically } from '../io/files';
 import { uniformGenerator } from '../random';
 import type { Task } from '../data';
 import { EvalArgs, resolveDeviceFlag, TrainArgs, UsageError } from './args';
 import { epochProgress, progressMode } from './progress';
-import { appendMetrics, files, loadLast, Progress, readConfig, readMetrics, saveBest, saveLast, writeMetrics } from './checkpoints';
+import { files, loadLast, Progress, readConfig, readMetrics, saveBest, saveLast, writeMetrics } from './checkpoints';
+import { writeTextAtomically } from '../io/files';
 import { isRoot, joinRanks, share, sum } from './ranks';
 import { Classify, emptyTotals, evaluate, trainStep } from './steps';
 import { curvesSvg, EpochPoint } from './svg';
@@ -109,7 +109,7 @@ function recordEpochs(outDir: string, config: RunConfig, progress: Progress): vo
     throw new UsageError(`--epochs ${config.epochs}: the run in '${outDir}' has completed ${progress.epoch} epochs${progress.step ? ` and ${progress.step} steps of the next` : ''} (give --epochs ≥ ${progress.epoch + (progress.step ? 1 : 0)})`);
   }
   config.resumes = [...(config.resumes ?? []), { epoch: progress.epoch, step: progress.step, epochsBefore: before.epochs, epochsAfter: config.epochs }];
-  writeFileAtomically(files.config(outDir), (fd) => writeAll(fd, Buffer.from(JSON.stringify(config, null, 2) + '\n')));
+  writeTextAtomically(files.config(outDir), JSON.stringify(config, null, 2) + '\n');
 }
 
 // Lets the event loop run (timers, progress output, signal handlers, I/O) between training steps.
@@ -146,7 +146,7 @@ export async function train(args: TrainArgs, emit: Emit): Promise<Record<string,
       history = readMetrics(outDir).slice(0, progress.epoch);
       writeMetrics(outDir, history);
     } else {
-      fs.writeFileSync(files.config(outDir), JSON.stringify(config, null, 2) + '\n');
+      writeTextAtomically(files.config(outDir), JSON.stringify(config, null, 2) + '\n');
       writeMetrics(outDir, []);
     }
   }
@@ -218,9 +218,9 @@ export async function train(args: TrainArgs, emit: Emit): Promise<Record<string,
     }
     progress = { ...progress, epoch, step: 0, totals: undefined };
     if (root) {
-      appendMetrics(outDir, point);
+      writeMetrics(outDir, history);
       saveLast(outDir, model, optimizer, progress);
-      fs.writeFileSync(files.curves(outDir), curvesSvg(`${config.task} · ${config.model}`, history as unknown as EpochPoint[], task.valFrom === 'test' ? 'test' : 'validation'));
+      writeTextAtomically(files.curves(outDir), curvesSvg(`${config.task} · ${config.model}`, history as unknown as EpochPoint[], task.valFrom === 'test' ? 'test' : 'validation'));
     }
     say({ event: 'epoch', ...point });
   }
@@ -234,7 +234,7 @@ export async function train(args: TrainArgs, emit: Emit): Promise<Record<string,
     task: config.task, model: config.model, preset: config.preset, bestEpoch: progress.bestEpoch, bestValAccuracy: progress.bestValAccuracy,
     valFrom: task.valFrom, testLoss: test.loss, testAccuracy: test.accuracy, testSize: task.test.size, lastValAccuracy: last?.valAccuracy,
   };
-  if (root) fs.writeFileSync(files.result(outDir), JSON.stringify(result, null, 2) + '\n');
+  if (root) writeTextAtomically(files.result(outDir), JSON.stringify(result, null, 2) + '\n');
   model.dispose();
   optimizer.dispose();
   return { event: 'done', ...result, epochs: config.epochs, seconds: (Date.now() - started) / 1000, out: outDir };

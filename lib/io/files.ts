@@ -117,6 +117,11 @@ export function writeFileAtomically(file: string, write: (fd: number) => void, n
   return target;
 }
 
+/** writeFileAtomically for a whole text, as UTF-8. */
+export function writeTextAtomically(file: string, text: string, name = 'path'): string {
+  return writeFileAtomically(file, (fd) => writeAll(fd, Buffer.from(text, 'utf8')), name);
+}
+
 /** Flushes a directory's entries (a rename in it) to disk. */
 function syncDirectory(dir: string): void {
   const fd = fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);

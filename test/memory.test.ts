@@ -86,8 +86,11 @@ console.log(JSON.stringify({ bytes: lc.memory().cpu.bytes, rssMB: mb(process.mem
     const { status, result, stderr } = runChild(`
 (async () => {
   const base = lc.memory().cpu;
-  (() => { for (let i = 0; i < 1000; i++) lc.zeros([1024]); })();
-  const made = lc.memory().cpu;
+  const made = (() => {
+    const tensors = [];
+    for (let i = 0; i < 1000; i++) tensors.push(lc.zeros([1024])); // referenced: no GC takes them yet
+    return lc.memory().cpu;
+  })(); // unreferenced from here, never disposed
   global.gc();
   const collected = lc.memory().cpu; // within the collection itself, before the event loop turns
   await new Promise((resolve) => setTimeout(resolve, 10));

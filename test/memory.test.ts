@@ -8,6 +8,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as lc from '../lib';
 import { native } from '../lib/native';
+import { settledMemory } from './helpers';
 
 const root = path.join(__dirname, '..');
 // Sanitizer builds reserve terabytes of address space and hold freed memory in quarantine (to
@@ -129,7 +130,7 @@ console.log(JSON.stringify({ base, before, after }));`, { nodeArgs: ['--expose-g
 
   it('counts the live tensors of every thread of the process, as it counts their bytes', async () => {
     const { Worker } = await import('node:worker_threads');
-    const before = lc.memory().cpu;
+    const before = settledMemory().cpu;
     const here = lc.zeros([1000]);
     const oneTensorBytes = lc.memory().cpu.bytes - before.bytes; // its allocator's size class
     here.dispose();

@@ -67,8 +67,8 @@ export interface NativeBinding {
   /** What backendInfo() reports, but for the addon's own path (lib/backend.ts adds it). */
   backendInfo(): Omit<BackendInfo, 'addon'>;
   memoryStats(): {
-    cpu: { tensors: number; bytes: number; allocations: number; reservedBytes: number; caches: CacheStats };
-    cuda: { tensors: number; bytes: number; reservedBytes: number; allocations: number; caches: CacheStats };
+    cpu: { tensors: number; collected: number; bytes: number; allocations: number; reservedBytes: number; caches: CacheStats };
+    cuda: { tensors: number; collected: number; bytes: number; reservedBytes: number; allocations: number; caches: CacheStats };
   };
   emptyCache(): void;
   setCacheLimit(bytes: number): void;

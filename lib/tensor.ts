@@ -581,6 +581,11 @@ export interface CacheMemory {
 export interface DeviceMemory {
   /** Live (not disposed) tensors, in this process (worker threads included). A tensor collected by the GC without dispose() leaves the count in that collection, as its bytes do. */
   tensors: number;
+  /**
+   * Buffers the garbage collector has freed because their tensor was never disposed, since the
+   * process started (a count that grows with each step of a loop points at a missing dispose()).
+   */
+  collected: number;
   /** Bytes held by live native buffers: tensors, what the autograd graph saved, kernels' work buffers in use. */
   bytes: number;
   /** Live native buffers (the blocks behind `bytes`). */
@@ -609,6 +614,7 @@ export function memory(): {
   const stats = native.memoryStats();
   const device = (d: Device): DeviceMemory => ({
     tensors: stats[d].tensors,
+    collected: stats[d].collected,
     bytes: stats[d].bytes,
     allocations: stats[d].allocations,
     reservedBytes: stats[d].reservedBytes,

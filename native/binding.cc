@@ -35,9 +35,12 @@ BindingRegistrar::BindingRegistrar(const char* name, BindingFn fn) { registry().
 
 // Process-wide, like the memory they stand for (worker threads share the allocator).
 std::atomic<int64_t> live_tensor_counts[2];
+std::atomic<int64_t> collected_counts[2];
 
 void count_live_tensor(Device device, int delta) { live_tensor_counts[int(device)] += delta; }
 int64_t live_tensors(Device device) { return live_tensor_counts[int(device)]; }
+void count_collected(Device device) { collected_counts[int(device)]++; }
+int64_t collected_buffers(Device device) { return collected_counts[int(device)]; }
 
 Napi::Object new_storage(Napi::Env env, Device device, int64_t numel) {
   Napi::Object obj = env.GetInstanceData<AddonData>()->storage_ctor.New({});
@@ -369,6 +372,7 @@ LC_BINDING(memoryStats) {
   CpuMemoryStats c = cpu_memory_stats();
   Napi::Object cpu = Napi::Object::New(env);
   cpu.Set("tensors", double(live_tensors(Device::CPU)));
+  cpu.Set("collected", double(collected_buffers(Device::CPU)));
   cpu.Set("bytes", double(c.bytes));
   cpu.Set("allocations", double(c.allocations));
   cpu.Set("reservedBytes", double(c.reservedBytes));
@@ -376,6 +380,7 @@ LC_BINDING(memoryStats) {
   CudaMemoryStats g = cuda_info().available ? cuda_memory_stats() : CudaMemoryStats{};
   Napi::Object cuda = Napi::Object::New(env);
   cuda.Set("tensors", double(live_tensors(Device::CUDA)));
+  cuda.Set("collected", double(collected_buffers(Device::CUDA)));
   cuda.Set("bytes", double(g.allocatedBytes));
   cuda.Set("reservedBytes", double(g.reservedBytes));
   cuda.Set("allocations", double(g.allocations));

@@ -20,6 +20,10 @@ namespace lc {
 // event loop turned, and the two figures would disagree meanwhile.
 void count_live_tensor(Device device, int delta);
 int64_t live_tensors(Device device);
+// Counts the buffers the GC freed because their Storage was collected undisposed (lc.memory()'s
+// `collected`): a count that grows in a loop points at a missing dispose().
+void count_collected(Device device);
+int64_t collected_buffers(Device device);
 
 // A float32 buffer owned by a JS object. Freed by dispose() or, failing that, by the GC: the
 // addon is built against Node-API's experimental version (CMakeLists.txt), under which Node runs
@@ -39,6 +43,7 @@ class Storage : public Napi::ObjectWrap<Storage> {
   }
   explicit Storage(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Storage>(info), env(info.Env()) {}
   ~Storage() override {
+    if (data) count_collected(device);
     release();
     set_counts_as_tensor(false);
   }

@@ -7,17 +7,39 @@ import * as lc from '../lib';
 // jest runs without --expose-gc; the flag can still be set at run time, and a new context then
 // has `gc` (v8.setFlagsFromString's documented use).
 v8.setFlagsFromString('--expose-gc');
-const collectGarbage = vm.runInNewContext('gc') as () => void;
+export const collectGarbage = vm.runInNewContext('gc') as () => void;
 
 /**
  * lc.memory() after a full garbage collection. lc.memory() counts the whole process, and a
- * tensor an earlier test left undisposed leaves the counts whenever the GC collects it —
- * inside a later test's measured loop, if nothing collected it before: so measurements that
- * span many steps start from here.
+ * tensor an earlier test left undisposed leaves the counts whenever the GC collects it: a
+ * measurement that cannot be repeated (see memoryAround) starts from here. A full collection
+ * takes ~0.1 s in a jest worker.
  */
 export function settledMemory(): ReturnType<typeof lc.memory> {
   collectGarbage();
   return lc.memory();
+}
+
+/**
+ * lc.memory() before and after `run`, from a window in which the garbage collector freed no
+ * buffer: a tensor that an earlier test left undisposed, collected inside the window, would
+ * lower the counts (lc.memory() counts the whole process). When lc.memory()'s `collected`
+ * moved, the window is run again after a full collection. Should the GC free buffers in that
+ * second window too, `run` itself left them undisposed, and this throws.
+ */
+export function memoryAround(run: () => void): { before: ReturnType<typeof lc.memory>; after: ReturnType<typeof lc.memory> } {
+  const collected = (m: ReturnType<typeof lc.memory>) => m.cpu.collected + m.cuda.collected;
+  let before = lc.memory();
+  run();
+  let after = lc.memory();
+  if (collected(after) === collected(before)) return { before, after };
+  before = settledMemory();
+  run();
+  after = lc.memory();
+  if (collected(after) !== collected(before)) {
+    throw new Error(`the garbage collector freed ${collected(after) - collected(before)} undisposed buffers made by the measured code (after a full collection before it)`);
+  }
+  return { before, after };
 }
 
 /**
@@ -189,23 +211,21 @@ export function expectBadInput(
   message: RegExp,
   { tidy = true, byName = false }: BadInputOptions = {},
 ): void {
-  const before = lc.memory().cpu;
   let thrown: unknown;
   const attempt = () => {
+    thrown = undefined;
     try {
       call();
     } catch (e) {
       thrown = e;
     }
   };
-  if (tidy) lc.tidy(attempt);
-  else attempt();
+  const { before, after } = memoryAround(() => (tidy ? lc.tidy(attempt) : attempt()));
   if (byName) expect((thrown as Error).constructor.name).toBe(type.name);
   else expect(thrown).toBeInstanceOf(type);
   expect((thrown as Error).message).toMatch(message);
-  const after = lc.memory().cpu;
-  expect(after.tensors).toBe(before.tensors);
-  expect(after.bytes).toBe(before.bytes);
+  expect(after.cpu.tensors).toBe(before.cpu.tensors);
+  expect(after.cpu.bytes).toBe(before.cpu.bytes);
 }
 
 /** One jest test per case, each an expectBadInput. */
@@ -248,9 +268,10 @@ export function expectMemoryFlat(
   times: number,
 ): { before: Memory; after: Memory } {
   step();
-  const before = settledMemory()[device];
-  for (let i = 0; i < times; i++) step();
-  const after = lc.memory()[device];
+  const around = memoryAround(() => {
+    for (let i = 0; i < times; i++) step();
+  });
+  const [before, after] = [around.before[device], around.after[device]];
   expect(after.tensors).toBe(before.tensors);
   expect(after.bytes).toBe(before.bytes);
   return { before, after };

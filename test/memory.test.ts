@@ -8,7 +8,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as lc from '../lib';
 import { native } from '../lib/native';
-import { settledMemory } from './helpers';
+import { collectGarbage, memoryAround, settledMemory } from './helpers';
 
 const root = path.join(__dirname, '..');
 // Sanitizer builds reserve terabytes of address space and hold freed memory in quarantine (to
@@ -102,6 +102,8 @@ console.log(JSON.stringify({ bytes: lc.memory().cpu.bytes, rssMB: mb(process.mem
     expect(status).toBe(0);
     expect(result.made.tensors - result.base.tensors).toBe(1000);
     expect(result.made.bytes - result.base.bytes).toBe(1000 * 4096);
+    expect(result.made.collected).toBe(result.base.collected);
+    expect(result.collected.collected - result.base.collected).toBe(1000); // freed undisposed
     for (const at of [result.collected, result.later]) {
       expect(at).toMatchObject({ tensors: result.base.tensors, bytes: result.base.bytes, allocations: result.base.allocations });
     }
@@ -150,6 +152,28 @@ parentPort.once('message', () => { kept.dispose(); parentPort.postMessage('dispo
     expect(during.tensors - before.tensors).toBe(1);
     expect(during.bytes - before.bytes).toBe(oneTensorBytes);
     expect(after).toMatchObject({ tensors: before.tensors, bytes: before.bytes });
+  });
+});
+
+// The test helper behind expectMemoryFlat and expectBadInput.
+describe('memoryAround', () => {
+  it('measures again, after a full collection, a window in which the GC freed older garbage', () => {
+    (() => { lc.zeros([777]); })(); // an earlier test's undisposed tensor
+    let runs = 0;
+    const { before, after } = memoryAround(() => {
+      runs++;
+      collectGarbage(); // stands for a collection that happens to fall inside the window
+      lc.tidy(() => { lc.ones([5]); });
+    });
+    expect(runs).toBe(2);
+    expect(after.cpu).toMatchObject({ tensors: before.cpu.tensors, bytes: before.cpu.bytes, collected: before.cpu.collected });
+  });
+
+  it('fails when the measured code itself leaves buffers for the GC', () => {
+    expect(() => memoryAround(() => {
+      (() => { lc.zeros([777]); })();
+      collectGarbage();
+    })).toThrow(/^the garbage collector freed 1 undisposed buffers made by the measured code/);
   });
 });
 

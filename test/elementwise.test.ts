@@ -4,7 +4,7 @@
 // input; memory; CUDA against the CPU backend.
 import * as lc from '../lib';
 import { cudaCases, cudaSuite, forEachDevice } from './devices';
-import { BadInputCase, centralDifference, checkGradients, dot, expectClose, fakeTensor, liveMemory, randomArray, relError, t, testBadInput } from './helpers';
+import { BadInputCase, centralDifference, checkGradients, dot, expectClose, fakeTensor, liveMemory, memoryAround, randomArray, relError, t, testBadInput } from './helpers';
 
 interface Arr {
   data: Float64Array;
@@ -505,9 +505,10 @@ describe('memory stays flat over repeated forward and backward', () => {
         });
       });
     step();
-    const before = liveMemory();
-    for (let i = 0; i < 20; i++) step();
-    expect(liveMemory()).toEqual(before);
+    const { before, after } = memoryAround(() => {
+      for (let i = 0; i < 20; i++) step();
+    });
+    expect(liveMemory(after)).toEqual(liveMemory(before));
     lc.dispose(params);
   });
 });

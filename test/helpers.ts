@@ -46,8 +46,7 @@ export function memoryAround(run: () => void): { before: ReturnType<typeof lc.me
  * What is live on each device: tensors, bytes and allocations (not the caches, whose freed
  * blocks, plans and per-thread work buffers come and go within their limit).
  */
-export function liveMemory(): Record<lc.Device, { tensors: number; bytes: number; allocations: number }> {
-  const m = lc.memory();
+export function liveMemory(m = lc.memory()): Record<lc.Device, { tensors: number; bytes: number; allocations: number }> {
   const live = ({ tensors, bytes, allocations }: lc.DeviceMemory) => ({ tensors, bytes, allocations });
   return { cpu: live(m.cpu), cuda: live(m.cuda) };
 }

@@ -3,7 +3,7 @@
 // C recovered from C̃) — the check that the Cauchy/Woodbury/irfft path is right.
 import * as lc from '../lib';
 import { cudaCases, cudaSuite, forEachDevice } from './devices';
-import { directionalDerivatives, dot, expectClose, liveMemory, randomArray, t } from './helpers';
+import { directionalDerivatives, dot, expectClose, liveMemory, memoryAround, randomArray, t } from './helpers';
 import { DplrData, dplrData, s4dReference, s4Reference, ssmData } from './ssm_reference';
 
 describe('kernels.s4d', () => {
@@ -153,9 +153,10 @@ describe('kernels.s4 equals the dense-matrix kernel', () => {
         });
       });
     step();
-    const before = liveMemory();
-    for (let i = 0; i < 5; i++) step();
-    expect(liveMemory()).toEqual(before);
+    const { before, after } = memoryAround(() => {
+      for (let i = 0; i < 5; i++) step();
+    });
+    expect(liveMemory(after)).toEqual(liveMemory(before));
     lc.dispose(Object.values(inputs));
   });
 

@@ -247,7 +247,7 @@ console.log(JSON.stringify({ growthMB, caches, afterEmptyMB: mb(process.memoryUs
 
 describe('failures leave nothing behind', () => {
   it('tidy() disposes what its function created when it throws', () => {
-    const before = lc.memory().cpu;
+    const before = settledMemory().cpu;
     let kept: lc.Tensor | undefined;
     expect(() =>
       lc.tidy(() => {
@@ -265,7 +265,7 @@ describe('failures leave nothing behind', () => {
 
   it('an op whose second allocation fails frees its first', () => {
     const x = lc.randn([4, 64], { seed: 1 });
-    const before = lc.memory().cpu;
+    const before = settledMemory().cpu;
     native.failAllocationAfter(2); // layerNorm allocates its output, then its saved statistics
     let error: any;
     try {

@@ -18,7 +18,7 @@ describe('to() drops the streaming constants of every layer', () => {
       const layer = make().eval();
       const x = lc.randn([2, 3], { seed: 2 });
       const state = layer.defaultState(2);
-      const withoutConstants = liveMemory().cpu;
+      const withoutConstants = liveMemory(settledMemory()).cpu;
       layer.setupStep();
       expect(lc.memory().cpu.tensors).toBeGreaterThan(withoutConstants.tensors);
       layer.to('cpu');
@@ -47,7 +47,7 @@ describe('to() drops the streaming constants of every layer', () => {
   });
 
   test('dispose() frees the constants too', () => {
-    const before = liveMemory().cpu;
+    const before = liveMemory(settledMemory()).cpu;
     for (const [, make] of streamingLayers) {
       const layer = make();
       layer.setupStep();

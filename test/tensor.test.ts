@@ -2,7 +2,7 @@
 // devices and running out of device memory on CUDA.
 import * as lc from '../lib';
 import { cudaSuite, gpu, gpuOnlyTest } from './devices';
-import { liveMemory, settledMemory } from './helpers';
+import { liveMemory, memoryAround, settledMemory } from './helpers';
 
 describe('tensors', () => {
   test('round trip through the native buffer', () => {
@@ -40,7 +40,7 @@ describe('tensors', () => {
 
   test('tidy disposes what it created except the result', () => {
     const live = () => liveMemory().cpu;
-    const before = live();
+    const before = liveMemory(settledMemory()).cpu;
     const kept = lc.tidy(() => {
       lc.zeros([100]);
       const inner = lc.tidy(() => {
@@ -75,14 +75,15 @@ describe('tensors', () => {
         D.grad = null;
       });
     step();
-    const before = liveMemory();
-    for (let i = 0; i < 20; i++) step();
-    expect(liveMemory()).toEqual(before);
-    // A graph that is never backpropagated frees its saved buffers with its output.
-    lc.tidy(() => {
-      lc.fftConv(u, k, { D });
+    const around = memoryAround(() => {
+      for (let i = 0; i < 20; i++) step();
     });
-    expect(liveMemory()).toEqual(before);
+    expect(liveMemory(around.after)).toEqual(liveMemory(around.before));
+    // A graph that is never backpropagated frees its saved buffers with its output.
+    const { before, after } = memoryAround(() => lc.tidy(() => {
+      lc.fftConv(u, k, { D });
+    }));
+    expect(liveMemory(after)).toEqual(liveMemory(before));
     lc.dispose([u, k, D]);
   });
 

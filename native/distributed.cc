@@ -1,16 +1,8 @@
 #include "distributed.h"
 
-#include <linux/sockios.h>
-#include <sys/ioctl.h>
-#include <sys/stat.h>
-#include <termios.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <chrono>
 #include <functional>
 #include <memory>
-#include <thread>
 
 #include "cuda_backend.h"
 #include "dispatch.h"
@@ -183,42 +175,7 @@ void broadcast_spans(Device device, const std::vector<Span>& buffers, int root, 
 
 void distributed_barrier() { mpi().barrier(); }
 
-namespace {
-
-// The bytes written to `fd` that its reader has not taken yet, for a pipe, a socket or a
-// terminal; 0 for anything else (a file holds what was written) or when the kernel cannot say.
-int unread_output(int fd) {
-  struct stat st;
-  if (fstat(fd, &st) != 0) return 0;
-  unsigned long request;
-  if (S_ISFIFO(st.st_mode)) {
-    request = FIONREAD;  // a pipe counts what is in it from either end
-  } else if (S_ISSOCK(st.st_mode)) {
-    request = SIOCOUTQ;
-  } else if (S_ISCHR(st.st_mode)) {
-    request = TIOCOUTQ;
-  } else {
-    return 0;
-  }
-  int pending = 0;
-  return ioctl(fd, request, &pending) == 0 ? pending : 0;
-}
-
-// MPI_Abort has the launcher kill every rank at once, and output that it has not read from a
-// rank by then is lost with the rank — the failing rank's own message, under MPICH's hydra on
-// a loaded machine. So first wait (boundedly: the reader may be gone) until the launcher has
-// taken what this process wrote to stdout and stderr.
-void await_output_read() {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-  while ((unread_output(STDOUT_FILENO) > 0 || unread_output(STDERR_FILENO) > 0) && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-}
-
-}  // namespace
-
 void distributed_abort(int code) {
-  await_output_read();
   if constexpr (kWithCuda) nccl_abort();
   MpiWorld* w = mpi_world();
   if (w) w->abort(code);

@@ -220,12 +220,15 @@ lc.setCacheLimit(32 << 20);
 // A first 400 lengths fill the cache and the allocator's one-off state (glibc's per-thread
 // arenas, the pool's stacks: 60-80 MB, more when threads contend on a loaded machine); the
 // next 400 measure what bounded caches must hold flat (unbounded, they grew 322 MB per 400).
+// The inputs are lc.zeros, made natively: lc.ones would fill a JS array per call, whose
+// backing stores V8 frees on a background thread, after gc() returns — tens of MB of RSS that
+// are not the caches (CI once read 17.2 MB after emptyCache against the bound of 16).
 global.gc();
 const start = process.memoryUsage().rss;
-for (let n = 20000; n < 20400; n++) lc.tidy(() => lc.rfft(lc.ones([1, n])));
-global.gc(); // JS garbage (the input arrays) is not what is measured
+for (let n = 20000; n < 20400; n++) lc.tidy(() => lc.rfft(lc.zeros([1, n])));
+global.gc();
 const before = process.memoryUsage().rss;
-for (let n = 20400; n < 20800; n++) lc.tidy(() => lc.rfft(lc.ones([1, n])));
+for (let n = 20400; n < 20800; n++) lc.tidy(() => lc.rfft(lc.zeros([1, n])));
 global.gc();
 const growthMB = mb(process.memoryUsage().rss - before), caches = lc.memory().cpu.caches;
 lc.emptyCache();
